@@ -1,0 +1,117 @@
+"""The composition root: one function builds the whole bot.
+
+`acubot run`, `acubot chat` and the tests all call `build_application`; only
+the request object (real HTTP or the in-process Bot API) and the clock differ.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+import handlers
+from bot.context import AcubotApp, AcubotContext, Clock, Services, system_clock
+from bot.log_setup import protect_token
+from bot.settings import Settings
+from content.catalogue import Catalogue, load_catalogue
+from content.lookup import PointIndex
+from storage import migrate
+from storage.database import create_engine, create_session_factory
+
+log = logging.getLogger(__name__)
+
+# Used with the in-process Bot API, where no real token exists.
+OFFLINE_TOKEN = "1000000001:offline-token-not-a-secret-acubot"
+
+COMMANDS = [
+    BotCommand("point", "Look up a point: /point UB40"),
+    BotCommand("points", "Browse the points"),
+    BotCommand("meridian", "Browse the meridians"),
+    BotCommand("safety", "When to get help, how to press safely"),
+    BotCommand("book", "Book an appointment"),
+    BotCommand("help", "What I can do"),
+    BotCommand("start", "Start again"),
+]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock = system_clock,
+    catalogue: Catalogue | None = None,
+) -> AcubotApp:
+    """The bot, ready for `run_polling`, `acubot chat` or a test.
+
+    `request` replaces HTTP to Telegram (the in-process Bot API in tests and
+    in `acubot chat`); `clock` replaces the system clock.
+    """
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    protect_token(token)
+    root = settings.telegram_api_base_url
+    builder = (
+        ApplicationBuilder()
+        .token(token or OFFLINE_TOKEN)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .context_types(ContextTypes(context=AcubotContext, bot_data=Services))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        # Talking to real Telegram: keep interactive replies under its limits.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    app: AcubotApp = builder.build()  # type: ignore[assignment]
+
+    services = app.bot_data
+    services.settings = settings
+    services.catalogue = catalogue or load_catalogue()
+    services.index = PointIndex(services.catalogue)
+    services.clock = clock
+    handlers.register_all(app)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data
+    services.engine = create_engine(services.settings.database_url)
+    await migrate.upgrade(services.engine)
+    services.sessions = create_session_factory(services.engine)
+    await app.bot.set_my_commands(COMMANDS)
+    log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data
+    engine = getattr(services, "engine", None)
+    if engine is not None:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def running(app: AcubotApp) -> AsyncIterator[AcubotApp]:
+    """The application started as `run_polling` would, without polling.
+
+    For `acubot chat` and the tests: initialize, post_init (database,
+    migrations, command menu), start (JobQueue); stop and dispose on exit.
+    """
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.stop()
+    finally:
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()

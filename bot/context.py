@@ -1,0 +1,58 @@
+"""Typed access to the application's services from any handler or job.
+
+PTB builds `bot_data` from the class given to `ContextTypes`; using our own
+class instead of a dict gives every handler typed, named services rather
+than an untyped `bot_data["x"]` bag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from bot.settings import Settings
+    from content.catalogue import Catalogue
+    from content.lookup import PointIndex
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """Now, in UTC. Tests pass their own clock instead."""
+    return datetime.now(UTC)
+
+
+class Services:
+    """What handlers and jobs need; filled by `build_application` and `post_init`."""
+
+    settings: Settings
+    catalogue: Catalogue
+    index: PointIndex
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    def __init__(self) -> None:
+        # When each user was last recorded as seen, to throttle that write.
+        self.seen_at: dict[int, datetime] = {}
+
+    def now(self) -> datetime:
+        """The current instant from the injected clock."""
+        return self.clock()
+
+
+class AcubotContext(CallbackContext[ExtBot[None], Services, dict, dict]):
+    """CallbackContext with a typed `services` attribute."""
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data
+
+
+AcubotApp = Application[ExtBot[None], AcubotContext, Services, dict, dict, object]

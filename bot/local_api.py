@@ -1,0 +1,257 @@
+"""An in-process Telegram Bot API: records every call, answers like Telegram.
+
+Plugged into python-telegram-bot as its `BaseRequest`, it lets the real
+Application run with no token and no network: the tests assert on the
+recorded calls, and `acubot chat` prints them. Telegram's errors (403
+blocked, 429 retry_after, 400, chat migrated) can be injected with rules.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {
+    "id": 1_000_000_001,
+    "is_bot": True,
+    "first_name": "Acubot",
+    "username": "acubot_offline_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+# Methods whose answer is a Message.
+_MESSAGE_METHODS = {
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "editMessageMedia",
+}
+_FILE_FIELDS = ("photo", "document")
+
+
+@dataclass(frozen=True, slots=True)
+class BotCall:
+    """One Bot API request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    # Uploaded files by part name; the path is where they were saved, if anywhere.
+    files: dict[str, Path | None] = field(default_factory=dict)
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def text(self) -> str:
+        """The message text or caption, empty for other calls."""
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        """Inline buttons, row after row, flattened."""
+        markup = self.params.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+@dataclass(slots=True)
+class ErrorRule:
+    """Answer matching calls with a Telegram error, `times` times (None: always)."""
+
+    matches: Callable[[BotCall], bool]
+    status: int
+    description: str
+    parameters: dict[str, Any] | None = None
+    times: int | None = 1
+
+
+class InProcessBotAPI(BaseRequest):
+    """A recording, in-process stand-in for api.telegram.org."""
+
+    def __init__(self, media_dir: Path | None = None) -> None:
+        self.calls: list[BotCall] = []
+        self.rules: list[ErrorRule] = []
+        self.listeners: list[Callable[[BotCall, dict[str, Any] | bool], None]] = []
+        self.media_dir = media_dir
+        self._message_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+
+    # -- what tests and the chat use ----------------------------------------
+    def calls_to(self, method: str, chat_id: int | None = None) -> list[BotCall]:
+        """The recorded calls of one method, optionally to one chat."""
+        return [
+            call
+            for call in self.calls
+            if call.method == method and (chat_id is None or call.chat_id == chat_id)
+        ]
+
+    def sent(self, chat_id: int | None = None) -> list[BotCall]:
+        """Messages and photos sent (not edits), in order."""
+        return [
+            call
+            for call in self.calls
+            if call.method in {"sendMessage", "sendPhoto", "sendDocument"}
+            and (chat_id is None or call.chat_id == chat_id)
+        ]
+
+    def fail(
+        self,
+        status: int,
+        description: str,
+        *,
+        method: str | None = None,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+        times: int | None = 1,
+    ) -> ErrorRule:
+        """Make matching calls fail as Telegram would (403, 429, 400...)."""
+        parameters: dict[str, Any] = {}
+        if retry_after is not None:
+            parameters["retry_after"] = retry_after
+        if migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = migrate_to_chat_id
+
+        def matches(call: BotCall) -> bool:
+            return (method is None or call.method == method) and (
+                chat_id is None or call.chat_id == chat_id
+            )
+
+        rule = ErrorRule(matches, status, description, parameters or None, times)
+        self.rules.append(rule)
+        return rule
+
+    def block(self, chat_id: int) -> ErrorRule:
+        """From now on the user behind `chat_id` has blocked the bot."""
+        return self.fail(
+            403, "Forbidden: bot was blocked by the user", chat_id=chat_id, times=None
+        )
+
+    # -- BaseRequest ----------------------------------------------------------
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = None,
+        write_timeout: object = None,
+        connect_timeout: object = None,
+        pool_timeout: object = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        files = self._store_files(request_data) if request_data else {}
+        call = BotCall(api_method, params, files)
+        self.calls.append(call)
+
+        for rule in self.rules:
+            if rule.times != 0 and rule.matches(call):
+                if rule.times is not None:
+                    rule.times -= 1
+                body: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": rule.status,
+                    "description": rule.description,
+                }
+                if rule.parameters:
+                    body["parameters"] = rule.parameters
+                return rule.status, json.dumps(body).encode()
+
+        result = self._answer(call)
+        for listener in self.listeners:
+            listener(call, result)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    # -- answers ----------------------------------------------------------------
+    def _answer(self, call: BotCall) -> dict[str, Any] | bool | list[Any]:
+        if call.method == "getMe":
+            return BOT_USER
+        if call.method == "getUpdates":
+            return []
+        if call.method == "getMyCommands":
+            return []
+        if call.method in _MESSAGE_METHODS:
+            return self._message(call)
+        return True
+
+    def _message(self, call: BotCall) -> dict[str, Any]:
+        params = call.params
+        chat_id = int(params["chat_id"])
+        if call.method.startswith("edit"):
+            message_id = int(params["message_id"])
+            message = dict(self.messages.get((chat_id, message_id)) or {})
+            message.setdefault("message_id", message_id)
+            message.setdefault("chat", {"id": chat_id, "type": "private"})
+            message.setdefault("date", int(time.time()))
+            message["from"] = BOT_USER
+            message["edit_date"] = int(time.time())
+        else:
+            message_id = next(self._message_ids)
+            message = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+            }
+        if "text" in params:
+            message["text"] = params["text"]
+        if "caption" in params:
+            message["caption"] = params["caption"]
+        if "reply_markup" in params or call.method == "editMessageReplyMarkup":
+            message["reply_markup"] = params.get("reply_markup") or {"inline_keyboard": []}
+        for name in _FILE_FIELDS:
+            if name in params or name in call.files:
+                message[name] = self._file_object(name, params.get(name))
+        self.messages[(chat_id, message_id)] = message
+        return message
+
+    def _file_object(self, kind: str, file_id: object) -> Any:
+        # An uploaded file gets a new id; a re-sent one keeps the id it had.
+        if not isinstance(file_id, str):
+            file_id = f"local-{kind}-{next(self._file_ids)}"
+        entry = {"file_id": file_id, "file_unique_id": f"u-{file_id}"}
+        if kind == "photo":
+            return [{**entry, "width": 1024, "height": 1024}]
+        return {**entry, "file_name": "file"}
+
+    def _store_files(self, request_data: RequestData) -> dict[str, Path | None]:
+        if not request_data.contains_files:
+            return {}
+        stored: dict[str, Path | None] = {}
+        for part, value in request_data.multipart_data.items():
+            stored[part] = None
+            if self.media_dir is not None:
+                filename, content = value[0], value[1]
+                data = content if isinstance(content, bytes) else content.read()
+                self.media_dir.mkdir(parents=True, exist_ok=True)
+                name = Path(filename or part).name
+                path = self.media_dir / f"{next(self._file_ids):04d}-{name}"
+                path.write_bytes(data)
+                stored[part] = path
+        return stored

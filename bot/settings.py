@@ -1,0 +1,141 @@
+"""Typed settings, read once from the environment and `.env` in `main`.
+
+Every setting is documented in `.env.example`. A bad value stops start-up
+with one line naming the setting (see `describe_settings_error`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///acubot.sqlite3"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def https_url_problem(value: str) -> str | None:
+    """Why `value` is not a well-formed https:// URL, or None when it is."""
+    parts = urlsplit(value)
+    if parts.scheme != "https":
+        return "must start with https://"
+    if not parts.hostname or "." not in parts.hostname or " " in value:
+        return "is not a well-formed web address"
+    return None
+
+
+class Settings(BaseSettings):
+    """All of Acubot's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    database_url: str = DEFAULT_DATABASE_URL
+    clinic_name: str = Field(default="our clinic", min_length=1, max_length=100)
+    clinic_timezone: str = "America/Chicago"
+    booking_url: str | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    reminder_grace: timedelta = timedelta(hours=2)
+    send_rate: float = Field(default=25.0, ge=0, le=1000)
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.fullmatch(r"\d+:[\w-]{20,}", value.strip()):
+            raise ValueError("does not look like a token from @BotFather (digits:letters)")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _api_root(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value.strip().rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (async drivers)"
+            )
+        return value
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as America/Chicago") from None
+        return value.strip()
+
+    @field_validator("booking_url", mode="before")
+    @classmethod
+    def _booking(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            problem = https_url_problem(value.strip())
+            if problem:
+                raise ValueError(problem)
+            return value.strip()
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            if not all(re.fullmatch(r"\d{1,20}", item) for item in items):
+                raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
+            return frozenset(int(item) for item in items)
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("reminder_grace", mode="before")
+    @classmethod
+    def _grace(cls, value: object) -> object:
+        # Accept the friendly "2h", "90m", "3600" forms as well as ISO 8601.
+        if isinstance(value, str) and (match := _DURATION.match(value)):
+            number, unit = float(match.group(1)), (match.group(2) or "s").lower()
+            return timedelta(seconds=number * _UNIT_SECONDS[unit])
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The clinic's time zone."""
+        return ZoneInfo(self.clinic_timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line per bad setting, named as in the environment."""
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"Setting {name} is invalid: {message}")
+    return "\n".join(lines)

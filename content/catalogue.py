@@ -1,0 +1,157 @@
+"""Loads and validates the content catalogue from `content/data/*.yaml`.
+
+Called once when the bot starts; any mistake raises `ContentError` naming
+the file, the entry and the field, so a broken edit never reaches patients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from content.schema import Glossary, Meridian, Point, Safety, Technique
+
+DATA_DIR = Path(__file__).with_name("data")
+
+# Points may sit on channels the catalogue does not describe in full.
+OTHER_CHANNELS = {"SI": "Small Intestine meridian", "EX": "Extra points"}
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class ContentError(Exception):
+    """The content files are broken; the message says where and how."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Everything the bot knows, validated and cross-checked."""
+
+    points: tuple[Point, ...]
+    meridians: tuple[Meridian, ...]
+    techniques: tuple[Technique, ...]
+    safety: Safety
+    glossary: Glossary
+
+    def point(self, code: str) -> Point | None:
+        """The point with this WHO code, e.g. "BL40"."""
+        return self._points_by_code.get(code)
+
+    def meridian(self, code: str) -> Meridian | None:
+        """The meridian with this code, e.g. "BL"."""
+        return self._meridians_by_code.get(code)
+
+    def technique(self, technique_id: str) -> Technique | None:
+        """The home technique with this id."""
+        return self._techniques_by_id.get(technique_id)
+
+    def points_on(self, meridian_code: str) -> list[Point]:
+        """The catalogue's points on one channel, in catalogue order."""
+        return [point for point in self.points if point.meridian == meridian_code]
+
+    def channel_name(self, code: str) -> str:
+        """A channel's display name, for described meridians and the others."""
+        meridian = self.meridian(code)
+        return meridian.name if meridian else OTHER_CHANNELS.get(code, code)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_points_by_code", {p.code: p for p in self.points})
+        object.__setattr__(self, "_meridians_by_code", {m.code: m for m in self.meridians})
+        object.__setattr__(self, "_techniques_by_id", {t.id: t for t in self.techniques})
+
+
+def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
+    """Read, validate and cross-check every content file."""
+    points = _load_list(data_dir / "points.yaml", "points", Point, key="code")
+    meridians = _load_list(data_dir / "meridians.yaml", "meridians", Meridian, key="code")
+    techniques = _load_list(data_dir / "techniques.yaml", "techniques", Technique, key="id")
+    safety = _load_one(data_dir / "safety.yaml", Safety)
+    glossary = _load_one(data_dir / "glossary.yaml", Glossary)
+    catalogue = Catalogue(tuple(points), tuple(meridians), tuple(techniques), safety, glossary)
+    _cross_check(catalogue, data_dir)
+    return catalogue
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContentError(f"{path.name}: file is missing from {path.parent}") from None
+    except yaml.YAMLError as error:
+        raise ContentError(f"{path.name}: not valid YAML: {error}") from None
+    except UnicodeDecodeError:
+        raise ContentError(f"{path.name}: not UTF-8 text") from None
+
+
+def _load_list(path: Path, top_key: str, model: type[Model], *, key: str) -> list[Model]:
+    document = _read_yaml(path)
+    if not isinstance(document, dict) or not isinstance(document.get(top_key), list):
+        raise ContentError(f"{path.name}: expected a top-level '{top_key}:' list")
+    entries: list[Model] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(document[top_key], start=1):
+        label = f"entry {index}"
+        if isinstance(raw, dict) and raw.get(key):
+            label += f" ({raw[key]})"
+        entry = _validate(model, raw, f"{path.name}: {label}")
+        identity = getattr(entry, key)
+        if identity in seen:
+            raise ContentError(f"{path.name}: {label}: duplicate {key} {identity!r}")
+        seen.add(identity)
+        entries.append(entry)
+    if not entries:
+        raise ContentError(f"{path.name}: the '{top_key}' list is empty")
+    return entries
+
+
+def _load_one(path: Path, model: type[Model]) -> Model:
+    return _validate(model, _read_yaml(path), path.name)
+
+
+def _validate(model: type[Model], raw: Any, where: str) -> Model:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: expected a mapping of fields, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"]) or "(entry)"
+        message = problem["msg"].removeprefix("Value error, ")
+        raise ContentError(f"{where}: field '{field}': {message}") from None
+
+
+def _cross_check(catalogue: Catalogue, data_dir: Path) -> None:
+    known_channels = {m.code for m in catalogue.meridians} | set(OTHER_CHANNELS)
+    for point in catalogue.points:
+        where = f"points.yaml: {point.code}"
+        if point.meridian not in known_channels:
+            raise ContentError(f"{where}: field 'meridian': unknown channel {point.meridian!r}")
+        expected_prefix = point.code.split("-")[0] if point.meridian == "EX" else point.meridian
+        if not point.code.startswith(expected_prefix):
+            raise ContentError(f"{where}: field 'meridian': code does not belong to it")
+        if point.technique and catalogue.technique(point.technique) is None:
+            raise ContentError(f"{where}: field 'technique': no technique {point.technique!r}")
+    for technique in catalogue.techniques:
+        if catalogue.point(technique.point) is None:
+            raise ContentError(
+                f"techniques.yaml: {technique.id}: field 'point': no point {technique.point!r}"
+            )
+    _check_unique_names(catalogue.points)
+
+
+def _check_unique_names(points: Iterable[Point]) -> None:
+    # Two points answering to the same typed name would make lookups ambiguous.
+    from content.lookup import names_of  # local: lookup imports this module
+
+    owner: dict[str, str] = {}
+    for point in points:
+        for name in names_of(point):
+            if owner.setdefault(name, point.code) != point.code:
+                raise ContentError(
+                    f"points.yaml: {point.code}: name {name!r} is also used by {owner[name]}"
+                )

@@ -1,0 +1,50 @@
+"""Last in line: unknown commands, free text and stale buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import AcubotApp, AcubotContext
+from handlers import render
+from handlers.points import send_point_card
+from handlers.reply import reply_html
+
+HINT = (
+    "I can look up acupressure points for low back pain. Try <code>/point UB40</code>, "
+    "type a point's name such as <i>weizhong</i>, or send /points to browse. "
+    "Send /help for everything I can do."
+)
+
+
+async def unknown_command(update: Update, context: AcubotContext) -> None:
+    command = (update.effective_message.text or "").split(maxsplit=1)[0]
+    await reply_html(update, context, f"I don't know the command {render.short(command)}.\n\n{HINT}")
+
+
+async def free_text(update: Update, context: AcubotContext) -> None:
+    """Text that names a point shows its card; anything else gets a hint."""
+    text = update.effective_message.text or ""
+    point = context.services.index.find_in_text(text)
+    if point:
+        await send_point_card(update, context, point)
+        return
+    await reply_html(update, context, HINT)
+
+
+async def other_message(update: Update, context: AcubotContext) -> None:
+    """Stickers, photos, voice notes: politely explain what works."""
+    await reply_html(update, context, "I can only read text messages.\n\n" + HINT)
+
+
+async def stale_button(update: Update, context: AcubotContext) -> None:
+    await update.callback_query.answer(
+        "This button is no longer in use. Send /help to see what I can do.", show_alert=True
+    )
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, free_text))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, other_message))
+    app.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,54 @@
+"""/meridian and the meridian buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from content.schema import Meridian
+from handlers import callbacks, render
+from handlers.reply import reply_html
+
+
+async def send_meridian(update: Update, context: AcubotContext, meridian: Meridian) -> None:
+    text, keyboard = render.meridian_card(meridian, context.services.catalogue)
+    await reply_html(update, context, text, keyboard)
+
+
+async def meridian_command(update: Update, context: AcubotContext) -> None:
+    """`/meridian BL`: the meridian and its points; no argument: the list."""
+    services = context.services
+    query = " ".join(context.args or []).strip()
+    if not query:
+        text, keyboard = render.meridians_menu(services.catalogue)
+        await reply_html(update, context, text, keyboard)
+        return
+    meridian = services.index.find_meridian(query)
+    if meridian:
+        await send_meridian(update, context, meridian)
+        return
+    text, keyboard = render.meridians_menu(services.catalogue)
+    await reply_html(
+        update,
+        context,
+        f"“{render.short(query)}” is not one of the meridians I describe.\n\n{text}",
+        keyboard,
+    )
+
+
+async def meridian_button(update: Update, context: AcubotContext) -> None:
+    query = update.callback_query
+    meridian = context.services.catalogue.meridian(callbacks.value(query.data))
+    if meridian is None:
+        await query.answer("That meridian is no longer in the catalogue.", show_alert=True)
+        return
+    await query.answer()
+    await send_meridian(update, context, meridian)
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler(["meridian", "meridians"], meridian_command))
+    app.add_handler(
+        CallbackQueryHandler(meridian_button, pattern=callbacks.pattern(callbacks.MERIDIAN))
+    )

@@ -1,0 +1,79 @@
+"""/point, /points, point buttons, and point names typed as free text."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from content.lookup import MAX_QUERY_LENGTH
+from content.schema import Point
+from handlers import callbacks, render
+from handlers.reply import reply_html
+
+
+async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
+    """The card for one point, with its buttons."""
+    catalogue = context.services.catalogue
+    await reply_html(
+        update,
+        context,
+        render.point_card(point, catalogue),
+        render.point_keyboard(point, catalogue),
+    )
+
+
+async def send_points_menu(update: Update, context: AcubotContext) -> None:
+    text, keyboard = render.points_menu(context.services.catalogue)
+    await reply_html(update, context, text, keyboard)
+
+
+async def point_command(update: Update, context: AcubotContext) -> None:
+    """`/point UB40`: the card; no argument: the menu; unknown: suggestions."""
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await send_points_menu(update, context)
+        return
+    if len(query) > MAX_QUERY_LENGTH:
+        await reply_html(
+            update,
+            context,
+            "That is longer than any point name I know. Try a code such as "
+            "<code>/point BL40</code> or a name such as <code>/point weizhong</code>.",
+        )
+        return
+    match = context.services.index.find(query)
+    if match.point:
+        await send_point_card(update, context, match.point)
+    else:
+        await send_not_found(update, context, query, match.suggestions)
+
+
+async def send_not_found(
+    update: Update, context: AcubotContext, query: str, suggestions: tuple[Point, ...]
+) -> None:
+    text = f"“{render.short(query)}” is not in our catalogue of points."
+    keyboard = None
+    if suggestions:
+        text += "\nDid you mean one of these?"
+        keyboard = render.suggestions_keyboard(suggestions)
+    else:
+        text += "\nSend /points to browse them all."
+    await reply_html(update, context, text, keyboard)
+
+
+async def point_button(update: Update, context: AcubotContext) -> None:
+    """A point button from a menu, a suggestion or a meridian."""
+    query = update.callback_query
+    point = context.services.catalogue.point(callbacks.value(query.data))
+    if point is None:
+        await query.answer("That point is no longer in the catalogue.", show_alert=True)
+        return
+    await query.answer()
+    await send_point_card(update, context, point)
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler("point", point_command))
+    app.add_handler(CommandHandler("points", send_points_menu))
+    app.add_handler(CallbackQueryHandler(point_button, pattern=callbacks.pattern(callbacks.POINT)))

@@ -1,0 +1,28 @@
+"""Sending a reply to whoever sent the update, message or button press alike."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+
+from bot.context import AcubotContext
+
+
+async def reply_html(
+    update: Update,
+    context: AcubotContext,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """An HTML message to the update's chat; works for old button presses too.
+
+    A button press on a message too old for Telegram to include still has a
+    chat, so this sends to the chat rather than replying to the message.
+    """
+    return await context.bot.send_message(
+        chat_id=update.effective_chat.id,
+        text=text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+        disable_web_page_preview=True,
+    )

@@ -1,0 +1,95 @@
+"""/start, /help and the main menu."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers import callbacks, render
+from handlers.reply import reply_html
+from storage.users import record_user_seen
+
+
+def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
+    """The buttons under /start and /help."""
+    settings = context.services.settings
+    rows = [
+        [
+            InlineKeyboardButton("📍 Points", callback_data=callbacks.menu("points")),
+            InlineKeyboardButton("🧭 Meridians", callback_data=callbacks.menu("meridians")),
+        ],
+        [InlineKeyboardButton("⚠️ Safety", callback_data=callbacks.menu("safety"))],
+    ]
+    if settings.booking_url:
+        rows[1].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
+    return InlineKeyboardMarkup(rows)
+
+
+async def start(update: Update, context: AcubotContext) -> None:
+    """Greets, explains the bot, shows the safety notice and the menu."""
+    services = context.services
+    user, chat = update.effective_user, update.effective_chat
+    if user and chat:
+        # /start always writes: it is how a person who blocked the bot, or
+        # deleted their data, says they want to hear from it again.
+        async with services.sessions.begin() as session:
+            await record_user_seen(
+                session=session,
+                user_id=user.id,
+                chat_id=chat.id,
+                language_code=user.language_code,
+                now=services.now(),
+                unblock=True,
+            )
+    name = escape(user.first_name) if user else "there"
+    clinic = escape(services.settings.clinic_name)
+    text = (
+        f"Hello, {name}! 👋 I'm the acupressure helper of {clinic}.\n\n"
+        "I can show you acupressure points that are often used for low back pain: "
+        "where each one is, what it is used for and how to press it safely at home.\n\n"
+        "Try <code>/point UB40</code>, or just type a point's name, such as "
+        "<i>weizhong</i> or <i>委中</i>.\n\n"
+        f"⚠️ {escape(services.catalogue.safety.short_notice)}"
+    )
+    await reply_html(update, context, text, main_menu(context))
+
+
+async def help_command(update: Update, context: AcubotContext) -> None:
+    """What the bot can do, command by command."""
+    text = (
+        "<b>What I can do</b>\n\n"
+        "/point <i>name</i> — a point's card: <code>/point UB40</code>, "
+        "<code>/point bl-40</code>, <code>/point weizhong</code>, <code>/point 委中</code>\n"
+        "/points — browse all the points\n"
+        "/meridian <i>code</i> — a meridian and its points: <code>/meridian BL</code>\n"
+        "/safety — when to get medical help, and how to press safely\n"
+        "/book — book an appointment with the clinic\n\n"
+        "You can also just type a point's code or name."
+    )
+    await reply_html(update, context, text, main_menu(context))
+
+
+async def menu_button(update: Update, context: AcubotContext) -> None:
+    """The main-menu buttons: points, meridians, safety."""
+    query = update.callback_query
+    await query.answer()
+    catalogue = context.services.catalogue
+    choice = callbacks.value(query.data)
+    if choice == "points":
+        text, keyboard = render.points_menu(catalogue)
+    elif choice == "meridians":
+        text, keyboard = render.meridians_menu(catalogue)
+    elif choice == "safety":
+        text, keyboard = render.safety_text(catalogue.safety), None
+    else:
+        text, keyboard = "That button is no longer in use. Send /help to see what I can do.", None
+    await reply_html(update, context, text, keyboard)
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CallbackQueryHandler(menu_button, pattern=callbacks.pattern(callbacks.MENU)))

@@ -1,0 +1,86 @@
+"""Queries about users. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import insert_for
+from storage.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    chat_id: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    language_code: str | None
+    blocked: bool
+
+
+def _record(row: User) -> UserRecord:
+    return UserRecord(
+        id=row.id,
+        chat_id=row.chat_id,
+        first_seen_at=row.first_seen_at,
+        last_seen_at=row.last_seen_at,
+        language_code=row.language_code,
+        blocked=row.blocked,
+    )
+
+
+async def record_user_seen(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    chat_id: int,
+    language_code: str | None,
+    now: datetime,
+    unblock: bool = False,
+) -> None:
+    """Create the user or refresh their chat id and last-seen time.
+
+    `unblock` is for /start: a person who blocked the bot and came back
+    wants to hear from it again.
+    """
+    statement = insert_for(session, User).values(
+        id=user_id,
+        chat_id=chat_id,
+        first_seen_at=now,
+        last_seen_at=now,
+        language_code=language_code,
+        blocked=False,
+    )
+    changes = {"chat_id": chat_id, "last_seen_at": now, "language_code": language_code}
+    if unblock:
+        changes["blocked"] = False
+    await session.execute(statement.on_conflict_do_update(index_elements=[User.id], set_=changes))
+
+
+async def get_user(*, session: AsyncSession, user_id: int) -> UserRecord | None:
+    """The user, or None if they never talked to the bot (or deleted their data)."""
+    row = await session.get(User, user_id)
+    return _record(row) if row else None
+
+
+async def mark_user_blocked(*, session: AsyncSession, user_id: int) -> None:
+    """Telegram said the user blocked the bot or no longer exists."""
+    await session.execute(update(User).where(User.id == user_id).values(blocked=True))
+
+
+async def update_chat_id(*, session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """Telegram moved a chat (a group became a supergroup)."""
+    await session.execute(
+        update(User).where(User.chat_id == old_chat_id).values(chat_id=new_chat_id)
+    )
+
+
+async def count_users(*, session: AsyncSession) -> tuple[int, int]:
+    """(all users, users who blocked the bot)."""
+    total = await session.scalar(select(func.count()).select_from(User))
+    blocked = await session.scalar(select(func.count()).select_from(User).where(User.blocked))
+    return int(total or 0), int(blocked or 0)
