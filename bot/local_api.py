@@ -164,10 +164,19 @@ class InProcessBotAPI(BaseRequest):
         connect_timeout: object = None,
         pool_timeout: object = None,
     ) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        files = self._store_files(request_data) if request_data else {}
-        call = BotCall(api_method, params, files)
+        uploads = {}
+        if request_data is not None and request_data.contains_files:
+            for part, value in request_data.multipart_data.items():
+                content = value[1] if isinstance(value[1], bytes) else value[1].read()
+                uploads[part] = (value[0], content)
+        return self.handle(url.rsplit("/", 1)[-1], params, uploads)
+
+    def handle(
+        self, api_method: str, params: dict[str, Any], uploads: dict[str, tuple[str, bytes]]
+    ) -> tuple[int, bytes]:
+        """Answers one Bot API call: (HTTP status, JSON body), as Telegram would."""
+        call = BotCall(api_method, params, self._store_files(uploads))
         self.calls.append(call)
 
         for rule in self.rules:
@@ -240,18 +249,14 @@ class InProcessBotAPI(BaseRequest):
             return [{**entry, "width": 1024, "height": 1024}]
         return {**entry, "file_name": "file"}
 
-    def _store_files(self, request_data: RequestData) -> dict[str, Path | None]:
-        if not request_data.contains_files:
-            return {}
+    def _store_files(self, uploads: dict[str, tuple[str, bytes]]) -> dict[str, Path | None]:
         stored: dict[str, Path | None] = {}
-        for part, value in request_data.multipart_data.items():
+        for part, (filename, content) in uploads.items():
             stored[part] = None
             if self.media_dir is not None:
-                filename, content = value[0], value[1]
-                data = content if isinstance(content, bytes) else content.read()
                 self.media_dir.mkdir(parents=True, exist_ok=True)
                 name = Path(filename or part).name
                 path = self.media_dir / f"{next(self._file_ids):04d}-{name}"
-                path.write_bytes(data)
+                path.write_bytes(content)
                 stored[part] = path
         return stored

@@ -62,5 +62,5 @@ def configure_logging(level: str, token: str | None) -> None:
     # Request URLs are noise at INFO; redaction is the safety net, this keeps
     # them out in the first place unless someone asks for DEBUG.
     if level != "DEBUG":
-        for noisy in ("httpx", "httpcore", "apscheduler"):
+        for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)

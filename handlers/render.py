@@ -69,12 +69,8 @@ def point_card(point: Point, catalogue: Catalogue) -> str:
         lines.append("There is one on each side of the body.")
     lines += ["", "💡 <b>What it is used for</b>", escape(point.uses)]
     lines += ["", "👐 <b>How to press it at home</b>", escape(point.how_to_press)]
-    technique = catalogue.technique(point.technique) if point.technique else None
-    if technique:
-        lines += [f"{number}. {escape(step)}" for number, step in enumerate(technique.steps, 1)]
-    cautions = list(point.cautions)
     lines += ["", "⚠️ <b>Take care</b>"]
-    lines += [f"• {escape(caution)}" for caution in cautions]
+    lines += [f"• {escape(caution)}" for caution in point.cautions]
     lines.append(f"• {escape(catalogue.safety.pressing_gently)}")
     if "cun" in point.location.lower():
         lines += ["", f"📏 <i>{escape(catalogue.glossary.cun)}</i>"]

@@ -1,0 +1,117 @@
+"""The `acubot` command: run, chat, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.settings import Settings, describe_settings_error
+
+EXIT_CONFIG = 2
+NO_TOKEN = (
+    "No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram. Get a token from "
+    "@BotFather and put it in .env (see .env.example), or try the bot offline with "
+    "`acubot chat`."
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="acubot", description="A clinic's acupressure bot for low back pain."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot on Telegram (long polling)")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, offline")
+    chat.add_argument("--user-id", type=int, default=1, help="your Telegram user id (default 1)")
+    chat.add_argument("--db", type=Path, help="SQLite file to use (default: DATABASE_URL)")
+    chat.add_argument(
+        "--media-dir",
+        type=Path,
+        default=Path("acubot-media"),
+        help="where photos and files the bot sends are saved (default ./acubot-media)",
+    )
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply database migrations")
+    return parser.parse_args(argv)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and .env, or exit with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        print(describe_settings_error(error), file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `acubot` console script and `python -m bot`."""
+    args = parse_args(argv)
+    overrides: dict[str, object] = {}
+    if args.command == "chat" and args.db:
+        overrides["database_url"] = f"sqlite+aiosqlite:///{args.db.expanduser().resolve()}"
+    settings = load_settings(**overrides)
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+
+    from bot.log_setup import configure_logging
+
+    # The chat prints the conversation on stdout; keep logs to warnings there.
+    level = "WARNING" if args.command == "chat" and settings.log_level == "INFO" else settings.log_level
+    configure_logging(level, token)
+
+    from content.catalogue import ContentError
+
+    try:
+        if args.command == "run":
+            return run(settings)
+        if args.command == "chat":
+            from bot.chat import run_chat
+
+            asyncio.run(run_chat(settings, user_id=args.user_id, media_dir=args.media_dir))
+            return 0
+        if args.command == "db":
+            return asyncio.run(upgrade_database(settings))
+    except ContentError as error:
+        print(f"The content catalogue is broken: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def run(settings: Settings) -> int:
+    """The bot on Telegram with long polling."""
+    if settings.telegram_bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.application import build_application
+
+    app = build_application(settings)
+    logging.getLogger(__name__).info("Starting long polling")
+    app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
+    return 0
+
+
+async def upgrade_database(settings: Settings) -> int:
+    """Applies every pending migration and says which revision the database is at."""
+    from sqlalchemy import text
+
+    from storage import migrate
+    from storage.database import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        await engine.dispose()
+    print(f"Database is up to date (revision {revision}).")
+    return 0

@@ -1,0 +1,94 @@
+"""The `acubot` command as a user runs it: subprocesses, piped stdin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BL40_CARD_START = "BL40 · Wěizhōng 委中"
+
+
+def acubot(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "ADMIN_"))
+    }
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def test_chat_prints_the_card(workdir: Path) -> None:
+    result = acubot(["chat"], workdir, "/point UB40\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(BL40_CARD_START)
+    assert "back of" in result.stdout.lower() or "behind the knee" in result.stdout.lower()
+    assert "How to press it at home" in result.stdout
+    assert "[1] BL meridian" in result.stdout
+    assert (workdir / "acubot.sqlite3").exists()  # the default database, in the working directory
+
+
+def test_chat_same_card_for_three_names(workdir: Path) -> None:
+    result = acubot(["chat"], workdir, "/point weizhong\n/point 委中\n/point bl-40\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(BL40_CARD_START) == 3
+
+
+def test_chat_typo_then_press_the_first_suggestion(workdir: Path) -> None:
+    result = acubot(["chat"], workdir, "/point weizong\n#1\n/point UB99\n")
+    assert result.returncode == 0, result.stderr
+    first, _, rest = result.stdout.partition("\n\n")
+    assert "not in our catalogue" in first and "[1] BL40" in first
+    assert rest.startswith(BL40_CARD_START)
+    assert "“UB99” is not in our catalogue" in rest
+
+
+def test_chat_buttons_by_word_and_url_buttons(workdir: Path) -> None:
+    result = acubot(
+        ["chat", "--db", str(workdir / "other.sqlite3")],
+        workdir,
+        "/book\n#book\n/meridian\n#kidney\n#99\n",
+        BOOKING_URL="https://clinic.example.com/book",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "-> https://clinic.example.com/book" in result.stdout
+    assert "(opens https://clinic.example.com/book)" in result.stdout
+    assert "Kidney meridian (KI)" in result.stdout
+    assert "No button '99'" in result.stdout
+    assert (workdir / "other.sqlite3").exists()
+
+
+def test_run_without_token_exits_2_with_one_line(workdir: Path) -> None:
+    result = acubot(["run"], workdir)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "acubot chat" in result.stderr
+
+
+def test_bad_setting_exits_2_without_traceback(workdir: Path) -> None:
+    result = acubot(["chat"], workdir, "", CLINIC_TIMEZONE="Mars/Olympus")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "CLINIC_TIMEZONE" in result.stderr
+
+
+def test_db_upgrade(workdir: Path) -> None:
+    result = acubot(["db", "upgrade"], workdir)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout

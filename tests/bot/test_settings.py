@@ -1,0 +1,55 @@
+"""Settings: defaults, parsing, and one clear line for each bad value."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import DEFAULT_DATABASE_URL, Settings, describe_settings_error
+
+
+def test_defaults_need_nothing() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.telegram_bot_token is None
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.clinic_timezone == "America/Chicago"
+    assert settings.telegram_api_base_url == "https://api.telegram.org"
+    assert settings.admin_ids == frozenset()
+
+
+def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_IDS", " 12, 345 ,")
+    monkeypatch.setenv("REMINDER_GRACE", "90m")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://localhost:8081/")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    settings = Settings(_env_file=None)
+    assert settings.admin_ids == frozenset({12, 345})
+    assert settings.reminder_grace == timedelta(minutes=90)
+    assert settings.telegram_api_base_url == "http://localhost:8081"
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("CLINIC_TIMEZONE", "Mars/Olympus", "not an IANA time zone"),
+        ("ADMIN_IDS", "alice,bob", "Telegram user ids"),
+        ("BOOKING_URL", "http://clinic.example.com", "https://"),
+        ("BOOKING_URL", "https://", "well-formed"),
+        ("DATABASE_URL", "mysql://x", "sqlite+aiosqlite"),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token", "@BotFather"),
+        ("LOG_LEVEL", "LOUD", "DEBUG"),
+        ("SEND_RATE", "-1", "greater than or equal"),
+    ],
+)
+def test_bad_values_are_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, words: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None)
+    message = describe_settings_error(error.value)
+    assert message.count("\n") == 0
+    assert message.startswith(f"Setting {name} is invalid") and words in message

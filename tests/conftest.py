@@ -1,0 +1,83 @@
+"""Fixtures: settings on a temp SQLite file, the real application, a patient."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.application import build_application, running
+from bot.context import AcubotApp
+from bot.local_api import InProcessBotAPI
+from bot.settings import Settings
+from tests.harness import FakeClock, Patient
+
+ADMIN_ID = 900
+
+
+def make_settings(database_path: Path, **overrides: object) -> Settings:
+    """Settings for tests: nothing read from .env, a temp database."""
+    values: dict[str, object] = {
+        "database_url": f"sqlite+aiosqlite:///{database_path}",
+        "clinic_name": "River Forest Health & Wellness",
+        "booking_url": "https://clinic.example.com/book",
+        "admin_ids": f"{ADMIN_ID}",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def database_path(tmp_path: Path) -> Path:
+    return tmp_path / "acubot.sqlite3"
+
+
+@pytest.fixture
+def settings(database_path: Path) -> Settings:
+    return make_settings(database_path)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def api() -> InProcessBotAPI:
+    return InProcessBotAPI()
+
+
+class ErrorCatcher(logging.Handler):
+    """Collects records from the error handler: a test can assert none came."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def handler_errors() -> AsyncIterator[list[logging.LogRecord]]:
+    catcher = ErrorCatcher()
+    logger = logging.getLogger("handlers.errors")
+    logger.addHandler(catcher)
+    yield catcher.records
+    logger.removeHandler(catcher)
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, api: InProcessBotAPI, clock: FakeClock
+) -> AsyncIterator[AcubotApp]:
+    application = build_application(settings, request=api, clock=clock)
+    async with running(application):
+        yield application
+
+
+@pytest.fixture
+def patient(app: AcubotApp, api: InProcessBotAPI) -> Patient:
+    return Patient(app, api, user_id=1)

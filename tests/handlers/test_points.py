@@ -1,0 +1,128 @@
+"""Point cards, menus and suggestions, end to end through the Application."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.local_api import InProcessBotAPI
+from handlers.render import MESSAGE_LIMIT
+from tests.harness import Patient, only_text
+
+# Each article point by code, other code system, pinyin and both hanzi forms.
+ARTICLE_POINT_NAMES = {
+    "BL23": ["BL23", "UB 23", "Shenshu", "腎俞", "肾俞"],
+    "BL40": ["BL40", "ub-40", "weizhong", "委中", "Wěizhōng"],
+    "GB30": ["GB30", "g30", "Huantiao", "環跳", "环跳"],
+    "GV4": ["GV4", "DU4", "mingmen", "命門", "命门"],
+    "KI3": ["KI3", "KID 3", "Taixi", "太谿", "太溪"],
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "name"), [(code, name) for code, names in ARTICLE_POINT_NAMES.items() for name in names]
+)
+async def test_point_card_for_every_name(patient: Patient, code: str, name: str) -> None:
+    text = only_text(await patient.send(f"/point {name}"))
+    assert text.startswith(f"<b>{code} · ")
+    for heading in ("Where to find it", "What it is used for", "How to press it at home", "Take care"):
+        assert heading in text
+
+
+async def test_bl40_card_content(patient: Patient, api: InProcessBotAPI) -> None:
+    calls = await patient.send("/point UB40")
+    text = only_text(calls)
+    assert "Wěizhōng" in text and "委中" in text and "Middle of the Crook" in text
+    assert "crease" in text and "30 seconds" in text
+    assert "UB40" in text  # other code systems are shown
+    assert calls[-1].params["parse_mode"] == "HTML"
+    labels = [b["text"] for b in calls[-1].buttons]
+    assert "BL meridian" in labels and "All points" in labels
+
+
+async def test_card_explains_cun_where_used(patient: Patient) -> None:
+    text = only_text(await patient.send("/point BL23"))
+    assert "cun" in text and "thumb" in text
+
+
+async def test_every_card_fits_telegram(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    for point in app.bot_data.catalogue.points:
+        text = only_text(await patient.send(f"/point {point.code}"))
+        assert len(text) <= MESSAGE_LIMIT, point.code
+
+
+async def test_typo_suggests_and_pressing_opens_the_card(patient: Patient) -> None:
+    calls = await patient.send("/point weizong")
+    text = only_text(calls)
+    assert "not in our catalogue" in text
+    assert calls[-1].buttons[0]["text"].startswith("BL40")
+    card = only_text(await patient.press("BL40"))
+    assert card.startswith("<b>BL40 · ")
+
+
+async def test_unknown_code_says_not_found(patient: Patient) -> None:
+    text = only_text(await patient.send("/point UB99"))
+    assert "“UB99” is not in our catalogue" in text
+
+
+async def test_point_without_argument_shows_the_menu(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    calls = await patient.send("/point")
+    text = only_text(calls)
+    assert "Bladder meridian" in text and "Governing Vessel" in text
+    codes = {b["callback_data"] for b in calls[-1].buttons}
+    assert codes == {f"pt:{p.code}" for p in app.bot_data.catalogue.points}
+    card = only_text(await patient.press("GV4"))
+    assert card.startswith("<b>GV4 · ")
+
+
+async def test_points_command_and_menu_button(patient: Patient) -> None:
+    assert "Tap a point" in only_text(await patient.send("/points"))
+    await patient.send("/start")
+    assert "Tap a point" in only_text(await patient.press("Points"))
+
+
+async def test_free_text_naming_a_point_shows_its_card(patient: Patient) -> None:
+    assert only_text(await patient.send("where is weizhong?")).startswith("<b>BL40 · ")
+    assert only_text(await patient.send("委中")).startswith("<b>BL40 · ")
+    assert "/point UB40" in only_text(await patient.send("my back hurts today"))
+
+
+BAD_INPUT = [
+    "x" * 5000,
+    "🙂🔥💥",
+    "bl\x00\x07\x1b[31m40",
+    "'; DROP TABLE users; --",
+    "<b>bold</b><script>alert(1)</script>",
+    "&amp; &lt;",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUT)
+async def test_bad_point_input_gets_a_clear_reply(
+    patient: Patient, bad: str, handler_errors: list[logging.LogRecord]
+) -> None:
+    text = only_text(await patient.send(f"/point {bad}"))
+    assert "not in our catalogue" in text or "longer than any point name" in text
+    assert "<script>" not in text and "<b>bold" not in text  # shown escaped
+    if "<b>" in bad:
+        assert "&lt;b&gt;bold" in text
+    assert handler_errors == []
+    # Nothing was lost: the bot still answers normally.
+    assert only_text(await patient.send("/point BL40")).startswith("<b>BL40")
+
+
+@pytest.mark.parametrize("bad", BAD_INPUT)
+async def test_bad_free_text_gets_a_clear_reply(
+    patient: Patient, bad: str, handler_errors: list[logging.LogRecord]
+) -> None:
+    text = only_text(await patient.send(bad))
+    assert "/point UB40" in text
+    assert handler_errors == []
+
+
+async def test_stale_or_forged_buttons_are_answered(patient: Patient, api: InProcessBotAPI) -> None:
+    await patient.send("/points")
+    for data in ("pt:XX99", "mer:ZZ", "menu:nothing", "garbage", "pt:" + "A" * 60):
+        calls = await patient.press_data(data)
+        assert any(c.method == "answerCallbackQuery" or c.method == "sendMessage" for c in calls)

@@ -1,0 +1,65 @@
+"""Migrations: the stairway (up, down, up) and models that match them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from storage import migrate
+from storage.database import create_engine
+from storage.models import Base
+
+
+def _revisions() -> list[str]:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+async def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    async with engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_stairway_each_revision_up_down_up(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'stairs.sqlite3'}")
+    try:
+        previous = "base"
+        for revision in _revisions():
+            await migrate.upgrade(engine, revision)
+            await migrate.downgrade(engine, previous)
+            await migrate.upgrade(engine, revision)
+            previous = revision
+        assert set(Base.metadata.tables) <= await _tables(engine)
+        await migrate.downgrade(engine, "base")
+        assert await _tables(engine) <= {"alembic_version"}
+    finally:
+        await engine.dispose()
+
+
+async def test_models_match_the_migrations(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'diff.sqlite3'}")
+    try:
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            )
+        assert differences == []
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.sqlite3'}")
+    try:
+        async with engine.connect() as connection:
+            mode = await connection.exec_driver_sql("PRAGMA journal_mode")
+            assert mode.scalar() == "wal"
+            timeout = await connection.exec_driver_sql("PRAGMA busy_timeout")
+            assert timeout.scalar() >= 5000
+    finally:
+        await engine.dispose()
