@@ -20,6 +20,8 @@ from bot.log_setup import protect_token
 from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
+from scheduler.dispatcher import ReminderDispatcher
+from scheduler.send_policy import SendPolicy
 from storage import migrate
 from storage.database import create_engine, create_session_factory
 
@@ -34,9 +36,20 @@ COMMANDS = [
     BotCommand("meridian", "Browse the meridians"),
     BotCommand("safety", "When to get help, how to press safely"),
     BotCommand("book", "Book an appointment"),
+    BotCommand("remind", "A daily acupressure reminder"),
+    BotCommand("routine", "The guided home routine"),
+    BotCommand("settings", "Your reminder's time and zone"),
+    BotCommand("pause", "Pause reminders: /pause 7"),
+    BotCommand("resume", "Resume reminders"),
+    BotCommand("stop", "Stop reminders"),
     BotCommand("help", "What I can do"),
     BotCommand("start", "Start again"),
 ]
+
+
+# How often the dispatcher looks for due reminders. Reminders are minute-precise;
+# a tick that finds nothing costs one indexed query.
+DISPATCH_INTERVAL_SECONDS = 15.0
 
 
 def build_application(
@@ -45,11 +58,13 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Clock = system_clock,
     catalogue: Catalogue | None = None,
+    dispatch_interval: float | None = DISPATCH_INTERVAL_SECONDS,
 ) -> AcubotApp:
     """The bot, ready for `run_polling`, `acubot chat` or a test.
 
     `request` replaces HTTP to Telegram (the in-process Bot API in tests and
-    in `acubot chat`); `clock` replaces the system clock.
+    in `acubot chat`); `clock` replaces the system clock; tests pass
+    `dispatch_interval=None` and run the dispatcher themselves with `now`.
     """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     protect_token(token)
@@ -66,8 +81,10 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        # Talking to real Telegram: keep interactive replies under its limits.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        # Talking to real Telegram: every call stays under its overall limit.
+        # No retries here: a 429 must reach the send policy, which pauses all
+        # bulk sends and retries with bounds (scheduler/send_policy.py).
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     app: AcubotApp = builder.build()  # type: ignore[assignment]
 
     services = app.bot_data
@@ -75,6 +92,7 @@ def build_application(
     services.catalogue = catalogue or load_catalogue()
     services.index = PointIndex(services.catalogue)
     services.clock = clock
+    services.dispatch_interval = dispatch_interval
     handlers.register_all(app)
     return app
 
@@ -84,8 +102,31 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     services.engine = create_engine(services.settings.database_url)
     await migrate.upgrade(services.engine)
     services.sessions = create_session_factory(services.engine)
+    settings = services.settings
+    services.policy = SendPolicy(rate=settings.send_rate)
+    services.dispatcher = ReminderDispatcher(
+        sessions=services.sessions,
+        bot=app.bot,
+        catalogue=services.catalogue,
+        policy=services.policy,
+        grace=settings.reminder_grace,
+    )
+    if services.dispatch_interval is not None and app.job_queue is not None:
+        # One repeating job for everyone, not one job per patient: see ARCHITECTURE.md.
+        app.job_queue.run_repeating(
+            _dispatch_reminders,
+            interval=services.dispatch_interval,
+            first=1.0,
+            name="reminder-dispatcher",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
     await app.bot.set_my_commands(COMMANDS)
     log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
+
+
+async def _dispatch_reminders(context: AcubotContext) -> None:
+    services = context.services
+    await services.dispatcher.run(now=services.now())
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

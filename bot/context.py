@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from content.catalogue import Catalogue
     from content.lookup import PointIndex
+    from scheduler.dispatcher import ReminderDispatcher
+    from scheduler.send_policy import SendPolicy
 
 Clock = Callable[[], datetime]
 
@@ -37,10 +39,15 @@ class Services:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    policy: SendPolicy
+    dispatcher: ReminderDispatcher
+    dispatch_interval: float | None
 
     def __init__(self) -> None:
         # When each user was last recorded as seen, to throttle that write.
         self.seen_at: dict[int, datetime] = {}
+        # Multi-step flows by name (see handlers.flows).
+        self.flows: dict[str, Any] = {}
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

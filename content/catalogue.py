@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from content.schema import Glossary, Meridian, Point, Safety, Technique
+from content.schema import Glossary, Meridian, Point, Routine, Safety, Technique
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -35,6 +35,7 @@ class Catalogue:
     points: tuple[Point, ...]
     meridians: tuple[Meridian, ...]
     techniques: tuple[Technique, ...]
+    routines: tuple[Routine, ...]
     safety: Safety
     glossary: Glossary
 
@@ -50,6 +51,18 @@ class Catalogue:
         """The home technique with this id."""
         return self._techniques_by_id.get(technique_id)
 
+    def routine(self, routine_id: str) -> Routine:
+        """The routine with this id; the default one for an unknown id."""
+        return self._routines_by_id.get(routine_id) or self.default_routine
+
+    @property
+    def default_routine(self) -> Routine:
+        return next(r for r in self.routines if r.default)
+
+    def routine_steps(self, routine_id: str) -> list[Technique]:
+        """The techniques of a routine, in order."""
+        return [self._techniques_by_id[t] for t in self.routine(routine_id).techniques]
+
     def points_on(self, meridian_code: str) -> list[Point]:
         """The catalogue's points on one channel, in catalogue order."""
         return [point for point in self.points if point.meridian == meridian_code]
@@ -63,6 +76,7 @@ class Catalogue:
         object.__setattr__(self, "_points_by_code", {p.code: p for p in self.points})
         object.__setattr__(self, "_meridians_by_code", {m.code: m for m in self.meridians})
         object.__setattr__(self, "_techniques_by_id", {t.id: t for t in self.techniques})
+        object.__setattr__(self, "_routines_by_id", {r.id: r for r in self.routines})
 
 
 def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
@@ -70,9 +84,12 @@ def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
     points = _load_list(data_dir / "points.yaml", "points", Point, key="code")
     meridians = _load_list(data_dir / "meridians.yaml", "meridians", Meridian, key="code")
     techniques = _load_list(data_dir / "techniques.yaml", "techniques", Technique, key="id")
+    routines = _load_list(data_dir / "routines.yaml", "routines", Routine, key="id")
     safety = _load_one(data_dir / "safety.yaml", Safety)
     glossary = _load_one(data_dir / "glossary.yaml", Glossary)
-    catalogue = Catalogue(tuple(points), tuple(meridians), tuple(techniques), safety, glossary)
+    catalogue = Catalogue(
+        tuple(points), tuple(meridians), tuple(techniques), tuple(routines), safety, glossary
+    )
     _cross_check(catalogue, data_dir)
     return catalogue
 
@@ -141,6 +158,14 @@ def _cross_check(catalogue: Catalogue, data_dir: Path) -> None:
             raise ContentError(
                 f"techniques.yaml: {technique.id}: field 'point': no point {technique.point!r}"
             )
+    for routine in catalogue.routines:
+        for technique_id in routine.techniques:
+            if catalogue.technique(technique_id) is None:
+                raise ContentError(
+                    f"routines.yaml: {routine.id}: field 'techniques': no technique {technique_id!r}"
+                )
+    if sum(routine.default for routine in catalogue.routines) != 1:
+        raise ContentError("routines.yaml: exactly one routine must have 'default: true'")
     _check_unique_names(catalogue.points)
 
 

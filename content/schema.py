@@ -117,3 +117,13 @@ class Glossary(_Strict):
     """Plain-word explanations shown beside the cards that need them."""
 
     cun: str = Field(min_length=20, description="What a cun is, in everyday terms.")
+
+
+class Routine(_Strict):
+    """A daily home routine: a named sequence of the home techniques."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=32)
+    title: str = Field(min_length=3, max_length=40)
+    description: str = Field(min_length=10, max_length=200)
+    techniques: list[str] = Field(min_length=1)
+    default: bool = False

@@ -11,12 +11,30 @@ from bot.context import AcubotApp
 
 
 def register_all(app: AcubotApp) -> None:
-    from handlers import errors, fallback, meridians, points, safety, start, users
+    from handlers import (
+        checkins,
+        errors,
+        fallback,
+        meridians,
+        points,
+        reminder_buttons,
+        reminder_settings,
+        routine,
+        safety,
+        start,
+        subscribe,
+        users,
+    )
 
     users.register(app)  # group -1: records who is talking, never answers
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons
     meridians.register(app)  # /meridian, meridian buttons
     safety.register(app)  # /safety, /book
-    fallback.register(app)  # last: unknown commands, free text, stale buttons
+    subscribe.register(app)  # /remind flow and its typed answers (via handlers.flows)
+    reminder_settings.register(app)  # /settings, /pause, /resume, /stop
+    reminder_buttons.register(app)  # buttons under a daily reminder
+    routine.register(app)  # /routine and the guided routine's buttons and timers
+    checkins.register(app)  # 0-10 check-in buttons
+    fallback.register(app)  # last: unknown commands, free text (and flow answers), stale buttons
     errors.register(app)

@@ -7,6 +7,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import AcubotApp, AcubotContext
 from handlers import render
+from handlers.flows import continue_flow
 from handlers.points import send_point_card
 from handlers.reply import reply_html
 
@@ -23,7 +24,9 @@ async def unknown_command(update: Update, context: AcubotContext) -> None:
 
 
 async def free_text(update: Update, context: AcubotContext) -> None:
-    """Text that names a point shows its card; anything else gets a hint."""
+    """An answer to a pending question, a point's name, or else a hint."""
+    if await continue_flow(update, context):
+        return
     text = update.effective_message.text or ""
     point = context.services.index.find_in_text(text)
     if point:
@@ -33,7 +36,9 @@ async def free_text(update: Update, context: AcubotContext) -> None:
 
 
 async def other_message(update: Update, context: AcubotContext) -> None:
-    """Stickers, photos, voice notes: politely explain what works."""
+    """A shared location for a pending question; otherwise explain what works."""
+    if update.effective_message.location and await continue_flow(update, context):
+        return
     await reply_html(update, context, "I can only read text messages.\n\n" + HINT)
 
 

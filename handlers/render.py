@@ -6,7 +6,9 @@ Telegram's 4096-character limit.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -179,3 +181,9 @@ def safety_text(safety: Safety) -> str:
     lines += ["", "🤰 <b>Pregnancy</b>", escape(safety.pregnancy)]
     lines += ["", f"<i>{escape(safety.disclaimer)}</i>"]
     return fit("\n".join(lines))
+
+
+def local_when(instant: datetime, zone: str) -> str:
+    """An instant as the patient's local date and time: 'Tuesday 24 November at 07:30'."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%A %-d %B} at {local:%H:%M}"

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AcubotApp, AcubotContext
 from handlers import callbacks, render
 from handlers.reply import reply_html
+from scheduler import subscriptions
 from storage.users import record_user_seen
 
 
@@ -21,10 +22,11 @@ def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
             InlineKeyboardButton("📍 Points", callback_data=callbacks.menu("points")),
             InlineKeyboardButton("🧭 Meridians", callback_data=callbacks.menu("meridians")),
         ],
+        [InlineKeyboardButton("⏰ Daily reminder", callback_data="sub:begin")],
         [InlineKeyboardButton("⚠️ Safety", callback_data=callbacks.menu("safety"))],
     ]
     if settings.booking_url:
-        rows[1].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
+        rows[2].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
     return InlineKeyboardMarkup(rows)
 
 
@@ -32,6 +34,7 @@ async def start(update: Update, context: AcubotContext) -> None:
     """Greets, explains the bot, shows the safety notice and the menu."""
     services = context.services
     user, chat = update.effective_user, update.effective_chat
+    resumed = None
     if user and chat:
         # /start always writes: it is how a person who blocked the bot, or
         # deleted their data, says they want to hear from it again.
@@ -44,6 +47,9 @@ async def start(update: Update, context: AcubotContext) -> None:
                 now=services.now(),
                 unblock=True,
             )
+            resumed = await subscriptions.resume_after_block(
+                session=session, user_id=user.id, now=services.now()
+            )
     name = escape(user.first_name) if user else "there"
     clinic = escape(services.settings.clinic_name)
     text = (
@@ -52,8 +58,11 @@ async def start(update: Update, context: AcubotContext) -> None:
         "where each one is, what it is used for and how to press it safely at home.\n\n"
         "Try <code>/point UB40</code>, or just type a point's name, such as "
         "<i>weizhong</i> or <i>委中</i>.\n\n"
+        "I can also send you a daily reminder for a few minutes of home acupressure: /remind.\n\n"
         f"⚠️ {escape(services.catalogue.safety.short_notice)}"
     )
+    if resumed:
+        text += "\n\n🔔 Welcome back! Your daily reminders are on again."
     await reply_html(update, context, text, main_menu(context))
 
 
@@ -67,6 +76,11 @@ async def help_command(update: Update, context: AcubotContext) -> None:
         "/meridian <i>code</i> — a meridian and its points: <code>/meridian BL</code>\n"
         "/safety — when to get medical help, and how to press safely\n"
         "/book — book an appointment with the clinic\n\n"
+        "<b>Daily reminder</b>\n"
+        "/remind — a daily acupressure reminder at your own time\n"
+        "/routine — the guided home routine, step by step\n"
+        "/settings — your reminder's time, zone and routine\n"
+        "/pause <i>days</i> — a break (7 days unless you say), /resume, /stop\n\n"
         "You can also just type a point's code or name."
     )
     await reply_html(update, context, text, main_menu(context))

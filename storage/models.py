@@ -5,9 +5,22 @@ Alembic migrations in `storage/migrations` must match these; a test checks it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -15,7 +28,7 @@ from storage.types import UTCDateTime
 # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
@@ -39,3 +52,92 @@ class User(Base):
     # Set when Telegram says the user blocked the bot or the account is gone;
     # cleared when they /start again.
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Subscription(Base):
+    """A patient's daily reminder: when, where (zone), which routine, what next."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    local_time: Mapped[time] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(String(64))
+    routine: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "user" (/stop) or "blocked" (Telegram said so; /start brings it back).
+    stopped_reason: Mapped[str | None] = mapped_column(String(16))
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The dispatcher's work list: active rows whose next_due_at has passed.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A claim by one dispatcher instance; expires so a dead instance's work is retaken.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One day's reminder for one subscription: written before it is sent.
+
+    The unique (subscription_id, local_date) pair is what makes a second
+    reminder on the same local day impossible, whatever restarts or extra
+    instances do.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscription_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("subscriptions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    local_date: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    skipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snooze_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class PendingStep(Base):
+    """The step a multi-step flow waits on, so any instance can take the next message."""
+
+    __tablename__ = "pending_steps"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckIn(Base):
+    """A 0-10 answer about the patient's back; one per kind per local day."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "local_date"),
+        CheckConstraint("score >= 0 AND score <= 10", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    local_date: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

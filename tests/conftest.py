@@ -73,7 +73,7 @@ def handler_errors() -> AsyncIterator[list[logging.LogRecord]]:
 async def app(
     settings: Settings, api: InProcessBotAPI, clock: FakeClock
 ) -> AsyncIterator[AcubotApp]:
-    application = build_application(settings, request=api, clock=clock)
+    application = build_application(settings, request=api, clock=clock, dispatch_interval=None)
     async with running(application):
         yield application
 

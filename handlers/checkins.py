@@ -1,0 +1,92 @@
+"""The 0-10 "How is your back right now?" check-in."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers.reply import reply_html
+from scheduler.schedule_rule import local_date_of
+from storage import reminders
+from storage.checkins import CheckInKind, record_checkin
+
+PREFIX = "chk"
+SEVERE = 8
+
+
+async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
+    """The patient's zone: their reminder's, else the clinic's."""
+    async with context.services.sessions() as session:
+        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+    return ZoneInfo(sub.timezone if sub else context.services.settings.clinic_timezone)
+
+
+async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> None:
+    stamp = f"{local_date:%Y%m%d}"
+    buttons = [
+        InlineKeyboardButton(str(score), callback_data=f"{PREFIX}:{CheckInKind.PAIN}:{stamp}:{score}")
+        for score in range(11)
+    ]
+    await reply_html(
+        update,
+        context,
+        "How is your back right now?\n<i>0 = no pain at all, 10 = the worst pain you can imagine.</i>",
+        InlineKeyboardMarkup([buttons[:6], buttons[6:]]),
+    )
+
+
+async def on_button(update: Update, context: AcubotContext) -> None:
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    valid = (
+        len(parts) == 4
+        and parts[1] in {kind.value for kind in CheckInKind}
+        and parts[2].isdigit()
+        and parts[3].isdigit()
+        and 0 <= int(parts[3]) <= 10
+    )
+    if not valid:
+        await query.answer("This question is no longer available.", show_alert=True)
+        return
+    kind, score = CheckInKind(parts[1]), int(parts[3])
+    try:
+        asked_on = datetime.strptime(parts[2], "%Y%m%d").date()
+    except ValueError:
+        await query.answer("This question is no longer available.", show_alert=True)
+        return
+    services = context.services
+    now = services.now()
+    today = local_date_of(now, await patient_zone(update, context))
+    if asked_on != today:
+        await query.answer()
+        await reply_html(
+            update,
+            context,
+            f"That question was for {asked_on:%A %-d %B}. I'll ask again after your next routine.",
+        )
+        return
+    async with services.sessions.begin() as session:
+        await record_checkin(
+            session=session,
+            user_id=update.effective_user.id,
+            kind=kind,
+            score=score,
+            local_date=today,
+            now=now,
+        )
+    await query.answer(f"Noted: {score}/10")
+    text = f"Thanks — I noted {score}/10 for today. Answering again today replaces it."
+    if score >= SEVERE:
+        text += (
+            "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "
+            "or trouble passing urine, please see /safety and contact the clinic (/book)."
+        )
+    await reply_html(update, context, text)
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))

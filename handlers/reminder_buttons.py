@@ -1,0 +1,133 @@
+"""The buttons under a daily reminder: start, done, snooze, skip, stop.
+
+Each button names its delivery (one local day's reminder), so a press on an
+old reminder gets an answer about that day rather than an error.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers import checkins, render, routine
+from handlers.reply import reply_html
+from scheduler import reminder_message as rm
+from scheduler import subscriptions
+from scheduler.schedule_rule import local_date_of
+from storage import reminders
+from storage.reminders import DeliveryRecord, SubscriptionRecord
+
+
+async def _load(
+    update: Update, context: AcubotContext, delivery_id: int
+) -> tuple[DeliveryRecord, SubscriptionRecord] | None:
+    async with context.services.sessions() as session:
+        delivery = await reminders.get_delivery(session=session, delivery_id=delivery_id)
+        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+    # A delivery of someone else (forged data) is treated like a missing one.
+    if delivery is None or sub is None or delivery.user_id != update.effective_user.id:
+        return None
+    return delivery, sub
+
+
+async def on_button(update: Update, context: AcubotContext) -> None:
+    query = update.callback_query
+    parsed = rm.parse_button(query.data or "")
+    loaded = await _load(update, context, parsed[1]) if parsed else None
+    if parsed is None or loaded is None:
+        await query.answer("This reminder is no longer available. /settings shows yours.", show_alert=True)
+        return
+    action, _ = parsed
+    delivery, sub = loaded
+    services = context.services
+    now = services.now()
+    today = local_date_of(now, ZoneInfo(sub.timezone))
+    is_today = delivery.local_date == today
+    day = f"{delivery.local_date:%A %-d %B}"
+
+    if action == rm.START:
+        await query.answer()
+        await routine.start(update, context, sub.routine)
+    elif action == rm.DONE:
+        async with services.sessions.begin() as session:
+            newly = await reminders.mark_done(
+                session=session,
+                subscription_id=sub.id,
+                user_id=sub.user_id,
+                local_date=delivery.local_date,
+                due_at=delivery.due_at,
+                now=now,
+            )
+        await query.answer("Marked as done ✅" if newly else "Already marked as done")
+        if newly:
+            when = "today's routine" if is_today else f"your routine for {day}"
+            await reply_html(update, context, f"✅ Well done! I've marked {when} as done.")
+            if is_today:
+                await checkins.ask_pain(update, context, today)
+    elif action in rm.SNOOZE_MINUTES:
+        if not is_today or delivery.done_at or delivery.skipped_at:
+            await query.answer()
+            await _nothing_to_snooze(update, context, delivery, sub, is_today)
+            return
+        until = now + timedelta(minutes=rm.SNOOZE_MINUTES[action])
+        async with services.sessions.begin() as session:
+            await reminders.set_delivery_fields(
+                session=session, delivery_id=delivery.id, snooze_until=until
+            )
+        await query.answer("Snoozed ⏰")
+        await reply_html(
+            update,
+            context,
+            f"⏰ Snoozed. I'll remind you again at {until.astimezone(ZoneInfo(sub.timezone)):%H:%M}. "
+            "Your daily time stays the same.",
+        )
+    elif action == rm.SKIP:
+        await query.answer()
+        if not is_today:
+            await reply_html(update, context, f"That reminder was for {day}, which has passed.")
+            return
+        async with services.sessions.begin() as session:
+            await reminders.set_delivery_fields(
+                session=session, delivery_id=delivery.id, skipped_at=now, snooze_until=None
+            )
+        next_line = _next_line(sub)
+        await reply_html(update, context, f"⏭ Skipped for today. {next_line}")
+    elif action == rm.STOP:
+        await query.answer()
+        async with services.sessions.begin() as session:
+            await subscriptions.stop(session=session, user_id=sub.user_id, now=now)
+        await reply_html(
+            update, context, "🔕 Reminders stopped. Send /resume or /remind to start again."
+        )
+    else:
+        await query.answer("This button is no longer in use.", show_alert=True)
+
+
+async def _nothing_to_snooze(
+    update: Update,
+    context: AcubotContext,
+    delivery: DeliveryRecord,
+    sub: SubscriptionRecord,
+    is_today: bool,
+) -> None:
+    if not is_today:
+        reason = f"That reminder was for {delivery.local_date:%A %-d %B}, so there is nothing to snooze."
+    elif delivery.done_at:
+        reason = "You have already done today's routine — nothing to snooze. 🎉"
+    else:
+        reason = "You skipped today's routine, so there is nothing to snooze."
+    await reply_html(update, context, f"{reason} {_next_line(sub)}")
+
+
+def _next_line(sub: SubscriptionRecord) -> str:
+    if sub.active and sub.next_due_at:
+        return f"Next reminder: {render.local_when(sub.next_due_at, sub.timezone)}."
+    return "Send /resume to turn reminders back on."
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{rm.PREFIX}:"))

@@ -1,0 +1,188 @@
+"""/settings, /pause, /resume, /stop: managing the daily reminder.
+
+Every change recomputes the next due time at once and says when the next
+reminder will come.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers import render, subscribe
+from handlers.reply import reply_html
+from scheduler import subscriptions
+from scheduler.subscriptions import DEFAULT_PAUSE_DAYS, MAX_PAUSE_DAYS
+from scheduler.time_input import zone_label
+from storage import reminders
+from storage.reminders import StopReason, SubscriptionRecord
+
+PREFIX = "set"
+NOT_SUBSCRIBED = (
+    "You have no daily reminder yet. Send /remind to choose a time — it takes a few seconds."
+)
+
+
+async def _subscription(update: Update, context: AcubotContext) -> SubscriptionRecord | None:
+    async with context.services.sessions() as session:
+        return await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+
+
+def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
+    if not sub.active:
+        if sub.stopped_reason == StopReason.BLOCKED:
+            return "🔕 Stopped, because Telegram could not deliver to you. /resume to restart."
+        return "🔕 Stopped. /resume to start again."
+    if paused and sub.paused_until:
+        return f"⏸ Paused until {render.local_when(sub.paused_until, sub.timezone)}."
+    return "🔔 On."
+
+
+async def show_settings(update: Update, context: AcubotContext) -> None:
+    """The reminder's time, zone, routine and state, with buttons to change them."""
+    sub = await _subscription(update, context)
+    if sub is None:
+        await reply_html(update, context, NOT_SUBSCRIBED)
+        return
+    catalogue = context.services.catalogue
+    paused = bool(sub.paused_until and sub.paused_until > context.services.now())
+    lines = [
+        "⚙️ <b>Your daily reminder</b>",
+        f"Time: <b>{sub.local_time:%H:%M}</b>",
+        f"Time zone: {escape(zone_label(sub.timezone))}",
+        f"Routine: {escape(catalogue.routine(sub.routine).title)}",
+        _state_line(sub, paused),
+    ]
+    if sub.active and sub.next_due_at:
+        lines.append(f"Next reminder: <b>{render.local_when(sub.next_due_at, sub.timezone)}</b>")
+    routine_buttons = [
+        InlineKeyboardButton(
+            ("● " if routine.id == sub.routine else "") + routine.title,
+            callback_data=f"{PREFIX}:routine:{routine.id}",
+        )
+        for routine in catalogue.routines
+    ]
+    pause_or_resume = (
+        InlineKeyboardButton("▶ Resume", callback_data=f"{PREFIX}:resume")
+        if paused or not sub.active
+        else InlineKeyboardButton(f"⏸ Pause {DEFAULT_PAUSE_DAYS} days", callback_data=f"{PREFIX}:pause")
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("🕐 Change time or zone", callback_data=f"{PREFIX}:change"),
+            ],
+            routine_buttons,
+            [pause_or_resume, InlineKeyboardButton("🔕 Stop", callback_data=f"{PREFIX}:stop")],
+        ]
+    )
+    await reply_html(update, context, "\n".join(lines), keyboard)
+
+
+async def pause(update: Update, context: AcubotContext, days_text: str | None = None) -> None:
+    """`/pause [days]`: default 7, at most 90."""
+    sub = await _subscription(update, context)
+    if sub is None:
+        await reply_html(update, context, NOT_SUBSCRIBED)
+        return
+    days = DEFAULT_PAUSE_DAYS
+    if days_text is not None:
+        text = days_text.strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_PAUSE_DAYS:
+            await reply_html(
+                update,
+                context,
+                f"Please give a number of days from 1 to {MAX_PAUSE_DAYS}, "
+                "for example <code>/pause 14</code>. Nothing was changed.",
+            )
+            return
+        days = int(text)
+    services = context.services
+    async with services.sessions.begin() as session:
+        next_due = await subscriptions.pause(
+            session=session, subscription=sub, days=days, now=services.now()
+        )
+    await reply_html(
+        update,
+        context,
+        f"⏸ Reminders paused for {days} day{'s' if days != 1 else ''}.\n"
+        f"Next reminder: <b>{render.local_when(next_due, sub.timezone)}</b>. /resume to restart sooner.",
+    )
+
+
+async def pause_command(update: Update, context: AcubotContext) -> None:
+    await pause(update, context, " ".join(context.args) if context.args else None)
+
+
+async def resume(update: Update, context: AcubotContext) -> None:
+    sub = await _subscription(update, context)
+    if sub is None:
+        await reply_html(update, context, NOT_SUBSCRIBED)
+        return
+    services = context.services
+    async with services.sessions.begin() as session:
+        next_due = await subscriptions.resume(session=session, subscription=sub, now=services.now())
+    await reply_html(
+        update,
+        context,
+        f"🔔 Reminders are on. Next reminder: <b>{render.local_when(next_due, sub.timezone)}</b>.",
+    )
+
+
+async def stop(update: Update, context: AcubotContext) -> None:
+    sub = await _subscription(update, context)
+    if sub is None or not sub.active:
+        await reply_html(update, context, "You have no reminders running, so there is nothing to stop.")
+        return
+    services = context.services
+    async with services.sessions.begin() as session:
+        await subscriptions.stop(session=session, user_id=sub.user_id, now=services.now())
+    await reply_html(
+        update,
+        context,
+        "🔕 Reminders stopped. Your progress is kept. Send /resume or /remind to start again.",
+    )
+
+
+async def button(update: Update, context: AcubotContext) -> None:
+    query = update.callback_query
+    await query.answer()
+    _, _, rest = (query.data or "").partition(":")
+    action, _, value = rest.partition(":")
+    if action == "change":
+        await subscribe.begin(update, context)
+    elif action == "pause":
+        await pause(update, context)
+    elif action == "resume":
+        await resume(update, context)
+    elif action == "stop":
+        await stop(update, context)
+    elif action == "routine" and value in {r.id for r in context.services.catalogue.routines}:
+        await set_routine(update, context, value)
+    else:
+        await reply_html(update, context, "That button no longer applies. Send /settings.")
+
+
+async def set_routine(update: Update, context: AcubotContext, routine_id: str) -> None:
+    services = context.services
+    sub = await _subscription(update, context)
+    if sub is None:
+        await reply_html(update, context, NOT_SUBSCRIBED)
+        return
+    async with services.sessions.begin() as session:
+        await reminders.update_subscription(
+            session=session, user_id=sub.user_id, now=services.now(), routine=routine_id
+        )
+    title = services.catalogue.routine(routine_id).title
+    await reply_html(update, context, f"Your daily routine is now <i>{escape(title)}</i>.")
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler("settings", show_settings))
+    app.add_handler(CommandHandler("pause", pause_command))
+    app.add_handler(CommandHandler("resume", resume))
+    app.add_handler(CommandHandler(["stop", "unsubscribe"], stop))
+    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))

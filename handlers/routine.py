@@ -1,0 +1,168 @@
+"""The guided routine: one step per technique, a hold timer, then a check-in.
+
+Button data carries the routine and the step (`rtn:<routine>:<step>:<action>`),
+so the routine needs no stored state. The hold timer is a JobQueue
+`run_once`: losing a seconds-long timer at a restart is acceptable.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from content.schema import Technique
+from handlers import checkins
+from handlers.reply import reply_html
+from scheduler.schedule_rule import local_date_of
+from storage import reminders
+
+PREFIX = "rtn"
+SHOW, HOLD, STOP = "show", "hold", "stop"
+
+
+def _data(routine_id: str, step: int, action: str) -> str:
+    return f"{PREFIX}:{routine_id}:{step}:{action}"
+
+
+def _next_button(routine_id: str, step: int, total: int) -> InlineKeyboardButton:
+    if step + 1 < total:
+        return InlineKeyboardButton(
+            f"Next: step {step + 2} ▶", callback_data=_data(routine_id, step + 1, SHOW)
+        )
+    return InlineKeyboardButton("Finish ✔", callback_data=_data(routine_id, total, SHOW))
+
+
+def step_text(technique: Technique, step: int, total: int) -> str:
+    hold = technique.hold_seconds_max
+    low = technique.hold_seconds_min
+    hold_text = f"{low} seconds" if low == hold else f"{low} to {hold} seconds"
+    lines = [
+        f"<b>Step {step + 1} of {total} · {escape(technique.title)}</b>",
+        "",
+        escape(technique.position),
+    ]
+    lines += [f"{number}. {escape(line)}" for number, line in enumerate(technique.steps, 1)]
+    lines += ["", f"Hold for {hold_text}, breathing slowly. Press gently — mild pressure only."]
+    return "\n".join(lines)
+
+
+async def start(update: Update, context: AcubotContext, routine_id: str | None = None) -> None:
+    """Shows the first step of the routine (the patient's, else the default)."""
+    catalogue = context.services.catalogue
+    routine = catalogue.routine(routine_id or catalogue.default_routine.id)
+    await show_step(update, context, routine.id, 0)
+
+
+async def routine_command(update: Update, context: AcubotContext) -> None:
+    async with context.services.sessions() as session:
+        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+    await start(update, context, sub.routine if sub else None)
+
+
+async def show_step(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
+    steps = context.services.catalogue.routine_steps(routine_id)
+    if step >= len(steps):
+        await finish(update, context)
+        return
+    technique = steps[step]
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"⏱ Start {technique.hold_seconds_max} s timer",
+                    callback_data=_data(routine_id, step, HOLD),
+                )
+            ],
+            [_next_button(routine_id, step, len(steps))],
+            [InlineKeyboardButton("✖ Stop the routine", callback_data=_data(routine_id, step, STOP))],
+        ]
+    )
+    await reply_html(update, context, step_text(technique, step, len(steps)), keyboard)
+
+
+async def start_hold(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
+    steps = context.services.catalogue.routine_steps(routine_id)
+    seconds = steps[step].hold_seconds_max
+    chat_id = update.effective_chat.id
+    # One timer per chat: a new one replaces an unfinished one.
+    for job in context.job_queue.get_jobs_by_name(f"hold:{chat_id}"):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        hold_finished,
+        when=seconds,
+        chat_id=chat_id,
+        user_id=update.effective_user.id,
+        data={"routine": routine_id, "step": step, "total": len(steps)},
+        name=f"hold:{chat_id}",
+    )
+    await reply_html(
+        update, context, f"⏱ Timer started: hold for {seconds} seconds. I'll tell you when to let go."
+    )
+
+
+async def hold_finished(context: AcubotContext) -> None:
+    """The hold is over: say so, offer the next step."""
+    job = context.job
+    data = job.data
+    keyboard = InlineKeyboardMarkup([[_next_button(data["routine"], data["step"], data["total"])]])
+    await context.bot.send_message(
+        job.chat_id,
+        "✔ Time's up — release the pressure slowly.",
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+
+
+async def finish(update: Update, context: AcubotContext) -> None:
+    """The routine is done: it counts as today's ✅ Done, then the check-in."""
+    services = context.services
+    now = services.now()
+    user_id = update.effective_user.id
+    zone = await checkins.patient_zone(update, context)
+    today = local_date_of(now, zone)
+    async with services.sessions.begin() as session:
+        sub = await reminders.get_subscription(session=session, user_id=user_id)
+        if sub is not None:
+            await reminders.mark_done(
+                session=session,
+                subscription_id=sub.id,
+                user_id=user_id,
+                local_date=today,
+                due_at=now,
+                now=now,
+            )
+    await reply_html(update, context, "🎉 Routine complete — well done! I've marked today as done.")
+    await checkins.ask_pain(update, context, today)
+
+
+async def on_button(update: Update, context: AcubotContext) -> None:
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    catalogue = context.services.catalogue
+    if (
+        len(parts) != 4
+        or parts[1] not in {r.id for r in catalogue.routines}
+        or not parts[2].isdigit()
+        or int(parts[2]) > len(catalogue.routine_steps(parts[1]))
+    ):
+        await query.answer("This routine button is no longer in use. Send /routine.", show_alert=True)
+        return
+    await query.answer()
+    routine_id, step, action = parts[1], int(parts[2]), parts[3]
+    if action == HOLD and step < len(catalogue.routine_steps(routine_id)):
+        await start_hold(update, context, routine_id, step)
+    elif action == STOP:
+        for job in context.job_queue.get_jobs_by_name(f"hold:{update.effective_chat.id}"):
+            job.schedule_removal()
+        await reply_html(update, context, "Routine stopped. You can start again with /routine.")
+    else:
+        await show_step(update, context, routine_id, step)
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler("routine", routine_command))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))

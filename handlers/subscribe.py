@@ -1,0 +1,249 @@
+"""/remind: choose a daily reminder time and zone, confirm, subscribed.
+
+The flow's state (chosen time, zone, step) is a pending step in the
+database; nothing is subscribed until the patient presses Confirm.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers import render
+from handlers.flows import register_flow
+from handlers.reply import reply_html
+from scheduler import subscriptions
+from scheduler.schedule_rule import next_fire_at
+from scheduler.time_input import (
+    COMMON_ZONES,
+    find_zone,
+    parse_time_of_day,
+    zone_for_location,
+    zone_label,
+)
+from storage import reminders
+from storage.pending import PendingRecord, clear_pending, get_pending, set_pending
+
+FLOW = "remind"
+ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
+PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "21:00")
+PREFIX = "sub"
+
+
+def _data(*parts: str) -> str:
+    return ":".join((PREFIX, *parts))
+
+
+def _cancel_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton("✖ Cancel", callback_data=_data("cancel"))
+
+
+async def _save_step(update: Update, context: AcubotContext, step: str, data: dict[str, Any]) -> None:
+    services = context.services
+    async with services.sessions.begin() as session:
+        await set_pending(
+            session=session,
+            user_id=update.effective_user.id,
+            flow=FLOW,
+            step=step,
+            data=data,
+            now=services.now(),
+        )
+
+
+async def begin(update: Update, context: AcubotContext) -> None:
+    """Starts the flow, keeping the current zone and routine if already subscribed."""
+    services = context.services
+    async with services.sessions() as session:
+        existing = await reminders.get_subscription(
+            session=session, user_id=update.effective_user.id
+        )
+    data = {
+        "time": None,
+        "zone": existing.timezone if existing else services.settings.clinic_timezone,
+        "routine": existing.routine if existing else services.catalogue.default_routine.id,
+    }
+    await ask_time(update, context, data)
+
+
+async def ask_time(
+    update: Update, context: AcubotContext, data: dict[str, Any], problem: str | None = None
+) -> None:
+    await _save_step(update, context, ASK_TIME, data)
+    times = [InlineKeyboardButton(t, callback_data=_data("t", t.replace(":", ""))) for t in PRESET_TIMES]
+    keyboard = InlineKeyboardMarkup(
+        [
+            times[:3],
+            times[3:],
+            [InlineKeyboardButton("🌍 Change time zone", callback_data=_data("zone"))],
+            [_cancel_button()],
+        ]
+    )
+    lines = [f"⚠️ {escape(problem)}", ""] if problem else []
+    lines += [
+        "⏰ <b>Daily acupressure reminder</b>",
+        "What time should I remind you each day? Tap a time, or type one such as "
+        "<code>7:30</code>, <code>19:30</code> or <code>7:30 pm</code>.",
+        "",
+        f"Time zone: {escape(zone_label(data['zone']))}",
+    ]
+    await reply_html(update, context, "\n".join(lines), keyboard)
+
+
+async def ask_zone(
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    suggestions: tuple[str, ...] = (),
+) -> None:
+    await _save_step(update, context, ASK_ZONE, data)
+    choices = suggestions or COMMON_ZONES
+    buttons = [
+        InlineKeyboardButton(zone_label(zone), callback_data=_data("z", zone)) for zone in choices
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)] + [[_cancel_button()]]
+    lines = [f"⚠️ {escape(problem)}", ""] if problem else []
+    lines += [
+        "🌍 <b>Which time zone are you in?</b>",
+        "Type your city or a time zone (for example <code>London</code> or "
+        "<code>Europe/London</code>), share your location (📎 → Location), "
+        "or pick one below.",
+    ]
+    await reply_html(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def ask_confirm(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
+    await _save_step(update, context, CONFIRM, data)
+    services = context.services
+    chosen = time.fromisoformat(data["time"])
+    first = next_fire_at(chosen, ZoneInfo(data["zone"]), services.now())
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("✅ Confirm", callback_data=_data("ok"))],
+            [
+                InlineKeyboardButton("🕐 Change time", callback_data=_data("time")),
+                InlineKeyboardButton("🌍 Change zone", callback_data=_data("zone")),
+            ],
+            [_cancel_button()],
+        ]
+    )
+    text = (
+        f"Remind you every day at <b>{data['time']}</b> "
+        f"in {escape(zone_label(data['zone']))}?\n"
+        f"The first reminder would come on {render.local_when(first, data['zone'])}."
+    )
+    await reply_html(update, context, text, keyboard)
+
+
+async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
+    """Saves the subscription and says when the next reminder comes."""
+    services = context.services
+    user_id = update.effective_user.id
+    async with services.sessions.begin() as session:
+        next_due = await subscriptions.subscribe(
+            session=session,
+            user_id=user_id,
+            chat_id=update.effective_chat.id,
+            local_time=time.fromisoformat(data["time"]),
+            zone=data["zone"],
+            routine=data["routine"],
+            now=services.now(),
+        )
+        await clear_pending(session=session, user_id=user_id)
+    routine = services.catalogue.routine(data["routine"])
+    text = (
+        f"✅ <b>You're subscribed.</b> I'll remind you every day at {data['time']} "
+        f"in {escape(zone_label(data['zone']))} with <i>{escape(routine.title)}</i>.\n\n"
+        f"Next reminder: <b>{render.local_when(next_due, data['zone'])}</b>.\n"
+        "Change it any time with /settings; /pause or /stop when you need a break."
+    )
+    await reply_html(update, context, text)
+
+
+async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
+    """A typed time or place, or a shared location, for the step that is waiting."""
+    data = dict(pending.data)
+    message = update.effective_message
+    if pending.step == ASK_ZONE or message.location:
+        if message.location:
+            match = zone_for_location(message.location.latitude, message.location.longitude)
+        else:
+            match = find_zone(message.text or "")
+        if match.zone is None:
+            await ask_zone(update, context, data, match.problem, match.suggestions)
+            return
+        data["zone"] = match.zone
+        await (ask_confirm if data.get("time") else ask_time)(update, context, data)
+        return
+    parsed = parse_time_of_day(message.text or "")
+    if parsed.value is None:
+        # A place typed where a time was asked ("london") is a zone change.
+        place = find_zone(message.text or "") if any(c.isalpha() for c in message.text or "") else None
+        if place is not None and place.zone is not None:
+            data["zone"] = place.zone
+            await ask_time(update, context, data)
+            return
+        await ask_time(update, context, data, parsed.problem)
+        return
+    data["time"] = parsed.value.strftime("%H:%M")
+    await ask_confirm(update, context, data)
+
+
+async def button(update: Update, context: AcubotContext) -> None:
+    """Every button of the flow: preset times, zones, confirm, change, cancel."""
+    query = update.callback_query
+    parts = (query.data or "").split(":", 2)
+    action = parts[1] if len(parts) > 1 else ""
+    if action == "begin":
+        await query.answer()
+        await begin(update, context)
+        return
+    services = context.services
+    async with services.sessions() as session:
+        pending = await get_pending(session=session, user_id=update.effective_user.id)
+    if pending is None or pending.flow != FLOW:
+        await query.answer("This question has expired. Send /remind to start again.", show_alert=True)
+        return
+    await query.answer()
+    data = dict(pending.data)
+    value = parts[2] if len(parts) > 2 else ""
+    if action == "t" and len(value) == 4 and value.isdigit():
+        data["time"] = f"{value[:2]}:{value[2:]}"
+        await ask_confirm(update, context, data)
+    elif action == "z" and find_zone(value).zone == value:
+        data["zone"] = value
+        await (ask_confirm if data.get("time") else ask_time)(update, context, data)
+    elif action == "zone":
+        await ask_zone(update, context, data)
+    elif action == "time":
+        await ask_time(update, context, data)
+    elif action == "ok" and data.get("time"):
+        await confirm(update, context, data)
+    elif action == "cancel":
+        async with services.sessions.begin() as session:
+            await clear_pending(session=session, user_id=update.effective_user.id)
+        await reply_html(update, context, "Cancelled — nothing was changed.")
+    else:
+        await reply_html(update, context, "That button no longer applies. Send /remind to start again.")
+
+
+async def cancel_command(update: Update, context: AcubotContext) -> None:
+    """/cancel leaves whatever question is waiting."""
+    services = context.services
+    async with services.sessions.begin() as session:
+        await clear_pending(session=session, user_id=update.effective_user.id)
+    await reply_html(update, context, "Cancelled — nothing was changed.")
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler(["remind", "subscribe"], begin))
+    app.add_handler(CommandHandler("cancel", cancel_command))
+    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    register_flow(app, FLOW, answer)

@@ -1,0 +1,268 @@
+"""The reminder dispatcher: one repeating job sends every due reminder.
+
+Each tick claims due subscriptions in batches under a lease, writes the
+day's delivery row (unique per subscription and local date) BEFORE sending,
+sends through the shared send policy, records the outcome and advances
+`next_due_at` with the schedule rule. Why this shape and not one JobQueue job
+per patient: see ARCHITECTURE.md ("Why not one APScheduler job per user").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.constants import ParseMode
+
+from content.catalogue import Catalogue
+from scheduler import reminder_message
+from scheduler.schedule_rule import local_date_of, next_fire_at
+from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
+from storage import reminders, users
+from storage.reminders import DeliveryStatus, SubscriptionRecord
+
+log = logging.getLogger(__name__)
+
+
+def instance_name() -> str:
+    """Who holds a lease: host and process, for debugging several instances."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DispatchReport:
+    """What one tick did."""
+
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    missed: int = 0
+    already_handled: int = 0
+    snoozes_sent: int = 0
+    interrupted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.failed + self.blocked + self.missed + self.already_handled
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A claimed subscription and what to do with it."""
+
+    subscription: SubscriptionRecord
+    delivery_id: int | None  # None: nothing to send
+    local_date: date | None
+    next_due_at: datetime | None
+
+
+class ReminderDispatcher:
+    """Sends due reminders exactly once per patient per local day."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        catalogue: Catalogue,
+        policy: SendPolicy,
+        grace: timedelta,
+        owner: str | None = None,
+        batch_size: int = 200,
+        concurrency: int = 16,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.sessions = sessions
+        self.bot = bot
+        self.catalogue = catalogue
+        self.policy = policy
+        self.grace = grace
+        self.owner = owner or instance_name()
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.lease = lease
+
+    async def run(self, now: datetime) -> DispatchReport:
+        """Send everything due at `now`: daily reminders, then snoozed ones."""
+        report = DispatchReport()
+        async with self.sessions.begin() as session:
+            report.interrupted = await reminders.mark_interrupted_deliveries(
+                session=session, older_than=now - self.lease
+            )
+        while True:
+            async with self.sessions.begin() as session:
+                claimed = await reminders.claim_due_subscriptions(
+                    session=session,
+                    now=now,
+                    lease_until=now + self.lease,
+                    owner=self.owner,
+                    limit=self.batch_size,
+                )
+            if not claimed:
+                break
+            for start in range(0, len(claimed), self.concurrency):
+                await self._deliver(claimed[start : start + self.concurrency], now, report)
+        await self._send_snoozed(now, report)
+        if report.total or report.snoozes_sent:
+            log.info(
+                "Reminders: %d sent, %d snoozed sent, %d failed, %d blocked, %d missed",
+                report.sent,
+                report.snoozes_sent,
+                report.failed,
+                report.blocked,
+                report.missed,
+            )
+        return report
+
+    async def _deliver(
+        self, chunk: Sequence[SubscriptionRecord], now: datetime, report: DispatchReport
+    ) -> None:
+        # 1. Write each day's delivery row before anything is sent.
+        async with self.sessions.begin() as session:
+            planned = [await self._plan(session, sub, now, report) for sub in chunk]
+        # 2. Send concurrently; the policy paces and retries.
+        to_send = [p for p in planned if p.delivery_id is not None]
+        outcomes = await asyncio.gather(*(self._send(p) for p in to_send))
+        # 3. Record outcomes and move every subscription to its next day.
+        async with self.sessions.begin() as session:
+            for plan, outcome in zip(to_send, outcomes, strict=True):
+                await self._record(session, plan, outcome, now, report)
+            blocked = {
+                plan.subscription.id
+                for plan, outcome in zip(to_send, outcomes, strict=True)
+                if outcome.status == SendStatus.BLOCKED
+            }
+            for plan in planned:
+                await reminders.advance_subscription(
+                    session=session,
+                    subscription_id=plan.subscription.id,
+                    owner=self.owner,
+                    next_due_at=None if plan.subscription.id in blocked else plan.next_due_at,
+                )
+
+    async def _plan(
+        self, session: AsyncSession, sub: SubscriptionRecord, now: datetime, report: DispatchReport
+    ) -> _Planned:
+        zone = ZoneInfo(sub.timezone)
+        occurrence = sub.next_due_at
+        assert occurrence is not None  # claimed rows are due
+        local_date = local_date_of(occurrence, zone)
+        # Long downtime: jump to the first occurrence still worth sending, so
+        # a week offline records one missed day, not seven catch-up loops.
+        next_due = next_fire_at(sub.local_time, zone, after=max(occurrence, now - self.grace))
+        if sub.paused_until and occurrence < sub.paused_until:
+            next_due = next_fire_at(sub.local_time, zone, after=max(sub.paused_until, now))
+            return _Planned(sub, None, None, next_due)
+        late = now - occurrence
+        status = DeliveryStatus.MISSED if late > self.grace else DeliveryStatus.SENDING
+        delivery_id = await reminders.open_delivery(
+            session=session,
+            subscription_id=sub.id,
+            user_id=sub.user_id,
+            local_date=local_date,
+            due_at=occurrence,
+            status=status,
+        )
+        if delivery_id is None:
+            report.already_handled += 1  # sent, done or skipped already that day
+            return _Planned(sub, None, None, next_due)
+        if status == DeliveryStatus.MISSED:
+            report.missed += 1
+            return _Planned(sub, None, None, next_due)
+        return _Planned(sub, delivery_id, local_date, next_due)
+
+    async def _send(self, plan: _Planned, *, snoozed: bool = False) -> SendOutcome:
+        sub = plan.subscription
+        assert plan.delivery_id is not None and plan.local_date is not None
+        text = reminder_message.reminder_text(
+            self.catalogue, sub.routine, plan.local_date, snoozed=snoozed
+        )
+        keyboard = reminder_message.reminder_keyboard(plan.delivery_id)
+        return await self.policy.send(
+            sub.chat_id,
+            lambda chat_id: self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+            ),
+        )
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        plan: _Planned,
+        outcome: SendOutcome,
+        now: datetime,
+        report: DispatchReport,
+    ) -> None:
+        assert plan.delivery_id is not None
+        sub = plan.subscription
+        status = {
+            SendStatus.SENT: DeliveryStatus.SENT,
+            SendStatus.BLOCKED: DeliveryStatus.BLOCKED,
+            SendStatus.FAILED: DeliveryStatus.FAILED,
+        }[outcome.status]
+        await reminders.record_delivery_outcome(
+            session=session,
+            delivery_id=plan.delivery_id,
+            status=status,
+            attempts=outcome.attempts,
+            sent_at=now if outcome.status == SendStatus.SENT else None,
+            message_id=outcome.message_id,
+            error=outcome.error,
+        )
+        await self._apply_side_effects(session, sub, outcome, now)
+        if outcome.status == SendStatus.SENT:
+            report.sent += 1
+        elif outcome.status == SendStatus.BLOCKED:
+            report.blocked += 1
+        else:
+            report.failed += 1
+            report.errors.append(outcome.error or "unknown")
+
+    async def _apply_side_effects(
+        self, session: AsyncSession, sub: SubscriptionRecord, outcome: SendOutcome, now: datetime
+    ) -> None:
+        if outcome.status == SendStatus.BLOCKED:
+            await users.mark_user_blocked(session=session, user_id=sub.user_id)
+            await reminders.stop_reminders_for_blocked_user(
+                session=session, user_id=sub.user_id, now=now
+            )
+        if outcome.migrated_from is not None:
+            await users.update_chat_id(
+                session=session, old_chat_id=outcome.migrated_from, new_chat_id=outcome.chat_id
+            )
+            await reminders.update_subscription(
+                session=session, user_id=sub.user_id, now=now, chat_id=outcome.chat_id
+            )
+
+    async def _send_snoozed(self, now: datetime, report: DispatchReport) -> None:
+        while True:
+            async with self.sessions.begin() as session:
+                taken = await reminders.claim_due_snoozes(
+                    session=session, now=now, limit=self.batch_size
+                )
+            if not taken:
+                return
+            plans = [
+                _Planned(sub, delivery.id, delivery.local_date, None)
+                for delivery, sub in taken
+            ]
+            outcomes = await asyncio.gather(*(self._send(p, snoozed=True) for p in plans))
+            async with self.sessions.begin() as session:
+                for plan, outcome in zip(plans, outcomes, strict=True):
+                    await self._apply_side_effects(session, plan.subscription, outcome, now)
+                    if outcome.status == SendStatus.SENT:
+                        report.snoozes_sent += 1
+                        await reminders.set_delivery_fields(
+                            session=session,
+                            delivery_id=plan.delivery_id,  # type: ignore[arg-type]
+                            message_id=outcome.message_id,
+                        )

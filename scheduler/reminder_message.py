@@ -1,0 +1,76 @@
+"""The daily reminder as the patient sees it: text and buttons.
+
+Callback data is `rem:<action>:<delivery id>`, so a button knows which day's
+reminder it belongs to, even after a restart or on an old message.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from content.catalogue import Catalogue
+
+PREFIX = "rem"
+START, DONE, SNOOZE_30, SNOOZE_60, SKIP, STOP = "go", "done", "s30", "s60", "skip", "stop"
+SNOOZE_MINUTES = {SNOOZE_30: 30, SNOOZE_60: 60}
+
+
+def button_data(action: str, delivery_id: int) -> str:
+    return f"{PREFIX}:{action}:{delivery_id}"
+
+
+def parse_button(data: str) -> tuple[str, int] | None:
+    """(action, delivery id) from callback data, or None if it is malformed."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+def routine_minutes(catalogue: Catalogue, routine_id: str) -> int:
+    """About how long a routine takes, holds plus time to get into position."""
+    seconds = sum(t.hold_seconds_max + 20 for t in catalogue.routine_steps(routine_id))
+    return max(1, round(seconds / 60))
+
+
+def reminder_text(
+    catalogue: Catalogue, routine_id: str, local_date: date, *, snoozed: bool = False
+) -> str:
+    routine = catalogue.routine(routine_id)
+    heading = "⏰ Here is your snoozed reminder" if snoozed else "🌿 Time for today's back care"
+    lines = [
+        f"<b>{heading}</b> — {local_date:%A %-d %B}",
+        "",
+        f"<b>{escape(routine.title)}</b>, about {routine_minutes(catalogue, routine_id)} minutes:",
+    ]
+    for number, technique in enumerate(catalogue.routine_steps(routine_id), start=1):
+        hold = _hold(technique.hold_seconds_min, technique.hold_seconds_max)
+        lines.append(f"{number}. {escape(technique.title)} — hold {hold}")
+    lines += [
+        "",
+        "Press ▶ and I'll guide you step by step, or ✅ once you have done it yourself.",
+        "<i>Press gently. If you have numbness, weakness or trouble passing urine, "
+        "get medical care instead (/safety).</i>",
+    ]
+    return "\n".join(lines)
+
+
+def reminder_keyboard(delivery_id: int) -> InlineKeyboardMarkup:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=button_data(action, delivery_id))
+
+    return InlineKeyboardMarkup(
+        [
+            [button("▶ Start guided routine", START)],
+            [button("✅ Done", DONE)],
+            [button("⏰ Snooze 30 min", SNOOZE_30), button("⏰ Snooze 1 h", SNOOZE_60)],
+            [button("⏭ Skip today", SKIP), button("🔕 Stop reminders", STOP)],
+        ]
+    )
+
+
+def _hold(low: int, high: int) -> str:
+    return f"{low} s" if low == high else f"{low}–{high} s"

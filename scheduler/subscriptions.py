@@ -1,0 +1,148 @@
+"""Subscribing, pausing, resuming and stopping reminders.
+
+Every change recomputes `next_due_at` at once with the schedule rule, so the
+dispatcher and the patient agree on when the next reminder comes. The caller
+owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduler.schedule_rule import local_date_of, next_fire_at
+from storage import reminders
+from storage.reminders import StopReason, SubscriptionRecord
+
+MAX_PAUSE_DAYS = 90
+DEFAULT_PAUSE_DAYS = 7
+
+
+async def first_open_occurrence(
+    *,
+    session: AsyncSession,
+    subscription_id: int | None,
+    local_time: time,
+    zone: ZoneInfo,
+    after: datetime,
+) -> datetime:
+    """The next firing after `after` on a local day that has no delivery yet.
+
+    A day already reminded, done or skipped will not get a second reminder
+    (the unique delivery row), so it must not be announced as the next one.
+    """
+    candidate = next_fire_at(local_time, zone, after)
+    if subscription_id is None:
+        return candidate
+    for _ in range(3):
+        existing = await reminders.get_delivery_on(
+            session=session,
+            subscription_id=subscription_id,
+            local_date=local_date_of(candidate, zone),
+        )
+        if existing is None:
+            return candidate
+        candidate = next_fire_at(local_time, zone, candidate)
+    return candidate
+
+
+async def subscribe(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    chat_id: int,
+    local_time: time,
+    zone: str,
+    routine: str,
+    now: datetime,
+) -> datetime:
+    """Create or change the user's daily reminder; returns the next one (UTC)."""
+    existing = await reminders.get_subscription(session=session, user_id=user_id)
+    next_due = await first_open_occurrence(
+        session=session,
+        subscription_id=existing.id if existing else None,
+        local_time=local_time,
+        zone=ZoneInfo(zone),
+        after=now,
+    )
+    await reminders.save_subscription(
+        session=session,
+        user_id=user_id,
+        chat_id=chat_id,
+        local_time=local_time,
+        timezone=zone,
+        routine=routine,
+        next_due_at=next_due,
+        now=now,
+    )
+    return next_due
+
+
+async def pause(
+    *, session: AsyncSession, subscription: SubscriptionRecord, days: int, now: datetime
+) -> datetime:
+    """No reminders for `days` days from now; returns the first one after."""
+    if not 1 <= days <= MAX_PAUSE_DAYS:
+        raise ValueError(f"a pause is 1 to {MAX_PAUSE_DAYS} days")
+    paused_until = now + timedelta(days=days)
+    next_due = await first_open_occurrence(
+        session=session,
+        subscription_id=subscription.id,
+        local_time=subscription.local_time,
+        zone=ZoneInfo(subscription.timezone),
+        after=paused_until,
+    )
+    await reminders.update_subscription(
+        session=session,
+        user_id=subscription.user_id,
+        now=now,
+        active=True,
+        stopped_reason=None,
+        paused_until=paused_until,
+        next_due_at=next_due,
+    )
+    return next_due
+
+
+async def resume(*, session: AsyncSession, subscription: SubscriptionRecord, now: datetime) -> datetime:
+    """Reminders again from now (after a pause, a stop or a block)."""
+    next_due = await first_open_occurrence(
+        session=session,
+        subscription_id=subscription.id,
+        local_time=subscription.local_time,
+        zone=ZoneInfo(subscription.timezone),
+        after=now,
+    )
+    await reminders.update_subscription(
+        session=session,
+        user_id=subscription.user_id,
+        now=now,
+        active=True,
+        stopped_reason=None,
+        paused_until=None,
+        next_due_at=next_due,
+    )
+    return next_due
+
+
+async def stop(*, session: AsyncSession, user_id: int, now: datetime) -> None:
+    """No more reminders until the patient subscribes or resumes."""
+    await reminders.update_subscription(
+        session=session,
+        user_id=user_id,
+        now=now,
+        active=False,
+        stopped_reason=StopReason.USER,
+        paused_until=None,
+        next_due_at=None,
+    )
+
+
+async def resume_after_block(*, session: AsyncSession, user_id: int, now: datetime) -> datetime | None:
+    """A patient who had blocked the bot sent /start: their reminders come back."""
+    subscription = await reminders.get_subscription(session=session, user_id=user_id)
+    if subscription is None or subscription.stopped_reason != StopReason.BLOCKED:
+        return None
+    return await resume(session=session, subscription=subscription, now=now)

@@ -1,0 +1,49 @@
+"""The step a multi-step flow is waiting on, kept in the database.
+
+A restart, or another instance taking the next message, loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import insert_for
+from storage.models import PendingStep
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    flow: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+async def get_pending(*, session: AsyncSession, user_id: int) -> PendingRecord | None:
+    row = (
+        await session.execute(
+            select(PendingStep.flow, PendingStep.step, PendingStep.data, PendingStep.updated_at)
+            .where(PendingStep.user_id == user_id)
+        )
+    ).one_or_none()
+    return PendingRecord(*row) if row else None
+
+
+async def set_pending(
+    *, session: AsyncSession, user_id: int, flow: str, step: str, data: dict[str, Any], now: datetime
+) -> None:
+    """Remember where the user is in a flow (one flow per user at a time)."""
+    values = {"flow": flow, "step": step, "data": data, "updated_at": now}
+    statement = insert_for(session, PendingStep).values(user_id=user_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[PendingStep.user_id], set_=values)
+    )
+
+
+async def clear_pending(*, session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(PendingStep).where(PendingStep.user_id == user_id))
