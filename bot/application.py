@@ -6,6 +6,7 @@ the request object (real HTTP or the in-process Bot API) and the clock differ.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
 from scheduler.dispatcher import ReminderDispatcher
-from scheduler.send_policy import SendPolicy
+from scheduler.send_policy import SendPolicy, Sleep
 from storage import migrate
 from storage.database import create_engine, create_session_factory
 
@@ -59,12 +60,14 @@ def build_application(
     clock: Clock = system_clock,
     catalogue: Catalogue | None = None,
     dispatch_interval: float | None = DISPATCH_INTERVAL_SECONDS,
+    sleep: Sleep = asyncio.sleep,
 ) -> AcubotApp:
     """The bot, ready for `run_polling`, `acubot chat` or a test.
 
     `request` replaces HTTP to Telegram (the in-process Bot API in tests and
     in `acubot chat`); `clock` replaces the system clock; tests pass
-    `dispatch_interval=None` and run the dispatcher themselves with `now`.
+    `dispatch_interval=None` and run the dispatcher themselves with `now`,
+    and a `sleep` that returns at once for the send policy's waits.
     """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     protect_token(token)
@@ -93,6 +96,7 @@ def build_application(
     services.index = PointIndex(services.catalogue)
     services.clock = clock
     services.dispatch_interval = dispatch_interval
+    services.sleep = sleep
     handlers.register_all(app)
     return app
 
@@ -103,7 +107,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     await migrate.upgrade(services.engine)
     services.sessions = create_session_factory(services.engine)
     settings = services.settings
-    services.policy = SendPolicy(rate=settings.send_rate)
+    services.policy = SendPolicy(rate=settings.send_rate, sleep=services.sleep)
     services.dispatcher = ReminderDispatcher(
         sessions=services.sessions,
         bot=app.bot,

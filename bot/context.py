@@ -7,7 +7,7 @@ than an untyped `bot_data["x"]` bag.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ class Services:
     policy: SendPolicy
     dispatcher: ReminderDispatcher
     dispatch_interval: float | None
+    sleep: Callable[[float], Awaitable[None]]
 
     def __init__(self) -> None:
         # When each user was last recorded as seen, to throttle that write.

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,13 @@ from scheduler import reminder_message
 from scheduler.schedule_rule import local_date_of, next_fire_at
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import reminders, users
-from storage.reminders import DeliveryStatus, SubscriptionRecord
+from storage.reminders import DeliveryOutcome, DeliveryStatus, NewDelivery, SubscriptionRecord
+
+_DELIVERY_STATUS = {
+    SendStatus.SENT: DeliveryStatus.SENT,
+    SendStatus.BLOCKED: DeliveryStatus.BLOCKED,
+    SendStatus.FAILED: DeliveryStatus.FAILED,
+}
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,7 @@ class _Planned:
     delivery_id: int | None  # None: nothing to send
     local_date: date | None
     next_due_at: datetime | None
+    row: NewDelivery | None = None  # the delivery row to write; None when paused
 
 
 class ReminderDispatcher:
@@ -126,59 +133,65 @@ class ReminderDispatcher:
     async def _deliver(
         self, chunk: Sequence[SubscriptionRecord], now: datetime, report: DispatchReport
     ) -> None:
+        plans = [self._plan(sub, now) for sub in chunk]
         # 1. Write each day's delivery row before anything is sent.
         async with self.sessions.begin() as session:
-            planned = [await self._plan(session, sub, now, report) for sub in chunk]
+            written = await reminders.open_deliveries(
+                session=session, rows=[plan.row for plan in plans if plan.row is not None]
+            )
+        to_send: list[_Planned] = []
+        for plan in plans:
+            if plan.row is None:
+                continue  # paused: nothing to write or send
+            delivery_id = written.get(plan.subscription.id)
+            if delivery_id is None:
+                report.already_handled += 1  # sent, done or skipped already that day
+            elif plan.row.status == DeliveryStatus.MISSED:
+                report.missed += 1
+            else:
+                to_send.append(replace(plan, delivery_id=delivery_id))
         # 2. Send concurrently; the policy paces and retries.
-        to_send = [p for p in planned if p.delivery_id is not None]
-        outcomes = await asyncio.gather(*(self._send(p) for p in to_send))
+        outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
         # 3. Record outcomes and move every subscription to its next day.
         async with self.sessions.begin() as session:
+            await reminders.record_delivery_outcomes(
+                session=session,
+                outcomes=[
+                    self._outcome(plan, outcome, now, report)
+                    for plan, outcome in zip(to_send, outcomes, strict=True)
+                ],
+            )
+            blocked = set()
             for plan, outcome in zip(to_send, outcomes, strict=True):
-                await self._record(session, plan, outcome, now, report)
-            blocked = {
-                plan.subscription.id
-                for plan, outcome in zip(to_send, outcomes, strict=True)
-                if outcome.status == SendStatus.BLOCKED
-            }
-            for plan in planned:
-                await reminders.advance_subscription(
-                    session=session,
-                    subscription_id=plan.subscription.id,
-                    owner=self.owner,
-                    next_due_at=None if plan.subscription.id in blocked else plan.next_due_at,
-                )
+                if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
+                    await self._apply_side_effects(session, plan.subscription, outcome, now)
+                if outcome.status == SendStatus.BLOCKED:
+                    blocked.add(plan.subscription.id)
+            await reminders.advance_subscriptions(
+                session=session,
+                owner=self.owner,
+                next_due=[
+                    (plan.subscription.id, None if plan.subscription.id in blocked else plan.next_due_at)
+                    for plan in plans
+                ],
+            )
 
-    async def _plan(
-        self, session: AsyncSession, sub: SubscriptionRecord, now: datetime, report: DispatchReport
-    ) -> _Planned:
+    def _plan(self, sub: SubscriptionRecord, now: datetime) -> _Planned:
+        """What to do with one due subscription (pure: no I/O)."""
         zone = ZoneInfo(sub.timezone)
         occurrence = sub.next_due_at
         assert occurrence is not None  # claimed rows are due
+        if sub.paused_until and occurrence < sub.paused_until:
+            next_due = next_fire_at(sub.local_time, zone, after=max(sub.paused_until, now))
+            return _Planned(sub, None, None, next_due)
         local_date = local_date_of(occurrence, zone)
         # Long downtime: jump to the first occurrence still worth sending, so
         # a week offline records one missed day, not seven catch-up loops.
         next_due = next_fire_at(sub.local_time, zone, after=max(occurrence, now - self.grace))
-        if sub.paused_until and occurrence < sub.paused_until:
-            next_due = next_fire_at(sub.local_time, zone, after=max(sub.paused_until, now))
-            return _Planned(sub, None, None, next_due)
         late = now - occurrence
         status = DeliveryStatus.MISSED if late > self.grace else DeliveryStatus.SENDING
-        delivery_id = await reminders.open_delivery(
-            session=session,
-            subscription_id=sub.id,
-            user_id=sub.user_id,
-            local_date=local_date,
-            due_at=occurrence,
-            status=status,
-        )
-        if delivery_id is None:
-            report.already_handled += 1  # sent, done or skipped already that day
-            return _Planned(sub, None, None, next_due)
-        if status == DeliveryStatus.MISSED:
-            report.missed += 1
-            return _Planned(sub, None, None, next_due)
-        return _Planned(sub, delivery_id, local_date, next_due)
+        row = NewDelivery(sub.id, sub.user_id, local_date, occurrence, status)
+        return _Planned(sub, None, local_date, next_due, row)
 
     async def _send(self, plan: _Planned, *, snoozed: bool = False) -> SendOutcome:
         sub = plan.subscription
@@ -194,31 +207,10 @@ class ReminderDispatcher:
             ),
         )
 
-    async def _record(
-        self,
-        session: AsyncSession,
-        plan: _Planned,
-        outcome: SendOutcome,
-        now: datetime,
-        report: DispatchReport,
-    ) -> None:
+    def _outcome(
+        self, plan: _Planned, outcome: SendOutcome, now: datetime, report: DispatchReport
+    ) -> DeliveryOutcome:
         assert plan.delivery_id is not None
-        sub = plan.subscription
-        status = {
-            SendStatus.SENT: DeliveryStatus.SENT,
-            SendStatus.BLOCKED: DeliveryStatus.BLOCKED,
-            SendStatus.FAILED: DeliveryStatus.FAILED,
-        }[outcome.status]
-        await reminders.record_delivery_outcome(
-            session=session,
-            delivery_id=plan.delivery_id,
-            status=status,
-            attempts=outcome.attempts,
-            sent_at=now if outcome.status == SendStatus.SENT else None,
-            message_id=outcome.message_id,
-            error=outcome.error,
-        )
-        await self._apply_side_effects(session, sub, outcome, now)
         if outcome.status == SendStatus.SENT:
             report.sent += 1
         elif outcome.status == SendStatus.BLOCKED:
@@ -226,6 +218,14 @@ class ReminderDispatcher:
         else:
             report.failed += 1
             report.errors.append(outcome.error or "unknown")
+        return DeliveryOutcome(
+            delivery_id=plan.delivery_id,
+            status=_DELIVERY_STATUS[outcome.status],
+            attempts=outcome.attempts,
+            sent_at=now if outcome.status == SendStatus.SENT else None,
+            message_id=outcome.message_id,
+            error=outcome.error,
+        )
 
     async def _apply_side_effects(
         self, session: AsyncSession, sub: SubscriptionRecord, outcome: SendOutcome, now: datetime

@@ -207,21 +207,67 @@ _MAX_SUGGESTIONS = 3
 # clinic is in the US, so ambiguous abbreviations ("cst") mean the US zone.
 _ALIASES: dict[str, str] = {
     **dict.fromkeys(
-        ("san francisco", "seattle", "las vegas", "portland", "san diego", "sacramento",
-         "san jose", "pst", "pdt", "pacific", "pacific time"),
+        (
+            "san francisco",
+            "seattle",
+            "las vegas",
+            "portland",
+            "san diego",
+            "sacramento",
+            "san jose",
+            "pst",
+            "pdt",
+            "pacific",
+            "pacific time",
+        ),
         "America/Los_Angeles",
     ),
     **dict.fromkeys(
-        ("houston", "dallas", "austin", "san antonio", "minneapolis", "st louis",
-         "saint louis", "milwaukee", "oak park", "river forest", "evanston",
-         "naperville", "new orleans", "kansas city", "nashville", "cst", "cdt", "central",
-         "central time"),
+        (
+            "houston",
+            "dallas",
+            "austin",
+            "san antonio",
+            "minneapolis",
+            "st louis",
+            "saint louis",
+            "milwaukee",
+            "oak park",
+            "river forest",
+            "evanston",
+            "naperville",
+            "new orleans",
+            "kansas city",
+            "nashville",
+            "cst",
+            "cdt",
+            "central",
+            "central time",
+        ),
         "America/Chicago",
     ),
     **dict.fromkeys(
-        ("boston", "washington", "washington dc", "washington d c", "miami", "atlanta",
-         "philadelphia", "orlando", "newark", "baltimore", "pittsburgh", "cleveland",
-         "charlotte", "nyc", "new york city", "est", "edt", "eastern", "eastern time"),
+        (
+            "boston",
+            "washington",
+            "washington dc",
+            "washington d c",
+            "miami",
+            "atlanta",
+            "philadelphia",
+            "orlando",
+            "newark",
+            "baltimore",
+            "pittsburgh",
+            "cleveland",
+            "charlotte",
+            "nyc",
+            "new york city",
+            "est",
+            "edt",
+            "eastern",
+            "eastern time",
+        ),
         "America/New_York",
     ),
     **dict.fromkeys(
@@ -232,16 +278,33 @@ _ALIASES: dict[str, str] = {
     **dict.fromkeys(("alaska", "akst", "akdt"), "America/Anchorage"),
     **dict.fromkeys(("hawaii", "hst"), "Pacific/Honolulu"),
     **dict.fromkeys(
-        ("mumbai", "bombay", "delhi", "new delhi", "bangalore", "bengaluru", "chennai",
-         "hyderabad"),
+        (
+            "mumbai",
+            "bombay",
+            "delhi",
+            "new delhi",
+            "bangalore",
+            "bengaluru",
+            "chennai",
+            "hyderabad",
+        ),
         "Asia/Kolkata",
     ),
     "beijing": "Asia/Shanghai",
     "osaka": "Asia/Tokyo",
     **dict.fromkeys(("munich", "frankfurt"), "Europe/Berlin"),
     **dict.fromkeys(
-        ("manchester", "edinburgh", "glasgow", "uk", "united kingdom", "great britain",
-         "england", "scotland", "wales"),
+        (
+            "manchester",
+            "edinburgh",
+            "glasgow",
+            "uk",
+            "united kingdom",
+            "great britain",
+            "england",
+            "scotland",
+            "wales",
+        ),
         "Europe/London",
     ),
     "melbourne": "Australia/Melbourne",
@@ -339,7 +402,7 @@ def _finder() -> TimezoneFinder:
     return TimezoneFinder()
 
 
-_APOSTROPHES = re.compile(r"['’`ʼ]")
+_APOSTROPHES = re.compile(r"['\u2019`\u02bc]")  # straight, curly, backtick, modifier
 _HYPHEN_IN_WORD = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _SEPARATORS = re.compile(r"[^\w/+\-]+|_")
 _SPACED_SLASH = re.compile(r"\s*/\s*")
@@ -420,7 +483,8 @@ def _zone_index() -> _ZoneIndex:
     canonical = {fields[2] for fields in zone_tab if fields[2] in available}
     if not canonical:  # No metadata installed: fall back to Area/City names.
         canonical = {
-            name for name in available
+            name
+            for name in available
             if "/" in name and not name.startswith(("Etc/", "US/", "SystemV/"))
         }
     canonical.add(_UTC)
@@ -450,7 +514,10 @@ def _zone_index() -> _ZoneIndex:
         if name.startswith("Etc/") or any(char.isdigit() for char in name):
             continue
         city = folded.rsplit("/", 1)[-1]
-        (cities if name == zone else old_cities).setdefault(city, zone)
+        if name == zone:
+            cities.setdefault(city, zone)
+        else:
+            old_cities.setdefault(city, zone)
 
     countries: dict[str, tuple[str, ...]] = {}
     single_countries: dict[str, str] = {}
@@ -478,12 +545,12 @@ def _zone_index() -> _ZoneIndex:
         for key, zone in table.items():
             places.setdefault(key, zone)
     for key, zone in places.items():
-        # A place name never overrides an exact zone name ("EST" is an alias here
-        # on purpose, so aliases do override).
+        # Typed zone names beat city names, except our aliases: "EST" is the IANA
+        # fixed offset, but a US patient means New York time.
         if key in _ALIASES or key not in exact:
             exact[key] = zone
     for spelling in list(countries):
-        if spelling in exact:  # "Mexico" the city zone wins over the country.
+        if spelling in exact:  # One clear answer beats a list of the country's zones.
             del countries[spelling]
 
     return _ZoneIndex(

@@ -8,15 +8,17 @@ that makes a second reminder that day impossible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
 from storage.models import Delivery, Subscription
+from storage.types import UTCDateTime
 
 
 class DeliveryStatus(StrEnum):
@@ -177,17 +179,6 @@ async def claim_due_subscriptions(
     return [SubscriptionRecord(*row) for row in claimed]
 
 
-async def advance_subscription(
-    *, session: AsyncSession, subscription_id: int, owner: str, next_due_at: datetime | None
-) -> None:
-    """Move a claimed subscription to its next due time and release the lease."""
-    await session.execute(
-        update(Subscription)
-        .where(Subscription.id == subscription_id, Subscription.lease_owner == owner)
-        .values(next_due_at=next_due_at, lease_until=None, lease_owner=None)
-    )
-
-
 async def open_delivery(
     *,
     session: AsyncSession,
@@ -214,27 +205,114 @@ async def open_delivery(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def record_delivery_outcome(
-    *,
-    session: AsyncSession,
-    delivery_id: int,
-    status: DeliveryStatus,
-    attempts: int,
-    sent_at: datetime | None = None,
-    message_id: int | None = None,
-    error: str | None = None,
-) -> None:
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A day's delivery row to write before sending."""
+
+    subscription_id: int
+    user_id: int
+    local_date: date
+    due_at: datetime
+    status: DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What happened to one delivery's send."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    attempts: int
+    sent_at: datetime | None = None
+    message_id: int | None = None
+    error: str | None = None
+
+
+async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery]) -> dict[int, int]:
+    """Write the days' delivery rows in one statement.
+
+    Returns {subscription id: delivery id} for the rows written; a
+    subscription missing from it already had a row for that local date.
+    """
+    if not rows:
+        return {}
+    statement = (
+        insert_for(session, Delivery)
         .values(
-            status=status,
-            attempts=Delivery.attempts + attempts,
-            sent_at=sent_at,
-            message_id=message_id,
-            error=error[:200] if error else None,
+            [
+                {
+                    "subscription_id": row.subscription_id,
+                    "user_id": row.user_id,
+                    "local_date": row.local_date,
+                    "due_at": row.due_at,
+                    "status": row.status,
+                    "attempts": 0,
+                }
+                for row in rows
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=[Delivery.subscription_id, Delivery.local_date])
+        .returning(Delivery.subscription_id, Delivery.id)
+    )
+    written = await session.execute(statement)
+    return {subscription_id: delivery_id for subscription_id, delivery_id in written}
+
+
+async def record_delivery_outcomes(
+    *, session: AsyncSession, outcomes: Sequence[DeliveryOutcome]
+) -> None:
+    """Store the sends' results (one executemany)."""
+    if not outcomes:
+        return
+    statement = (
+        update(Delivery)
+        .where(Delivery.id == bindparam("b_id"))
+        .values(
+            status=bindparam("b_status"),
+            attempts=bindparam("b_attempts"),
+            sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
+            message_id=bindparam("b_message_id"),
+            error=bindparam("b_error"),
         )
     )
+    connection = await session.connection()
+    await connection.execute(
+        statement,
+        [
+            {
+                "b_id": o.delivery_id,
+                "b_status": o.status,
+                "b_attempts": o.attempts,
+                "b_sent_at": o.sent_at,
+                "b_message_id": o.message_id,
+                "b_error": o.error[:200] if o.error else None,
+            }
+            for o in outcomes
+        ],
+    )
+
+
+async def advance_subscriptions(
+    *, session: AsyncSession, owner: str, next_due: Sequence[tuple[int, datetime | None]]
+) -> None:
+    """Move claimed subscriptions to their next due time and release the leases.
+
+    Only rows still leased to `owner` move: if our lease ran out and another
+    instance took a row over, its schedule is no longer ours to change.
+    """
+    if not next_due:
+        return
+    statement = (
+        update(Subscription)
+        .where(Subscription.id == bindparam("b_id"), Subscription.lease_owner == owner)
+        .values(
+            next_due_at=bindparam("b_next", type_=UTCDateTime()),
+            lease_until=None,
+            lease_owner=None,
+        )
+    )
+    connection = await session.connection()
+    await connection.execute(statement, [{"b_id": sub_id, "b_next": due} for sub_id, due in next_due])
 
 
 async def mark_interrupted_deliveries(*, session: AsyncSession, older_than: datetime) -> int:

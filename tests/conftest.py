@@ -24,6 +24,7 @@ def make_settings(database_path: Path, **overrides: object) -> Settings:
         "clinic_name": "River Forest Health & Wellness",
         "booking_url": "https://clinic.example.com/book",
         "admin_ids": f"{ADMIN_ID}",
+        "send_rate": 0,  # pacing has its own test; here it would only make tests slow
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -69,12 +70,35 @@ def handler_errors() -> AsyncIterator[list[logging.LogRecord]]:
     logger.removeHandler(catcher)
 
 
+class RecordingSleep:
+    """The send policy's sleep: records how long it was asked to wait, waits not."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    return RecordingSleep()
+
+
+def make_app(
+    settings: Settings, api: InProcessBotAPI, clock: FakeClock, sleep: RecordingSleep
+) -> AcubotApp:
+    """The real application with the test seams: fake Bot API, clock, sleep."""
+    return build_application(
+        settings, request=api, clock=clock, dispatch_interval=None, sleep=sleep
+    )
+
+
 @pytest.fixture
 async def app(
-    settings: Settings, api: InProcessBotAPI, clock: FakeClock
+    settings: Settings, api: InProcessBotAPI, clock: FakeClock, sleep: RecordingSleep
 ) -> AsyncIterator[AcubotApp]:
-    application = build_application(settings, request=api, clock=clock, dispatch_interval=None)
-    async with running(application):
+    async with running(make_app(settings, api, clock, sleep)) as application:
         yield application
 
 
