@@ -1,0 +1,316 @@
+"""Subscribing, managing and answering reminders, end to end."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.application import running
+from bot.local_api import InProcessBotAPI
+from bot.settings import Settings
+from storage.models import CheckIn, Delivery, PendingStep, Subscription
+from tests.conftest import RecordingSleep, make_app
+from tests.harness import FakeClock, Patient, only_text
+from tests.reminders_support import delivery_of, dispatch, subscribe, subscription_of
+
+SEVEN_AM_CHICAGO = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # Tuesday 1 June, 07:00 CDT
+EIGHT_AM_CHICAGO = SEVEN_AM_CHICAGO + timedelta(hours=1)
+
+
+@pytest.fixture(autouse=True)
+def _morning(clock: FakeClock) -> None:
+    clock.set(SEVEN_AM_CHICAGO)
+
+
+async def count(app, model) -> int:  # type: ignore[no-untyped-def]
+    async with app.bot_data.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)))
+
+
+# -- subscribing ----------------------------------------------------------------
+
+
+async def test_subscribe_with_a_preset_time(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    text = only_text(await patient.send("/remind"))
+    assert "What time" in text and "Chicago (America/Chicago)" in text
+    confirm = only_text(await patient.press("08:00"))
+    assert "every day at <b>08:00</b>" in confirm and "Tuesday 1 June at 08:00" in confirm
+    assert await count(app, Subscription) == 0  # nothing saved before Confirm
+    done = only_text(await patient.press("Confirm"))
+    assert "You're subscribed" in done and "Next reminder: <b>Tuesday 1 June at 08:00</b>" in done
+    sub = await subscription_of(app, 1)
+    assert sub.local_time == time(8, 0) and sub.timezone == "America/Chicago"
+    assert sub.next_due_at == EIGHT_AM_CHICAGO
+    assert await count(app, PendingStep) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"), [("7:30 pm", "19:30"), ("19:30", "19:30"), ("730", "07:30"), ("7.30", "07:30")]
+)
+async def test_subscribe_with_a_typed_time(app, patient: Patient, typed: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/subscribe")
+    assert f"<b>{expected}</b>" in only_text(await patient.send(typed))
+    await patient.press("Confirm")
+    assert (await subscription_of(app, 1)).local_time == time.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("bad", ["25:61", "-1", "🙂⏰", "x" * 5000, "13 pm", "<b>8</b>"])
+async def test_bad_times_are_refused_and_asked_again(
+    app, patient: Patient, bad: str, handler_errors: list[logging.LogRecord]  # type: ignore[no-untyped-def]
+) -> None:
+    await patient.send("/remind")
+    text = only_text(await patient.send(bad))
+    assert text.startswith("⚠️") and "7:30" in text and "What time" in text
+    assert await count(app, Subscription) == 0
+    assert handler_errors == []
+    await patient.send("8:15")  # the question is still open
+    await patient.press("Confirm")
+    assert (await subscription_of(app, 1)).local_time == time(8, 15)
+
+
+async def test_change_zone_by_name_typo_and_list(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/remind")
+    await patient.press("Change time zone")
+    problem = only_text(await patient.send("Mars/Olympus"))
+    assert problem.startswith("⚠️") and "Which time zone" in problem
+    assert "London (Europe/London)" in only_text(await patient.send("londn"))
+    await patient.press("Change time zone")
+    await patient.press("Sydney")
+    await patient.send("6:45")
+    confirm = only_text(await patient.press("Confirm"))
+    assert "Sydney (Australia/Sydney)" in confirm
+    sub = await subscription_of(app, 1)
+    assert sub.timezone == "Australia/Sydney" and sub.local_time == time(6, 45)
+
+
+async def test_change_zone_by_sharing_a_location(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/remind")
+    await patient.press("Change time zone")
+    assert "London (Europe/London)" in only_text(await patient.share_location(51.5074, -0.1278))
+    await patient.press("12:00")
+    await patient.press("Confirm")
+    assert (await subscription_of(app, 1)).timezone == "Europe/London"
+
+
+async def test_a_city_typed_for_the_time_changes_the_zone(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/remind")
+    assert "New York (America/New_York)" in only_text(await patient.send("new york"))
+
+
+async def test_cancel_keeps_nothing(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/remind")
+    await patient.press("08:00")
+    assert "nothing was changed" in only_text(await patient.press("Cancel"))
+    assert await count(app, Subscription) == 0 and await count(app, PendingStep) == 0
+    await patient.send("/remind")
+    assert "nothing was changed" in only_text(await patient.send("/cancel"))
+    # With no question pending, a time is just text again.
+    assert "/point UB40" in only_text(await patient.send("8:00"))
+
+
+async def test_restart_in_the_middle_of_subscribing_loses_nothing(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    first_api = InProcessBotAPI()
+    async with running(make_app(settings, first_api, clock, sleep)) as first:
+        patient = Patient(first, first_api)
+        await patient.send("/remind")
+        await patient.send("9:15")  # waiting for Confirm when the bot restarts
+        old_confirm_message = patient.message_with_button("Confirm")
+    second_api = InProcessBotAPI()
+    async with running(make_app(settings, second_api, clock, sleep)) as second:
+        patient = Patient(second, second_api)
+        confirm = next(b for b in old_confirm_message["reply_markup"]["inline_keyboard"][0])
+        await patient.press_data(confirm["callback_data"], old_confirm_message)
+        sub = await subscription_of(second, 1)
+        assert sub is not None and sub.local_time == time(9, 15)
+
+
+async def test_expired_flow_button_is_answered(app, patient: Patient, api: InProcessBotAPI) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/remind")
+    await patient.send("/cancel")
+    calls = await patient.press_data("sub:ok", patient.message_with_button("08:00"))
+    answer = next(c for c in calls if c.method == "answerCallbackQuery")
+    assert "expired" in answer.params["text"]
+
+
+# -- managing -----------------------------------------------------------------
+
+
+async def test_settings_pause_resume_stop(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    assert "no daily reminder yet" in only_text(await patient.send("/settings"))
+    await subscribe(app, 1, "08:00")
+    text = only_text(await patient.send("/settings"))
+    assert "Time: <b>08:00</b>" in text and "Chicago (America/Chicago)" in text
+    assert "Next reminder: <b>Tuesday 1 June at 08:00</b>" in text
+
+    for bad in ("0", "91", "soon", "-3", "9" * 50):
+        assert "from 1 to 90" in only_text(await patient.send(f"/pause {bad}"))
+    assert (await subscription_of(app, 1)).paused_until is None
+
+    text = only_text(await patient.send("/pause"))
+    assert "paused for 7 days" in text and "Tuesday 8 June at 08:00" in text
+    assert (await subscription_of(app, 1)).next_due_at == EIGHT_AM_CHICAGO + timedelta(days=7)
+    assert "Paused until" in only_text(await patient.send("/settings"))
+    assert "Tuesday 1 June at 08:00" in only_text(await patient.send("/resume"))
+
+    assert "Reminders stopped" in only_text(await patient.send("/stop"))
+    sub = await subscription_of(app, 1)
+    assert sub.active is False and sub.next_due_at is None
+    assert "nothing to stop" in only_text(await patient.send("/unsubscribe"))
+    assert "Tuesday 1 June at 08:00" in only_text(await patient.send("/resume"))
+
+
+async def test_settings_buttons_change_routine_and_pause(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await subscribe(app, 1, "08:00")
+    await patient.send("/settings")
+    assert "Quick seated routine" in only_text(await patient.press("Quick seated"))
+    assert (await subscription_of(app, 1)).routine == "seated"
+    await patient.send("/settings")
+    assert "paused for 7 days" in only_text(await patient.press("Pause 7 days"))
+    await patient.send("/settings")
+    assert "Reminders are on" in only_text(await patient.press("Resume"))
+
+
+# -- the reminder's buttons ------------------------------------------------------
+
+
+async def reminder_for(app, patient: Patient, clock: FakeClock) -> int:  # type: ignore[no-untyped-def]
+    """Subscribes at 08:00, moves to 08:00 and dispatches; returns the delivery id."""
+    await subscribe(app, patient.user_id, "08:00")
+    clock.set(EIGHT_AM_CHICAGO + timedelta(seconds=5))
+    assert (await dispatch(app)).sent == 1
+    async with app.bot_data.sessions() as session:
+        return int(await session.scalar(select(Delivery.id).where(Delivery.user_id == patient.user_id)))
+
+
+async def test_done_then_pain_check_in(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    delivery_id = await reminder_for(app, patient, clock)
+    calls = await patient.press("✅ Done")
+    assert "marked today's routine as done" in calls[1].text
+    assert "How is your back right now?" in calls[2].text
+    assert (await delivery_of(app, delivery_id)).done_at == clock()
+    assert "noted 4/10" in only_text(await patient.press("4"))
+    assert "noted 2/10" in only_text(await patient.press("2"))  # same day: replaces
+    async with app.bot_data.sessions() as session:
+        scores = (await session.execute(select(CheckIn.kind, CheckIn.score))).all()
+    assert scores == [("pain", 2)]
+    again = await patient.press("✅ Done")
+    assert [c.params.get("text") for c in again if c.method == "answerCallbackQuery"] == ["Already marked as done"]
+
+
+async def test_severe_pain_points_to_safety(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    await reminder_for(app, patient, clock)
+    await patient.press("✅ Done")
+    assert "/safety" in only_text(await patient.press("9"))
+
+
+async def test_snooze_survives_a_restart_and_keeps_the_schedule(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    api = InProcessBotAPI()
+    async with running(make_app(settings, api, clock, sleep)) as app:
+        patient = Patient(app, api)
+        delivery_id = await reminder_for(app, patient, clock)
+        assert "again at 08:30" in only_text(await patient.press("Snooze 30"))
+    api2 = InProcessBotAPI()
+    async with running(make_app(settings, api2, clock, sleep)) as app2:
+        clock.advance(minutes=29)
+        assert (await dispatch(app2)).snoozes_sent == 0
+        clock.advance(minutes=2)
+        assert (await dispatch(app2)).snoozes_sent == 1
+        assert (await dispatch(app2)).snoozes_sent == 0
+        sent = api2.sent(1)
+        assert len(sent) == 1 and "snoozed reminder" in sent[0].text
+        assert sent[0].buttons[1]["callback_data"] == f"rem:done:{delivery_id}"
+        assert (await subscription_of(app2, 1)).next_due_at == EIGHT_AM_CHICAGO + timedelta(days=1)
+
+
+async def test_buttons_on_yesterdays_reminder(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    delivery_id = await reminder_for(app, patient, clock)
+    clock.advance(days=1)
+    assert "was for Tuesday 1 June" in only_text(await patient.press("Snooze 1 h"))
+    assert "has passed" in only_text(await patient.press("Skip today"))
+    text = only_text(await patient.press("✅ Done"))  # late, but honest: that day is done
+    assert "for Tuesday 1 June as done" in text
+    assert (await delivery_of(app, delivery_id)).done_at is not None
+    assert (await delivery_of(app, delivery_id)).snooze_until is None
+
+
+async def test_skip_and_stop_buttons(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    delivery_id = await reminder_for(app, patient, clock)
+    assert "Skipped for today" in only_text(await patient.press("Skip today"))
+    assert (await delivery_of(app, delivery_id)).skipped_at is not None
+    assert "nothing to snooze" in only_text(await patient.press("Snooze 30"))
+    assert "Reminders stopped" in only_text(await patient.press("Stop reminders"))
+    assert (await subscription_of(app, 1)).active is False
+
+
+async def test_someone_elses_reminder_button_changes_nothing(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    owner = Patient(app, api, user_id=1)
+    delivery_id = await reminder_for(app, owner, clock)
+    intruder = Patient(app, api, user_id=2)
+    await intruder.send("/start")
+    for action in ("done", "s30", "skip", "stop", "go"):
+        calls = await intruder.press_data(f"rem:{action}:{delivery_id}")
+        assert [c.method for c in calls] == ["answerCallbackQuery"]
+    record = await delivery_of(app, delivery_id)
+    assert record.done_at is None and record.skipped_at is None and record.snooze_until is None
+    assert (await subscription_of(app, 1)).active is True
+    for forged in ("rem:done:abc", "rem:done:999999", "rem::", "chk:pain:x:99", "rtn:nope:0:show"):
+        calls = await intruder.press_data(forged)
+        assert [c.method for c in calls] == ["answerCallbackQuery"]
+
+
+# -- the guided routine ----------------------------------------------------------
+
+
+async def test_guided_routine_start_to_check_in(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    delivery_id = await reminder_for(app, patient, clock)
+    step = only_text(await patient.press("Start guided routine"))
+    assert "Step 1 of 4" in step and "BL23" in step and "30 to 60 seconds" in step
+    for number in range(1, 5):
+        started = only_text(await patient.press("Start 60 s timer" if number != 2 else "Start 30 s timer"))
+        assert "Timer started" in started
+        [job] = app.job_queue.get_jobs_by_name("hold:1")
+        await job.run(app)  # the hold ends: run the timer now instead of sleeping
+        assert "Time's up" in patient.api.sent(1)[-1].text
+        if number < 4:
+            assert f"Step {number + 1} of 4" in only_text(await patient.press(f"Next: step {number + 1}"))
+    finished = await patient.press("Finish")
+    assert "Routine complete" in finished[1].text
+    assert "How is your back right now?" in finished[2].text
+    assert (await delivery_of(app, delivery_id)).done_at is not None
+    only_text(await patient.press("3"))
+    async with app.bot_data.sessions() as session:
+        assert await session.scalar(select(CheckIn.score)) == 3
+
+
+async def test_routine_before_the_reminder_means_no_reminder_today(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    await subscribe(app, 1, "20:00")
+    await patient.send("/routine")
+    for number in range(1, 4):
+        await patient.press(f"Next: step {number + 1}")
+    await patient.press("Finish")
+    clock.set(SEVEN_AM_CHICAGO + timedelta(hours=13, seconds=5))  # 20:00
+    report = await dispatch(app)
+    assert report.sent == 0 and report.already_handled == 1
+
+
+async def test_stopping_the_routine_cancels_its_timer(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/routine")
+    await patient.press("Start 60 s timer")
+    assert app.job_queue.get_jobs_by_name("hold:1")
+    assert "Routine stopped" in only_text(await patient.press("Stop the routine"))
+    assert all(job.removed for job in app.job_queue.get_jobs_by_name("hold:1")) or not app.job_queue.get_jobs_by_name("hold:1")
+
+
+async def test_old_check_in_button_is_answered(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    await reminder_for(app, patient, clock)
+    await patient.press("✅ Done")
+    clock.advance(days=1)
+    assert "That question was for Tuesday 1 June" in only_text(await patient.press("5"))
+    assert await count(app, CheckIn) == 0
