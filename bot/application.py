@@ -51,6 +51,7 @@ COMMANDS = [
 # How often the dispatcher looks for due reminders. Reminders are minute-precise;
 # a tick that finds nothing costs one indexed query.
 DISPATCH_INTERVAL_SECONDS = 15.0
+DISPATCHER_JOB = "reminder-dispatcher"
 
 
 def build_application(
@@ -121,7 +122,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             _dispatch_reminders,
             interval=services.dispatch_interval,
             first=1.0,
-            name="reminder-dispatcher",
+            name=DISPATCHER_JOB,
             job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         )
     await app.bot.set_my_commands(COMMANDS)

@@ -20,7 +20,8 @@ from typing import Any, TextIO
 
 from telegram import Update
 
-from bot.application import build_application, running
+from bot.application import DISPATCHER_JOB, build_application, running
+from bot.context import AcubotApp
 from bot.local_api import BotCall, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
@@ -28,6 +29,8 @@ from bot.update_factory import UpdateFactory
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]+)">(.*?)</a>', re.DOTALL)
 PROMPT = "you> "
+PENDING_LIMIT_SECONDS = 120.0
+
 INTRO = (
     "Acubot chat: you are talking to the real bot, offline.\n"
     "Type a message or a command (/start, /point UB40). '#2' presses button 2 of the\n"
@@ -82,7 +85,9 @@ class TerminalChat:
             self._say("There are no buttons to press yet.")
             return None
         message = self.api.messages[self.latest_with_buttons]
-        buttons = [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+        buttons = [
+            b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row
+        ]
         button = None
         if choice.isdigit():
             if 1 <= int(choice) <= len(buttons):
@@ -132,6 +137,22 @@ async def run_chat(settings: Settings, *, user_id: int, media_dir: Path) -> None
             if update is not None:
                 # Each line is processed to completion before the next is read.
                 await app.process_update(update)
+        await wait_for_timers(app)
+
+
+async def wait_for_timers(app: AcubotApp, limit: float = PENDING_LIMIT_SECONDS) -> None:
+    """Lets running one-off timers (a routine's hold) finish before exiting.
+
+    The repeating dispatcher is not "pending": it runs for as long as the
+    chat does. The wait is bounded so a script never hangs.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        timers = [job for job in app.job_queue.jobs() if job.name != DISPATCHER_JOB]
+        if not timers:
+            return
+        await asyncio.sleep(0.2)
 
 
 class LineReader:

@@ -63,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.log_setup import configure_logging
 
     # The chat prints the conversation on stdout; keep logs to warnings there.
-    level = "WARNING" if args.command == "chat" and settings.log_level == "INFO" else settings.log_level
+    level = (
+        "WARNING" if args.command == "chat" and settings.log_level == "INFO" else settings.log_level
+    )
     configure_logging(level, token)
 
     from content.catalogue import ContentError

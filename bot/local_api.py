@@ -139,9 +139,7 @@ class InProcessBotAPI(BaseRequest):
 
     def block(self, chat_id: int) -> ErrorRule:
         """From now on the user behind `chat_id` has blocked the bot."""
-        return self.fail(
-            403, "Forbidden: bot was blocked by the user", chat_id=chat_id, times=None
-        )
+        return self.fail(403, "Forbidden: bot was blocked by the user", chat_id=chat_id, times=None)
 
     # -- BaseRequest ----------------------------------------------------------
     @property

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.local_api import InProcessBotAPI
@@ -27,7 +28,9 @@ def _decode(value: str) -> Any:
         return value
 
 
-def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+def _parse_body(
+    content_type: str, body: bytes
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     params: dict[str, Any] = {}
     uploads: dict[str, tuple[str, bytes]] = {}
     if content_type.startswith("multipart/form-data"):

@@ -81,7 +81,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value.strip())
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone such as America/Chicago") from None
+            raise ValueError(
+                f"{value!r} is not an IANA time zone such as America/Chicago"
+            ) from None
         return value.strip()
 
     @field_validator("booking_url", mode="before")

@@ -162,7 +162,8 @@ def _cross_check(catalogue: Catalogue, data_dir: Path) -> None:
         for technique_id in routine.techniques:
             if catalogue.technique(technique_id) is None:
                 raise ContentError(
-                    f"routines.yaml: {routine.id}: field 'techniques': no technique {technique_id!r}"
+                    f"routines.yaml: {routine.id}: field 'techniques': "
+                    f"no technique {technique_id!r}"
                 )
     if sum(routine.default for routine in catalogue.routines) != 1:
         raise ContentError("routines.yaml: exactly one routine must have 'default: true'")

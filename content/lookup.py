@@ -125,7 +125,11 @@ class PointIndex:
             point.code: point
             for size in (1, 2, 3)
             for start in range(len(words) - size + 1)
-            if (point := self._by_name.get(_canonical_code_key(normalize("".join(words[start : start + size])))))
+            if (
+                point := self._by_name.get(
+                    _canonical_code_key(normalize("".join(words[start : start + size])))
+                )
+            )
         }
         return next(iter(found.values())) if len(found) == 1 else None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -28,13 +28,16 @@ async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
 async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> None:
     stamp = f"{local_date:%Y%m%d}"
     buttons = [
-        InlineKeyboardButton(str(score), callback_data=f"{PREFIX}:{CheckInKind.PAIN}:{stamp}:{score}")
+        InlineKeyboardButton(
+            str(score), callback_data=f"{PREFIX}:{CheckInKind.PAIN}:{stamp}:{score}"
+        )
         for score in range(11)
     ]
     await reply_html(
         update,
         context,
-        "How is your back right now?\n<i>0 = no pain at all, 10 = the worst pain you can imagine.</i>",
+        "How is your back right now?\n"
+        "<i>0 = no pain at all, 10 = the worst pain you can imagine.</i>",
         InlineKeyboardMarkup([buttons[:6], buttons[6:]]),
     )
 
@@ -54,7 +57,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         return
     kind, score = CheckInKind(parts[1]), int(parts[3])
     try:
-        asked_on = datetime.strptime(parts[2], "%Y%m%d").date()
+        asked_on = date.fromisoformat(parts[2])  # YYYYMMDD
     except ValueError:
         await query.answer("This question is no longer available.", show_alert=True)
         return

@@ -20,7 +20,9 @@ HINT = (
 
 async def unknown_command(update: Update, context: AcubotContext) -> None:
     command = (update.effective_message.text or "").split(maxsplit=1)[0]
-    await reply_html(update, context, f"I don't know the command {render.short(command)}.\n\n{HINT}")
+    await reply_html(
+        update, context, f"I don't know the command {render.short(command)}.\n\n{HINT}"
+    )
 
 
 async def free_text(update: Update, context: AcubotContext) -> None:

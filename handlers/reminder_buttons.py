@@ -39,7 +39,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     parsed = rm.parse_button(query.data or "")
     loaded = await _load(update, context, parsed[1]) if parsed else None
     if parsed is None or loaded is None:
-        await query.answer("This reminder is no longer available. /settings shows yours.", show_alert=True)
+        await query.answer(
+            "This reminder is no longer available. /settings shows yours.", show_alert=True
+        )
         return
     action, _ = parsed
     delivery, sub = loaded
@@ -82,7 +84,8 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await reply_html(
             update,
             context,
-            f"⏰ Snoozed. I'll remind you again at {until.astimezone(ZoneInfo(sub.timezone)):%H:%M}. "
+            f"⏰ Snoozed. I'll remind you again at "
+            f"{until.astimezone(ZoneInfo(sub.timezone)):%H:%M}. "
             "Your daily time stays the same.",
         )
     elif action == rm.SKIP:
@@ -115,7 +118,9 @@ async def _nothing_to_snooze(
     is_today: bool,
 ) -> None:
     if not is_today:
-        reason = f"That reminder was for {delivery.local_date:%A %-d %B}, so there is nothing to snooze."
+        reason = (
+            f"That reminder was for {delivery.local_date:%A %-d %B}, so there is nothing to snooze."
+        )
     elif delivery.done_at:
         reason = "You have already done today's routine — nothing to snooze. 🎉"
     else:

@@ -68,7 +68,9 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
     pause_or_resume = (
         InlineKeyboardButton("▶ Resume", callback_data=f"{PREFIX}:resume")
         if paused or not sub.active
-        else InlineKeyboardButton(f"⏸ Pause {DEFAULT_PAUSE_DAYS} days", callback_data=f"{PREFIX}:pause")
+        else InlineKeyboardButton(
+            f"⏸ Pause {DEFAULT_PAUSE_DAYS} days", callback_data=f"{PREFIX}:pause"
+        )
     )
     keyboard = InlineKeyboardMarkup(
         [
@@ -109,7 +111,8 @@ async def pause(update: Update, context: AcubotContext, days_text: str | None = 
         update,
         context,
         f"⏸ Reminders paused for {days} day{'s' if days != 1 else ''}.\n"
-        f"Next reminder: <b>{render.local_when(next_due, sub.timezone)}</b>. /resume to restart sooner.",
+        f"Next reminder: <b>{render.local_when(next_due, sub.timezone)}</b>. "
+        "/resume to restart sooner.",
     )
 
 
@@ -135,7 +138,9 @@ async def resume(update: Update, context: AcubotContext) -> None:
 async def stop(update: Update, context: AcubotContext) -> None:
     sub = await _subscription(update, context)
     if sub is None or not sub.active:
-        await reply_html(update, context, "You have no reminders running, so there is nothing to stop.")
+        await reply_html(
+            update, context, "You have no reminders running, so there is nothing to stop."
+        )
         return
     services = context.services
     async with services.sessions.begin() as session:

@@ -78,7 +78,11 @@ async def show_step(update: Update, context: AcubotContext, routine_id: str, ste
                 )
             ],
             [_next_button(routine_id, step, len(steps))],
-            [InlineKeyboardButton("✖ Stop the routine", callback_data=_data(routine_id, step, STOP))],
+            [
+                InlineKeyboardButton(
+                    "✖ Stop the routine", callback_data=_data(routine_id, step, STOP)
+                )
+            ],
         ]
     )
     await reply_html(update, context, step_text(technique, step, len(steps)), keyboard)
@@ -100,7 +104,9 @@ async def start_hold(update: Update, context: AcubotContext, routine_id: str, st
         name=f"hold:{chat_id}",
     )
     await reply_html(
-        update, context, f"⏱ Timer started: hold for {seconds} seconds. I'll tell you when to let go."
+        update,
+        context,
+        f"⏱ Timer started: hold for {seconds} seconds. I'll tell you when to let go.",
     )
 
 
@@ -149,7 +155,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         or not parts[2].isdigit()
         or int(parts[2]) > len(catalogue.routine_steps(parts[1]))
     ):
-        await query.answer("This routine button is no longer in use. Send /routine.", show_alert=True)
+        await query.answer(
+            "This routine button is no longer in use. Send /routine.", show_alert=True
+        )
         return
     await query.answer()
     routine_id, step, action = parts[1], int(parts[2]), parts[3]

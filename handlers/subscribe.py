@@ -44,7 +44,9 @@ def _cancel_button() -> InlineKeyboardButton:
     return InlineKeyboardButton("✖ Cancel", callback_data=_data("cancel"))
 
 
-async def _save_step(update: Update, context: AcubotContext, step: str, data: dict[str, Any]) -> None:
+async def _save_step(
+    update: Update, context: AcubotContext, step: str, data: dict[str, Any]
+) -> None:
     services = context.services
     async with services.sessions.begin() as session:
         await set_pending(
@@ -76,7 +78,9 @@ async def ask_time(
     update: Update, context: AcubotContext, data: dict[str, Any], problem: str | None = None
 ) -> None:
     await _save_step(update, context, ASK_TIME, data)
-    times = [InlineKeyboardButton(t, callback_data=_data("t", t.replace(":", ""))) for t in PRESET_TIMES]
+    times = [
+        InlineKeyboardButton(t, callback_data=_data("t", t.replace(":", ""))) for t in PRESET_TIMES
+    ]
     keyboard = InlineKeyboardMarkup(
         [
             times[:3],
@@ -185,7 +189,9 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     parsed = parse_time_of_day(message.text or "")
     if parsed.value is None:
         # A place typed where a time was asked ("london") is a zone change.
-        place = find_zone(message.text or "") if any(c.isalpha() for c in message.text or "") else None
+        place = (
+            find_zone(message.text or "") if any(c.isalpha() for c in message.text or "") else None
+        )
         if place is not None and place.zone is not None:
             data["zone"] = place.zone
             await ask_time(update, context, data)
@@ -209,7 +215,9 @@ async def button(update: Update, context: AcubotContext) -> None:
     async with services.sessions() as session:
         pending = await get_pending(session=session, user_id=update.effective_user.id)
     if pending is None or pending.flow != FLOW:
-        await query.answer("This question has expired. Send /remind to start again.", show_alert=True)
+        await query.answer(
+            "This question has expired. Send /remind to start again.", show_alert=True
+        )
         return
     await query.answer()
     data = dict(pending.data)
@@ -231,7 +239,9 @@ async def button(update: Update, context: AcubotContext) -> None:
             await clear_pending(session=session, user_id=update.effective_user.id)
         await reply_html(update, context, "Cancelled — nothing was changed.")
     else:
-        await reply_html(update, context, "That button no longer applies. Send /remind to start again.")
+        await reply_html(
+            update, context, "That button no longer applies. Send /remind to start again."
+        )
 
 
 async def cancel_command(update: Update, context: AcubotContext) -> None:

@@ -171,7 +171,10 @@ class ReminderDispatcher:
                 session=session,
                 owner=self.owner,
                 next_due=[
-                    (plan.subscription.id, None if plan.subscription.id in blocked else plan.next_due_at)
+                    (
+                        plan.subscription.id,
+                        None if plan.subscription.id in blocked else plan.next_due_at,
+                    )
                     for plan in plans
                 ],
             )
@@ -252,8 +255,7 @@ class ReminderDispatcher:
             if not taken:
                 return
             plans = [
-                _Planned(sub, delivery.id, delivery.local_date, None)
-                for delivery, sub in taken
+                _Planned(sub, delivery.id, delivery.local_date, None) for delivery, sub in taken
             ]
             outcomes = await asyncio.gather(*(self._send(p, snoozed=True) for p in plans))
             async with self.sessions.begin() as session:

@@ -106,7 +106,9 @@ async def pause(
     return next_due
 
 
-async def resume(*, session: AsyncSession, subscription: SubscriptionRecord, now: datetime) -> datetime:
+async def resume(
+    *, session: AsyncSession, subscription: SubscriptionRecord, now: datetime
+) -> datetime:
     """Reminders again from now (after a pause, a stop or a block)."""
     next_due = await first_open_occurrence(
         session=session,
@@ -140,7 +142,9 @@ async def stop(*, session: AsyncSession, user_id: int, now: datetime) -> None:
     )
 
 
-async def resume_after_block(*, session: AsyncSession, user_id: int, now: datetime) -> datetime | None:
+async def resume_after_block(
+    *, session: AsyncSession, user_id: int, now: datetime
+) -> datetime | None:
     """A patient who had blocked the bot sent /start: their reminders come back."""
     subscription = await reminders.get_subscription(session=session, user_id=user_id)
     if subscription is None or subscription.stopped_reason != StopReason.BLOCKED:

@@ -27,15 +27,22 @@ class PendingRecord:
 async def get_pending(*, session: AsyncSession, user_id: int) -> PendingRecord | None:
     row = (
         await session.execute(
-            select(PendingStep.flow, PendingStep.step, PendingStep.data, PendingStep.updated_at)
-            .where(PendingStep.user_id == user_id)
+            select(
+                PendingStep.flow, PendingStep.step, PendingStep.data, PendingStep.updated_at
+            ).where(PendingStep.user_id == user_id)
         )
     ).one_or_none()
     return PendingRecord(*row) if row else None
 
 
 async def set_pending(
-    *, session: AsyncSession, user_id: int, flow: str, step: str, data: dict[str, Any], now: datetime
+    *,
+    session: AsyncSession,
+    user_id: int,
+    flow: str,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
 ) -> None:
     """Remember where the user is in a flow (one flow per user at a time)."""
     values = {"flow": flow, "step": step, "data": data, "updated_at": now}

@@ -141,7 +141,9 @@ async def update_subscription(
     )
 
 
-async def stop_reminders_for_blocked_user(*, session: AsyncSession, user_id: int, now: datetime) -> None:
+async def stop_reminders_for_blocked_user(
+    *, session: AsyncSession, user_id: int, now: datetime
+) -> None:
     """Telegram refused delivery: no more reminders until they /start again."""
     await session.execute(
         update(Subscription)
@@ -312,7 +314,9 @@ async def advance_subscriptions(
         )
     )
     connection = await session.connection()
-    await connection.execute(statement, [{"b_id": sub_id, "b_next": due} for sub_id, due in next_due])
+    await connection.execute(
+        statement, [{"b_id": sub_id, "b_next": due} for sub_id, due in next_due]
+    )
 
 
 async def mark_interrupted_deliveries(*, session: AsyncSession, older_than: datetime) -> int:
@@ -379,7 +383,9 @@ async def mark_done(
     return bool(result.rowcount)
 
 
-async def set_delivery_fields(*, session: AsyncSession, delivery_id: int, **changes: object) -> None:
+async def set_delivery_fields(
+    *, session: AsyncSession, delivery_id: int, **changes: object
+) -> None:
     """Snooze or skip one day's reminder."""
     await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**changes))
 

@@ -89,7 +89,11 @@ def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def texts(calls: list[BotCall]) -> list[str]:
     """The texts (and captions) of the messages among these calls."""
-    return [call.text for call in calls if call.method in {"sendMessage", "sendPhoto", "editMessageText"}]
+    return [
+        call.text
+        for call in calls
+        if call.method in {"sendMessage", "sendPhoto", "editMessageText"}
+    ]
 
 
 def only_text(calls: list[BotCall]) -> str:

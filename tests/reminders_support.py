@@ -39,7 +39,11 @@ async def subscribe_many(
 
 
 async def subscribe(
-    app: AcubotApp, user_id: int, at: str = "08:00", zone: str = "America/Chicago", routine: str = "clinic"
+    app: AcubotApp,
+    user_id: int,
+    at: str = "08:00",
+    zone: str = "America/Chicago",
+    routine: str = "clinic",
 ) -> SubscriptionRecord:
     """One patient subscribed; returns their subscription."""
     await subscribe_many(app, [user_id], at, zone, routine)

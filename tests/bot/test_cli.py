@@ -12,9 +12,13 @@ import pytest
 BL40_CARD_START = "BL40 · Wěizhōng 委中"
 
 
-def acubot(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def acubot(
+    args: list[str], cwd: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "ADMIN_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DATABASE_", "ADMIN_"))
     }
     environment.update(env)
     return subprocess.run(

@@ -22,7 +22,7 @@ ARTICLE_TECHNIQUES = {"BL23": (30, 60), "BL40": (30, 30), "KI3": (30, 60), "GB30
 def test_catalogue_holds_the_article_and_the_extra_points() -> None:
     catalogue = load_catalogue()
     codes = {point.code for point in catalogue.points}
-    assert ARTICLE_POINTS | MORE_POINTS <= codes
+    assert codes >= ARTICLE_POINTS | MORE_POINTS
     assert {p.code for p in catalogue.points if p.from_clinic_article} == ARTICLE_POINTS
     assert {m.code for m in catalogue.meridians} >= {"BL", "KI", "GB", "GV"}
     assert {m.code for m in catalogue.meridians if m.from_clinic_article} == {"BL", "KI", "GB"}
@@ -87,7 +87,7 @@ def test_a_misspelt_field_is_refused(data_copy: Path) -> None:
 
 def test_a_bad_code_is_refused(data_copy: Path) -> None:
     _edit_points(data_copy, lambda points: points[0].update(code="bladder 40"))
-    with pytest.raises(ContentError, match="field 'code'.*not a WHO point code"):
+    with pytest.raises(ContentError, match=r"field 'code'.*not a WHO point code"):
         load_catalogue(data_copy)
 
 

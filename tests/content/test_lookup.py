@@ -51,7 +51,13 @@ def test_free_text_finds_one_named_point() -> None:
 
 
 def test_meridians_by_any_name() -> None:
-    for query, code in [("UB", "BL"), ("bladder", "BL"), ("du mai", "GV"), ("KID", "KI"), ("gb", "GB")]:
+    for query, code in [
+        ("UB", "BL"),
+        ("bladder", "BL"),
+        ("du mai", "GV"),
+        ("KID", "KI"),
+        ("gb", "GB"),
+    ]:
         assert INDEX.find_meridian(query).code == code
     assert INDEX.find_meridian("liver") is None
 

@@ -21,12 +21,18 @@ ARTICLE_POINT_NAMES = {
 
 
 @pytest.mark.parametrize(
-    ("code", "name"), [(code, name) for code, names in ARTICLE_POINT_NAMES.items() for name in names]
+    ("code", "name"),
+    [(code, name) for code, names in ARTICLE_POINT_NAMES.items() for name in names],
 )
 async def test_point_card_for_every_name(patient: Patient, code: str, name: str) -> None:
     text = only_text(await patient.send(f"/point {name}"))
     assert text.startswith(f"<b>{code} · ")
-    for heading in ("Where to find it", "What it is used for", "How to press it at home", "Take care"):
+    for heading in (
+        "Where to find it",
+        "What it is used for",
+        "How to press it at home",
+        "Take care",
+    ):
         assert heading in text
 
 

@@ -48,9 +48,12 @@ async def test_subscribe_with_a_preset_time(app, patient: Patient) -> None:  # t
 
 
 @pytest.mark.parametrize(
-    ("typed", "expected"), [("7:30 pm", "19:30"), ("19:30", "19:30"), ("730", "07:30"), ("7.30", "07:30")]
+    ("typed", "expected"),
+    [("7:30 pm", "19:30"), ("19:30", "19:30"), ("730", "07:30"), ("7.30", "07:30")],
 )
-async def test_subscribe_with_a_typed_time(app, patient: Patient, typed: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+async def test_subscribe_with_a_typed_time(
+    app, patient: Patient, typed: str, expected: str
+) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/subscribe")
     assert f"<b>{expected}</b>" in only_text(await patient.send(typed))
     await patient.press("Confirm")
@@ -59,7 +62,10 @@ async def test_subscribe_with_a_typed_time(app, patient: Patient, typed: str, ex
 
 @pytest.mark.parametrize("bad", ["25:61", "-1", "🙂⏰", "x" * 5000, "13 pm", "<b>8</b>"])
 async def test_bad_times_are_refused_and_asked_again(
-    app, patient: Patient, bad: str, handler_errors: list[logging.LogRecord]  # type: ignore[no-untyped-def]
+    app,
+    patient: Patient,
+    bad: str,
+    handler_errors: list[logging.LogRecord],  # type: ignore[no-untyped-def]
 ) -> None:
     await patient.send("/remind")
     text = only_text(await patient.send(bad))
@@ -184,7 +190,9 @@ async def reminder_for(app, patient: Patient, clock: FakeClock) -> int:  # type:
     clock.set(EIGHT_AM_CHICAGO + timedelta(seconds=5))
     assert (await dispatch(app)).sent == 1
     async with app.bot_data.sessions() as session:
-        return int(await session.scalar(select(Delivery.id).where(Delivery.user_id == patient.user_id)))
+        return int(
+            await session.scalar(select(Delivery.id).where(Delivery.user_id == patient.user_id))
+        )
 
 
 async def test_done_then_pain_check_in(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
@@ -199,7 +207,9 @@ async def test_done_then_pain_check_in(app, patient: Patient, clock: FakeClock) 
         scores = (await session.execute(select(CheckIn.kind, CheckIn.score))).all()
     assert scores == [("pain", 2)]
     again = await patient.press("✅ Done")
-    assert [c.params.get("text") for c in again if c.method == "answerCallbackQuery"] == ["Already marked as done"]
+    assert [c.params.get("text") for c in again if c.method == "answerCallbackQuery"] == [
+        "Already marked as done"
+    ]
 
 
 async def test_severe_pain_points_to_safety(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
@@ -249,7 +259,9 @@ async def test_skip_and_stop_buttons(app, patient: Patient, clock: FakeClock) ->
     assert (await subscription_of(app, 1)).active is False
 
 
-async def test_someone_elses_reminder_button_changes_nothing(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_someone_elses_reminder_button_changes_nothing(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     owner = Patient(app, api, user_id=1)
     delivery_id = await reminder_for(app, owner, clock)
     intruder = Patient(app, api, user_id=2)
@@ -273,13 +285,17 @@ async def test_guided_routine_start_to_check_in(app, patient: Patient, clock: Fa
     step = only_text(await patient.press("Start guided routine"))
     assert "Step 1 of 4" in step and "BL23" in step and "30 to 60 seconds" in step
     for number in range(1, 5):
-        started = only_text(await patient.press("Start 60 s timer" if number != 2 else "Start 30 s timer"))
+        started = only_text(
+            await patient.press("Start 60 s timer" if number != 2 else "Start 30 s timer")
+        )
         assert "Timer started" in started
         [job] = app.job_queue.get_jobs_by_name("hold:1")
         await job.run(app)  # the hold ends: run the timer now instead of sleeping
         assert "Time's up" in patient.api.sent(1)[-1].text
         if number < 4:
-            assert f"Step {number + 1} of 4" in only_text(await patient.press(f"Next: step {number + 1}"))
+            assert f"Step {number + 1} of 4" in only_text(
+                await patient.press(f"Next: step {number + 1}")
+            )
     finished = await patient.press("Finish")
     assert "Routine complete" in finished[1].text
     assert "How is your back right now?" in finished[2].text
@@ -289,7 +305,9 @@ async def test_guided_routine_start_to_check_in(app, patient: Patient, clock: Fa
         assert await session.scalar(select(CheckIn.score)) == 3
 
 
-async def test_routine_before_the_reminder_means_no_reminder_today(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_routine_before_the_reminder_means_no_reminder_today(
+    app, patient: Patient, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     await subscribe(app, 1, "20:00")
     await patient.send("/routine")
     for number in range(1, 4):
@@ -305,7 +323,9 @@ async def test_stopping_the_routine_cancels_its_timer(app, patient: Patient) -> 
     await patient.press("Start 60 s timer")
     assert app.job_queue.get_jobs_by_name("hold:1")
     assert "Routine stopped" in only_text(await patient.press("Stop the routine"))
-    assert all(job.removed for job in app.job_queue.get_jobs_by_name("hold:1")) or not app.job_queue.get_jobs_by_name("hold:1")
+    assert all(
+        job.removed for job in app.job_queue.get_jobs_by_name("hold:1")
+    ) or not app.job_queue.get_jobs_by_name("hold:1")
 
 
 async def test_old_check_in_button_is_answered(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]

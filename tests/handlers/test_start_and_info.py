@@ -70,7 +70,12 @@ async def test_meridian_card_and_its_point_buttons(patient: Patient) -> None:
 
 async def test_meridian_list_and_unknown_meridian(patient: Patient) -> None:
     calls = await patient.send("/meridian")
-    assert {b["callback_data"] for b in calls[-1].buttons} >= {"mer:BL", "mer:KI", "mer:GB", "mer:GV"}
+    assert {b["callback_data"] for b in calls[-1].buttons} >= {
+        "mer:BL",
+        "mer:KI",
+        "mer:GB",
+        "mer:GV",
+    }
     assert "Governing Vessel" in only_text(await patient.press("GV"))
     assert "not one of the meridians" in only_text(await patient.send("/meridian liver"))
 
@@ -82,4 +87,11 @@ async def test_unknown_command_gets_help(patient: Patient) -> None:
 
 async def test_command_menu_is_set_at_start(api: InProcessBotAPI, app) -> None:  # type: ignore[no-untyped-def]
     commands = api.calls_to("setMyCommands")[-1].params["commands"]
-    assert {c["command"] for c in commands} >= {"point", "points", "meridian", "safety", "book", "help"}
+    assert {c["command"] for c in commands} >= {
+        "point",
+        "points",
+        "meridian",
+        "safety",
+        "book",
+        "help",
+    }

@@ -65,7 +65,9 @@ async def test_restart_mid_day_sends_no_second_reminder(
         report = await dispatch(second)
         assert report.sent == 0 and report.already_handled == 1
         assert second_api.sent(7) == []
-        assert (await subscription_of(second, 7)).next_due_at == CHICAGO_8AM_JUNE_1 + timedelta(days=1)
+        assert (await subscription_of(second, 7)).next_due_at == CHICAGO_8AM_JUNE_1 + timedelta(
+            days=1
+        )
 
 
 async def test_short_downtime_sends_late(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +79,9 @@ async def test_short_downtime_sends_late(app, api: InProcessBotAPI, clock: FakeC
     assert len(reminders_to(api, 7)) == 1
 
 
-async def test_long_downtime_records_missed_and_sends_nothing(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_long_downtime_records_missed_and_sends_nothing(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     await subscribe(app, 7)
     clock.set(CHICAGO_8AM_JUNE_1 + timedelta(hours=5))
@@ -90,7 +94,9 @@ async def test_long_downtime_records_missed_and_sends_nothing(app, api: InProces
     assert (await subscription_of(app, 7)).next_due_at == CHICAGO_8AM_JUNE_1 + timedelta(days=1)
 
 
-async def test_a_week_offline_records_one_missed_day(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_week_offline_records_one_missed_day(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     await subscribe(app, 7)
     clock.set(CHICAGO_8AM_JUNE_1 + timedelta(days=7, hours=1))  # 09:00 a week later
@@ -102,7 +108,9 @@ async def test_a_week_offline_records_one_missed_day(app, api: InProcessBotAPI, 
     assert len(reminders_to(api, 7)) == 1
 
 
-async def test_thousand_subscribers_due_in_the_same_minute(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_thousand_subscribers_due_in_the_same_minute(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     await subscribe_many(app, range(1000, 2000))
     clock.set(CHICAGO_8AM_JUNE_1 + timedelta(seconds=20))
@@ -115,7 +123,9 @@ async def test_thousand_subscribers_due_in_the_same_minute(app, api: InProcessBo
     assert per_chat == {user_id: 1 for user_id in range(1000, 2000)}
 
 
-async def test_blocked_user_stops_getting_reminders_until_start(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_blocked_user_stops_getting_reminders_until_start(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     await subscribe(app, 7)
     await subscribe(app, 8)
@@ -141,7 +151,9 @@ async def test_blocked_user_stops_getting_reminders_until_start(app, api: InProc
     assert (await dispatch(app)).sent == 2
 
 
-async def test_retry_after_is_honoured(app, api: InProcessBotAPI, clock: FakeClock, sleep: RecordingSleep) -> None:  # type: ignore[no-untyped-def]
+async def test_retry_after_is_honoured(
+    app, api: InProcessBotAPI, clock: FakeClock, sleep: RecordingSleep
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     await subscribe(app, 7)
     api.fail(429, "Too Many Requests: retry after 3", method="sendMessage", retry_after=3)
@@ -152,7 +164,9 @@ async def test_retry_after_is_honoured(app, api: InProcessBotAPI, clock: FakeClo
     assert len(api.calls_to("sendMessage", 7)) == 2  # refused once, then delivered
 
 
-async def test_a_bad_request_for_one_user_does_not_affect_the_next(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_bad_request_for_one_user_does_not_affect_the_next(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     for user_id in (7, 8, 9):
         await subscribe(app, user_id)
@@ -180,7 +194,9 @@ async def test_migrated_chat_gets_its_new_id(app, api: InProcessBotAPI, clock: F
     assert (await subscription_of(app, 7)).chat_id == -1007
 
 
-async def test_spring_forward_gap_fires_once_at_the_first_valid_instant(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_spring_forward_gap_fires_once_at_the_first_valid_instant(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(datetime(2027, 3, 13, 20, 0, tzinfo=UTC))
     sub = await subscribe(app, 7, "02:30", "America/Chicago")
     gap_end = datetime(2027, 3, 14, 8, 0, tzinfo=UTC)  # 03:00 CDT: 02:30 does not exist
@@ -192,7 +208,9 @@ async def test_spring_forward_gap_fires_once_at_the_first_valid_instant(app, api
     assert (await subscription_of(app, 7)).next_due_at == datetime(2027, 3, 15, 7, 30, tzinfo=UTC)
 
 
-async def test_fall_back_fold_fires_once_at_the_first_occurrence(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_fall_back_fold_fires_once_at_the_first_occurrence(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(datetime(2027, 11, 6, 20, 0, tzinfo=UTC))
     sub = await subscribe(app, 7, "01:30", "America/Chicago")
     assert sub.next_due_at == datetime(2027, 11, 7, 6, 30, tzinfo=UTC)  # 01:30 CDT
@@ -203,14 +221,18 @@ async def test_fall_back_fold_fires_once_at_the_first_occurrence(app, api: InPro
     assert (await subscription_of(app, 7)).next_due_at == datetime(2027, 11, 8, 7, 30, tzinfo=UTC)
 
 
-async def test_rows_of_a_dead_instance_are_retaken_after_the_lease(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_rows_of_a_dead_instance_are_retaken_after_the_lease(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     await subscribe(app, 7)
     clock.set(CHICAGO_8AM_JUNE_1 + timedelta(seconds=5))
     # Another instance claimed the row and died before doing anything.
     async with app.bot_data.sessions.begin() as session:
         await session.execute(
-            update(Subscription).values(lease_owner="dead:1", lease_until=clock() + timedelta(minutes=5))
+            update(Subscription).values(
+                lease_owner="dead:1", lease_until=clock() + timedelta(minutes=5)
+            )
         )
     assert (await dispatch(app)).sent == 0  # leased: not ours to take
     clock.advance(minutes=6)
@@ -219,7 +241,9 @@ async def test_rows_of_a_dead_instance_are_retaken_after_the_lease(app, api: InP
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 1
 
 
-async def test_send_interrupted_mid_flight_is_never_resent(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_send_interrupted_mid_flight_is_never_resent(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     sub = await subscribe(app, 7)
     clock.set(CHICAGO_8AM_JUNE_1 + timedelta(seconds=5))
@@ -237,7 +261,9 @@ async def test_send_interrupted_mid_flight_is_never_resent(app, api: InProcessBo
     assert reminders_to(api, 7) == []
 
 
-async def test_dispatcher_ignores_stopped_and_paused(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_dispatcher_ignores_stopped_and_paused(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
     await subscribe(app, 7)
     await subscribe(app, 8)
