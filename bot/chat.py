@@ -66,7 +66,8 @@ class TerminalChat:
         elif call.method.startswith("editMessage"):
             lines.append("(edited)")
         elif call.method == "answerCallbackQuery" and call.params.get("text"):
-            lines.append(f"(notice) {call.params['text']}")
+            self._say(f"(notice) {call.params['text']}")
+            return
         else:
             return
         if call.text:

@@ -334,3 +334,26 @@ async def test_old_check_in_button_is_answered(app, patient: Patient, clock: Fak
     clock.advance(days=1)
     assert "That question was for Tuesday 1 June" in only_text(await patient.press("5"))
     assert await count(app, CheckIn) == 0
+
+
+@pytest.mark.parametrize("bad", ["Mars/Olympus", "🙂🌍", "x" * 5000, "-1", "25:61", "'; DROP TABLE subscriptions;--"])
+async def test_bad_zones_are_refused_and_asked_again(
+    app, patient: Patient, bad: str, handler_errors: list[logging.LogRecord]  # type: ignore[no-untyped-def]
+) -> None:
+    await patient.send("/remind")
+    await patient.press("08:00")
+    await patient.press("Change zone")
+    text = only_text(await patient.send(bad))
+    assert text.startswith("⚠️") and "Which time zone" in text
+    assert await count(app, Subscription) == 0
+    assert handler_errors == []
+    await patient.send("Denver")
+    await patient.press("Confirm")
+    assert (await subscription_of(app, 1)).timezone == "America/Denver"
+
+
+async def test_invalid_location_is_refused(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/remind")
+    await patient.press("Change time zone")
+    text = only_text(await patient.share_location(0.0, -160.0))  # open Pacific
+    assert text.startswith("⚠️") and "Which time zone" in text
