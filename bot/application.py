@@ -21,6 +21,8 @@ from bot.log_setup import protect_token
 from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
+from handlers.admin import set_admin_commands
+from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
 from scheduler.send_policy import SendPolicy, Sleep
 from storage import migrate
@@ -52,6 +54,9 @@ COMMANDS = [
 # a tick that finds nothing costs one indexed query.
 DISPATCH_INTERVAL_SECONDS = 15.0
 DISPATCHER_JOB = "reminder-dispatcher"
+# How often the broadcast sender looks for confirmed broadcasts.
+BROADCAST_INTERVAL_SECONDS = 2.0
+SENDER_JOB = "broadcast-sender"
 
 
 def build_application(
@@ -116,22 +121,43 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         policy=services.policy,
         grace=settings.reminder_grace,
     )
+    services.sender = BroadcastSender(
+        sessions=services.sessions,
+        bot=app.bot,
+        policy=services.policy,
+        clock=services.clock,
+        zone=settings.zone,
+        keep_going=lambda: app.running,
+    )
     if services.dispatch_interval is not None and app.job_queue is not None:
         # One repeating job for everyone, not one job per patient: see ARCHITECTURE.md.
+        once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         app.job_queue.run_repeating(
             _dispatch_reminders,
             interval=services.dispatch_interval,
             first=1.0,
             name=DISPATCHER_JOB,
-            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            job_kwargs=once,
+        )
+        app.job_queue.run_repeating(
+            _send_broadcasts,
+            interval=BROADCAST_INTERVAL_SECONDS,
+            first=1.0,
+            name=SENDER_JOB,
+            job_kwargs=once,
         )
     await app.bot.set_my_commands(COMMANDS)
+    await set_admin_commands(app, COMMANDS)
     log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
 
 
 async def _dispatch_reminders(context: AcubotContext) -> None:
     services = context.services
     await services.dispatcher.run(now=services.now())
+
+
+async def _send_broadcasts(context: AcubotContext) -> None:
+    await context.services.sender.run()
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from telegram import Update
 
-from bot.application import DISPATCHER_JOB, build_application, running
+from bot.application import DISPATCHER_JOB, SENDER_JOB, build_application, running
 from bot.context import AcubotApp
 from bot.local_api import BotCall, InProcessBotAPI
 from bot.settings import Settings
@@ -30,6 +30,7 @@ _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]+)">(.*?)</a>', re.DOTALL)
 PROMPT = "you> "
 PENDING_LIMIT_SECONDS = 120.0
+REPEATING_JOBS = {DISPATCHER_JOB, SENDER_JOB}
 
 INTRO = (
     "Acubot chat: you are talking to the real bot, offline.\n"
@@ -71,7 +72,8 @@ class TerminalChat:
         else:
             return
         if call.text:
-            lines.append(plain_text(call.text))
+            html_mode = call.params.get("parse_mode") == "HTML"
+            lines.append(plain_text(call.text) if html_mode else call.text)
         buttons = call.buttons
         for number, button in enumerate(buttons, start=1):
             target = f" -> {button['url']}" if button.get("url") else ""
@@ -138,6 +140,8 @@ async def run_chat(settings: Settings, *, user_id: int, media_dir: Path) -> None
             if update is not None:
                 # Each line is processed to completion before the next is read.
                 await app.process_update(update)
+        # Pending work finishes before exit: a confirmed broadcast, then timers.
+        await app.bot_data.sender.run()
         await wait_for_timers(app)
 
 
@@ -150,7 +154,7 @@ async def wait_for_timers(app: AcubotApp, limit: float = PENDING_LIMIT_SECONDS) 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while loop.time() < deadline:
-        timers = [job for job in app.job_queue.jobs() if job.name != DISPATCHER_JOB]
+        timers = [job for job in app.job_queue.jobs() if job.name not in REPEATING_JOBS]
         if not timers:
             return
         await asyncio.sleep(0.2)

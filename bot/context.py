@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from content.catalogue import Catalogue
     from content.lookup import PointIndex
+    from scheduler.broadcast_sender import BroadcastSender
     from scheduler.dispatcher import ReminderDispatcher
     from scheduler.send_policy import SendPolicy
 
@@ -41,6 +42,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     policy: SendPolicy
     dispatcher: ReminderDispatcher
+    sender: BroadcastSender
     dispatch_interval: float | None
     sleep: Callable[[float], Awaitable[None]]
 

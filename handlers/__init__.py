@@ -12,6 +12,8 @@ from bot.context import AcubotApp
 
 def register_all(app: AcubotApp) -> None:
     from handlers import (
+        admin,
+        broadcast,
         checkins,
         errors,
         fallback,
@@ -36,5 +38,7 @@ def register_all(app: AcubotApp) -> None:
     reminder_buttons.register(app)  # buttons under a daily reminder
     routine.register(app)  # /routine and the guided routine's buttons and timers
     checkins.register(app)  # 0-10 check-in buttons
+    admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
+    broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
     fallback.register(app)  # last: unknown commands, free text (and flow answers), stale buttons
     errors.register(app)

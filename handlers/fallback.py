@@ -38,8 +38,8 @@ async def free_text(update: Update, context: AcubotContext) -> None:
 
 
 async def other_message(update: Update, context: AcubotContext) -> None:
-    """A shared location for a pending question; otherwise explain what works."""
-    if update.effective_message.location and await continue_flow(update, context):
+    """A photo or location for a pending question; otherwise explain what works."""
+    if await continue_flow(update, context):
         return
     await reply_html(update, context, "I can only read text messages.\n\n" + HINT)
 

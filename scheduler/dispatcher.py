@@ -24,9 +24,10 @@ from telegram.constants import ParseMode
 
 from content.catalogue import Catalogue
 from scheduler import reminder_message
+from scheduler.recipients import apply_send_outcome
 from scheduler.schedule_rule import local_date_of, next_fire_at
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
-from storage import reminders, users
+from storage import reminders
 from storage.reminders import DeliveryOutcome, DeliveryStatus, NewDelivery, SubscriptionRecord
 
 _DELIVERY_STATUS = {
@@ -164,7 +165,9 @@ class ReminderDispatcher:
             blocked = set()
             for plan, outcome in zip(to_send, outcomes, strict=True):
                 if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
-                    await self._apply_side_effects(session, plan.subscription, outcome, now)
+                    await apply_send_outcome(
+                        session=session, user_id=plan.subscription.user_id, outcome=outcome, now=now
+                    )
                 if outcome.status == SendStatus.BLOCKED:
                     blocked.add(plan.subscription.id)
             await reminders.advance_subscriptions(
@@ -230,22 +233,6 @@ class ReminderDispatcher:
             error=outcome.error,
         )
 
-    async def _apply_side_effects(
-        self, session: AsyncSession, sub: SubscriptionRecord, outcome: SendOutcome, now: datetime
-    ) -> None:
-        if outcome.status == SendStatus.BLOCKED:
-            await users.mark_user_blocked(session=session, user_id=sub.user_id)
-            await reminders.stop_reminders_for_blocked_user(
-                session=session, user_id=sub.user_id, now=now
-            )
-        if outcome.migrated_from is not None:
-            await users.update_chat_id(
-                session=session, old_chat_id=outcome.migrated_from, new_chat_id=outcome.chat_id
-            )
-            await reminders.update_subscription(
-                session=session, user_id=sub.user_id, now=now, chat_id=outcome.chat_id
-            )
-
     async def _send_snoozed(self, now: datetime, report: DispatchReport) -> None:
         while True:
             async with self.sessions.begin() as session:
@@ -260,7 +247,9 @@ class ReminderDispatcher:
             outcomes = await asyncio.gather(*(self._send(p, snoozed=True) for p in plans))
             async with self.sessions.begin() as session:
                 for plan, outcome in zip(plans, outcomes, strict=True):
-                    await self._apply_side_effects(session, plan.subscription, outcome, now)
+                    await apply_send_outcome(
+                        session=session, user_id=plan.subscription.user_id, outcome=outcome, now=now
+                    )
                     if outcome.status == SendStatus.SENT:
                         report.snoozes_sent += 1
                         await reminders.set_delivery_fields(

@@ -1,0 +1,129 @@
+"""Clinic staff only: who may, /stats, /broadcasts, cancelling a broadcast.
+
+Every admin command and button checks `ADMIN_IDS` when it runs; a refusal is
+logged with the user id and the action, never the message text.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from html import escape
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers.reply import reply_html
+from scheduler import broadcast_message
+from scheduler.broadcast_sender import show_progress
+from storage import broadcasts
+from storage.stats import usage_stats
+
+log = logging.getLogger(__name__)
+NOT_ALLOWED = "Sorry, that is only for clinic staff."
+ADMIN_COMMANDS = [
+    BotCommand("broadcast", "Staff: send a message to patients"),
+    BotCommand("broadcasts", "Staff: recent broadcasts"),
+    BotCommand("stats", "Staff: how the bot is used"),
+]
+
+
+async def require_admin(update: Update, context: AcubotContext, action: str) -> bool:
+    """True for clinic staff; anyone else is refused, and the attempt logged."""
+    user = update.effective_user
+    if user is not None and user.id in context.services.settings.admin_ids:
+        return True
+    log.warning("Refused %s for user %s", action, user.id if user else "unknown")
+    if update.callback_query:
+        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+    else:
+        await reply_html(update, context, NOT_ALLOWED)
+    return False
+
+
+async def stats(update: Update, context: AcubotContext) -> None:
+    """Usage in numbers: people, reminders, broadcasts."""
+    if not await require_admin(update, context, "/stats"):
+        return
+    services = context.services
+    zone = services.settings.zone
+    local_now = services.now().astimezone(zone)
+    today_start = datetime.combine(local_now.date(), time(0), tzinfo=zone)
+    async with services.sessions() as session:
+        numbers = await usage_stats(
+            session=session, today_start=today_start, week_start=today_start - timedelta(days=6)
+        )
+    text = (
+        "📊 <b>How the bot is used</b>\n\n"
+        f"People who started the bot: <b>{numbers.users}</b>\n"
+        f"Unreachable (blocked the bot): {numbers.unreachable}\n"
+        f"Active reminder subscribers: <b>{numbers.active_subscribers}</b>\n\n"
+        f"Reminders today: {numbers.reminders_sent_today} sent, "
+        f"{numbers.reminders_done_today} done\n"
+        f"Reminders in the last 7 days: {numbers.reminders_sent_week} sent, "
+        f"{numbers.reminders_done_week} done\n\n"
+        f"Broadcasts sent: {numbers.broadcasts_sent} "
+        f"({numbers.broadcast_messages_sent} messages delivered)\n"
+        f"<i>Days are counted in {escape(zone.key)}.</i>"
+    )
+    await reply_html(update, context, text)
+
+
+async def list_broadcasts(update: Update, context: AcubotContext) -> None:
+    """The ten most recent broadcasts with their counts and state."""
+    if not await require_admin(update, context, "/broadcasts"):
+        return
+    async with context.services.sessions() as session:
+        records = await broadcasts.recent_broadcasts(session=session)
+        lines = [
+            broadcast_message.summary_line(
+                record, await broadcasts.recipient_counts(session=session, broadcast_id=record.id)
+            )
+            for record in records
+        ]
+    if not lines:
+        await reply_html(update, context, "No broadcasts yet. Start one with /broadcast.")
+        return
+    await reply_html(update, context, "📣 <b>Recent broadcasts</b>\n\n" + "\n".join(lines))
+
+
+async def cancel_button(update: Update, context: AcubotContext) -> None:
+    """✖ Cancel broadcast on the progress message: nothing more is sent."""
+    query = update.callback_query
+    if not await require_admin(update, context, "cancel broadcast"):
+        return
+    value = (query.data or "").rsplit(":", 1)[-1]
+    if not value.isdigit():
+        await query.answer("That broadcast is unknown.", show_alert=True)
+        return
+    services = context.services
+    async with services.sessions.begin() as session:
+        cancelled = await broadcasts.cancel_broadcast(
+            session=session, broadcast_id=int(value), now=services.now()
+        )
+        record = await broadcasts.get_broadcast(session=session, broadcast_id=int(value))
+        counts = await broadcasts.recipient_counts(session=session, broadcast_id=int(value))
+    await query.answer("Broadcast cancelled" if cancelled else "It had already finished.")
+    if record is not None:
+        await show_progress(context.bot, record, counts, services.settings.zone, 0)
+
+
+async def set_admin_commands(app: AcubotApp, commands: list[BotCommand]) -> None:
+    """Staff see their commands in the menu; patients never do (chat-scoped lists)."""
+    for admin_id in app.bot_data.settings.admin_ids:
+        try:
+            await app.bot.set_my_commands(
+                commands + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+            )
+        except TelegramError as error:  # the admin has not started the bot yet
+            log.warning("Could not set the staff command menu for %s: %s", admin_id, error)
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler("stats", stats))
+    app.add_handler(CommandHandler("broadcasts", list_broadcasts))
+    app.add_handler(
+        CallbackQueryHandler(cancel_button, pattern=rf"^{broadcast_message.CANCEL_PREFIX}:")
+    )

@@ -1,0 +1,100 @@
+"""A broadcast as recipients see it, and the progress report staff see."""
+
+from __future__ import annotations
+
+from html import escape
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
+
+from storage.broadcasts import BroadcastRecord, RecipientStatus
+
+CANCEL_PREFIX = "bc:cancel"
+
+
+def button_markup(record: BroadcastRecord) -> InlineKeyboardMarkup | None:
+    if record.button_label and record.button_url:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(record.button_label, url=record.button_url)]]
+        )
+    return None
+
+
+async def send_copy(bot: Bot, chat_id: int, record: BroadcastRecord) -> Message:
+    """Sends the broadcast to one chat exactly as composed (formatting kept by entities)."""
+    entities = [MessageEntity.de_json(entity, bot) for entity in record.entities] or None
+    markup = button_markup(record)
+    if record.photo_file_id:
+        return await bot.send_photo(
+            chat_id,
+            record.photo_file_id,
+            caption=record.text or None,
+            caption_entities=entities,
+            reply_markup=markup,
+        )
+    return await bot.send_message(
+        chat_id, record.text or "", entities=entities, reply_markup=markup
+    )
+
+
+def cancel_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "✖ Cancel broadcast", callback_data=f"{CANCEL_PREFIX}:{broadcast_id}"
+                )
+            ]
+        ]
+    )
+
+
+def progress_text(
+    record: BroadcastRecord,
+    counts: dict[str, int],
+    zone: ZoneInfo,
+    *,
+    eta_seconds: float | None = None,
+) -> str:
+    """One message, edited as the broadcast goes: counts, time left, final state."""
+    sent = counts.get(RecipientStatus.SENT, 0)
+    blocked = counts.get(RecipientStatus.BLOCKED, 0)
+    failed = counts.get(RecipientStatus.FAILED, 0) + counts.get(RecipientStatus.INTERRUPTED, 0)
+    cancelled = counts.get(RecipientStatus.CANCELLED, 0)
+    state = {
+        "scheduled": "🕐 scheduled",
+        "sending": "⏳ sending",
+        "done": "✅ finished",
+        "cancelled": "✖ cancelled",
+    }.get(record.status, record.status)
+    lines = [
+        f"📣 <b>Broadcast #{record.id}</b> — {state}",
+        f"Sent: <b>{sent} of {record.total}</b>",
+        f"Blocked the bot (skipped): {blocked}",
+        f"Failed: {failed}",
+    ]
+    if cancelled:
+        lines.append(f"Not sent because cancelled: {cancelled}")
+    if record.status == "sending" and eta_seconds is not None:
+        lines.append(f"About {_duration(eta_seconds)} left")
+    if record.status == "scheduled" and record.send_at:
+        lines.append(f"Starts {record.send_at.astimezone(zone):%A %-d %B at %H:%M} ({zone.key})")
+    return "\n".join(lines)
+
+
+def summary_line(record: BroadcastRecord, counts: dict[str, int]) -> str:
+    """One line for /broadcasts."""
+    preview = escape((record.text or "📷 photo")[:40].replace("\n", " "))
+    sent = counts.get(RecipientStatus.SENT, 0)
+    return (
+        f"#{record.id} · {record.status} · {sent}/{record.total} sent, "
+        f"{counts.get(RecipientStatus.BLOCKED, 0)} blocked, "
+        f"{counts.get(RecipientStatus.FAILED, 0)} failed · “{preview}”"
+    )
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    return f"{round(seconds / 60)} min"

@@ -1,0 +1,208 @@
+"""Drains confirmed broadcasts: batches under a lease, through the send policy.
+
+Recipients were snapshotted at Confirm. Each chunk is claimed (marked as
+being sent, with a lease) before it is sent and recorded after, so a restart
+resumes with the pending rows and nobody gets the broadcast twice. Staff see
+one progress message, edited at most every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from scheduler import broadcast_message
+from scheduler.dispatcher import instance_name
+from scheduler.recipients import apply_send_outcome
+from scheduler.send_policy import SendPolicy, SendStatus
+from storage import broadcasts
+from storage.broadcasts import (
+    BroadcastRecord,
+    BroadcastStatus,
+    Claimed,
+    RecipientOutcome,
+    RecipientStatus,
+)
+
+log = logging.getLogger(__name__)
+
+_RECIPIENT_STATUS = {
+    SendStatus.SENT: RecipientStatus.SENT,
+    SendStatus.BLOCKED: RecipientStatus.BLOCKED,
+    SendStatus.FAILED: RecipientStatus.FAILED,
+}
+
+
+@dataclass
+class SenderReport:
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    finished: int = 0
+
+
+class BroadcastSender:
+    """Sends every confirmed broadcast to its snapshot of recipients, once each."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        policy: SendPolicy,
+        clock: Callable[[], datetime],
+        zone: ZoneInfo,
+        owner: str | None = None,
+        chunk_size: int = 16,
+        lease: timedelta = timedelta(minutes=5),
+        progress_every: timedelta = timedelta(seconds=2),
+        keep_going: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.sessions = sessions
+        self.bot = bot
+        self.policy = policy
+        self.clock = clock
+        self.zone = zone
+        self.owner = owner or instance_name()
+        self.chunk_size = chunk_size
+        self.lease = lease
+        self.progress_every = progress_every
+        # False once the application is stopping: finish the chunk, leave the rest pending.
+        self.keep_going = keep_going
+        self._stop = asyncio.Event()
+
+    def request_stop(self) -> None:
+        """Finish the chunk in flight, then return (the bot is shutting down)."""
+        self._stop.set()
+
+    async def run(self) -> SenderReport:
+        """Start scheduled broadcasts that are due, then drain every sending one."""
+        report = SenderReport()
+        async with self.sessions.begin() as session:
+            await broadcasts.start_due_scheduled(session=session, now=self.clock())
+            active = await broadcasts.sending_broadcasts(session=session)
+        for record in active:
+            if self._stop.is_set():
+                break
+            await self._drain(record, report)
+        return report
+
+    async def _drain(self, record: BroadcastRecord, report: SenderReport) -> None:
+        async with self.sessions.begin() as session:
+            await broadcasts.skip_unreachable(session=session, broadcast_id=record.id)
+            await broadcasts.mark_interrupted(
+                session=session, broadcast_id=record.id, now=self.clock()
+            )
+        while not self._stop.is_set() and self.keep_going():
+            async with self.sessions.begin() as session:
+                current = await broadcasts.get_broadcast(session=session, broadcast_id=record.id)
+                if current is None or current.status != BroadcastStatus.SENDING:
+                    break  # cancelled (or deleted) while we were sending
+                claimed = await broadcasts.claim_recipients(
+                    session=session,
+                    broadcast_id=record.id,
+                    lease_until=self.clock() + self.lease,
+                    owner=self.owner,
+                    limit=self.chunk_size,
+                )
+            if not claimed:
+                break
+            await self._send_chunk(current, claimed, report)
+            await self._show_progress(record.id)
+        async with self.sessions.begin() as session:
+            finished = await broadcasts.finish_if_complete(
+                session=session, broadcast_id=record.id, now=self.clock()
+            )
+        if finished:
+            report.finished += 1
+            await self._show_progress(record.id, force=True)
+
+    async def _send_chunk(
+        self, record: BroadcastRecord, claimed: list[Claimed], report: SenderReport
+    ) -> None:
+        outcomes = await asyncio.gather(
+            *(
+                self.policy.send(
+                    recipient.chat_id,
+                    lambda chat_id: broadcast_message.send_copy(self.bot, chat_id, record),
+                )
+                for recipient in claimed
+            )
+        )
+        now = self.clock()
+        rows = []
+        for recipient, outcome in zip(claimed, outcomes, strict=True):
+            status = _RECIPIENT_STATUS[outcome.status]
+            if status == RecipientStatus.SENT:
+                report.sent += 1
+            elif status == RecipientStatus.BLOCKED:
+                report.blocked += 1
+            else:
+                report.failed += 1
+            rows.append(
+                RecipientOutcome(
+                    recipient_id=recipient.id,
+                    status=status,
+                    attempts=outcome.attempts,
+                    sent_at=now if status == RecipientStatus.SENT else None,
+                    message_id=outcome.message_id,
+                    error=outcome.error,
+                )
+            )
+        async with self.sessions.begin() as session:
+            await broadcasts.record_outcomes(session=session, outcomes=rows)
+            for recipient, outcome in zip(claimed, outcomes, strict=True):
+                if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
+                    await apply_send_outcome(
+                        session=session, user_id=recipient.user_id, outcome=outcome, now=now
+                    )
+
+    async def _show_progress(self, broadcast_id: int, *, force: bool = False) -> None:
+        """Edits the staff's progress message, at most every `progress_every`."""
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
+            if record is None or record.progress_message_id is None:
+                return
+            shown = record.progress_shown_at
+            if not force and shown is not None and now - shown < self.progress_every:
+                return
+            counts = await broadcasts.recipient_counts(session=session, broadcast_id=broadcast_id)
+            await broadcasts.update_broadcast(
+                session=session, broadcast_id=broadcast_id, progress_shown_at=now
+            )
+        await show_progress(self.bot, record, counts, self.zone, self.policy.rate)
+
+
+async def show_progress(
+    bot: Bot, record: BroadcastRecord, counts: dict[str, int], zone: ZoneInfo, rate: float
+) -> None:
+    """Edits the progress message; a failed edit never stops the broadcast."""
+    if record.progress_chat_id is None or record.progress_message_id is None:
+        return
+    remaining = counts.get(RecipientStatus.PENDING, 0) + counts.get(RecipientStatus.SENDING, 0)
+    eta = remaining / rate if rate > 0 else None
+    keyboard = (
+        broadcast_message.cancel_keyboard(record.id)
+        if record.status in {BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED}
+        else None
+    )
+    try:
+        await bot.edit_message_text(
+            broadcast_message.progress_text(record, counts, zone, eta_seconds=eta),
+            chat_id=record.progress_chat_id,
+            message_id=record.progress_message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+        )
+    except TelegramError as error:  # e.g. "message is not modified"
+        log.debug("Progress edit for broadcast %d skipped: %s", record.id, error)

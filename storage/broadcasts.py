@@ -1,0 +1,368 @@
+"""Queries for broadcasts and their recipients. The caller owns the transaction.
+
+Confirming snapshots the recipients into rows; senders claim those rows
+under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so a restart resumes
+where it stopped and nobody is sent the same broadcast twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Broadcast, BroadcastRecipient, Subscription, User
+from storage.types import UTCDateTime
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RecipientStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+class Audience(StrEnum):
+    ALL = "all"
+    SUBSCRIBERS = "subscribers"
+    NOT_SUBSCRIBED = "others"
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRecord:
+    id: int
+    admin_id: int
+    status: str
+    text: str | None
+    entities: list[dict[str, Any]]
+    photo_file_id: str | None
+    button_label: str | None
+    button_url: str | None
+    audience: str | None
+    send_at: datetime | None
+    total: int
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    progress_shown_at: datetime | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A recipient row handed to one sender."""
+
+    id: int
+    user_id: int
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientOutcome:
+    recipient_id: int
+    status: RecipientStatus
+    attempts: int
+    sent_at: datetime | None = None
+    message_id: int | None = None
+    error: str | None = None
+
+
+_COLUMNS = (
+    Broadcast.id,
+    Broadcast.admin_id,
+    Broadcast.status,
+    Broadcast.text,
+    Broadcast.entities,
+    Broadcast.photo_file_id,
+    Broadcast.button_label,
+    Broadcast.button_url,
+    Broadcast.audience,
+    Broadcast.send_at,
+    Broadcast.total,
+    Broadcast.progress_chat_id,
+    Broadcast.progress_message_id,
+    Broadcast.progress_shown_at,
+    Broadcast.created_at,
+    Broadcast.confirmed_at,
+    Broadcast.finished_at,
+)
+
+
+async def create_draft(*, session: AsyncSession, admin_id: int, now: datetime) -> int:
+    result = await session.execute(
+        insert(Broadcast)
+        .values(
+            admin_id=admin_id, status=BroadcastStatus.DRAFT, entities=[], total=0, created_at=now
+        )
+        .returning(Broadcast.id)
+    )
+    return int(result.scalar_one())
+
+
+async def get_broadcast(*, session: AsyncSession, broadcast_id: int) -> BroadcastRecord | None:
+    row = (
+        await session.execute(select(*_COLUMNS).where(Broadcast.id == broadcast_id))
+    ).one_or_none()
+    return BroadcastRecord(*row) if row else None
+
+
+async def update_broadcast(*, session: AsyncSession, broadcast_id: int, **changes: object) -> None:
+    await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(**changes))
+
+
+def _has_active_subscription() -> Any:
+    return exists().where(Subscription.user_id == User.id, Subscription.active)
+
+
+def _audience_filter(audience: Audience) -> Any:
+    reachable = User.blocked.is_(False)
+    if audience == Audience.SUBSCRIBERS:
+        return and_(reachable, _has_active_subscription())
+    if audience == Audience.NOT_SUBSCRIBED:
+        return and_(reachable, ~_has_active_subscription())
+    return reachable
+
+
+async def audience_sizes(*, session: AsyncSession) -> dict[Audience, int]:
+    """How many people each audience would reach now (blocked users excluded)."""
+    sizes = {}
+    for audience in Audience:
+        count = await session.scalar(
+            select(func.count()).select_from(User).where(_audience_filter(audience))
+        )
+        sizes[audience] = int(count or 0)
+    return sizes
+
+
+async def confirm_broadcast(
+    *, session: AsyncSession, broadcast_id: int, now: datetime, send_at: datetime | None
+) -> int | None:
+    """Snapshot the recipients and queue the broadcast; None if not a draft.
+
+    The status change is conditional, so a double-tapped Confirm (or two
+    instances) confirms once.
+    """
+    status = BroadcastStatus.SCHEDULED if send_at else BroadcastStatus.SENDING
+    changed = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.DRAFT)
+        .values(status=status, confirmed_at=now, send_at=send_at)
+        .returning(Broadcast.audience)
+    )
+    audience = changed.scalar_one_or_none()
+    if audience is None:
+        return None
+    chosen = (
+        select(
+            literal(broadcast_id),
+            User.id,
+            User.chat_id,
+            literal(RecipientStatus.PENDING.value),
+            literal(0),
+        )
+        .where(_audience_filter(Audience(audience)))
+        .order_by(User.id)
+    )
+    await session.execute(
+        insert(BroadcastRecipient).from_select(
+            ["broadcast_id", "user_id", "chat_id", "status", "attempts"], chosen
+        )
+    )
+    total = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(BroadcastRecipient)
+            .where(BroadcastRecipient.broadcast_id == broadcast_id)
+        )
+        or 0
+    )
+    await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(total=total))
+    return total
+
+
+async def start_due_scheduled(*, session: AsyncSession, now: datetime) -> None:
+    """Scheduled broadcasts whose time has come start sending."""
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.status == BroadcastStatus.SCHEDULED, Broadcast.send_at <= now)
+        .values(status=BroadcastStatus.SENDING)
+    )
+
+
+async def sending_broadcasts(*, session: AsyncSession) -> list[BroadcastRecord]:
+    rows = await session.execute(
+        select(*_COLUMNS).where(Broadcast.status == BroadcastStatus.SENDING).order_by(Broadcast.id)
+    )
+    return [BroadcastRecord(*row) for row in rows]
+
+
+async def skip_unreachable(*, session: AsyncSession, broadcast_id: int) -> None:
+    """Pending recipients who blocked the bot since the snapshot are skipped."""
+    blocked_user = select(User.id).where(User.blocked)
+    await session.execute(
+        update(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.status == RecipientStatus.PENDING,
+            BroadcastRecipient.user_id.in_(blocked_user.scalar_subquery()),
+        )
+        .values(status=RecipientStatus.BLOCKED, error="blocked before sending")
+    )
+
+
+async def mark_interrupted(*, session: AsyncSession, broadcast_id: int, now: datetime) -> int:
+    """SENDING rows whose lease ran out: their sender died mid-send. Never resent."""
+    result = await session.execute(
+        update(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.status == RecipientStatus.SENDING,
+            BroadcastRecipient.lease_until < now,
+        )
+        .values(status=RecipientStatus.INTERRUPTED)
+    )
+    return result.rowcount or 0
+
+
+async def claim_recipients(
+    *,
+    session: AsyncSession,
+    broadcast_id: int,
+    lease_until: datetime,
+    owner: str,
+    limit: int,
+) -> list[Claimed]:
+    """Hand up to `limit` pending recipients to `owner`, marked as being sent."""
+    pending = (
+        select(BroadcastRecipient.id)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.status == RecipientStatus.PENDING,
+        )
+        .order_by(BroadcastRecipient.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await session.execute(
+        update(BroadcastRecipient)
+        .where(BroadcastRecipient.id.in_(pending.scalar_subquery()))
+        .values(status=RecipientStatus.SENDING, lease_until=lease_until, lease_owner=owner)
+        .returning(BroadcastRecipient.id, BroadcastRecipient.user_id, BroadcastRecipient.chat_id)
+    )
+    return sorted((Claimed(*row) for row in claimed), key=lambda c: c.id)
+
+
+async def record_outcomes(*, session: AsyncSession, outcomes: Sequence[RecipientOutcome]) -> None:
+    if not outcomes:
+        return
+    statement = (
+        update(BroadcastRecipient)
+        .where(BroadcastRecipient.id == bindparam("b_id"))
+        .values(
+            status=bindparam("b_status"),
+            attempts=bindparam("b_attempts"),
+            sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
+            message_id=bindparam("b_message_id"),
+            error=bindparam("b_error"),
+            lease_until=None,
+            lease_owner=None,
+        )
+    )
+    connection = await session.connection()
+    await connection.execute(
+        statement,
+        [
+            {
+                "b_id": o.recipient_id,
+                "b_status": o.status,
+                "b_attempts": o.attempts,
+                "b_sent_at": o.sent_at,
+                "b_message_id": o.message_id,
+                "b_error": o.error[:200] if o.error else None,
+            }
+            for o in outcomes
+        ],
+    )
+
+
+async def recipient_counts(*, session: AsyncSession, broadcast_id: int) -> dict[str, int]:
+    """Recipients by status."""
+    rows = await session.execute(
+        select(BroadcastRecipient.status, func.count())
+        .where(BroadcastRecipient.broadcast_id == broadcast_id)
+        .group_by(BroadcastRecipient.status)
+    )
+    return {status: int(count) for status, count in rows}
+
+
+async def finish_if_complete(*, session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    """Marks the broadcast done when nothing is left to send or in flight."""
+    remaining = await session.scalar(
+        select(func.count())
+        .select_from(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            or_(
+                BroadcastRecipient.status == RecipientStatus.PENDING,
+                BroadcastRecipient.status == RecipientStatus.SENDING,
+            ),
+        )
+    )
+    if remaining:
+        return False
+    result = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
+        .values(status=BroadcastStatus.DONE, finished_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    """Stops a scheduled or sending broadcast: no pending recipient is sent to after this."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.id == broadcast_id,
+            Broadcast.status.in_([BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED]),
+        )
+        .values(status=BroadcastStatus.CANCELLED, finished_at=now)
+    )
+    if not result.rowcount:
+        return False
+    await session.execute(
+        update(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.status == RecipientStatus.PENDING,
+        )
+        .values(status=RecipientStatus.CANCELLED)
+    )
+    return True
+
+
+async def recent_broadcasts(*, session: AsyncSession, limit: int = 10) -> list[BroadcastRecord]:
+    rows = await session.execute(
+        select(*_COLUMNS)
+        .where(Broadcast.status != BroadcastStatus.DRAFT)
+        .order_by(Broadcast.id.desc())
+        .limit(limit)
+    )
+    return [BroadcastRecord(*row) for row in rows]
