@@ -44,6 +44,10 @@ class UpdateFactory:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._update(message=self._message(**content))
 
+    def message(self, **content: Any) -> Update:
+        """Any other message: a photo, a sticker, a voice note (Bot API fields)."""
+        return self._update(message=self._message(**content))
+
     def location(self, latitude: float, longitude: float) -> Update:
         """A shared location."""
         return self._update(

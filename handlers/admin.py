@@ -99,6 +99,7 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
         await query.answer("That broadcast is unknown.", show_alert=True)
         return
     services = context.services
+    services.sender.cancel(int(value))
     async with services.sessions.begin() as session:
         cancelled = await broadcasts.cancel_broadcast(
             session=session, broadcast_id=int(value), now=services.now()

@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from scheduler import broadcast_message
 from scheduler.dispatcher import instance_name
 from scheduler.recipients import apply_send_outcome
-from scheduler.send_policy import SendPolicy, SendStatus
+from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import broadcasts
 from storage.broadcasts import (
     BroadcastRecord,
@@ -79,6 +79,12 @@ class BroadcastSender:
         # False once the application is stopping: finish the chunk, leave the rest pending.
         self.keep_going = keep_going
         self._stop = asyncio.Event()
+        # Cancelled here and now: even the chunk in flight sends no more of it.
+        self._cancelled: set[int] = set()
+
+    def cancel(self, broadcast_id: int) -> None:
+        """Staff cancelled it in this process: skip every message not yet handed to Telegram."""
+        self._cancelled.add(broadcast_id)
 
     def request_stop(self) -> None:
         """Finish the chunk in flight, then return (the bot is shutting down)."""
@@ -129,18 +135,22 @@ class BroadcastSender:
     async def _send_chunk(
         self, record: BroadcastRecord, claimed: list[Claimed], report: SenderReport
     ) -> None:
-        outcomes = await asyncio.gather(
-            *(
-                self.policy.send(
-                    recipient.chat_id,
-                    lambda chat_id: broadcast_message.send_copy(self.bot, chat_id, record),
-                )
-                for recipient in claimed
+
+        async def send_one(recipient: Claimed) -> SendOutcome | None:
+            if record.id in self._cancelled:
+                return None
+            return await self.policy.send(
+                recipient.chat_id,
+                lambda chat_id: broadcast_message.send_copy(self.bot, chat_id, record),
             )
-        )
+
+        outcomes = await asyncio.gather(*(send_one(recipient) for recipient in claimed))
         now = self.clock()
         rows = []
         for recipient, outcome in zip(claimed, outcomes, strict=True):
+            if outcome is None:
+                rows.append(RecipientOutcome(recipient.id, RecipientStatus.CANCELLED, attempts=0))
+                continue
             status = _RECIPIENT_STATUS[outcome.status]
             if status == RecipientStatus.SENT:
                 report.sent += 1
@@ -161,6 +171,8 @@ class BroadcastSender:
         async with self.sessions.begin() as session:
             await broadcasts.record_outcomes(session=session, outcomes=rows)
             for recipient, outcome in zip(claimed, outcomes, strict=True):
+                if outcome is None:
+                    continue
                 if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
                     await apply_send_outcome(
                         session=session, user_id=recipient.user_id, outcome=outcome, now=now

@@ -61,6 +61,10 @@ class Patient:
         message = message or self.latest_message()
         return await self._process(self.updates.press(message, data))
 
+    async def send_message(self, **content: Any) -> list[BotCall]:
+        """Sends a non-text message (photo, sticker...) given as Bot API fields."""
+        return await self._process(self.updates.message(**content))
+
     async def share_location(self, latitude: float, longitude: float) -> list[BotCall]:
         return await self._process(self.updates.location(latitude, longitude))
 

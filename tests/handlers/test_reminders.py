@@ -336,9 +336,14 @@ async def test_old_check_in_button_is_answered(app, patient: Patient, clock: Fak
     assert await count(app, CheckIn) == 0
 
 
-@pytest.mark.parametrize("bad", ["Mars/Olympus", "🙂🌍", "x" * 5000, "-1", "25:61", "'; DROP TABLE subscriptions;--"])
+@pytest.mark.parametrize(
+    "bad", ["Mars/Olympus", "🙂🌍", "x" * 5000, "-1", "25:61", "'; DROP TABLE subscriptions;--"]
+)
 async def test_bad_zones_are_refused_and_asked_again(
-    app, patient: Patient, bad: str, handler_errors: list[logging.LogRecord]  # type: ignore[no-untyped-def]
+    app,
+    patient: Patient,
+    bad: str,
+    handler_errors: list[logging.LogRecord],  # type: ignore[no-untyped-def]
 ) -> None:
     await patient.send("/remind")
     await patient.press("08:00")
