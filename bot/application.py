@@ -45,6 +45,8 @@ COMMANDS = [
     BotCommand("pause", "Pause reminders: /pause 7"),
     BotCommand("resume", "Resume reminders"),
     BotCommand("stop", "Stop reminders"),
+    BotCommand("progress", "Your streak and chart"),
+    BotCommand("privacy", "What is stored; /export, /delete"),
     BotCommand("help", "What I can do"),
     BotCommand("start", "Start again"),
 ]
@@ -120,6 +122,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         catalogue=services.catalogue,
         policy=services.policy,
         grace=settings.reminder_grace,
+        weekly_checkin_weekday=settings.weekly_checkin_weekday,
     )
     services.sender = BroadcastSender(
         sessions=services.sessions,

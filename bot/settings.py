@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reminder_grace: timedelta = timedelta(hours=2)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
+    weekly_checkin_day: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"
+    ] = "sunday"
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -107,6 +110,17 @@ class Settings(BaseSettings):
                 raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
             return frozenset(int(item) for item in items)
         return value
+
+    @field_validator("weekly_checkin_day", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def weekly_checkin_weekday(self) -> int | None:
+        """Monday = 0 ... Sunday = 6; None when the weekly question is off."""
+        days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        return days.index(self.weekly_checkin_day) if self.weekly_checkin_day in days else None
 
     @field_validator("log_level", mode="before")
     @classmethod

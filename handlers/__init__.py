@@ -19,6 +19,8 @@ def register_all(app: AcubotApp) -> None:
         fallback,
         meridians,
         points,
+        privacy,
+        progress,
         reminder_buttons,
         reminder_settings,
         routine,
@@ -38,6 +40,8 @@ def register_all(app: AcubotApp) -> None:
     reminder_buttons.register(app)  # buttons under a daily reminder
     routine.register(app)  # /routine and the guided routine's buttons and timers
     checkins.register(app)  # 0-10 check-in buttons
+    progress.register(app)  # /progress: streaks and chart
+    privacy.register(app)  # /privacy, /export, /delete
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
     fallback.register(app)  # last: unknown commands, free text (and flow answers), stale buttons

@@ -19,6 +19,7 @@ from handlers.reply import reply_html
 from scheduler import broadcast_message
 from scheduler.broadcast_sender import show_progress
 from storage import broadcasts
+from storage.progress import ClinicOutcomes, clinic_outcomes
 from storage.stats import usage_stats
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ async def stats(update: Update, context: AcubotContext) -> None:
         numbers = await usage_stats(
             session=session, today_start=today_start, week_start=today_start - timedelta(days=6)
         )
+        outcomes = await clinic_outcomes(session=session, today=local_now.date())
     text = (
         "📊 <b>How the bot is used</b>\n\n"
         f"People who started the bot: <b>{numbers.users}</b>\n"
@@ -65,10 +67,27 @@ async def stats(update: Update, context: AcubotContext) -> None:
         f"Reminders in the last 7 days: {numbers.reminders_sent_week} sent, "
         f"{numbers.reminders_done_week} done\n\n"
         f"Broadcasts sent: {numbers.broadcasts_sent} "
-        f"({numbers.broadcast_messages_sent} messages delivered)\n"
+        f"({numbers.broadcast_messages_sent} messages delivered)\n\n"
+        "<b>Outcomes (all patients together)</b>\n"
+        f"Reminders done: {_share(outcomes.adherence_7)} over 7 days, "
+        f"{_share(outcomes.adherence_30)} over 30 days\n"
+        f"Average change in back pain, first week to latest week: {_change(outcomes)}\n"
         f"<i>Days are counted in {escape(zone.key)}.</i>"
     )
     await reply_html(update, context, text)
+
+
+def _share(value: float | None) -> str:
+    return "no data yet" if value is None else f"{value:.0%}"
+
+
+def _change(outcomes: ClinicOutcomes) -> str:
+    if outcomes.pain_change is None:
+        return "not enough check-ins yet (needs answers spanning over a week)"
+    who = f"{outcomes.patients_with_change} patient" + (
+        "s" if outcomes.patients_with_change != 1 else ""
+    )
+    return f"{outcomes.pain_change:+.1f} points on the 0–10 scale ({who})"
 
 
 async def list_broadcasts(update: Update, context: AcubotContext) -> None:

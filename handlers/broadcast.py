@@ -17,13 +17,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AcubotApp, AcubotContext
 from bot.settings import https_url_problem
 from handlers.admin import require_admin
-from handlers.flows import register_flow
+from handlers.flows import register_flow, save_step
 from handlers.reply import reply_html
 from scheduler import broadcast_message
 from scheduler.time_input import SEND_TIME_HELP, parse_send_time
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastStatus
-from storage.pending import PendingRecord, clear_pending, get_pending, set_pending
+from storage.pending import PendingRecord, clear_pending, get_pending
 
 FLOW = "broadcast"
 MESSAGE, BUTTON, BUTTON_LABEL, BUTTON_URL, AUDIENCE, PREVIEW, SEND_AT = (
@@ -47,16 +47,7 @@ def _button(label: str, action: str) -> InlineKeyboardButton:
 
 
 async def _step(update: Update, context: AcubotContext, step: str, data: dict[str, Any]) -> None:
-    services = context.services
-    async with services.sessions.begin() as session:
-        await set_pending(
-            session=session,
-            user_id=update.effective_user.id,
-            flow=FLOW,
-            step=step,
-            data=data,
-            now=services.now(),
-        )
+    await save_step(update, context, FLOW, step, data)
 
 
 async def begin(update: Update, context: AcubotContext) -> None:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from scheduler.checkin_message import PREFIX, question_text, score_keyboard
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.checkins import CheckInKind, record_checkin
+from storage.users import get_user
 
-PREFIX = "chk"
 SEVERE = 8
+ACTIVITY_ANSWER_DAYS = 6
 
 
 async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
@@ -26,19 +28,11 @@ async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
 
 
 async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> None:
-    stamp = f"{local_date:%Y%m%d}"
-    buttons = [
-        InlineKeyboardButton(
-            str(score), callback_data=f"{PREFIX}:{CheckInKind.PAIN}:{stamp}:{score}"
-        )
-        for score in range(11)
-    ]
     await reply_html(
         update,
         context,
-        "How is your back right now?\n"
-        "<i>0 = no pain at all, 10 = the worst pain you can imagine.</i>",
-        InlineKeyboardMarkup([buttons[:6], buttons[6:]]),
+        question_text(CheckInKind.PAIN),
+        score_keyboard(CheckInKind.PAIN, local_date),
     )
 
 
@@ -62,9 +56,19 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await query.answer("This question is no longer available.", show_alert=True)
         return
     services = context.services
+    async with services.sessions() as session:
+        known = await get_user(session=session, user_id=update.effective_user.id)
+    if known is None:  # deleted their data, or never started
+        await query.answer()
+        await reply_html(
+            update, context, "I don't keep any data about you now, so I can't store this. /start"
+        )
+        return
     now = services.now()
     today = local_date_of(now, await patient_zone(update, context))
-    if asked_on != today:
+    # The pain question is about today; the weekly one may be answered that week.
+    window = ACTIVITY_ANSWER_DAYS if kind == CheckInKind.ACTIVITY else 0
+    if not timedelta(0) <= today - asked_on <= timedelta(days=window):
         await query.answer()
         await reply_html(
             update,
@@ -78,11 +82,12 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             user_id=update.effective_user.id,
             kind=kind,
             score=score,
-            local_date=today,
+            local_date=asked_on,
             now=now,
         )
     await query.answer(f"Noted: {score}/10")
-    text = f"Thanks — I noted {score}/10 for today. Answering again today replaces it."
+    when = "today" if asked_on == today else f"the week of {asked_on:%-d %B}"
+    text = f"Thanks — I noted {score}/10 for {when}. Answering again replaces it."
     if score >= SEVERE:
         text += (
             "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "

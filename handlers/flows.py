@@ -9,13 +9,35 @@ name in `register_flow`; the fallback text and location handlers ask
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 
 from bot.context import AcubotApp, AcubotContext
-from storage.pending import PendingRecord, clear_pending, get_pending
+from storage.pending import PendingRecord, clear_pending, get_pending, set_pending
+from storage.users import record_user_seen
 
 FlowHandler = Callable[[Update, AcubotContext, PendingRecord], Awaitable[None]]
+
+
+async def save_step(
+    update: Update, context: AcubotContext, flow: str, step: str, data: dict[str, Any]
+) -> None:
+    """Stores the question now waiting for an answer (and the person, if new)."""
+    services = context.services
+    user, chat = update.effective_user, update.effective_chat
+    now = services.now()
+    async with services.sessions.begin() as session:
+        await record_user_seen(
+            session=session,
+            user_id=user.id,
+            chat_id=chat.id,
+            language_code=user.language_code,
+            now=now,
+        )
+        await set_pending(
+            session=session, user_id=user.id, flow=flow, step=step, data=data, now=now
+        )
 
 
 def register_flow(app: AcubotApp, name: str, handler: FlowHandler) -> None:

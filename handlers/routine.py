@@ -19,6 +19,7 @@ from handlers import checkins
 from handlers.reply import reply_html
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
+from storage.users import record_user_seen
 
 PREFIX = "rtn"
 SHOW, HOLD, STOP = "show", "hold", "stop"
@@ -58,8 +59,18 @@ async def start(update: Update, context: AcubotContext, routine_id: str | None =
 
 
 async def routine_command(update: Update, context: AcubotContext) -> None:
-    async with context.services.sessions() as session:
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+    services = context.services
+    user = update.effective_user
+    async with services.sessions.begin() as session:
+        # The routine ends with a check-in, which is stored for the person.
+        await record_user_seen(
+            session=session,
+            user_id=user.id,
+            chat_id=update.effective_chat.id,
+            language_code=user.language_code,
+            now=services.now(),
+        )
+        sub = await reminders.get_subscription(session=session, user_id=user.id)
     await start(update, context, sub.routine if sub else None)
 
 

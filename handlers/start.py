@@ -80,7 +80,10 @@ async def help_command(update: Update, context: AcubotContext) -> None:
         "/remind — a daily acupressure reminder at your own time\n"
         "/routine — the guided home routine, step by step\n"
         "/settings — your reminder's time, zone and routine\n"
-        "/pause <i>days</i> — a break (7 days unless you say), /resume, /stop\n\n"
+        "/pause <i>days</i> — a break (7 days unless you say), /resume, /stop\n"
+        "/progress — your streak, your pain scores and a chart\n\n"
+        "<b>Your data</b>\n"
+        "/privacy — what is stored and why · /export — a copy · /delete — erase it\n\n"
         "You can also just type a point's code or name."
     )
     await reply_html(update, context, text, main_menu(context))

@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AcubotApp, AcubotContext
 from handlers import render
-from handlers.flows import register_flow
+from handlers.flows import register_flow, save_step
 from handlers.reply import reply_html
 from scheduler import subscriptions
 from scheduler.schedule_rule import next_fire_at
@@ -28,7 +28,7 @@ from scheduler.time_input import (
     zone_label,
 )
 from storage import reminders
-from storage.pending import PendingRecord, clear_pending, get_pending, set_pending
+from storage.pending import PendingRecord, clear_pending, get_pending
 
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
@@ -47,16 +47,7 @@ def _cancel_button() -> InlineKeyboardButton:
 async def _save_step(
     update: Update, context: AcubotContext, step: str, data: dict[str, Any]
 ) -> None:
-    services = context.services
-    async with services.sessions.begin() as session:
-        await set_pending(
-            session=session,
-            user_id=update.effective_user.id,
-            flow=FLOW,
-            step=step,
-            data=data,
-            now=services.now(),
-        )
+    await save_step(update, context, FLOW, step, data)
 
 
 async def begin(update: Update, context: AcubotContext) -> None:

@@ -23,11 +23,12 @@ from telegram import Bot
 from telegram.constants import ParseMode
 
 from content.catalogue import Catalogue
-from scheduler import reminder_message
+from scheduler import checkin_message, reminder_message
 from scheduler.recipients import apply_send_outcome
 from scheduler.schedule_rule import local_date_of, next_fire_at
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import reminders
+from storage.checkins import CheckInKind
 from storage.reminders import DeliveryOutcome, DeliveryStatus, NewDelivery, SubscriptionRecord
 
 _DELIVERY_STATUS = {
@@ -88,6 +89,7 @@ class ReminderDispatcher:
         batch_size: int = 200,
         concurrency: int = 16,
         lease: timedelta = timedelta(minutes=5),
+        weekly_checkin_weekday: int | None = None,
     ) -> None:
         self.sessions = sessions
         self.bot = bot
@@ -98,6 +100,7 @@ class ReminderDispatcher:
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.lease = lease
+        self.weekly_checkin_weekday = weekly_checkin_weekday
 
     async def run(self, now: datetime) -> DispatchReport:
         """Send everything due at `now`: daily reminders, then snoozed ones."""
@@ -153,6 +156,7 @@ class ReminderDispatcher:
                 to_send.append(replace(plan, delivery_id=delivery_id))
         # 2. Send concurrently; the policy paces and retries.
         outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
+        await self._ask_weekly_question(to_send, outcomes)
         # 3. Record outcomes and move every subscription to its next day.
         async with self.sessions.begin() as session:
             await reminders.record_delivery_outcomes(
@@ -181,6 +185,31 @@ class ReminderDispatcher:
                     for plan in plans
                 ],
             )
+
+    async def _ask_weekly_question(
+        self, plans: Sequence[_Planned], outcomes: Sequence[SendOutcome]
+    ) -> None:
+        """On the weekly day, the activity question follows the reminder."""
+        weekly = [
+            (plan, outcome)
+            for plan, outcome in zip(plans, outcomes, strict=True)
+            if outcome.status == SendStatus.SENT
+            and plan.local_date is not None
+            and plan.local_date.weekday() == self.weekly_checkin_weekday
+        ]
+        text = checkin_message.question_text(CheckInKind.ACTIVITY)
+
+        async def ask(plan: _Planned, chat_id: int) -> SendOutcome:
+            assert plan.local_date is not None
+            keyboard = checkin_message.score_keyboard(CheckInKind.ACTIVITY, plan.local_date)
+            return await self.policy.send(
+                chat_id,
+                lambda cid: self.bot.send_message(
+                    cid, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                ),
+            )
+
+        await asyncio.gather(*(ask(plan, outcome.chat_id) for plan, outcome in weekly))
 
     def _plan(self, sub: SubscriptionRecord, now: datetime) -> _Planned:
         """What to do with one due subscription (pure: no I/O)."""

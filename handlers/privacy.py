@@ -1,0 +1,109 @@
+"""/privacy, /export and /delete: patients see and erase what is stored about them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers.reply import reply_html
+from storage.privacy import erase_user, export_user
+
+log = logging.getLogger(__name__)
+PREFIX = "priv"
+
+
+async def privacy(update: Update, context: AcubotContext) -> None:
+    """What is stored, why, for how long, and how to get or erase it."""
+    clinic = escape(context.services.settings.clinic_name)
+    text = (
+        "🔒 <b>Your data</b>\n\n"
+        f"This bot is run by {clinic}. It stores only what it needs to help you:\n"
+        "• your Telegram user and chat id, language, and when you first and last used the bot "
+        "(to reply to you and count how the bot is used);\n"
+        "• your reminder settings: time, time zone, routine, pauses;\n"
+        "• each day's reminder: whether it was sent, done, snoozed or skipped;\n"
+        "• your 0–10 answers about your back, with their dates;\n"
+        "• which clinic messages were sent to you.\n\n"
+        "It does not keep the text of your messages, your name, or your location "
+        "(a shared location is only used to find your time zone).\n\n"
+        "Staff see totals only (how many people, reminders, average change), never your "
+        "answers. Your data is kept while you use the bot, until you delete it.\n\n"
+        "/export sends you a file with everything stored about you.\n"
+        "/delete erases all of it for good."
+    )
+    await reply_html(update, context, text)
+
+
+async def export(update: Update, context: AcubotContext) -> None:
+    """Everything stored about the patient, as a JSON file."""
+    services = context.services
+    user_id = update.effective_user.id
+    async with services.sessions() as session:
+        data = await export_user(session=session, user_id=user_id)
+    if data is None:
+        await reply_html(update, context, "I don't have any data stored about you.")
+        return
+    data["exported_at"] = services.now().isoformat()
+    document = json.dumps(data, indent=2, ensure_ascii=False).encode()
+    await context.bot.send_document(
+        update.effective_chat.id,
+        InputFile(document, filename=f"acubot-my-data-{services.now():%Y-%m-%d}.json"),
+        caption="Everything this bot stores about you. /delete erases it.",
+    )
+
+
+async def delete(update: Update, context: AcubotContext) -> None:
+    """Asks for confirmation before erasing."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("🗑 Yes, delete everything", callback_data=f"{PREFIX}:delete")],
+            [InlineKeyboardButton("Keep my data", callback_data=f"{PREFIX}:keep")],
+        ]
+    )
+    await reply_html(
+        update,
+        context,
+        "This erases everything I store about you: your reminder, your history and your "
+        "check-ins. It cannot be undone, and I will not message you again unless you /start.\n\n"
+        "Delete everything?",
+        keyboard,
+    )
+
+
+async def delete_button(update: Update, context: AcubotContext) -> None:
+    query = update.callback_query
+    await query.answer()
+    if query.data != f"{PREFIX}:delete":
+        await reply_html(update, context, "Nothing was deleted.")
+        return
+    services = context.services
+    user_id = update.effective_user.id
+    async with services.sessions.begin() as session:
+        erased = await erase_user(session=session, user_id=user_id)
+    # Forget them in memory too: no throttle entry, no routine timer.
+    services.seen_at.pop(user_id, None)
+    if context.job_queue is not None:
+        for job in context.job_queue.get_jobs_by_name(f"hold:{update.effective_chat.id}"):
+            job.schedule_removal()
+    if not erased:
+        await reply_html(update, context, "There is nothing stored about you any more.")
+        return
+    log.info("Erased the data of a user on request")
+    await reply_html(
+        update,
+        context,
+        "🗑 Done. Everything I stored about you is deleted. If you ever want to come back, "
+        "send /start.",
+    )
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler("privacy", privacy))
+    app.add_handler(CommandHandler("export", export))
+    app.add_handler(CommandHandler("delete", delete))
+    app.add_handler(CallbackQueryHandler(delete_button, pattern=rf"^{PREFIX}:"))

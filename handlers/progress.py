@@ -1,0 +1,70 @@
+"""/progress: streaks, days done, pain then and now, and a chart."""
+
+from __future__ import annotations
+
+from telegram import InputFile, Update
+from telegram.ext import CommandHandler
+
+from bot.context import AcubotApp, AcubotContext
+from handlers.checkins import patient_zone
+from handlers.progress_chart import render_progress_chart
+from handlers.reply import reply_html
+from scheduler.schedule_rule import local_date_of
+from storage.progress import ProgressSummary, load_progress, summarize
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def progress_text(summary: ProgressSummary) -> str:
+    lines = [
+        "📈 <b>Your progress</b>",
+        "",
+        f"🔥 Current streak: <b>{_days(summary.current_streak)}</b>",
+        f"🏆 Best streak: {_days(summary.best_streak)}",
+        f"✅ Routine done: {_days(summary.done_last_7)} of the last 7, "
+        f"{_days(summary.done_last_30)} of the last 30",
+    ]
+    if summary.pain_this_week is not None and summary.pain_first_week is not None:
+        change = summary.pain_this_week - summary.pain_first_week
+        trend = "lower" if change < 0 else "higher" if change > 0 else "the same"
+        lines.append(
+            f"🩹 Back pain this week: {summary.pain_this_week:.1f}/10 on average "
+            f"(your first week: {summary.pain_first_week:.1f}, {trend})"
+        )
+    elif summary.pain_this_week is not None:
+        lines.append(f"🩹 Back pain this week: {summary.pain_this_week:.1f}/10 on average")
+    lines += ["", "<i>Share this with your practitioner at your next visit.</i>"]
+    return "\n".join(lines)
+
+
+async def progress(update: Update, context: AcubotContext) -> None:
+    services = context.services
+    user_id = update.effective_user.id
+    today = local_date_of(services.now(), await patient_zone(update, context))
+    async with services.sessions() as session:
+        data = await load_progress(session=session, user_id=user_id)
+    if data.empty:
+        await reply_html(
+            update,
+            context,
+            "📈 Nothing to show yet. Do the routine (/routine) or subscribe to a daily reminder "
+            "(/remind), answer the quick 0–10 question at the end, and your progress and chart "
+            "will appear here.",
+        )
+        return
+    await reply_html(update, context, progress_text(summarize(data, today)))
+    chart = render_progress_chart(data, today)
+    await context.bot.send_photo(
+        update.effective_chat.id,
+        InputFile(chart, filename=f"progress-{today:%Y-%m-%d}.png"),
+        caption=(
+            "The last 30 days: green = routine done, orange line = back pain, "
+            "blue = how much pain limited your activities."
+        ),
+    )
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(CommandHandler("progress", progress))

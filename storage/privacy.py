@@ -1,0 +1,105 @@
+"""A patient's data: everything we hold about them, and erasing it.
+
+`export_user` and `erase_user` walk the tables that refer to a user, so the
+two stay in step; a test checks every table of the metadata after erasing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Broadcast,
+    BroadcastRecipient,
+    CheckIn,
+    Delivery,
+    PendingStep,
+    Subscription,
+    User,
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+async def _rows(session: AsyncSession, statement: Any) -> list[dict[str, Any]]:
+    result = await session.execute(statement)
+    return [{key: _plain(value) for key, value in row._mapping.items()} for row in result]
+
+
+async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] | None:
+    """Everything stored about one user, as JSON-ready data; None if nothing."""
+    profile = await _rows(session, select(User.__table__).where(User.id == user_id))
+    if not profile:
+        return None
+    received = (
+        select(
+            BroadcastRecipient.broadcast_id,
+            BroadcastRecipient.status,
+            BroadcastRecipient.sent_at,
+            Broadcast.text,
+            Broadcast.button_label,
+            Broadcast.button_url,
+        )
+        .join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id)
+        .where(BroadcastRecipient.user_id == user_id)
+        .order_by(BroadcastRecipient.broadcast_id)
+    )
+    return {
+        "profile": profile[0],
+        "reminder": next(
+            iter(
+                await _rows(
+                    session, select(Subscription.__table__).where(Subscription.user_id == user_id)
+                )
+            ),
+            None,
+        ),
+        "reminders_sent": await _rows(
+            session,
+            select(Delivery.__table__)
+            .where(Delivery.user_id == user_id)
+            .order_by(Delivery.local_date),
+        ),
+        "check_ins": await _rows(
+            session,
+            select(CheckIn.__table__)
+            .where(CheckIn.user_id == user_id)
+            .order_by(CheckIn.local_date, CheckIn.kind),
+        ),
+        "broadcasts_received": await _rows(session, received),
+        "unfinished_question": next(
+            iter(
+                await _rows(
+                    session, select(PendingStep.__table__).where(PendingStep.user_id == user_id)
+                )
+            ),
+            None,
+        ),
+    }
+
+
+async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
+    """Deletes every row about the user; False if there was nothing to delete.
+
+    Rows are deleted explicitly (not only by ON DELETE CASCADE) so the erase
+    does not depend on the database enforcing foreign keys. Broadcasts a
+    staff member wrote stay for the clinic's records, without their id.
+    """
+    for model in (BroadcastRecipient, CheckIn, Delivery, PendingStep, Subscription):
+        await session.execute(delete(model).where(model.user_id == user_id))
+    await session.execute(update(Broadcast).where(Broadcast.admin_id == user_id).values(admin_id=0))
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.progress_chat_id == user_id)
+        .values(progress_chat_id=None, progress_message_id=None)
+    )
+    result = await session.execute(delete(User).where(User.id == user_id))
+    return bool(result.rowcount)

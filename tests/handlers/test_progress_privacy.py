@@ -1,0 +1,242 @@
+"""Progress, check-ins, export and delete, end to end."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import ForeignKey, func, or_, select
+
+from bot.application import running
+from bot.local_api import InProcessBotAPI
+from bot.settings import Settings
+from storage.models import Base, CheckIn, User
+from storage.progress import ProgressData, Score, summarize
+from tests.conftest import ADMIN_ID, RecordingSleep, make_app
+from tests.harness import FakeClock, Patient, only_text
+from tests.reminders_support import dispatch, subscribe, subscribe_many
+
+BEFORE_DST = datetime(2027, 3, 11, 14, 0, 5, tzinfo=UTC)  # Thursday 08:00:05 CST (UTC-6), Chicago
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Path:
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def api(media: Path) -> InProcessBotAPI:
+    return InProcessBotAPI(media_dir=media)
+
+
+async def do_todays_reminder(app, patient: Patient, pain: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    assert (await dispatch(app)).sent == 1
+    await patient.press("✅ Done")
+    if pain is not None:
+        await patient.press(str(pain))
+
+
+async def test_streak_across_dst_and_a_zone_change(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    await subscribe(app, 1, "08:00", "America/Chicago")
+    for day in range(4):  # Thu, Fri, Sat, Sun 14 March (clocks spring forward)
+        clock.set(BEFORE_DST + timedelta(days=day) - (timedelta(hours=1) if day == 3 else timedelta(0)))
+        await do_todays_reminder(app, patient, pain=6 - day)
+    # Sunday afternoon in Chicago she lands in Tokyo (Monday 05:00 there) and moves her reminder.
+    clock.set(datetime(2027, 3, 14, 20, 0, tzinfo=UTC))
+    await subscribe(app, 1, "08:00", "Asia/Tokyo")
+    for day in range(2):  # 08:00 Tokyo on Monday 15 and Tuesday 16 March
+        clock.set(datetime(2027, 3, 14, 23, 0, 5, tzinfo=UTC) + timedelta(days=day))
+        await do_todays_reminder(app, patient, pain=2)
+    calls = await patient.send("/progress")
+    assert [c.method for c in calls] == ["sendMessage", "sendPhoto"]
+    # Thursday 11 to Tuesday 16 March: six local days in a row, across both changes.
+    assert "Current streak: <b>6 days</b>" in calls[0].text
+    assert "Best streak: 6 days" in calls[0].text
+
+
+def test_summary_counts_local_days() -> None:
+    days = tuple(date(2027, 3, 10) + timedelta(days=n) for n in range(6))  # through a DST change
+    summary = summarize(ProgressData(days, (), ()), today=date(2027, 3, 15))
+    assert (summary.current_streak, summary.best_streak) == (6, 6)
+    # Today not done yet: the streak still counts up to yesterday...
+    summary = summarize(ProgressData(days, (), ()), today=date(2027, 3, 16))
+    assert summary.current_streak == 6 and summary.done_last_7 == 6
+    # ...and a whole missed day ends it.
+    summary = summarize(ProgressData(days, (), ()), today=date(2027, 3, 17))
+    assert (summary.current_streak, summary.best_streak, summary.done_last_7) == (0, 6, 5)
+    pain = (Score(date(2027, 3, 1), 8), Score(date(2027, 3, 3), 6), Score(date(2027, 3, 16), 3))
+    summary = summarize(ProgressData((), pain, ()), today=date(2027, 3, 16))
+    assert summary.pain_first_week == 7.0 and summary.pain_this_week == 3.0
+
+
+async def test_progress_sends_a_readable_chart_from_the_database(app, patient: Patient, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    assert "Nothing to show yet" in only_text(await patient.send("/progress"))
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    await subscribe(app, 1, "08:00", "America/Chicago")
+    for day in range(3):
+        clock.set(BEFORE_DST + timedelta(days=day))
+        await do_todays_reminder(app, patient, pain=7 - day)
+    calls = await patient.send("/progress")
+    text = calls[0].text if calls[0].method == "sendMessage" else ""
+    assert "Current streak: <b>3 days</b>" in text
+    assert "Back pain this week: 6.0/10" in text
+    [photo] = [c for c in calls if c.method == "sendPhoto"]
+    path = photo.files["photo"]
+    assert path is not None and path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert 800 <= image.width <= 2000 and 500 <= image.height <= 2000
+        assert image.width / image.height < 3
+
+
+async def test_check_in_same_day_replaces(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    await subscribe(app, 1, "08:00", "America/Chicago")
+    clock.set(BEFORE_DST)
+    await do_todays_reminder(app, patient, pain=7)
+    await patient.press("3")
+    async with app.bot_data.sessions() as session:
+        assert (await session.execute(select(CheckIn.kind, CheckIn.score))).all() == [("pain", 3)]
+
+
+async def test_weekly_activity_question_comes_with_sundays_reminder(app, patient: Patient, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    sunday_8am = datetime(2027, 6, 6, 13, 0, 5, tzinfo=UTC)
+    clock.set(sunday_8am - timedelta(days=1, hours=1))
+    await subscribe(app, 1, "08:00", "America/Chicago")
+    clock.set(sunday_8am - timedelta(days=1))  # Saturday: no weekly question
+    await dispatch(app)
+    assert not any("Weekly question" in c.text for c in api.sent(1))
+    clock.set(sunday_8am)
+    await dispatch(app)
+    assert "Weekly question" in api.sent(1)[-1].text
+    clock.advance(days=1)  # answered on Monday: still counts for that week
+    assert "noted 4/10 for the week of 6 June" in only_text(await patient.press("4"))
+    assert "noted 5/10" in only_text(await patient.press("5"))  # replaces
+    clock.advance(days=7)
+    assert "That question was for" in only_text(await patient.press("6"))
+    async with app.bot_data.sessions() as session:
+        rows = (await session.execute(select(CheckIn.kind, CheckIn.local_date, CheckIn.score))).all()
+    assert rows == [("activity", date(2027, 6, 6), 5)]
+
+
+async def make_history(app, api: InProcessBotAPI, clock: FakeClock, user_id: int) -> Patient:  # type: ignore[no-untyped-def]
+    patient = Patient(app, api, user_id=user_id)
+    await patient.send("/start")
+    await subscribe(app, user_id, "08:00", "America/Chicago")
+    return patient
+
+
+async def test_export_has_exactly_my_rows(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    me = await make_history(app, api, clock, 1)
+    other = await make_history(app, api, clock, 2)
+    clock.set(BEFORE_DST)
+    assert (await dispatch(app)).sent == 2
+    await me.press("✅ Done")
+    await me.press("4")
+    await other.press("✅ Done")
+    await other.press("9")
+    calls = await me.send("/export")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    data = json.loads(document.files["document"].read_bytes())
+    assert data["profile"]["id"] == 1
+    assert data["reminder"]["user_id"] == 1 and data["reminder"]["timezone"] == "America/Chicago"
+    assert [d["user_id"] for d in data["reminders_sent"]] == [1]
+    assert [(c["user_id"], c["score"]) for c in data["check_ins"]] == [(1, 4)]
+    assert "9" not in json.dumps(data["check_ins"])
+    assert "Everything this bot stores" in document.params["caption"]
+
+
+async def test_delete_erases_every_row_and_nothing_is_sent_after(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    me = await make_history(app, api, clock, 1)
+    await make_history(app, api, clock, 2)
+    clock.set(BEFORE_DST)
+    await dispatch(app)
+    await me.press("✅ Done")
+    pain_message = me.message_with_button("10")
+    await me.press("4")
+    await me.send("/remind")  # leave a question pending too
+    admin = Patient(app, api, user_id=ADMIN_ID)
+    await admin.send("/broadcast")
+    await admin.send("Hello")
+    await admin.press("No button")
+    await admin.press("Everyone")
+    await admin.press("Confirm")
+    await app.bot_data.sender.run()
+
+    assert "cannot be undone" in only_text(await me.send("/delete"))
+    delete_message = me.message_with_button("Yes, delete")
+    assert "Everything I stored about you is deleted" in only_text(await me.press("Yes, delete"))
+    # Double tap on the same button: answered, nothing breaks.
+    again = await me.press_data("priv:delete", delete_message)
+    assert "nothing stored about you any more" in only_text(again)
+
+    async with app.bot_data.sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            columns = [
+                column
+                for column in table.columns
+                if any(fk.column.table.name == "users" for fk in column.foreign_keys)
+                or column.name in {"user_id", "admin_id", "chat_id", "progress_chat_id"}
+                or (table.name == "users" and column.name == "id")
+            ]
+            if not columns:
+                continue
+            remaining = await session.scalar(
+                select(func.count()).select_from(table).where(or_(*(c == 1 for c in columns)))
+            )
+            assert remaining == 0, f"{table.name} still has rows about the user"
+        assert await session.scalar(select(func.count()).select_from(User)) == 2  # user 2 and staff
+
+    # Old buttons, the dispatcher and new broadcasts leave them alone.
+    calls = await me.press_data(pain_message["reply_markup"]["inline_keyboard"][0][3]["callback_data"], pain_message)
+    assert "don't keep any data about you" in only_text(calls)
+    sent_before = len(api.sent(1))
+    clock.advance(days=1)
+    await dispatch(app)
+    await admin.send("/broadcast")
+    await admin.send("Second hello")
+    await admin.press("No button")
+    await admin.press("Everyone")
+    await admin.press("Confirm")
+    await app.bot_data.sender.run()
+    assert len(api.sent(1)) == sent_before
+    assert "I don't have any data stored about you" in only_text(await me.send("/export"))
+    assert "Nothing to show yet" in only_text(await me.send("/progress"))
+
+
+async def test_privacy_explains_what_is_stored(patient: Patient) -> None:
+    text = only_text(await patient.send("/privacy"))
+    assert "/export" in text and "/delete" in text and "does not keep the text of your messages" in text
+
+
+async def test_delete_can_be_declined(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/start")
+    await patient.send("/delete")
+    assert "Nothing was deleted" in only_text(await patient.press("Keep my data"))
+    async with app.bot_data.sessions() as session:
+        assert await session.get(User, 1) is not None
+
+
+async def test_clinic_outcomes_in_stats(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    patients = [Patient(app, api, user_id=u) for u in (1, 2)]
+    await subscribe_many(app, [1, 2])
+    for day in range(10):
+        clock.set(BEFORE_DST + timedelta(days=day, hours=-1 if day >= 3 else 0))
+        assert (await dispatch(app)).sent == 2
+        await patients[0].press("✅ Done")
+        await patients[0].press(str(8 - day // 3))  # 8 falling to 5
+        if day % 2 == 0:
+            await patients[1].press("✅ Done")
+    admin = Patient(app, api, user_id=ADMIN_ID)
+    text = only_text(await admin.send("/stats"))
+    # Days 3-9: 7 + 3 of 14 done; all 10 days: 10 + 5 of 20.
+    assert "Reminders done: 71% over 7 days, 75% over 30 days" in text
+    # Patient 1: first week 8,8,8,7,7,7,6 (7.3); latest week 7,7,7,6,6,6,5 (6.3).
+    assert "first week to latest week: -1.0 points on the 0–10 scale (1 patient)" in text
