@@ -30,6 +30,9 @@ from storage.database import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
 
+# build_application's default: take the dispatch interval from the settings.
+FROM_SETTINGS = object()
+
 # Used with the in-process Bot API, where no real token exists.
 OFFLINE_TOKEN = "1000000001:offline-token-not-a-secret-acubot"
 
@@ -52,9 +55,6 @@ COMMANDS = [
 ]
 
 
-# How often the dispatcher looks for due reminders. Reminders are minute-precise;
-# a tick that finds nothing costs one indexed query.
-DISPATCH_INTERVAL_SECONDS = 15.0
 DISPATCHER_JOB = "reminder-dispatcher"
 # How often the broadcast sender looks for confirmed broadcasts.
 BROADCAST_INTERVAL_SECONDS = 2.0
@@ -67,14 +67,15 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Clock = system_clock,
     catalogue: Catalogue | None = None,
-    dispatch_interval: float | None = DISPATCH_INTERVAL_SECONDS,
+    dispatch_interval: float | object | None = FROM_SETTINGS,
     sleep: Sleep = asyncio.sleep,
 ) -> AcubotApp:
     """The bot, ready for `run_polling`, `acubot chat` or a test.
 
     `request` replaces HTTP to Telegram (the in-process Bot API in tests and
-    in `acubot chat`); `clock` replaces the system clock; tests pass
-    `dispatch_interval=None` and run the dispatcher themselves with `now`,
+    in `acubot chat`); `clock` replaces the system clock; `dispatch_interval`
+    is DISPATCH_INTERVAL unless given: tests pass None (no background jobs) and
+    run the dispatcher and the broadcast sender themselves with `now`,
     and a `sleep` that returns at once for the send policy's waits.
     """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
@@ -91,10 +92,11 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    else:
-        # Talking to real Telegram: every call stays under its overall limit.
-        # No retries here: a 429 must reach the send policy, which pauses all
-        # bulk sends and retries with bounds (scheduler/send_policy.py).
+    elif settings.send_rate > 0:
+        # Talking to Telegram: every call, replies included, stays under its
+        # overall limit of about 30/s. No retries here: a 429 must reach the
+        # send policy, which pauses all bulk sends and retries with bounds.
+        # (SEND_RATE=0 turns all pacing off, for a local sink or a benchmark.)
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     app: AcubotApp = builder.build()  # type: ignore[assignment]
 
@@ -103,7 +105,11 @@ def build_application(
     services.catalogue = catalogue or load_catalogue()
     services.index = PointIndex(services.catalogue)
     services.clock = clock
-    services.dispatch_interval = dispatch_interval
+    services.dispatch_interval = (
+        settings.dispatch_interval.total_seconds()
+        if dispatch_interval is FROM_SETTINGS
+        else dispatch_interval  # type: ignore[assignment]
+    )
     services.sleep = sleep
     handlers.register_all(app)
     return app
@@ -122,6 +128,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         catalogue=services.catalogue,
         policy=services.policy,
         grace=settings.reminder_grace,
+        lease=settings.claim_lease,
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
     )
     services.sender = BroadcastSender(
@@ -130,6 +137,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         policy=services.policy,
         clock=services.clock,
         zone=settings.zone,
+        lease=settings.claim_lease,
         keep_going=lambda: app.running,
     )
     if services.dispatch_interval is not None and app.job_queue is not None:

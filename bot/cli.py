@@ -27,6 +27,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the bot on Telegram (long polling)")
+    commands.add_parser(
+        "worker", help="only send: reminders and broadcasts, no updates (for scaling out)"
+    )
     chat = commands.add_parser("chat", help="talk to the bot in this terminal, offline")
     chat.add_argument("--user-id", type=int, default=1, help="your Telegram user id (default 1)")
     chat.add_argument("--db", type=Path, help="SQLite file to use (default: DATABASE_URL)")
@@ -73,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return run(settings)
+        if args.command == "worker":
+            return worker(settings)
         if args.command == "chat":
             from bot.chat import run_chat
 
@@ -99,6 +104,31 @@ def run(settings: Settings) -> int:
     logging.getLogger(__name__).info("Starting long polling")
     app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
     return 0
+
+
+def worker(settings: Settings) -> int:
+    """The dispatcher and the broadcast sender without taking updates."""
+    if settings.telegram_bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    asyncio.run(serve_worker(settings))
+    return 0
+
+
+async def serve_worker(settings: Settings) -> None:
+    """Runs the sending jobs until SIGINT or SIGTERM."""
+    import signal
+
+    from bot.application import build_application, running
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    app = build_application(settings)
+    async with running(app):
+        logging.getLogger(__name__).info("Worker started: sending reminders and broadcasts")
+        await stop.wait()
 
 
 async def upgrade_database(settings: Settings) -> int:

@@ -64,3 +64,6 @@ def configure_logging(level: str, token: str | None) -> None:
     if level != "DEBUG":
         for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        # A long dispatch makes the next tick skip ("maximum number of running
+        # instances reached"): expected, by design (max_instances=1), not news.
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

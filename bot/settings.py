@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reminder_grace: timedelta = timedelta(hours=2)
+    # How often the reminder dispatcher looks for due reminders.
+    dispatch_interval: timedelta = timedelta(seconds=15)
+    # How long a claim on reminders or broadcast recipients lasts; an instance
+    # that dies holding one has its work taken over once it runs out.
+    claim_lease: timedelta = timedelta(minutes=5)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
     weekly_checkin_day: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"
@@ -127,13 +132,20 @@ class Settings(BaseSettings):
     def _level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("reminder_grace", mode="before")
+    @field_validator("reminder_grace", "dispatch_interval", "claim_lease", mode="before")
     @classmethod
     def _grace(cls, value: object) -> object:
         # Accept the friendly "2h", "90m", "3600" forms as well as ISO 8601.
         if isinstance(value, str) and (match := _DURATION.match(value)):
             number, unit = float(match.group(1)), (match.group(2) or "s").lower()
             return timedelta(seconds=number * _UNIT_SECONDS[unit])
+        return value
+
+    @field_validator("dispatch_interval", "claim_lease")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than zero, e.g. 15s or 5m")
         return value
 
     @property

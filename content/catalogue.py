@@ -14,9 +14,20 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from content.schema import Glossary, Meridian, Point, Routine, Safety, Technique
+from content.schema import (
+    Glossary,
+    Meridian,
+    Placements,
+    Point,
+    Routine,
+    Safety,
+    Technique,
+    View,
+)
 
 DATA_DIR = Path(__file__).with_name("data")
+# Rendered pictures (`python -m content.pictures` draws them from placements.yaml).
+PICTURES_DIR = Path(__file__).with_name("pictures")
 
 # Points may sit on channels the catalogue does not describe in full.
 OTHER_CHANNELS = {"SI": "Small Intestine meridian", "EX": "Extra points"}
@@ -38,6 +49,7 @@ class Catalogue:
     routines: tuple[Routine, ...]
     safety: Safety
     glossary: Glossary
+    placements: Placements | None = None
 
     def point(self, code: str) -> Point | None:
         """The point with this WHO code, e.g. "BL40"."""
@@ -72,6 +84,18 @@ class Catalogue:
         meridian = self.meridian(code)
         return meridian.name if meridian else OTHER_CHANNELS.get(code, code)
 
+    def point_picture_path(self, code: str) -> Path:
+        """The PNG that shows where a point is: content/pictures/points/<CODE>.png."""
+        if self.point(code) is None:
+            raise KeyError(f"no point {code!r} in the catalogue")
+        return PICTURES_DIR / "points" / f"{code}.png"
+
+    def meridian_picture_path(self, code: str) -> Path:
+        """The PNG of a meridian's course: content/pictures/meridians/<CODE>.png."""
+        if self.meridian(code) is None:
+            raise KeyError(f"no meridian {code!r} in the catalogue")
+        return PICTURES_DIR / "meridians" / f"{code}.png"
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_points_by_code", {p.code: p for p in self.points})
         object.__setattr__(self, "_meridians_by_code", {m.code: m for m in self.meridians})
@@ -87,10 +111,18 @@ def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
     routines = _load_list(data_dir / "routines.yaml", "routines", Routine, key="id")
     safety = _load_one(data_dir / "safety.yaml", Safety)
     glossary = _load_one(data_dir / "glossary.yaml", Glossary)
+    placements = _load_one(data_dir / "placements.yaml", Placements)
     catalogue = Catalogue(
-        tuple(points), tuple(meridians), tuple(techniques), tuple(routines), safety, glossary
+        tuple(points),
+        tuple(meridians),
+        tuple(techniques),
+        tuple(routines),
+        safety,
+        glossary,
+        placements,
     )
     _cross_check(catalogue, data_dir)
+    _check_placements(catalogue, placements)
     return catalogue
 
 
@@ -181,3 +213,77 @@ def _check_unique_names(points: Iterable[Point]) -> None:
                 raise ContentError(
                     f"points.yaml: {point.code}: name {name!r} is also used by {owner[name]}"
                 )
+
+
+def _check_placements(catalogue: Catalogue, placements: Placements) -> None:
+    """Every point and meridian can be drawn: placed from landmarks that exist."""
+    where = "placements.yaml"
+    for code, placement in placements.points.items():
+        point = catalogue.point(code)
+        if point is None:
+            raise ContentError(f"{where}: points: {code}: no such point in points.yaml")
+        if placement.region != point.region:
+            raise ContentError(
+                f"{where}: points: {code}: field 'region': {placement.region!r} does not "
+                f"match the point's region {point.region!r} in points.yaml"
+            )
+    for point in catalogue.points:
+        placement = placements.points.get(point.code)
+        if placement is None:
+            raise ContentError(
+                f"{where}: no placement for point {point.code} — add one under 'points:' "
+                f"(its region {point.region!r}, an anchor landmark and offsets in cun)"
+            )
+        view = placements.regions.get(point.region)
+        if view is None:
+            raise ContentError(
+                f"{where}: no view for region {point.region!r} (needed by {point.code}) — "
+                f"add one under 'regions:'"
+            )
+        context = f"{where}: points: {point.code}"
+        _check_landmarks(context, "anchor", placement.anchors(), view, point.region)
+        _check_landmarks(context, "show", placement.show, view, point.region)
+    for meridian in catalogue.meridians:
+        picture = placements.meridians.get(meridian.code)
+        if picture is None:
+            raise ContentError(
+                f"{where}: no course for meridian {meridian.code} — add one under 'meridians:'"
+            )
+        context = f"{where}: meridians: {meridian.code}"
+        body = placements.bodies.get(picture.view)
+        if body is None:
+            raise ContentError(
+                f"{context}: field 'view': no body view {picture.view!r} under 'bodies:'"
+            )
+        on_channel = {point.code for point in catalogue.points_on(meridian.code)}
+        for code in picture.points:
+            if code not in on_channel:
+                raise ContentError(
+                    f"{context}: field 'points': {code} is not a catalogue point on {meridian.code}"
+                )
+        for code in sorted(on_channel):
+            given = picture.points.get(code)
+            position = given if given is not None and given.is_given() else placements.points[code]
+            _check_landmarks(
+                f"{context}: point {code}",
+                "anchor",
+                position.anchors(),
+                body,
+                picture.view,
+                remedy=f" — give its position under meridians: {meridian.code}: points:",
+            )
+    for name in placements.meridians:
+        if catalogue.meridian(name) is None:
+            raise ContentError(f"{where}: meridians: {name}: no such meridian in meridians.yaml")
+
+
+def _check_landmarks(
+    context: str, field: str, names: list[str], view: View, view_name: str, *, remedy: str = ""
+) -> None:
+    known = view.landmark_names()
+    for name in names:
+        if name not in known:
+            raise ContentError(
+                f"{context}: field '{field}': {name!r} is not a landmark of {view_name!r} "
+                f"(it has: {', '.join(known)}){remedy}"
+            )

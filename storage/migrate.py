@@ -6,10 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+LOCK_KEY = 0x_AC0B07  # any constant shared by every instance of the bot
 
 
 def alembic_config() -> Config:
@@ -36,4 +38,8 @@ async def _run(engine: AsyncEngine, action: object, revision: str) -> None:
         action(config, revision)  # type: ignore[operator]
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Instances starting together would race to create the same
+            # tables; the lock makes them migrate one after another.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         await connection.run_sync(run)

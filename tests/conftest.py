@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +12,17 @@ from bot.application import build_application, running
 from bot.context import AcubotApp
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
+from tests import postgres
 from tests.harness import FakeClock, Patient
 
 ADMIN_ID = 900
 
 
-def make_settings(database_path: Path, **overrides: object) -> Settings:
-    """Settings for tests: nothing read from .env, a temp database."""
+def make_settings(database: Path | str, **overrides: object) -> Settings:
+    """Settings for tests: nothing read from .env; a SQLite file path or a database URL."""
+    url = database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
     values: dict[str, object] = {
-        "database_url": f"sqlite+aiosqlite:///{database_path}",
+        "database_url": url,
         "clinic_name": "River Forest Health & Wellness",
         "booking_url": "https://clinic.example.com/book",
         "admin_ids": f"{ADMIN_ID}",
@@ -30,14 +32,28 @@ def make_settings(database_path: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def database_path(tmp_path: Path) -> Path:
-    return tmp_path / "acubot.sqlite3"
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """One migrated PostgreSQL database for the run (only when asked for)."""
+    if postgres.server_url() is None:
+        pytest.skip(postgres.SKIP_REASON)
+    with postgres.migrated_database_for_session() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every database test runs on SQLite, and on PostgreSQL when it is configured."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'acubot.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_database")
+    await postgres.empty_tables(url)
+    return url
 
 
 @pytest.fixture
-def settings(database_path: Path) -> Settings:
-    return make_settings(database_path)
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
 
 
 @pytest.fixture

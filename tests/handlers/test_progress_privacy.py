@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import ForeignKey, func, or_, select
+from sqlalchemy import func, or_, select
 
-from bot.application import running
 from bot.local_api import InProcessBotAPI
-from bot.settings import Settings
 from storage.models import Base, CheckIn, User
 from storage.progress import ProgressData, Score, summarize
-from tests.conftest import ADMIN_ID, RecordingSleep, make_app
+from tests.conftest import ADMIN_ID
 from tests.harness import FakeClock, Patient, only_text
 from tests.reminders_support import dispatch, subscribe, subscribe_many
 
