@@ -63,7 +63,8 @@ class TerminalChat:
             for part, path in call.files.items():
                 lines.append(f"[{part} saved to {path}]" if path else f"[{part} sent]")
             if call.method == "sendPhoto" and not call.files:
-                lines.append("[photo sent again by its Telegram file id]")
+                saved = self.api.file_paths.get(str(call.params.get("photo")))
+                lines.append(f"[photo saved to {saved}]" if saved else "[photo sent by file id]")
         elif call.method.startswith("editMessage"):
             lines.append("(edited)")
         elif call.method == "answerCallbackQuery" and call.params.get("text"):

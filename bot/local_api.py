@@ -91,6 +91,8 @@ class InProcessBotAPI(BaseRequest):
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        # Where an uploaded file was saved, by the file_id it was given.
+        self.file_paths: dict[str, Path] = {}
 
     # -- what tests and the chat use ----------------------------------------
     def calls_to(self, method: str, chat_id: int | None = None) -> list[BotCall]:
@@ -235,6 +237,10 @@ class InProcessBotAPI(BaseRequest):
         for name in _FILE_FIELDS:
             if name in params or name in call.files:
                 message[name] = self._file_object(name, params.get(name))
+                saved = call.files.get(name)
+                if saved is not None:
+                    entry = message[name][-1] if name == "photo" else message[name]
+                    self.file_paths[entry["file_id"]] = saved
         self.messages[(chat_id, message_id)] = message
         return message
 

@@ -8,11 +8,20 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AcubotApp, AcubotContext
 from content.schema import Meridian
 from handlers import callbacks, render
+from handlers.pictures import send_picture
 from handlers.reply import reply_html
 
 
 async def send_meridian(update: Update, context: AcubotContext, meridian: Meridian) -> None:
-    text, keyboard = render.meridian_card(meridian, context.services.catalogue)
+    """The channel's course drawn with its points, then its card and point buttons."""
+    catalogue = context.services.catalogue
+    await send_picture(
+        update,
+        context,
+        catalogue.meridian_picture_path(meridian.code),
+        render.meridian_caption(meridian),
+    )
+    text, keyboard = render.meridian_card(meridian, catalogue)
     await reply_html(update, context, text, keyboard)
 
 

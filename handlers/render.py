@@ -51,8 +51,11 @@ def point_label(point: Point) -> str:
     return f"{point.code} {point.pinyin}"
 
 
-def point_card(point: Point, catalogue: Catalogue) -> str:
-    """The full card for one point."""
+CAPTION_LIMIT = 1024
+
+
+def point_caption(point: Point, catalogue: Catalogue) -> str:
+    """The photo caption: the point's names and where to find it."""
     names = point.hanzi_traditional
     if point.hanzi_simplified != point.hanzi_traditional:
         names += f" / {point.hanzi_simplified}"
@@ -69,6 +72,12 @@ def point_card(point: Point, catalogue: Catalogue) -> str:
         lines.append("It is a single point on the midline.")
     else:
         lines.append("There is one on each side of the body.")
+    return fit("\n".join(lines), CAPTION_LIMIT)
+
+
+def point_details(point: Point, catalogue: Catalogue) -> str:
+    """What follows the photo: uses, how to press, cautions, sources."""
+    lines = [f"<b>{escape(point.code)} · {escape(point.pinyin)}</b>"]
     lines += ["", "💡 <b>What it is used for</b>", escape(point.uses)]
     lines += ["", "👐 <b>How to press it at home</b>", escape(point.how_to_press)]
     lines += ["", "⚠️ <b>Take care</b>"]
@@ -126,6 +135,15 @@ def suggestions_keyboard(points: tuple[Point, ...] | list[Point]) -> InlineKeybo
     )
 
 
+def meridian_caption(meridian: Meridian) -> str:
+    """The photo caption of a meridian's picture."""
+    return fit(
+        f"<b>{escape(meridian.name)} ({escape(meridian.code)})</b>\n"
+        f"<i>{escape(meridian.chinese_name)}</i>\n\n🧭 {escape(meridian.course)}",
+        CAPTION_LIMIT,
+    )
+
+
 def meridian_card(meridian: Meridian, catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
     """A meridian with its course, its link to the low back and its points."""
     points = catalogue.points_on(meridian.code)
@@ -133,10 +151,7 @@ def meridian_card(meridian: Meridian, catalogue: Catalogue) -> tuple[str, Inline
         f"<b>{escape(meridian.name)} ({escape(meridian.code)})</b>",
         f"<i>{escape(meridian.chinese_name)}</i>",
         f"Also called: {escape(', '.join(meridian.aliases) or meridian.code)}",
-        f"{meridian.point_count} points along its course.",
-        "",
-        "🧭 <b>Its course</b>",
-        escape(meridian.course),
+        f"{meridian.point_count} points along its course (the picture above shows it).",
         "",
         "🔗 <b>Why it matters for the low back</b>",
         escape(meridian.low_back_link),

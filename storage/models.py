@@ -196,3 +196,17 @@ class BroadcastRecipient(Base):
     error: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TelegramFile(Base):
+    """A file Telegram already has: upload once, then send by its file_id.
+
+    The key includes a hash of the file's bytes, so a re-rendered picture is
+    uploaded again rather than the stale one reused.
+    """
+
+    __tablename__ = "telegram_files"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -105,3 +105,10 @@ def only_text(calls: list[BotCall]) -> str:
     sent = [c for c in calls if c.method in {"sendMessage", "sendPhoto"}]
     assert len(sent) == 1, f"expected one message, got {[c.text[:60] for c in sent]}"
     return sent[0].text
+
+
+def card(calls: list[BotCall]) -> str:
+    """A picture card: one photo (the caption) then one text; both texts joined."""
+    sent = [c for c in calls if c.method in {"sendMessage", "sendPhoto"}]
+    assert [c.method for c in sent] == ["sendPhoto", "sendMessage"], [c.method for c in sent]
+    return sent[0].text + "\n\n" + sent[1].text

@@ -41,7 +41,8 @@ def workdir(tmp_path: Path) -> Path:
 def test_chat_prints_the_card(workdir: Path) -> None:
     result = acubot(["chat"], workdir, "/point UB40\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(BL40_CARD_START)
+    assert result.stdout.startswith("[photo saved to acubot-media/")
+    assert BL40_CARD_START in result.stdout.splitlines()[1]
     assert "back of" in result.stdout.lower() or "behind the knee" in result.stdout.lower()
     assert "How to press it at home" in result.stdout
     assert "[1] BL meridian" in result.stdout
@@ -59,7 +60,7 @@ def test_chat_typo_then_press_the_first_suggestion(workdir: Path) -> None:
     assert result.returncode == 0, result.stderr
     first, _, rest = result.stdout.partition("\n\n")
     assert "not in our catalogue" in first and "[1] BL40" in first
-    assert rest.startswith(BL40_CARD_START)
+    assert rest.startswith("[photo saved to") and BL40_CARD_START in rest.splitlines()[1]
     assert "“UB99” is not in our catalogue" in rest
 
 

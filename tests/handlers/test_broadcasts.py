@@ -15,7 +15,7 @@ from bot.settings import Settings
 from storage import users
 from storage.models import Broadcast, BroadcastRecipient, User
 from tests.conftest import ADMIN_ID, RecordingSleep, make_app
-from tests.harness import FakeClock, Patient, only_text
+from tests.harness import FakeClock, Patient, card, only_text
 from tests.reminders_support import subscribe_many
 
 MONDAY_NOON = datetime(2027, 6, 7, 17, 0, tzinfo=UTC)  # 12:00 in Chicago
@@ -416,7 +416,8 @@ async def test_replies_are_not_queued_behind_a_broadcast(
         sending = asyncio.create_task(send_all(app))
         await started.wait()
         patient = Patient(app, api, user_id=1)
-        reply = only_text(await patient.send("/point BL40"))
+        calls = await patient.send("/point BL40")
+        reply = card([c for c in calls if c.chat_id == 1 and c.text != DEFAULT_TEXT])
         reply_index = len(api.calls)
         await sending
         assert reply.startswith("<b>BL40")

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from bot.local_api import InProcessBotAPI
-from handlers.render import MESSAGE_LIMIT
-from tests.harness import Patient, only_text
+from handlers.render import CAPTION_LIMIT, MESSAGE_LIMIT
+from tests.harness import Patient, card, only_text
 
 # Each article point by code, other code system, pinyin and both hanzi forms.
 ARTICLE_POINT_NAMES = {
@@ -25,8 +25,10 @@ ARTICLE_POINT_NAMES = {
     [(code, name) for code, names in ARTICLE_POINT_NAMES.items() for name in names],
 )
 async def test_point_card_for_every_name(patient: Patient, code: str, name: str) -> None:
-    text = only_text(await patient.send(f"/point {name}"))
+    calls = await patient.send(f"/point {name}")
+    text = card(calls)
     assert text.startswith(f"<b>{code} · ")
+    assert calls[0].method == "sendPhoto" and len(calls[0].text) <= 1024
     for heading in (
         "Where to find it",
         "What it is used for",
@@ -38,7 +40,7 @@ async def test_point_card_for_every_name(patient: Patient, code: str, name: str)
 
 async def test_bl40_card_content(patient: Patient, api: InProcessBotAPI) -> None:
     calls = await patient.send("/point UB40")
-    text = only_text(calls)
+    text = card(calls)
     assert "Wěizhōng" in text and "委中" in text and "Middle of the Crook" in text
     assert "crease" in text and "30 seconds" in text
     assert "UB40" in text  # other code systems are shown
@@ -48,14 +50,15 @@ async def test_bl40_card_content(patient: Patient, api: InProcessBotAPI) -> None
 
 
 async def test_card_explains_cun_where_used(patient: Patient) -> None:
-    text = only_text(await patient.send("/point BL23"))
+    text = card(await patient.send("/point BL23"))
     assert "cun" in text and "thumb" in text
 
 
 async def test_every_card_fits_telegram(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
     for point in app.bot_data.catalogue.points:
-        text = only_text(await patient.send(f"/point {point.code}"))
-        assert len(text) <= MESSAGE_LIMIT, point.code
+        calls = await patient.send(f"/point {point.code}")
+        card(calls)
+        assert len(calls[0].text) <= CAPTION_LIMIT and len(calls[-1].text) <= MESSAGE_LIMIT
 
 
 async def test_typo_suggests_and_pressing_opens_the_card(patient: Patient) -> None:
@@ -63,8 +66,7 @@ async def test_typo_suggests_and_pressing_opens_the_card(patient: Patient) -> No
     text = only_text(calls)
     assert "not in our catalogue" in text
     assert calls[-1].buttons[0]["text"].startswith("BL40")
-    card = only_text(await patient.press("BL40"))
-    assert card.startswith("<b>BL40 · ")
+    assert card(await patient.press("BL40")).startswith("<b>BL40 · ")
 
 
 async def test_unknown_code_says_not_found(patient: Patient) -> None:
@@ -78,8 +80,7 @@ async def test_point_without_argument_shows_the_menu(patient: Patient, app) -> N
     assert "Bladder meridian" in text and "Governing Vessel" in text
     codes = {b["callback_data"] for b in calls[-1].buttons}
     assert codes == {f"pt:{p.code}" for p in app.bot_data.catalogue.points}
-    card = only_text(await patient.press("GV4"))
-    assert card.startswith("<b>GV4 · ")
+    assert card(await patient.press("GV4")).startswith("<b>GV4 · ")
 
 
 async def test_points_command_and_menu_button(patient: Patient) -> None:
@@ -89,8 +90,8 @@ async def test_points_command_and_menu_button(patient: Patient) -> None:
 
 
 async def test_free_text_naming_a_point_shows_its_card(patient: Patient) -> None:
-    assert only_text(await patient.send("where is weizhong?")).startswith("<b>BL40 · ")
-    assert only_text(await patient.send("委中")).startswith("<b>BL40 · ")
+    assert card(await patient.send("where is weizhong?")).startswith("<b>BL40 · ")
+    assert card(await patient.send("委中")).startswith("<b>BL40 · ")
     assert "/point UB40" in only_text(await patient.send("my back hurts today"))
 
 
@@ -115,7 +116,7 @@ async def test_bad_point_input_gets_a_clear_reply(
         assert "&lt;b&gt;bold" in text
     assert handler_errors == []
     # Nothing was lost: the bot still answers normally.
-    assert only_text(await patient.send("/point BL40")).startswith("<b>BL40")
+    assert card(await patient.send("/point BL40")).startswith("<b>BL40")
 
 
 @pytest.mark.parametrize("bad", BAD_INPUT)
@@ -132,3 +133,26 @@ async def test_stale_or_forged_buttons_are_answered(patient: Patient, api: InPro
     for data in ("pt:XX99", "mer:ZZ", "menu:nothing", "garbage", "pt:" + "A" * 60):
         calls = await patient.press_data(data)
         assert any(c.method == "answerCallbackQuery" or c.method == "sendMessage" for c in calls)
+
+
+async def test_each_picture_is_uploaded_once_then_reused(
+    patient: Patient, api: InProcessBotAPI
+) -> None:
+    first = [c for c in await patient.send("/point BL23") if c.method == "sendPhoto"][0]
+    second = [c for c in await patient.send("/point shenshu") if c.method == "sendPhoto"][0]
+    assert "photo" in first.files  # uploaded
+    assert (
+        second.files == {}
+        and second.params["photo"]
+        == api.messages[(1, max(m for (chat, m) in api.messages if chat == 1) - 1)]["photo"][-1][
+            "file_id"
+        ]
+    )
+
+
+async def test_a_refused_file_id_is_uploaded_again(patient: Patient, api: InProcessBotAPI) -> None:
+    await patient.send("/point BL23")
+    api.fail(400, "Bad Request: wrong file identifier/HTTP URL specified", method="sendPhoto")
+    calls = await patient.send("/point BL23")
+    photos = [c for c in calls if c.method == "sendPhoto"]
+    assert len(photos) == 2 and "photo" in photos[1].files

@@ -41,7 +41,9 @@ async def test_streak_across_dst_and_a_zone_change(app, patient: Patient, clock:
     clock.set(BEFORE_DST - timedelta(hours=2))
     await subscribe(app, 1, "08:00", "America/Chicago")
     for day in range(4):  # Thu, Fri, Sat, Sun 14 March (clocks spring forward)
-        clock.set(BEFORE_DST + timedelta(days=day) - (timedelta(hours=1) if day == 3 else timedelta(0)))
+        clock.set(
+            BEFORE_DST + timedelta(days=day) - (timedelta(hours=1) if day == 3 else timedelta(0))
+        )
         await do_todays_reminder(app, patient, pain=6 - day)
     # Sunday afternoon in Chicago she lands in Tokyo (Monday 05:00 there) and moves her reminder.
     clock.set(datetime(2027, 3, 14, 20, 0, tzinfo=UTC))
@@ -71,7 +73,9 @@ def test_summary_counts_local_days() -> None:
     assert summary.pain_first_week == 7.0 and summary.pain_this_week == 3.0
 
 
-async def test_progress_sends_a_readable_chart_from_the_database(app, patient: Patient, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_progress_sends_a_readable_chart_from_the_database(
+    app, patient: Patient, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     assert "Nothing to show yet" in only_text(await patient.send("/progress"))
     clock.set(BEFORE_DST - timedelta(hours=2))
     await subscribe(app, 1, "08:00", "America/Chicago")
@@ -101,7 +105,9 @@ async def test_check_in_same_day_replaces(app, patient: Patient, clock: FakeCloc
         assert (await session.execute(select(CheckIn.kind, CheckIn.score))).all() == [("pain", 3)]
 
 
-async def test_weekly_activity_question_comes_with_sundays_reminder(app, patient: Patient, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_weekly_activity_question_comes_with_sundays_reminder(
+    app, patient: Patient, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     sunday_8am = datetime(2027, 6, 6, 13, 0, 5, tzinfo=UTC)
     clock.set(sunday_8am - timedelta(days=1, hours=1))
     await subscribe(app, 1, "08:00", "America/Chicago")
@@ -117,7 +123,9 @@ async def test_weekly_activity_question_comes_with_sundays_reminder(app, patient
     clock.advance(days=7)
     assert "That question was for" in only_text(await patient.press("6"))
     async with app.bot_data.sessions() as session:
-        rows = (await session.execute(select(CheckIn.kind, CheckIn.local_date, CheckIn.score))).all()
+        rows = (
+            await session.execute(select(CheckIn.kind, CheckIn.local_date, CheckIn.score))
+        ).all()
     assert rows == [("activity", date(2027, 6, 6), 5)]
 
 
@@ -149,7 +157,9 @@ async def test_export_has_exactly_my_rows(app, api: InProcessBotAPI, clock: Fake
     assert "Everything this bot stores" in document.params["caption"]
 
 
-async def test_delete_erases_every_row_and_nothing_is_sent_after(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_delete_erases_every_row_and_nothing_is_sent_after(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(BEFORE_DST - timedelta(hours=2))
     me = await make_history(app, api, clock, 1)
     await make_history(app, api, clock, 2)
@@ -192,7 +202,9 @@ async def test_delete_erases_every_row_and_nothing_is_sent_after(app, api: InPro
         assert await session.scalar(select(func.count()).select_from(User)) == 2  # user 2 and staff
 
     # Old buttons, the dispatcher and new broadcasts leave them alone.
-    calls = await me.press_data(pain_message["reply_markup"]["inline_keyboard"][0][3]["callback_data"], pain_message)
+    calls = await me.press_data(
+        pain_message["reply_markup"]["inline_keyboard"][0][3]["callback_data"], pain_message
+    )
     assert "don't keep any data about you" in only_text(calls)
     sent_before = len(api.sent(1))
     clock.advance(days=1)
@@ -210,7 +222,11 @@ async def test_delete_erases_every_row_and_nothing_is_sent_after(app, api: InPro
 
 async def test_privacy_explains_what_is_stored(patient: Patient) -> None:
     text = only_text(await patient.send("/privacy"))
-    assert "/export" in text and "/delete" in text and "does not keep the text of your messages" in text
+    assert (
+        "/export" in text
+        and "/delete" in text
+        and "does not keep the text of your messages" in text
+    )
 
 
 async def test_delete_can_be_declined(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from bot.application import build_application, running
 from bot.local_api import InProcessBotAPI
 from storage.models import User
 from tests.conftest import make_settings
-from tests.harness import Patient, only_text
+from tests.harness import Patient, card, only_text
 
 
 async def test_start_greets_with_clinic_safety_and_menu(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
@@ -62,10 +62,10 @@ async def test_book_without_a_link_says_so(tmp_path: Path) -> None:
 
 async def test_meridian_card_and_its_point_buttons(patient: Patient) -> None:
     calls = await patient.send("/meridian UB")
-    text = only_text(calls)
-    assert text.startswith("<b>Bladder") and "67 points" in text
+    text = card(calls)
+    assert calls[0].method == "sendPhoto" and text.startswith("<b>Bladder") and "67 points" in text
     assert {"pt:BL23", "pt:BL40"} <= {b.get("callback_data") for b in calls[-1].buttons}
-    assert only_text(await patient.press("BL23")).startswith("<b>BL23")
+    assert card(await patient.press("BL23")).startswith("<b>BL23")
 
 
 async def test_meridian_list_and_unknown_meridian(patient: Patient) -> None:
@@ -76,7 +76,7 @@ async def test_meridian_list_and_unknown_meridian(patient: Patient) -> None:
         "mer:GB",
         "mer:GV",
     }
-    assert "Governing Vessel" in only_text(await patient.press("GV"))
+    assert "Governing Vessel" in card(await patient.press("GV"))
     assert "not one of the meridians" in only_text(await patient.send("/meridian liver"))
 
 

@@ -135,7 +135,9 @@ def stop(workers: list[subprocess.Popen[bytes]]) -> None:
             worker.kill()
 
 
-async def kill_after(sink: LoopbackBotAPI, method: str, sends: int, victim: subprocess.Popen[bytes]) -> None:
+async def kill_after(
+    sink: LoopbackBotAPI, method: str, sends: int, victim: subprocess.Popen[bytes]
+) -> None:
     """SIGKILLs `victim` once the sink has received `sends` messages."""
     reached = asyncio.Event()
     seen = sum(deliveries(sink, method).values())
