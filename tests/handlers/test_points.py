@@ -138,16 +138,11 @@ async def test_stale_or_forged_buttons_are_answered(patient: Patient, api: InPro
 async def test_each_picture_is_uploaded_once_then_reused(
     patient: Patient, api: InProcessBotAPI
 ) -> None:
-    first = [c for c in await patient.send("/point BL23") if c.method == "sendPhoto"][0]
-    second = [c for c in await patient.send("/point shenshu") if c.method == "sendPhoto"][0]
-    assert "photo" in first.files  # uploaded
-    assert (
-        second.files == {}
-        and second.params["photo"]
-        == api.messages[(1, max(m for (chat, m) in api.messages if chat == 1) - 1)]["photo"][-1][
-            "file_id"
-        ]
-    )
+    first = next(c for c in await patient.send("/point BL23") if c.method == "sendPhoto")
+    uploaded_id = next(m["photo"][-1]["file_id"] for m in api.messages.values() if "photo" in m)
+    second = next(c for c in await patient.send("/point shenshu") if c.method == "sendPhoto")
+    assert "photo" in first.files  # the first send uploads the file
+    assert second.files == {} and second.params["photo"] == uploaded_id  # then its id is reused
 
 
 async def test_a_refused_file_id_is_uploaded_again(patient: Patient, api: InProcessBotAPI) -> None:
