@@ -26,7 +26,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="acubot", description="A clinic's acupressure bot for low back pain."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot on Telegram (long polling)")
+    run_parser = commands.add_parser("run", help="run the bot on Telegram (long polling)")
+    run_parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by webhook (WEBHOOK_URL, WEBHOOK_SECRET) instead of polling",
+    )
     commands.add_parser(
         "worker", help="only send: reminders and broadcasts, no updates (for scaling out)"
     )
@@ -75,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "run":
-            return run(settings)
+            return run_webhook(settings) if args.webhook else run(settings)
         if args.command == "worker":
             return worker(settings)
         if args.command == "chat":
@@ -103,6 +108,41 @@ def run(settings: Settings) -> int:
     app = build_application(settings)
     logging.getLogger(__name__).info("Starting long polling")
     app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
+    return 0
+
+
+def run_webhook(settings: Settings) -> int:
+    """The bot behind a reverse proxy: Telegram posts updates to WEBHOOK_URL."""
+    if settings.telegram_bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        print(
+            "Webhook mode needs WEBHOOK_URL (the public https:// address) and WEBHOOK_SECRET "
+            "(32+ random letters and digits); see .env.example.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    from bot.application import build_application
+    from bot.log_setup import protect_token
+    from bot.webhook import WebhookError
+    from bot.webhook import run_webhook as serve
+
+    secret = settings.webhook_secret.get_secret_value()
+    protect_token(secret)  # never in a log line either
+    try:
+        asyncio.run(
+            serve(
+                build_application(settings),
+                url=settings.webhook_url,
+                secret=secret,
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+            )
+        )
+    except WebhookError as error:
+        print(f"Webhook mode could not start: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

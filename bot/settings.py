@@ -16,8 +16,39 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///acubot.sqlite3"
+MIN_SECRET_LENGTH = 32
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# Telegram's rules for webhooks: the secret_token alphabet, the ports it delivers to.
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why Telegram would refuse `secret` as secret_token, or None when it is fine."""
+    if not _SECRET_SHAPE.fullmatch(secret or ""):
+        return "must be 1-256 characters: letters A-Z a-z, digits, _ and -"
+    return None
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why Telegram would refuse `url` (the public base URL), or None when it is fine."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return "is not a well-formed web address"
+    if parts.scheme != "https":
+        return "must start with https:// (Telegram only delivers to HTTPS)"
+    if not parts.hostname or " " in url.strip():
+        return "is not a well-formed web address"
+    if parts.query or parts.fragment:
+        return "must not have a ?query or #fragment"
+    if port is not None and port not in TELEGRAM_WEBHOOK_PORTS:
+        return "must use port 443, 80, 88 or 8443 (the only ports Telegram delivers to)"
+    return None
 
 
 def https_url_problem(value: str) -> str | None:
@@ -52,6 +83,10 @@ class Settings(BaseSettings):
     # that dies holding one has its work taken over once it runs out.
     claim_lease: timedelta = timedelta(minutes=5)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
     weekly_checkin_day: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"
     ] = "sunday"
@@ -103,6 +138,30 @@ class Settings(BaseSettings):
             problem = https_url_problem(value.strip())
             if problem:
                 raise ValueError(problem)
+            return value.strip()
+        return value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str) and (problem := webhook_url_problem(value)):
+            raise ValueError(problem)
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            if problem := secret_problem(value.strip()):
+                raise ValueError(problem)
+            if len(value.strip()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"must be at least {MIN_SECRET_LENGTH} characters so it cannot be guessed"
+                )
             return value.strip()
         return value
 

@@ -44,13 +44,11 @@ import contextlib
 import hmac
 import json
 import logging
-import re
 import signal
 import threading
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
 
 import uvicorn
 from sqlalchemy import text
@@ -64,6 +62,7 @@ from telegram.ext import ExtBot
 
 from bot.application import running
 from bot.context import AcubotApp
+from bot.settings import secret_problem, webhook_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -79,38 +78,11 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 # setWebhook answers 429 when several instances start at once: retry a few times.
 SET_WEBHOOK_ATTEMPTS = 4
 # What Telegram accepts as secret_token.
-_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The only ports Telegram delivers webhooks to.
-TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 
 
 class WebhookError(RuntimeError):
     """Webhook mode cannot start; the message says why, without secrets."""
-
-
-def secret_problem(secret: str) -> str | None:
-    """Why Telegram would refuse `secret` as secret_token, or None when it is fine."""
-    if not _SECRET_SHAPE.fullmatch(secret or ""):
-        return "must be 1-256 characters: letters A-Z a-z, digits, _ and -"
-    return None
-
-
-def webhook_url_problem(url: str) -> str | None:
-    """Why Telegram would refuse `url` (the public base URL), or None when it is fine."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return "is not a well-formed web address"
-    if parts.scheme != "https":
-        return "must start with https:// (Telegram only delivers to HTTPS)"
-    if not parts.hostname or " " in url.strip():
-        return "is not a well-formed web address"
-    if parts.query or parts.fragment:
-        return "must not have a ?query or #fragment"
-    if port is not None and port not in TELEGRAM_WEBHOOK_PORTS:
-        return "must use port 443, 80, 88 or 8443 (the only ports Telegram delivers to)"
-    return None
 
 
 def public_webhook_url(base_url: str) -> str:
