@@ -97,3 +97,14 @@ def test_db_upgrade(workdir: Path) -> None:
     result = acubot(["db", "upgrade"], workdir)
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
+
+
+def test_webhook_mode_needs_its_settings(workdir: Path) -> None:
+    result = acubot(["run", "--webhook"], workdir, TELEGRAM_BOT_TOKEN="123456:" + "A" * 35)
+    assert result.returncode == 2
+    assert "WEBHOOK_URL" in result.stderr and "WEBHOOK_SECRET" in result.stderr
+
+
+def test_worker_without_token_exits_2(workdir: Path) -> None:
+    result = acubot(["worker"], workdir)
+    assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr

@@ -42,6 +42,12 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("TELEGRAM_BOT_TOKEN", "not-a-token", "@BotFather"),
         ("LOG_LEVEL", "LOUD", "DEBUG"),
         ("SEND_RATE", "-1", "greater than or equal"),
+        ("WEBHOOK_URL", "http://bot.example.com", "https://"),
+        ("WEBHOOK_URL", "https://bot.example.com:9000", "port 443"),
+        ("WEBHOOK_SECRET", "short", "at least 32"),
+        ("WEBHOOK_SECRET", "has spaces in it " * 3, "letters"),
+        ("CLAIM_LEASE", "0", "longer than zero"),
+        ("WEEKLY_CHECKIN_DAY", "someday", "monday"),
     ],
 )
 def test_bad_values_are_named_in_one_line(
