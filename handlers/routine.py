@@ -19,7 +19,8 @@ from handlers import checkins
 from handlers.reply import reply_html
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
-from storage.users import record_user_seen
+from storage.progress import record_routine_day
+from storage.users import get_user, record_user_seen
 
 PREFIX = "rtn"
 SHOW, HOLD, STOP = "show", "hold", "stop"
@@ -142,6 +143,8 @@ async def finish(update: Update, context: AcubotContext) -> None:
     zone = await checkins.patient_zone(update, context)
     today = local_date_of(now, zone)
     async with services.sessions.begin() as session:
+        if await get_user(session=session, user_id=user_id) is not None:
+            await record_routine_day(session=session, user_id=user_id, local_date=today, now=now)
         sub = await reminders.get_subscription(session=session, user_id=user_id)
         if sub is not None:
             await reminders.mark_done(

@@ -210,3 +210,21 @@ class TelegramFile(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     file_id: Mapped[str] = mapped_column(String(255))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RoutineDay(Base):
+    """A local day on which the patient completed the guided routine.
+
+    Counted for streaks with the reminders marked done, so a patient without
+    a daily reminder has a streak too.
+    """
+
+    __tablename__ = "routine_days"
+    __table_args__ = (UniqueConstraint("user_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    local_date: Mapped[date] = mapped_column(Date)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from storage.models import (
     CheckIn,
     Delivery,
     PendingStep,
+    RoutineDay,
     Subscription,
     User,
 )
@@ -74,6 +75,12 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(CheckIn.user_id == user_id)
             .order_by(CheckIn.local_date, CheckIn.kind),
         ),
+        "routines_completed": await _rows(
+            session,
+            select(RoutineDay.__table__)
+            .where(RoutineDay.user_id == user_id)
+            .order_by(RoutineDay.local_date),
+        ),
         "broadcasts_received": await _rows(session, received),
         "unfinished_question": next(
             iter(
@@ -93,7 +100,7 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     does not depend on the database enforcing foreign keys. Broadcasts a
     staff member wrote stay for the clinic's records, without their id.
     """
-    for model in (BroadcastRecipient, CheckIn, Delivery, PendingStep, Subscription):
+    for model in (BroadcastRecipient, CheckIn, Delivery, PendingStep, RoutineDay, Subscription):
         await session.execute(delete(model).where(model.user_id == user_id))
     await session.execute(update(Broadcast).where(Broadcast.admin_id == user_id).values(admin_id=0))
     await session.execute(

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from statistics import fmean
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins import CheckInKind
-from storage.models import CheckIn, Delivery
+from storage.dialect import insert_for
+from storage.models import CheckIn, Delivery, RoutineDay
 from storage.reminders import DeliveryStatus
 
 WEEK = timedelta(days=7)
@@ -49,12 +50,26 @@ class ProgressSummary:
     pain_first_week: float | None
 
 
+async def record_routine_day(
+    *, session: AsyncSession, user_id: int, local_date: date, now: datetime
+) -> None:
+    """The guided routine was completed on this local day (once per day is kept)."""
+    await session.execute(
+        insert_for(session, RoutineDay)
+        .values(user_id=user_id, local_date=local_date, completed_at=now)
+        .on_conflict_do_nothing(index_elements=[RoutineDay.user_id, RoutineDay.local_date])
+    )
+
+
 async def load_progress(*, session: AsyncSession, user_id: int) -> ProgressData:
+    # A day counts as done when its reminder was marked done or the routine completed.
     done = await session.scalars(
-        select(Delivery.local_date)
-        .where(Delivery.user_id == user_id, Delivery.done_at.is_not(None))
-        .distinct()
-        .order_by(Delivery.local_date)
+        union(
+            select(Delivery.local_date).where(
+                Delivery.user_id == user_id, Delivery.done_at.is_not(None)
+            ),
+            select(RoutineDay.local_date).where(RoutineDay.user_id == user_id),
+        ).order_by("local_date")
     )
     checkins = await session.execute(
         select(CheckIn.kind, CheckIn.local_date, CheckIn.score)

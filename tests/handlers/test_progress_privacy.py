@@ -254,3 +254,18 @@ async def test_clinic_outcomes_in_stats(app, api: InProcessBotAPI, clock: FakeCl
     assert "Reminders done: 71% over 7 days, 75% over 30 days" in text
     # Patient 1: first week 8,8,8,7,7,7,6 (7.3); latest week 7,7,7,6,6,6,5 (6.3).
     assert "first week to latest week: -1.0 points on the 0–10 scale (1 patient)" in text
+
+
+async def test_a_routine_without_a_reminder_counts_for_the_streak(
+    app, patient: Patient, api: InProcessBotAPI
+) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/routine")
+    for step in (2, 3, 4):
+        await patient.press(f"Next: step {step}")
+    assert "Routine complete" in (await patient.press("Finish"))[0].text
+    await patient.press("3")
+    calls = await patient.send("/progress")
+    assert "Current streak: <b>1 day</b>" in calls[0].text
+    [document] = [c for c in await patient.send("/export") if c.method == "sendDocument"]
+    data = json.loads(document.files["document"].read_bytes())
+    assert len(data["routines_completed"]) == 1 and data["check_ins"][0]["score"] == 3
