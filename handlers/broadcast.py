@@ -17,7 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import AcubotApp, AcubotContext
 from bot.settings import https_url_problem
 from handlers.admin import require_admin
-from handlers.flows import register_flow, save_step
+from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
 from scheduler import broadcast_message
 from scheduler.time_input import SEND_TIME_HELP, parse_send_time
@@ -270,14 +270,14 @@ async def button(update: Update, context: AcubotContext) -> None:
     if not await require_admin(update, context, "broadcast button"):
         return
     services = context.services
-    async with services.sessions() as session:
-        pending = await get_pending(session=session, user_id=update.effective_user.id)
-    if pending is None or pending.flow != FLOW:
-        await query.answer(
-            "This broadcast draft is no longer open. Start again with /broadcast.", show_alert=True
-        )
+    pending = await pending_for_button(
+        update,
+        context,
+        FLOW,
+        "This broadcast draft is no longer open. Start again with /broadcast.",
+    )
+    if pending is None:
         return
-    await query.answer()
     data = dict(pending.data)
     action = (query.data or "").removeprefix(f"{PREFIX}:")
     settings = services.settings

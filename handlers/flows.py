@@ -40,6 +40,20 @@ async def save_step(
         )
 
 
+async def pending_for_button(
+    update: Update, context: AcubotContext, flow: str, expired: str
+) -> PendingRecord | None:
+    """The flow's waiting step for a button press; None (after saying so) if it is gone."""
+    query = update.callback_query
+    async with context.services.sessions() as session:
+        pending = await get_pending(session=session, user_id=update.effective_user.id)
+    if pending is None or pending.flow != flow:
+        await query.answer(expired, show_alert=True)
+        return None
+    await query.answer()
+    return pending
+
+
 def register_flow(app: AcubotApp, name: str, handler: FlowHandler) -> None:
     app.bot_data.flows[name] = handler
 

@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AcubotApp, AcubotContext
 from handlers import render
-from handlers.flows import register_flow, save_step
+from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
 from scheduler import subscriptions
 from scheduler.schedule_rule import next_fire_at
@@ -28,7 +28,7 @@ from scheduler.time_input import (
     zone_label,
 )
 from storage import reminders
-from storage.pending import PendingRecord, clear_pending, get_pending
+from storage.pending import PendingRecord, clear_pending
 
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
@@ -203,14 +203,11 @@ async def button(update: Update, context: AcubotContext) -> None:
         await begin(update, context)
         return
     services = context.services
-    async with services.sessions() as session:
-        pending = await get_pending(session=session, user_id=update.effective_user.id)
-    if pending is None or pending.flow != FLOW:
-        await query.answer(
-            "This question has expired. Send /remind to start again.", show_alert=True
-        )
+    pending = await pending_for_button(
+        update, context, FLOW, "This question has expired. Send /remind to start again."
+    )
+    if pending is None:
         return
-    await query.answer()
     data = dict(pending.data)
     value = parts[2] if len(parts) > 2 else ""
     if action == "t" and len(value) == 4 and value.isdigit():

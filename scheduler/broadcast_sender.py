@@ -29,9 +29,9 @@ from storage.broadcasts import (
     BroadcastRecord,
     BroadcastStatus,
     Claimed,
-    RecipientOutcome,
     RecipientStatus,
 )
+from storage.outcomes import SendRecord
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class BroadcastSender:
         rows = []
         for recipient, outcome in zip(claimed, outcomes, strict=True):
             if outcome is None:
-                rows.append(RecipientOutcome(recipient.id, RecipientStatus.CANCELLED, attempts=0))
+                rows.append(SendRecord(recipient.id, RecipientStatus.CANCELLED, attempts=0))
                 continue
             status = _RECIPIENT_STATUS[outcome.status]
             if status == RecipientStatus.SENT:
@@ -159,8 +159,8 @@ class BroadcastSender:
             else:
                 report.failed += 1
             rows.append(
-                RecipientOutcome(
-                    recipient_id=recipient.id,
+                SendRecord(
+                    row_id=recipient.id,
                     status=status,
                     attempts=outcome.attempts,
                     sent_at=now if status == RecipientStatus.SENT else None,

@@ -29,7 +29,8 @@ from scheduler.schedule_rule import local_date_of, next_fire_at
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import reminders
 from storage.checkins import CheckInKind
-from storage.reminders import DeliveryOutcome, DeliveryStatus, NewDelivery, SubscriptionRecord
+from storage.outcomes import SendRecord
+from storage.reminders import DeliveryStatus, NewDelivery, SubscriptionRecord
 
 _DELIVERY_STATUS = {
     SendStatus.SENT: DeliveryStatus.SENT,
@@ -244,7 +245,7 @@ class ReminderDispatcher:
 
     def _outcome(
         self, plan: _Planned, outcome: SendOutcome, now: datetime, report: DispatchReport
-    ) -> DeliveryOutcome:
+    ) -> SendRecord:
         assert plan.delivery_id is not None
         if outcome.status == SendStatus.SENT:
             report.sent += 1
@@ -253,8 +254,8 @@ class ReminderDispatcher:
         else:
             report.failed += 1
             report.errors.append(outcome.error or "unknown")
-        return DeliveryOutcome(
-            delivery_id=plan.delivery_id,
+        return SendRecord(
+            row_id=plan.delivery_id,
             status=_DELIVERY_STATUS[outcome.status],
             attempts=outcome.attempts,
             sent_at=now if outcome.status == SendStatus.SENT else None,

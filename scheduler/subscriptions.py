@@ -87,12 +87,32 @@ async def pause(
     if not 1 <= days <= MAX_PAUSE_DAYS:
         raise ValueError(f"a pause is 1 to {MAX_PAUSE_DAYS} days")
     paused_until = now + timedelta(days=days)
+    return await _switch_on(
+        session=session, subscription=subscription, now=now, paused_until=paused_until
+    )
+
+
+async def resume(
+    *, session: AsyncSession, subscription: SubscriptionRecord, now: datetime
+) -> datetime:
+    """Reminders again from now (after a pause, a stop or a block)."""
+    return await _switch_on(session=session, subscription=subscription, now=now, paused_until=None)
+
+
+async def _switch_on(
+    *,
+    session: AsyncSession,
+    subscription: SubscriptionRecord,
+    now: datetime,
+    paused_until: datetime | None,
+) -> datetime:
+    """Active again, from the end of the pause (or now); returns the next reminder."""
     next_due = await first_open_occurrence(
         session=session,
         subscription_id=subscription.id,
         local_time=subscription.local_time,
         zone=ZoneInfo(subscription.timezone),
-        after=paused_until,
+        after=paused_until or now,
     )
     await reminders.update_subscription(
         session=session,
@@ -101,29 +121,6 @@ async def pause(
         active=True,
         stopped_reason=None,
         paused_until=paused_until,
-        next_due_at=next_due,
-    )
-    return next_due
-
-
-async def resume(
-    *, session: AsyncSession, subscription: SubscriptionRecord, now: datetime
-) -> datetime:
-    """Reminders again from now (after a pause, a stop or a block)."""
-    next_due = await first_open_occurrence(
-        session=session,
-        subscription_id=subscription.id,
-        local_time=subscription.local_time,
-        zone=ZoneInfo(subscription.timezone),
-        after=now,
-    )
-    await reminders.update_subscription(
-        session=session,
-        user_id=subscription.user_id,
-        now=now,
-        active=True,
-        stopped_reason=None,
-        paused_until=None,
         next_due_at=next_due,
     )
     return next_due

@@ -13,11 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Broadcast, BroadcastRecipient, Subscription, User
-from storage.types import UTCDateTime
+from storage.outcomes import SendRecord, record_send_outcomes
 
 
 class BroadcastStatus(StrEnum):
@@ -72,16 +72,6 @@ class Claimed:
     id: int
     user_id: int
     chat_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class RecipientOutcome:
-    recipient_id: int
-    status: RecipientStatus
-    attempts: int
-    sent_at: datetime | None = None
-    message_id: int | None = None
-    error: str | None = None
 
 
 _COLUMNS = (
@@ -269,36 +259,14 @@ async def claim_recipients(
     return sorted((Claimed(*row) for row in claimed), key=lambda c: c.id)
 
 
-async def record_outcomes(*, session: AsyncSession, outcomes: Sequence[RecipientOutcome]) -> None:
-    if not outcomes:
-        return
-    statement = (
-        update(BroadcastRecipient)
-        .where(BroadcastRecipient.id == bindparam("b_id"))
-        .values(
-            status=bindparam("b_status"),
-            attempts=bindparam("b_attempts"),
-            sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
-            message_id=bindparam("b_message_id"),
-            error=bindparam("b_error"),
-            lease_until=None,
-            lease_owner=None,
-        )
-    )
-    connection = await session.connection()
-    await connection.execute(
-        statement,
-        [
-            {
-                "b_id": o.recipient_id,
-                "b_status": o.status,
-                "b_attempts": o.attempts,
-                "b_sent_at": o.sent_at,
-                "b_message_id": o.message_id,
-                "b_error": o.error[:200] if o.error else None,
-            }
-            for o in outcomes
-        ],
+async def record_outcomes(*, session: AsyncSession, outcomes: Sequence[SendRecord]) -> None:
+    """Store the sends' results and release the claims (one executemany)."""
+    await record_send_outcomes(
+        session=session,
+        model=BroadcastRecipient,
+        records=outcomes,
+        lease_until=None,
+        lease_owner=None,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
 from storage.models import Delivery, Subscription
+from storage.outcomes import SendRecord, record_send_outcomes
 from storage.types import UTCDateTime
 
 
@@ -218,18 +219,6 @@ class NewDelivery:
     status: DeliveryStatus
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryOutcome:
-    """What happened to one delivery's send."""
-
-    delivery_id: int
-    status: DeliveryStatus
-    attempts: int
-    sent_at: datetime | None = None
-    message_id: int | None = None
-    error: str | None = None
-
-
 async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery]) -> dict[int, int]:
     """Write the days' delivery rows in one statement.
 
@@ -261,37 +250,10 @@ async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery])
 
 
 async def record_delivery_outcomes(
-    *, session: AsyncSession, outcomes: Sequence[DeliveryOutcome]
+    *, session: AsyncSession, outcomes: Sequence[SendRecord]
 ) -> None:
     """Store the sends' results (one executemany)."""
-    if not outcomes:
-        return
-    statement = (
-        update(Delivery)
-        .where(Delivery.id == bindparam("b_id"))
-        .values(
-            status=bindparam("b_status"),
-            attempts=bindparam("b_attempts"),
-            sent_at=bindparam("b_sent_at", type_=UTCDateTime()),
-            message_id=bindparam("b_message_id"),
-            error=bindparam("b_error"),
-        )
-    )
-    connection = await session.connection()
-    await connection.execute(
-        statement,
-        [
-            {
-                "b_id": o.delivery_id,
-                "b_status": o.status,
-                "b_attempts": o.attempts,
-                "b_sent_at": o.sent_at,
-                "b_message_id": o.message_id,
-                "b_error": o.error[:200] if o.error else None,
-            }
-            for o in outcomes
-        ],
-    )
+    await record_send_outcomes(session=session, model=Delivery, records=outcomes)
 
 
 async def advance_subscriptions(
