@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,6 +14,7 @@ from sqlalchemy import inspect
 from storage import migrate
 from storage.database import create_engine
 from storage.models import Base
+from tests import postgres
 
 
 def _revisions() -> list[str]:
@@ -24,8 +27,20 @@ async def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
         return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-async def test_stairway_each_revision_up_down_up(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'stairs.sqlite3'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with no tables yet, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if postgres.server_url() is None:
+        pytest.skip(postgres.SKIP_REASON)
+    async with postgres.fresh_database("acubot_stairs") as url:
+        yield url
+
+
+async def test_stairway_each_revision_up_down_up(empty_database: str) -> None:
+    engine = create_engine(empty_database)
     try:
         previous = "base"
         for revision in _revisions():
@@ -40,8 +55,8 @@ async def test_stairway_each_revision_up_down_up(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-async def test_models_match_the_migrations(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'diff.sqlite3'}")
+async def test_models_match_the_migrations(empty_database: str) -> None:
+    engine = create_engine(empty_database)
     try:
         await migrate.upgrade(engine)
         async with engine.connect() as connection:
