@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
 from bot.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from bot.log_setup import protect_token
+from bot.rate_limit import ReplyRateLimiter
 from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
@@ -93,11 +94,10 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     elif settings.send_rate > 0:
-        # Talking to Telegram: every call, replies included, stays under its
-        # overall limit of about 30/s. No retries here: a 429 must reach the
-        # send policy, which pauses all bulk sends and retries with bounds.
+        # Talking to Telegram: replies stay under its limits; bulk sends are
+        # paced by the send policy and pass the limiter (bot/rate_limit.py).
         # (SEND_RATE=0 turns all pacing off, for a local sink or a benchmark.)
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(ReplyRateLimiter())
     app: AcubotApp = builder.build()  # type: ignore[assignment]
 
     services = app.bot_data

@@ -40,6 +40,7 @@ import logging
 import random
 import warnings
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -60,6 +61,12 @@ __all__ = ["SendOutcome", "SendPolicy", "SendStatus", "Sleep", "describe"]
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+# True while a bulk send made through this policy is under way. The bot's own
+# rate limiter (bot/rate_limit.py) lets these calls straight through: they are
+# paced here already, and queueing them there too would put patients' replies
+# behind a broadcast.
+IN_BULK_SEND: ContextVar[bool] = ContextVar("in_bulk_send", default=False)
 
 _MAX_REASON = 200
 # Up to 10% on top of each backoff delay, so sends that failed together
@@ -174,7 +181,7 @@ class SendPolicy:
             attempts += 1
             await self._take_turn()
             try:
-                message = await send(target)
+                message = await _as_bulk_send(send, target)
             except RetryAfter as error:
                 delay = retry_after_seconds(error)
                 if delay > self.max_retry_after:
@@ -238,3 +245,12 @@ class SendPolicy:
         """Delay before retry number `failures + 1` after a network error."""
         delay = self.backoff_base * 2**failures * (1 + random.uniform(0, _JITTER))
         return min(self.backoff_cap, delay)
+
+
+async def _as_bulk_send(send: Callable[[int], Awaitable[Message]], chat_id: int) -> Message:
+    """Makes the call marked as a bulk send (see IN_BULK_SEND)."""
+    marker = IN_BULK_SEND.set(True)
+    try:
+        return await send(chat_id)
+    finally:
+        IN_BULK_SEND.reset(marker)
