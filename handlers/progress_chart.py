@@ -9,9 +9,6 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from storage.progress import ProgressData
 
 DAYS = 30
@@ -24,6 +21,11 @@ WIDTH_IN, HEIGHT_IN, DPI = 10, 7, 110  # 1100 x 770 px
 
 def render_progress_chart(data: ProgressData, today: date) -> bytes:
     """A PNG of the last 30 local days ending `today`."""
+    # Imported here: matplotlib takes half a second to import, and only
+    # /progress needs it, so the bot starts without it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     first = today - timedelta(days=DAYS - 1)
     days = [first + timedelta(days=offset) for offset in range(DAYS)]
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")

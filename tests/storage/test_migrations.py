@@ -78,3 +78,8 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> No
             assert timeout.scalar() >= 5000
     finally:
         await engine.dispose()
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert script.get_current_head() == migrate.HEAD_REVISION
