@@ -102,6 +102,7 @@ class ReminderDispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.weekly_checkin_weekday = weekly_checkin_weekday
+        self._texts: dict[tuple[str, date, bool], str] = {}
 
     async def run(self, now: datetime) -> DispatchReport:
         """Send everything due at `now`: daily reminders, then snoozed ones."""
@@ -229,12 +230,21 @@ class ReminderDispatcher:
         row = NewDelivery(sub.id, sub.user_id, local_date, occurrence, status)
         return _Planned(sub, None, local_date, next_due, row)
 
+    def _text(self, routine: str, local_date: date, snoozed: bool) -> str:
+        """The reminder's text: the same for everyone with that routine that day."""
+        key = (routine, local_date, snoozed)
+        if key not in self._texts:
+            if len(self._texts) > 64:  # a few routines x a few days; keep it small
+                self._texts.clear()
+            self._texts[key] = reminder_message.reminder_text(
+                self.catalogue, routine, local_date, snoozed=snoozed
+            )
+        return self._texts[key]
+
     async def _send(self, plan: _Planned, *, snoozed: bool = False) -> SendOutcome:
         sub = plan.subscription
         assert plan.delivery_id is not None and plan.local_date is not None
-        text = reminder_message.reminder_text(
-            self.catalogue, sub.routine, plan.local_date, snoozed=snoozed
-        )
+        text = self._text(sub.routine, plan.local_date, snoozed)
         keyboard = reminder_message.reminder_keyboard(plan.delivery_id)
         return await self.policy.send(
             sub.chat_id,

@@ -227,25 +227,28 @@ async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery])
     """
     if not rows:
         return {}
+    # One statement for every chunk size: an executemany, which SQLAlchemy
+    # batches into multi-row INSERTs with RETURNING, compiled once and cached.
     statement = (
         insert_for(session, Delivery)
-        .values(
-            [
-                {
-                    "subscription_id": row.subscription_id,
-                    "user_id": row.user_id,
-                    "local_date": row.local_date,
-                    "due_at": row.due_at,
-                    "status": row.status,
-                    "attempts": 0,
-                }
-                for row in rows
-            ]
-        )
         .on_conflict_do_nothing(index_elements=[Delivery.subscription_id, Delivery.local_date])
         .returning(Delivery.subscription_id, Delivery.id)
     )
-    written = await session.execute(statement)
+    connection = await session.connection()
+    written = await connection.execute(
+        statement,
+        [
+            {
+                "subscription_id": row.subscription_id,
+                "user_id": row.user_id,
+                "local_date": row.local_date,
+                "due_at": row.due_at,
+                "status": row.status,
+                "attempts": 0,
+            }
+            for row in rows
+        ],
+    )
     return {subscription_id: delivery_id for subscription_id, delivery_id in written}
 
 
