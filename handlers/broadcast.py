@@ -7,6 +7,7 @@ staff. Confirming snapshots the recipients; the sender job does the rest.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -171,8 +172,11 @@ async def show_preview(update: Update, context: AcubotContext, data: dict[str, A
 
 
 async def confirm(
-    update: Update, context: AcubotContext, data: dict[str, Any], send_at=None
-) -> None:  # type: ignore[no-untyped-def]
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    send_at: datetime | None = None,
+) -> None:
     """Snapshots the recipients and hands the broadcast to the sender."""
     services = context.services
     user_id = update.effective_user.id

@@ -8,6 +8,7 @@ a day.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import fmean
@@ -110,7 +111,7 @@ def summarize(data: ProgressData, today: date) -> ProgressSummary:
     )
 
 
-def _average(scores) -> float | None:  # type: ignore[no-untyped-def]
+def _average(scores: Iterable[int]) -> float | None:
     values = list(scores)
     return round(fmean(values), 1) if values else None
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.broadcasts import BroadcastStatus, RecipientStatus
@@ -31,7 +32,7 @@ async def usage_stats(
 ) -> UsageStats:
     """Counts since the clinic's local midnight today and 7 days ago."""
 
-    async def count(statement) -> int:  # type: ignore[no-untyped-def]
+    async def count(statement: Select[Any]) -> int:
         return int(await session.scalar(statement) or 0)
 
     sent = select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
