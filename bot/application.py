@@ -57,6 +57,9 @@ COMMANDS = [
 
 
 DISPATCHER_JOB = "reminder-dispatcher"
+# Connections to the Bot API: the dispatcher's and the sender's sends in
+# flight (16 each) and room for replies.
+CONNECTION_POOL_SIZE = 40
 # How often the broadcast sender looks for confirmed broadcasts.
 BROADCAST_INTERVAL_SECONDS = 2.0
 SENDER_JOB = "broadcast-sender"
@@ -93,7 +96,12 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    elif settings.send_rate > 0:
+    else:
+        # PTB's default is one connection: the dispatcher's concurrent sends
+        # would queue inside httpx's pool. One connection per send in flight,
+        # plus some for replies.
+        builder = builder.connection_pool_size(CONNECTION_POOL_SIZE).pool_timeout(10.0)
+    if request is None and settings.send_rate > 0:
         # Talking to Telegram: replies stay under its limits; bulk sends are
         # paced by the send policy and pass the limiter (bot/rate_limit.py).
         # (SEND_RATE=0 turns all pacing off, for a local sink or a benchmark.)
