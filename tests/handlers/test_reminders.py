@@ -362,3 +362,24 @@ async def test_invalid_location_is_refused(app, patient: Patient) -> None:  # ty
     await patient.press("Change time zone")
     text = only_text(await patient.share_location(0.0, -160.0))  # open Pacific
     assert text.startswith("⚠️") and "Which time zone" in text
+
+
+async def test_two_instances_answer_consecutive_steps(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    """Any instance can take any update: the waiting step lives in the database."""
+    api_a, api_b = InProcessBotAPI(), InProcessBotAPI()
+    async with (
+        running(make_app(settings, api_a, clock, sleep)) as instance_a,
+        running(make_app(settings, api_b, clock, sleep)) as instance_b,
+    ):
+        on_a, on_b = Patient(instance_a, api_a), Patient(instance_b, api_b)
+        await on_a.send("/remind")  # the question is asked by instance A
+        confirm = only_text(await on_b.send("7:45 pm"))  # instance B takes the answer
+        assert "<b>19:45</b>" in confirm
+        confirm_message = on_b.message_with_button("Confirm")
+        button = confirm_message["reply_markup"]["inline_keyboard"][0][0]
+        done = only_text(await on_a.press_data(button["callback_data"], confirm_message))
+        assert "You're subscribed" in done  # and A takes the Confirm again
+        sub = await subscription_of(instance_b, 1)
+        assert sub is not None and sub.local_time == time(19, 45)
