@@ -138,6 +138,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         grace=settings.reminder_grace,
         lease=settings.claim_lease,
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
+        keep_going=lambda: app.running,
     )
     services.sender = BroadcastSender(
         sessions=services.sessions,

@@ -8,6 +8,7 @@ so the routine needs no stored state. The hold timer is a JobQueue
 from __future__ import annotations
 
 from html import escape
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -140,12 +141,13 @@ async def finish(update: Update, context: AcubotContext) -> None:
     services = context.services
     now = services.now()
     user_id = update.effective_user.id
-    zone = await checkins.patient_zone(update, context)
-    today = local_date_of(now, zone)
     async with services.sessions.begin() as session:
+        sub = await reminders.get_subscription(session=session, user_id=user_id)
+        # The patient's day: in their reminder's zone, else the clinic's.
+        zone = ZoneInfo(sub.timezone if sub else services.settings.clinic_timezone)
+        today = local_date_of(now, zone)
         if await get_user(session=session, user_id=user_id) is not None:
             await record_routine_day(session=session, user_id=user_id, local_date=today, now=now)
-        sub = await reminders.get_subscription(session=session, user_id=user_id)
         if sub is not None:
             await reminders.mark_done(
                 session=session,

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -91,6 +91,7 @@ class ReminderDispatcher:
         concurrency: int = 16,
         lease: timedelta = timedelta(minutes=5),
         weekly_checkin_weekday: int | None = None,
+        keep_going: Callable[[], bool] = lambda: True,
     ) -> None:
         self.sessions = sessions
         self.bot = bot
@@ -103,6 +104,9 @@ class ReminderDispatcher:
         self.lease = lease
         self.weekly_checkin_weekday = weekly_checkin_weekday
         self._texts: dict[tuple[str, date, bool], str] = {}
+        # False once the application is stopping: finish the batch in hand and
+        # claim no more, so a long paced run does not hold up shutdown.
+        self.keep_going = keep_going
 
     async def run(self, now: datetime) -> DispatchReport:
         """Send everything due at `now`: daily reminders, then snoozed ones."""
@@ -111,7 +115,7 @@ class ReminderDispatcher:
             report.interrupted = await reminders.mark_interrupted_deliveries(
                 session=session, older_than=now - self.lease
             )
-        while True:
+        while self.keep_going():
             async with self.sessions.begin() as session:
                 claimed = await reminders.claim_due_subscriptions(
                     session=session,
