@@ -39,6 +39,10 @@ _MESSAGE_METHODS = {
     "editMessageMedia",
 }
 _FILE_FIELDS = ("photo", "document")
+# The ids this fake gives uploaded files; ids of other shapes (a photo a test
+# patient "sent") are accepted as they are.
+LOCAL_FILE_PREFIX = "local-"
+WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,7 @@ class InProcessBotAPI(BaseRequest):
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._issued_file_ids: set[str] = set()
         # Where an uploaded file was saved, by the file_id it was given.
         self.file_paths: dict[str, Path] = {}
 
@@ -192,6 +197,12 @@ class InProcessBotAPI(BaseRequest):
                     body["parameters"] = rule.parameters
                 return rule.status, json.dumps(body).encode()
 
+        if self._unknown_own_file_id(call):
+            # Like Telegram with an id it never issued: here, one from an
+            # earlier run of the in-process API (the sender then re-uploads).
+            body = {"ok": False, "error_code": 400, "description": WRONG_FILE_ID}
+            return 400, json.dumps(body).encode()
+
         result = self._answer(call)
         for listener in self.listeners:
             listener(call, result)
@@ -244,10 +255,19 @@ class InProcessBotAPI(BaseRequest):
         self.messages[(chat_id, message_id)] = message
         return message
 
+    def _unknown_own_file_id(self, call: BotCall) -> bool:
+        return any(
+            isinstance(value := call.params.get(name), str)
+            and value.startswith(LOCAL_FILE_PREFIX)
+            and value not in self._issued_file_ids
+            for name in _FILE_FIELDS
+        )
+
     def _file_object(self, kind: str, file_id: object) -> Any:
         # An uploaded file gets a new id; a re-sent one keeps the id it had.
         if not isinstance(file_id, str):
-            file_id = f"local-{kind}-{next(self._file_ids)}"
+            file_id = f"{LOCAL_FILE_PREFIX}{kind}-{next(self._file_ids)}"
+            self._issued_file_ids.add(file_id)
         entry = {"file_id": file_id, "file_unique_id": f"u-{file_id}"}
         if kind == "photo":
             return [{**entry, "width": 1024, "height": 1024}]

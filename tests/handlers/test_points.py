@@ -151,3 +151,21 @@ async def test_a_refused_file_id_is_uploaded_again(patient: Patient, api: InProc
     calls = await patient.send("/point BL23")
     photos = [c for c in calls if c.method == "sendPhoto"]
     assert len(photos) == 2 and "photo" in photos[1].files
+
+
+async def test_a_file_id_from_an_earlier_run_is_refused_and_the_picture_uploaded(
+    settings,
+    clock,
+    sleep,  # type: ignore[no-untyped-def]
+) -> None:
+    from bot.application import running
+    from tests.conftest import make_app
+
+    first_api = InProcessBotAPI()
+    async with running(make_app(settings, first_api, clock, sleep)) as first:
+        await Patient(first, first_api).send("/point BL40")
+    second_api = InProcessBotAPI()  # a new process: it never issued the stored id
+    async with running(make_app(settings, second_api, clock, sleep)) as second:
+        calls = await Patient(second, second_api).send("/point BL40")
+    photos = [c for c in calls if c.method == "sendPhoto"]
+    assert len(photos) == 2 and photos[0].files == {} and "photo" in photos[1].files
