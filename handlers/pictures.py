@@ -43,7 +43,7 @@ async def send_picture(
                 chat_id, file_id, caption=caption, parse_mode=ParseMode.HTML, reply_markup=keyboard
             )
         except BadRequest as error:  # the id is no longer valid: upload again
-            log.warning("Stored file id for %s was refused (%s); uploading again", key, error)
+            log.info("Stored file id for %s was refused (%s); uploading again", key, error)
     message = await context.bot.send_photo(
         chat_id,
         InputFile(data, filename=path.name),
