@@ -126,9 +126,14 @@ def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
     return catalogue
 
 
+# libyaml's safe loader parses the content ~10x faster than the pure-Python
+# one (it is most of start-up's content loading); same documents, same types.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError:
         raise ContentError(f"{path.name}: file is missing from {path.parent}") from None
     except yaml.YAMLError as error:
