@@ -186,9 +186,7 @@ class SendRecorder:
 
 # --------------------------------------------------------------------------- workers
 async def worker_dispatcher(spec: dict[str, Any]) -> dict[str, Any]:
-    from telegram.request import HTTPXRequest
-
-    from bot.application import build_application, running
+    from bot.application import bot_api_request, build_application, running
     from bot.settings import Settings
     from scheduler.dispatcher import ReminderDispatcher
 
@@ -201,10 +199,11 @@ async def worker_dispatcher(spec: dict[str, Any]) -> dict[str, Any]:
         telegram_api_base_url=spec["sink"],
         send_rate=spec["rate"],
     )
-    # "benchmark" wiring: the real HTTPXRequest with ApplicationBuilder's default
-    # pool (256). "production" wiring: request=None, i.e. exactly what `acubot run`
-    # builds, which also installs AIORateLimiter (30 requests/s overall).
-    request = HTTPXRequest(connection_pool_size=256) if spec["wiring"] == "benchmark" else None
+    # "production" wiring: request=None, i.e. exactly what `acubot run` builds; with
+    # send_rate > 0 that includes the reply rate limiter (30 requests/s overall).
+    # "benchmark" wiring: the same HTTP client given as `request`, so no limiter:
+    # only the SendPolicy paces (the paced check of the policy alone).
+    request = bot_api_request() if spec["wiring"] == "benchmark" else None
     app = build_application(settings, request=request, dispatch_interval=None)
     built = _time.monotonic()
     async with running(app):
@@ -1048,7 +1047,7 @@ def main(argv: list[str]) -> int:
         def one(variant: str, n: int, repeat: int) -> None:
             extra: dict[str, Any] = {"text": text}
             if variant == "dispatcher":
-                extra.update(database_url=databases.fresh(n), rate=0.0, wiring="benchmark")
+                extra.update(database_url=databases.fresh(n), rate=0.0, wiring="production")
             if variant.startswith("jobqueue"):
                 # Creating N jobs must finish before the shared fire second; about
                 # 0.15 ms a job here, so allow twice that. Too short: retried longer.
@@ -1104,7 +1103,7 @@ def main(argv: list[str]) -> int:
             profile = {
                 "dispatcher": run_worker(
                     "dispatcher", args.profile_n, sink, workdir,
-                    database_url=databases.fresh(args.profile_n), rate=0.0, wiring="benchmark", profile=True,
+                    database_url=databases.fresh(args.profile_n), rate=0.0, wiring="production", profile=True,
                     profile_dump=str(workdir / "profile-dispatcher.pstats"),
                 ),
                 "bare": run_worker(

@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.context import AcubotApp, AcubotContext, Clock, Services, system_clock
+from bot.http_lanes import LanedRequest
 from bot.log_setup import protect_token
 from bot.rate_limit import ReplyRateLimiter
 from bot.settings import Settings
@@ -65,6 +66,16 @@ BROADCAST_INTERVAL_SECONDS = 2.0
 SENDER_JOB = "broadcast-sender"
 
 
+def bot_api_request() -> LanedRequest:
+    """The HTTP client for Telegram: a connection per send in flight, plus some for replies.
+
+    Each connection has its own client; bot/http_lanes.py explains why that
+    beats one shared pool. The pool timeout is generous because bulk sends
+    fill the lanes on purpose and a reply may wait a moment for one.
+    """
+    return LanedRequest(CONNECTION_POOL_SIZE, pool_timeout=10.0)
+
+
 def build_application(
     settings: Settings,
     *,
@@ -97,10 +108,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        # PTB's default is one connection: the dispatcher's concurrent sends
-        # would queue inside httpx's pool. One connection per send in flight,
-        # plus some for replies.
-        builder = builder.connection_pool_size(CONNECTION_POOL_SIZE).pool_timeout(10.0)
+        builder = builder.request(bot_api_request())
     if request is None and settings.send_rate > 0:
         # Talking to Telegram: replies stay under its limits; bulk sends are
         # paced by the send policy and pass the limiter (bot/rate_limit.py).
