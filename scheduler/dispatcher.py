@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -59,6 +60,17 @@ class DispatchReport:
     interrupted: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, outcomes: Sequence[SendOutcome]) -> None:
+        """Counts a chunk's sends."""
+        for outcome in outcomes:
+            if outcome.status == SendStatus.SENT:
+                self.sent += 1
+            elif outcome.status == SendStatus.BLOCKED:
+                self.blocked += 1
+            else:
+                self.failed += 1
+                self.errors.append(outcome.error or "unknown")
+
     @property
     def total(self) -> int:
         return self.sent + self.failed + self.blocked + self.missed + self.already_handled
@@ -73,6 +85,15 @@ class _Planned:
     local_date: date | None
     next_due_at: datetime | None
     row: NewDelivery | None = None  # the delivery row to write; None when paused
+
+
+@dataclass(frozen=True, slots=True)
+class _SentChunk:
+    """A chunk that was sent and whose outcomes are not stored yet."""
+
+    plans: list[_Planned]  # every claimed subscription of the chunk
+    to_send: list[_Planned]  # those that were sent, in the order of `outcomes`
+    outcomes: list[SendOutcome]
 
 
 class ReminderDispatcher:
@@ -109,25 +130,50 @@ class ReminderDispatcher:
         self.keep_going = keep_going
 
     async def run(self, now: datetime) -> DispatchReport:
-        """Send everything due at `now`: daily reminders, then snoozed ones."""
+        """Send everything due at `now`: daily reminders, then snoozed ones.
+
+        One transaction per chunk of `concurrency` sends: it records the
+        previous chunk's outcomes, claims a new batch when the one in hand is
+        used up, and writes this chunk's delivery rows; then the chunk is sent.
+        So at any moment at most one chunk is undecided (written, outcome not
+        yet stored), and no row is written long before its send. If the process
+        dies or an error stops the run, that chunk stays "sending" and is later
+        marked interrupted (never resent); its leases run out and the rest of
+        the batch is claimed again.
+        """
         report = DispatchReport()
         async with self.sessions.begin() as session:
             report.interrupted = await reminders.mark_interrupted_deliveries(
                 session=session, older_than=now - self.lease
             )
-        while self.keep_going():
+        claimed: deque[SubscriptionRecord] = deque()
+        unrecorded: _SentChunk | None = None
+        claiming = True
+        while True:
             async with self.sessions.begin() as session:
-                claimed = await reminders.claim_due_subscriptions(
-                    session=session,
-                    now=now,
-                    lease_until=now + self.lease,
-                    owner=self.owner,
-                    limit=self.batch_size,
-                )
-            if not claimed:
+                if unrecorded is not None:
+                    await self._record(session, unrecorded, now)
+                if not claimed and claiming and self.keep_going():
+                    batch = await reminders.claim_due_subscriptions(
+                        session=session,
+                        now=now,
+                        lease_until=now + self.lease,
+                        owner=self.owner,
+                        limit=self.batch_size,
+                    )
+                    claiming = bool(batch)
+                    claimed.extend(batch)
+                chunk = [claimed.popleft() for _ in range(min(self.concurrency, len(claimed)))]
+                if chunk:
+                    plans, to_send = await self._open(session, chunk, now, report)
+            unrecorded = None  # its outcomes are stored now
+            if not chunk:
                 break
-            for start in range(0, len(claimed), self.concurrency):
-                await self._deliver(claimed[start : start + self.concurrency], now, report)
+            # Sent outside any transaction; the policy paces and retries.
+            outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
+            unrecorded = _SentChunk(plans, to_send, outcomes)
+            report.add(outcomes)
+            await self._ask_weekly_question(to_send, outcomes)
         await self._send_snoozed(now, report)
         if report.total or report.snoozes_sent:
             log.info(
@@ -140,15 +186,22 @@ class ReminderDispatcher:
             )
         return report
 
-    async def _deliver(
-        self, chunk: Sequence[SubscriptionRecord], now: datetime, report: DispatchReport
-    ) -> None:
+    async def _open(
+        self,
+        session: AsyncSession,
+        chunk: Sequence[SubscriptionRecord],
+        now: datetime,
+        report: DispatchReport,
+    ) -> tuple[list[_Planned], list[_Planned]]:
+        """Plans a chunk and writes each day's delivery row, before anything is sent.
+
+        Returns every plan (each subscription moves on when recorded) and
+        the ones to send now.
+        """
         plans = [self._plan(sub, now) for sub in chunk]
-        # 1. Write each day's delivery row before anything is sent.
-        async with self.sessions.begin() as session:
-            written = await reminders.open_deliveries(
-                session=session, rows=[plan.row for plan in plans if plan.row is not None]
-            )
+        written = await reminders.open_deliveries(
+            session=session, rows=[plan.row for plan in plans if plan.row is not None]
+        )
         to_send: list[_Planned] = []
         for plan in plans:
             if plan.row is None:
@@ -160,37 +213,36 @@ class ReminderDispatcher:
                 report.missed += 1
             else:
                 to_send.append(replace(plan, delivery_id=delivery_id))
-        # 2. Send concurrently; the policy paces and retries.
-        outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
-        await self._ask_weekly_question(to_send, outcomes)
-        # 3. Record outcomes and move every subscription to its next day.
-        async with self.sessions.begin() as session:
-            await reminders.record_delivery_outcomes(
-                session=session,
-                outcomes=[
-                    self._outcome(plan, outcome, now, report)
-                    for plan, outcome in zip(to_send, outcomes, strict=True)
-                ],
-            )
-            blocked = set()
-            for plan, outcome in zip(to_send, outcomes, strict=True):
-                if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
-                    await apply_send_outcome(
-                        session=session, user_id=plan.subscription.user_id, outcome=outcome, now=now
-                    )
-                if outcome.status == SendStatus.BLOCKED:
-                    blocked.add(plan.subscription.id)
-            await reminders.advance_subscriptions(
-                session=session,
-                owner=self.owner,
-                next_due=[
-                    (
-                        plan.subscription.id,
-                        None if plan.subscription.id in blocked else plan.next_due_at,
-                    )
-                    for plan in plans
-                ],
-            )
+        return plans, to_send
+
+    async def _record(self, session: AsyncSession, sent: _SentChunk, now: datetime) -> None:
+        """Stores a sent chunk's outcomes and moves every subscription to its next day."""
+        await reminders.record_delivery_outcomes(
+            session=session,
+            outcomes=[
+                self._outcome(plan, outcome, now)
+                for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True)
+            ],
+        )
+        blocked = set()
+        for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True):
+            if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
+                await apply_send_outcome(
+                    session=session, user_id=plan.subscription.user_id, outcome=outcome, now=now
+                )
+            if outcome.status == SendStatus.BLOCKED:
+                blocked.add(plan.subscription.id)
+        await reminders.advance_subscriptions(
+            session=session,
+            owner=self.owner,
+            next_due=[
+                (
+                    plan.subscription.id,
+                    None if plan.subscription.id in blocked else plan.next_due_at,
+                )
+                for plan in sent.plans
+            ],
+        )
 
     async def _ask_weekly_question(
         self, plans: Sequence[_Planned], outcomes: Sequence[SendOutcome]
@@ -257,17 +309,9 @@ class ReminderDispatcher:
             ),
         )
 
-    def _outcome(
-        self, plan: _Planned, outcome: SendOutcome, now: datetime, report: DispatchReport
-    ) -> SendRecord:
+    @staticmethod
+    def _outcome(plan: _Planned, outcome: SendOutcome, now: datetime) -> SendRecord:
         assert plan.delivery_id is not None
-        if outcome.status == SendStatus.SENT:
-            report.sent += 1
-        elif outcome.status == SendStatus.BLOCKED:
-            report.blocked += 1
-        else:
-            report.failed += 1
-            report.errors.append(outcome.error or "unknown")
         return SendRecord(
             row_id=plan.delivery_id,
             status=_DELIVERY_STATUS[outcome.status],
