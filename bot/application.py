@@ -76,6 +76,11 @@ def bot_api_request() -> LanedRequest:
     return LanedRequest(CONNECTION_POOL_SIZE, pool_timeout=10.0)
 
 
+def updates_request() -> LanedRequest:
+    """getUpdates' own client (one long poll at a time), as PTB keeps it apart."""
+    return LanedRequest(1)
+
+
 def build_application(
     settings: Settings,
     *,
@@ -108,7 +113,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.request(bot_api_request())
+        builder = builder.request(bot_api_request()).get_updates_request(updates_request())
     if request is None and settings.send_rate > 0:
         # Talking to Telegram: replies stay under its limits; bulk sends are
         # paced by the send policy and pass the limiter (bot/rate_limit.py).
