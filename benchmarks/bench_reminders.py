@@ -839,6 +839,7 @@ WATCHED = (
     "storage/reminders.py",
     "storage/database.py",
     "bot/application.py",
+    "bot/http_lanes.py",
 )
 
 
