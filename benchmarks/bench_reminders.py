@@ -216,6 +216,7 @@ async def worker_dispatcher(spec: dict[str, Any]) -> dict[str, Any]:
             catalogue=services.catalogue,
             policy=services.policy,  # SendPolicy(rate=settings.send_rate)
             grace=settings.reminder_grace,
+            clock=services.now,
             # Experiments only (--dispatcher-concurrency/--dispatcher-batch-size);
             # by default the product's own defaults.
             **(spec.get("dispatcher_kwargs") or {}),

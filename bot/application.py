@@ -152,6 +152,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         lease=settings.claim_lease,
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
         keep_going=lambda: app.running,
+        clock=services.now,
     )
     services.sender = BroadcastSender(
         sessions=services.sessions,

@@ -113,6 +113,7 @@ class ReminderDispatcher:
         lease: timedelta = timedelta(minutes=5),
         weekly_checkin_weekday: int | None = None,
         keep_going: Callable[[], bool] = lambda: True,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.sessions = sessions
         self.bot = bot
@@ -128,13 +129,17 @@ class ReminderDispatcher:
         # False once the application is stopping: finish the batch in hand and
         # claim no more, so a long paced run does not hold up shutdown.
         self.keep_going = keep_going
+        # Leases count from this clock (the app's, injected in tests); without
+        # one, from the `now` each run is given.
+        self.clock = clock
 
     async def run(self, now: datetime) -> DispatchReport:
         """Send everything due at `now`: daily reminders, then snoozed ones.
 
         One transaction per chunk of `concurrency` sends: it records the
-        previous chunk's outcomes, claims a new batch when the one in hand is
-        used up, and writes this chunk's delivery rows; then the chunk is sent.
+        previous chunk's outcomes and writes this chunk's delivery rows; then
+        the chunk is sent. Batches are claimed in transactions of their own,
+        after the last chunk of the batch before is recorded.
         So at any moment at most one chunk is undecided (written, outcome not
         yet stored), and no row is written long before its send. If the process
         dies or an error stops the run, that chunk stays "sending" and is later
@@ -148,27 +153,37 @@ class ReminderDispatcher:
             )
         claimed: deque[SubscriptionRecord] = deque()
         unrecorded: _SentChunk | None = None
-        claiming = True
         while True:
-            async with self.sessions.begin() as session:
+            if not claimed:
                 if unrecorded is not None:
-                    await self._record(session, unrecorded, now)
-                if not claimed and claiming and self.keep_going():
+                    # Before claiming again: a subscription it moved on (a missed
+                    # day) may be due once more, today.
+                    async with self.sessions.begin() as session:
+                        await self._record(session, unrecorded, now)
+                    unrecorded = None
+                if not self.keep_going():
+                    break
+                # A transaction of its own: holding these row locks while writing
+                # delivery rows could deadlock with another instance on PostgreSQL.
+                async with self.sessions.begin() as session:
                     batch = await reminders.claim_due_subscriptions(
                         session=session,
                         now=now,
-                        lease_until=now + self.lease,
+                        # From the time of the claim, not of the tick: a long tick
+                        # must not hand out leases that have already run out.
+                        lease_until=self._lease_start(now) + self.lease,
                         owner=self.owner,
                         limit=self.batch_size,
                     )
-                    claiming = bool(batch)
-                    claimed.extend(batch)
-                chunk = [claimed.popleft() for _ in range(min(self.concurrency, len(claimed)))]
-                if chunk:
-                    plans, to_send = await self._open(session, chunk, now, report)
+                if not batch:
+                    break
+                claimed.extend(batch)
+            chunk = [claimed.popleft() for _ in range(min(self.concurrency, len(claimed)))]
+            async with self.sessions.begin() as session:
+                if unrecorded is not None:
+                    await self._record(session, unrecorded, now)
+                plans, to_send = await self._open(session, chunk, now, report)
             unrecorded = None  # its outcomes are stored now
-            if not chunk:
-                break
             # Sent outside any transaction; the policy paces and retries.
             outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
             unrecorded = _SentChunk(plans, to_send, outcomes)
@@ -185,6 +200,9 @@ class ReminderDispatcher:
                 report.missed,
             )
         return report
+
+    def _lease_start(self, now: datetime) -> datetime:
+        return now if self.clock is None else max(now, self.clock())
 
     async def _open(
         self,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from bot.application import running
+from bot.context import AcubotApp
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
 from storage.models import Delivery, Subscription, User
@@ -276,3 +277,42 @@ async def test_dispatcher_ignores_stopped_and_paused(
         clock.advance(days=1)
     assert reminders_to(api, 7) == []
     assert len(reminders_to(api, 8)) == 1  # the third day, after two days of pause
+
+
+class SlowTelegram(InProcessBotAPI):
+    """Each sendMessage takes a second of the fake clock; notes the lease at that moment."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.app: AcubotApp | None = None
+        self.leases: list[tuple[datetime, datetime | None]] = []  # (now, lease_until)
+
+    async def do_request(self, url, method, request_data=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if url.endswith("/sendMessage") and self.app is not None and request_data is not None:
+            chat_id = int(request_data.parameters["chat_id"])
+            async with self.app.bot_data.sessions() as session:
+                lease = await session.scalar(
+                    select(Subscription.lease_until).where(Subscription.chat_id == chat_id)
+                )
+            self.leases.append((self.clock(), lease))
+            self.clock.advance(seconds=1)
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_a_long_tick_leases_each_batch_from_the_time_it_is_claimed(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    # 450 reminders at a second each: batches of 200 are claimed 0, 200 and 400 s into
+    # the tick. A lease counted from the tick's start (CLAIM_LEASE, 5 minutes) would
+    # have run out before the third, and another instance could take its rows.
+    clock.set(CHICAGO_8AM_JUNE_1 - timedelta(hours=1))
+    telegram = SlowTelegram(clock)
+    async with running(make_app(settings, telegram, clock, sleep)) as app:
+        telegram.app = app
+        await subscribe_many(app, range(1000, 1450))
+        clock.set(CHICAGO_8AM_JUNE_1 + timedelta(seconds=5))
+        report = await dispatch(app)
+    assert report.sent == 450
+    assert len(telegram.leases) == 450
+    assert all(lease is not None and lease > now for now, lease in telegram.leases)

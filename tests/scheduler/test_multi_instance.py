@@ -124,6 +124,29 @@ async def wait_until_settled(
         await asyncio.sleep(0.2)
 
 
+async def wait_until_decided(url: str, model: type[Delivery] | type[BroadcastRecipient]) -> None:
+    """Waits (bounded) until no row of `model` is still "sending".
+
+    The sink may already have every message when the dead worker's last
+    chunk is still "sending"; those rows are decided (interrupted) by a
+    survivor only once the dead worker's lease has run out.
+    """
+    engine = create_engine(url)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LEASE_SECONDS * 10
+        while loop.time() < deadline:
+            async with create_session_factory(engine)() as session:
+                sending = await session.scalar(
+                    select(func.count()).select_from(model).where(model.status == "sending")
+                )
+            if not sending:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await engine.dispose()
+
+
 def stop(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         if worker.poll() is None:
@@ -187,6 +210,7 @@ async def test_a_killed_worker_loses_only_its_messages_in_flight(database: str) 
         try:
             await kill_after(sink, "sendMessage", N // 4, workers[0])
             await wait_until_settled(sink, "sendMessage", N, quiet=LEASE_SECONDS * 4)
+            await wait_until_decided(database, Delivery)
         finally:
             stop(workers)
         received = deliveries(sink, "sendMessage")
@@ -257,6 +281,7 @@ async def test_a_killed_worker_mid_broadcast_sends_nothing_twice(database: str) 
         try:
             await kill_after(sink, "sendMessage", N // 4, workers[0])
             await wait_until_settled(sink, "sendMessage", N, quiet=LEASE_SECONDS * 4)
+            await wait_until_decided(database, BroadcastRecipient)
         finally:
             stop(workers)
         received = deliveries(sink, "sendMessage")
