@@ -64,7 +64,6 @@ class LanedRequest(BaseRequest):
             "connect_timeout": connect_timeout,
             "pool_timeout": pool_timeout,
         }
-        self._pool_timeout = pool_timeout
         self._slots = asyncio.Semaphore(lanes)
         self._idle: list[HTTPXRequest] = []  # a stack: the warmest connection first
         self._all: list[HTTPXRequest] = []
@@ -107,7 +106,9 @@ class LanedRequest(BaseRequest):
         """Sends one request on a free lane; waits at most the pool timeout for one."""
         if self._closed:
             raise RuntimeError("This LanedRequest is not initialized!")
-        wait = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        wait = pool_timeout
+        if isinstance(wait, DefaultValue):
+            wait = self._timeouts["pool_timeout"]
         await self._take_slot(wait)
         try:
             lane = self._idle.pop() if self._idle else self._open_lane()

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 
 from scheduler import broadcast_message
 from scheduler.dispatcher import instance_name
-from scheduler.recipients import apply_send_outcome
+from scheduler.recipients import apply_send_outcome, send_record
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import broadcasts
 from storage.broadcasts import (
@@ -158,25 +158,15 @@ class BroadcastSender:
                 report.blocked += 1
             else:
                 report.failed += 1
-            rows.append(
-                SendRecord(
-                    row_id=recipient.id,
-                    status=status,
-                    attempts=outcome.attempts,
-                    sent_at=now if status == RecipientStatus.SENT else None,
-                    message_id=outcome.message_id,
-                    error=outcome.error,
-                )
-            )
+            rows.append(send_record(recipient.id, status, outcome, now))
         async with self.sessions.begin() as session:
             await broadcasts.record_outcomes(session=session, outcomes=rows)
             for recipient, outcome in zip(claimed, outcomes, strict=True):
                 if outcome is None:
                     continue
-                if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
-                    await apply_send_outcome(
-                        session=session, user_id=recipient.user_id, outcome=outcome, now=now
-                    )
+                await apply_send_outcome(
+                    session=session, user_id=recipient.user_id, outcome=outcome, now=now
+                )
 
     async def _show_progress(self, broadcast_id: int, *, force: bool = False) -> None:
         """Edits the staff's progress message, at most every `progress_every`."""

@@ -25,12 +25,11 @@ from telegram.constants import ParseMode
 
 from content.catalogue import Catalogue
 from scheduler import checkin_message, reminder_message
-from scheduler.recipients import apply_send_outcome
+from scheduler.recipients import apply_send_outcome, send_record
 from scheduler.schedule_rule import local_date_of, next_fire_at
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import reminders
 from storage.checkins import CheckInKind
-from storage.outcomes import SendRecord
 from storage.reminders import DeliveryStatus, NewDelivery, SubscriptionRecord
 
 _DELIVERY_STATUS = {
@@ -235,19 +234,17 @@ class ReminderDispatcher:
 
     async def _record(self, session: AsyncSession, sent: _SentChunk, now: datetime) -> None:
         """Stores a sent chunk's outcomes and moves every subscription to its next day."""
-        await reminders.record_delivery_outcomes(
-            session=session,
-            outcomes=[
-                self._outcome(plan, outcome, now)
-                for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True)
-            ],
-        )
+        records = []
+        for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True):
+            assert plan.delivery_id is not None  # every plan sent has its day's row
+            status = _DELIVERY_STATUS[outcome.status]
+            records.append(send_record(plan.delivery_id, status, outcome, now))
+        await reminders.record_delivery_outcomes(session=session, outcomes=records)
         blocked = set()
         for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True):
-            if outcome.status == SendStatus.BLOCKED or outcome.migrated_from is not None:
-                await apply_send_outcome(
-                    session=session, user_id=plan.subscription.user_id, outcome=outcome, now=now
-                )
+            await apply_send_outcome(
+                session=session, user_id=plan.subscription.user_id, outcome=outcome, now=now
+            )
             if outcome.status == SendStatus.BLOCKED:
                 blocked.add(plan.subscription.id)
         await reminders.advance_subscriptions(
@@ -325,18 +322,6 @@ class ReminderDispatcher:
             lambda chat_id: self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
             ),
-        )
-
-    @staticmethod
-    def _outcome(plan: _Planned, outcome: SendOutcome, now: datetime) -> SendRecord:
-        assert plan.delivery_id is not None
-        return SendRecord(
-            row_id=plan.delivery_id,
-            status=_DELIVERY_STATUS[outcome.status],
-            attempts=outcome.attempts,
-            sent_at=now if outcome.status == SendStatus.SENT else None,
-            message_id=outcome.message_id,
-            error=outcome.error,
         )
 
     async def _send_snoozed(self, now: datetime, report: DispatchReport) -> None:

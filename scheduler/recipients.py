@@ -8,12 +8,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.send_policy import SendOutcome, SendStatus
 from storage import reminders, users
+from storage.outcomes import SendRecord
+
+
+def send_record(row_id: int, status: str, outcome: SendOutcome, now: datetime) -> SendRecord:
+    """The row to store for one send: `status` is the outcome in the row's own terms."""
+    return SendRecord(
+        row_id=row_id,
+        status=status,
+        attempts=outcome.attempts,
+        sent_at=now if outcome.status == SendStatus.SENT else None,
+        message_id=outcome.message_id,
+        error=outcome.error,
+    )
 
 
 async def apply_send_outcome(
     *, session: AsyncSession, user_id: int, outcome: SendOutcome, now: datetime
 ) -> None:
-    """Blocked: unreachable, reminders stop until /start. Migrated: new chat id."""
+    """Blocked: unreachable, reminders stop until /start. Migrated: new chat id.
+
+    Anything else needs nothing: callers pass every outcome.
+    """
     if outcome.status == SendStatus.BLOCKED:
         await users.mark_user_blocked(session=session, user_id=user_id)
         await reminders.stop_reminders_for_blocked_user(session=session, user_id=user_id, now=now)
