@@ -177,16 +177,34 @@ async def kill_after(
     victim.wait(timeout=10)
 
 
-async def test_three_workers_send_every_reminder_exactly_once(database: str) -> None:
-    now = datetime.now(UTC).replace(microsecond=0)
-    await seed_users(database, N, now, subscribed=True)
+async def send_with_workers(
+    database: str,
+    *,
+    kill_one_then_wait_for: type[Delivery] | type[BroadcastRecipient] | None = None,
+) -> Counter[int]:
+    """WORKERS `acubot worker` processes send until done; the sends per chat.
+
+    With `kill_one_then_wait_for`, the first worker is SIGKILLed a quarter of
+    the way through, and the run lasts until no row of that model is "sending".
+    """
     async with serving() as sink:
         workers = start_workers(database, sink, WORKERS)
         try:
-            await wait_until_settled(sink, "sendMessage", N, quiet=10)
+            if kill_one_then_wait_for is None:
+                await wait_until_settled(sink, "sendMessage", N, quiet=10)
+            else:
+                await kill_after(sink, "sendMessage", N // 4, workers[0])
+                await wait_until_settled(sink, "sendMessage", N, quiet=LEASE_SECONDS * 4)
+                await wait_until_decided(database, kill_one_then_wait_for)
         finally:
             stop(workers)
-        received = deliveries(sink, "sendMessage")
+        return deliveries(sink, "sendMessage")
+
+
+async def test_three_workers_send_every_reminder_exactly_once(database: str) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    await seed_users(database, N, now, subscribed=True)
+    received = await send_with_workers(database)
     assert max(received.values()) == 1, "someone got a reminder twice"
     assert sorted(received) == list(range(1, N + 1))
     engine = create_engine(database)
@@ -205,15 +223,7 @@ async def test_three_workers_send_every_reminder_exactly_once(database: str) -> 
 async def test_a_killed_worker_loses_only_its_messages_in_flight(database: str) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     await seed_users(database, N, now, subscribed=True)
-    async with serving() as sink:
-        workers = start_workers(database, sink, WORKERS)
-        try:
-            await kill_after(sink, "sendMessage", N // 4, workers[0])
-            await wait_until_settled(sink, "sendMessage", N, quiet=LEASE_SECONDS * 4)
-            await wait_until_decided(database, Delivery)
-        finally:
-            stop(workers)
-        received = deliveries(sink, "sendMessage")
+    received = await send_with_workers(database, kill_one_then_wait_for=Delivery)
     assert max(received.values()) == 1, "someone got a reminder twice"
     engine = create_engine(database)
     async with create_session_factory(engine)() as session:
@@ -260,13 +270,7 @@ async def test_three_workers_share_a_broadcast_exactly_once(database: str) -> No
     now = datetime.now(UTC) - timedelta(minutes=1)
     await seed_users(database, N, now, subscribed=False)
     await start_broadcast(database, now)
-    async with serving() as sink:
-        workers = start_workers(database, sink, WORKERS)
-        try:
-            await wait_until_settled(sink, "sendMessage", N, quiet=10)
-        finally:
-            stop(workers)
-        received = deliveries(sink, "sendMessage")
+    received = await send_with_workers(database)
     assert max(received.values()) == 1
     assert sorted(received) == list(range(1, N + 1))
     assert set((await recipient_statuses(database)).values()) == {"sent"}
@@ -276,15 +280,7 @@ async def test_a_killed_worker_mid_broadcast_sends_nothing_twice(database: str) 
     now = datetime.now(UTC) - timedelta(minutes=1)
     await seed_users(database, N, now, subscribed=False)
     await start_broadcast(database, now)
-    async with serving() as sink:
-        workers = start_workers(database, sink, WORKERS)
-        try:
-            await kill_after(sink, "sendMessage", N // 4, workers[0])
-            await wait_until_settled(sink, "sendMessage", N, quiet=LEASE_SECONDS * 4)
-            await wait_until_decided(database, BroadcastRecipient)
-        finally:
-            stop(workers)
-        received = deliveries(sink, "sendMessage")
+    received = await send_with_workers(database, kill_one_then_wait_for=BroadcastRecipient)
     assert max(received.values()) == 1
     statuses = await recipient_statuses(database)
     undecided = {user for user, status in statuses.items() if status != "sent"}
