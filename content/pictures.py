@@ -183,6 +183,23 @@ def _resolve(shape: Shape, mirrored: bool = True) -> list[_Outline]:
 # ---- Drawing a view ----------------------------------------------------------
 
 
+def _measure_label(ax: Axes, text: str, xy: XY, offset: XY, ha: str) -> None:
+    """A measurement ("2 cun", "1/3"), `offset` points from `xy`, in bold ink."""
+    ax.annotate(
+        text,
+        xy=xy,
+        xytext=offset,
+        textcoords="offset points",
+        ha=ha,
+        va="center",
+        fontsize=NOTE_PT,
+        fontweight="bold",
+        color=INK,
+        path_effects=HALO,
+        zorder=19,
+    )
+
+
 def _text(ax: Axes, xy: XY, text: str, **kwargs: object) -> None:
     options: dict[str, object] = {
         "fontsize": LABEL_PT,
@@ -443,18 +460,12 @@ def _measure(ax: Axes, view: View, placement: PointPlacement, spot: XY, sign: fl
             placement.measure_label
         ]
         # Starts just off the anchor, so it clears a spine drawn there.
-        ax.annotate(
+        _measure_label(
+            ax,
             f"{_fmt(abs(dx))} cun",
-            xy=(anchor[0] + sign * 0.45 * view.cun, spot[1]),
-            xytext=offset,
-            textcoords="offset points",
-            ha="left" if sign > 0 else "right",
-            va="center",
-            fontsize=NOTE_PT,
-            fontweight="bold",
-            color=INK,
-            path_effects=HALO,
-            zorder=19,
+            (anchor[0] + sign * 0.45 * view.cun, spot[1]),
+            offset,
+            "left" if sign > 0 else "right",
         )
     if "y" in wanted and dy:
         ax.plot([anchor[0], spot[0]], [anchor[1]] * 2, color=INK, lw=1.6, ls=(0, (2, 3)), zorder=17)
@@ -462,18 +473,12 @@ def _measure(ax: Axes, view: View, placement: PointPlacement, spot: XY, sign: fl
             "", xy=(spot[0], spot[1]), xytext=(spot[0], anchor[1]), arrowprops=arrow, zorder=18
         )
         side = sign * (1 if placement.measure_label != "left" else -1)
-        ax.annotate(
+        _measure_label(
+            ax,
             f"{_fmt(abs(dy))} cun",
-            xy=(spot[0], (spot[1] + anchor[1]) / 2),
-            xytext=(14 * side, 0),
-            textcoords="offset points",
-            ha="left" if side > 0 else "right",
-            va="center",
-            fontsize=NOTE_PT,
-            fontweight="bold",
-            color=INK,
-            path_effects=HALO,
-            zorder=19,
+            (spot[0], (spot[1] + anchor[1]) / 2),
+            (14 * side, 0),
+            "left" if side > 0 else "right",
         )
 
 
@@ -502,19 +507,7 @@ def _between_line(ax: Axes, view: View, placement: PointPlacement, sign: float) 
         for i in range(steps):
             share = (i + 0.5) / steps
             x, y = a[0] + (b[0] - a[0]) * share, a[1] + (b[1] - a[1]) * share
-            ax.annotate(
-                f"1/{steps}" if i == 0 else "",
-                xy=(x, y),
-                xytext=(0, -20),
-                textcoords="offset points",
-                ha="center",
-                va="center",
-                fontsize=NOTE_PT,
-                fontweight="bold",
-                color=INK,
-                path_effects=HALO,
-                zorder=19,
-            )
+            _measure_label(ax, f"1/{steps}" if i == 0 else "", (x, y), (0, -20), "center")
 
 
 def _draw_point(
