@@ -16,7 +16,6 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
-from bot.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from bot.http_lanes import LanedRequest
 from bot.log_setup import protect_token
 from bot.rate_limit import ReplyRateLimiter
@@ -24,6 +23,7 @@ from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
 from handlers.admin import set_admin_commands
+from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
 from scheduler.send_policy import SendPolicy, Sleep

@@ -21,10 +21,10 @@ from typing import Any, TextIO
 from telegram import Update
 
 from bot.application import DISPATCHER_JOB, SENDER_JOB, build_application, running
-from bot.context import AcubotApp
 from bot.local_api import BotCall, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
+from handlers.context import AcubotApp
 
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]+)">(.*?)</a>', re.DOTALL)

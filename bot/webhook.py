@@ -61,8 +61,8 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.application import running
-from bot.context import AcubotApp
 from bot.settings import secret_problem, webhook_url_problem
+from handlers.context import AcubotApp
 
 log = logging.getLogger(__name__)
 

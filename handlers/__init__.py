@@ -7,7 +7,7 @@ handlers come first and the catch-alls of `fallback` come last.
 
 from __future__ import annotations
 
-from bot.context import AcubotApp
+from handlers.context import AcubotApp
 
 
 def register_all(app: AcubotApp) -> None:

@@ -14,7 +14,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler import broadcast_message
 from scheduler.broadcast_sender import show_progress

@@ -15,9 +15,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from bot.settings import https_url_problem
 from handlers.admin import require_admin
+from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
 from scheduler import broadcast_message

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler.checkin_message import PREFIX, question_text, score_keyboard
 from scheduler.schedule_rule import local_date_of

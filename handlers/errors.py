@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import NetworkError
 
-from bot.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import AcubotApp, AcubotContext
 from handlers import render
+from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
 from handlers.points import send_point_card
 from handlers.reply import reply_html

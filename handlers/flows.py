@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext
 from storage.pending import PendingRecord, clear_pending, get_pending, set_pending
 from storage.users import record_user_seen
 

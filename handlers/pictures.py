@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.context import AcubotContext
+from handlers.context import AcubotContext
 from storage.files import get_file_id, save_file_id
 
 log = logging.getLogger(__name__)

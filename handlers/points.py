@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from content.lookup import MAX_QUERY_LENGTH
 from content.schema import Point
 from handlers import callbacks, render
+from handlers.context import AcubotApp, AcubotContext
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
 

@@ -9,7 +9,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from storage.privacy import erase_user, export_user
 

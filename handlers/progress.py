@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from handlers.checkins import patient_zone
+from handlers.context import AcubotApp, AcubotContext
 from handlers.progress_chart import render_progress_chart
 from handlers.reply import reply_html
 from scheduler.schedule_rule import local_date_of

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot.context import AcubotApp, AcubotContext
 from handlers import checkins, render, routine
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler import reminder_message as rm
 from scheduler import subscriptions

@@ -11,8 +11,8 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from handlers import render, subscribe
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler import subscriptions
 from scheduler.subscriptions import DEFAULT_PAUSE_DAYS, MAX_PAUSE_DAYS

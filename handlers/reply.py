@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
-from bot.context import AcubotContext
+from handlers.context import AcubotContext
 
 
 async def reply_html(

@@ -14,9 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from content.schema import Technique
 from handlers import checkins
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler.schedule_rule import local_date_of
 from storage import reminders

@@ -7,8 +7,8 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from handlers import render
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 
 

@@ -7,8 +7,8 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from handlers import callbacks, render
+from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler import subscriptions
 from storage.users import record_user_seen

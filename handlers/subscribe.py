@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AcubotApp, AcubotContext
 from handlers import render
+from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
 from scheduler import subscriptions

@@ -11,7 +11,7 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext
 from storage.users import touch_user
 
 # Last-seen is for the clinic's statistics; to the hour is precise enough.

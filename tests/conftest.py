@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.application import build_application, running
-from bot.context import AcubotApp
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
+from handlers.context import AcubotApp
 from tests import postgres
 from tests.harness import FakeClock, Patient
 

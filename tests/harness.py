@@ -12,9 +12,9 @@ from typing import Any
 
 from telegram import Update
 
-from bot.context import AcubotApp
 from bot.local_api import BotCall, InProcessBotAPI
 from bot.update_factory import UpdateFactory
+from handlers.context import AcubotApp
 
 
 @dataclass

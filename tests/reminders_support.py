@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import time
 
-from bot.context import AcubotApp
+from handlers.context import AcubotApp
 from scheduler import subscriptions
 from scheduler.dispatcher import DispatchReport
 from storage import reminders, users

@@ -26,7 +26,6 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.application import build_application
-from bot.context import AcubotApp
 from bot.local_api import InProcessBotAPI
 from bot.loopback_server import serving
 from bot.settings import Settings
@@ -42,6 +41,7 @@ from bot.webhook import (
     webhook_routes_app,
     webhook_url_problem,
 )
+from handlers.context import AcubotApp
 from tests.conftest import RecordingSleep, make_app
 from tests.harness import FakeClock
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from bot.application import running
-from bot.context import AcubotApp
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
+from handlers.context import AcubotApp
 from storage.models import Delivery, Subscription, User
 from storage.reminders import DeliveryStatus, StopReason
 from tests.conftest import RecordingSleep, make_app

@@ -16,8 +16,8 @@ import pytest
 from telegram import Message
 from telegram.error import RetryAfter, TelegramError, TimedOut
 
-from bot.context import AcubotApp
 from bot.local_api import InProcessBotAPI
+from handlers.context import AcubotApp
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus, describe
 
 ALICE = 101

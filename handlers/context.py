@@ -57,7 +57,7 @@ class Services:
         return self.clock()
 
 
-class AcubotContext(CallbackContext[ExtBot[None], Services, dict, dict]):
+class AcubotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Services]):
     """CallbackContext with a typed `services` attribute."""
 
     @property
@@ -65,4 +65,4 @@ class AcubotContext(CallbackContext[ExtBot[None], Services, dict, dict]):
         return self.bot_data
 
 
-AcubotApp = Application[ExtBot[None], AcubotContext, Services, dict, dict, object]
+AcubotApp = Application[ExtBot[None], AcubotContext, dict[Any, Any], dict[Any, Any], Services, Any]
