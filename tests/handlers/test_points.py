@@ -169,3 +169,47 @@ async def test_a_file_id_from_an_earlier_run_is_refused_and_the_picture_uploaded
         calls = await Patient(second, second_api).send("/point BL40")
     photos = [c for c in calls if c.method == "sendPhoto"]
     assert len(photos) == 2 and photos[0].files == {} and "photo" in photos[1].files
+
+
+async def test_a_second_run_never_shows_another_points_picture_under_a_card(
+    settings,
+    clock,
+    sleep,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 11.4: run 1 stored BL40's id; run 2 uploaded KI3 first, then asked for BL40."""
+    from bot.application import running
+    from content.catalogue import PICTURES_DIR
+    from tests.conftest import make_app
+
+    first_api = InProcessBotAPI()
+    async with running(make_app(settings, first_api, clock, sleep)) as first:
+        await Patient(first, first_api).send("/point BL40")
+    second_api = InProcessBotAPI()
+    async with running(make_app(settings, second_api, clock, sleep)) as second:
+        patient = Patient(second, second_api)
+        for code in ("KI3", "BL40", "KI3", "BL40"):
+            calls = await patient.send(f"/point {code}")
+            shown = [c for c in calls if c.method == "sendPhoto"][-1]
+            expected = (PICTURES_DIR / "points" / f"{code}.png").read_bytes()
+            assert second_api.file_content(shown) == expected, code
+    assert first_api.run_id != second_api.run_id
+
+
+async def test_another_bot_on_the_same_database_keeps_its_own_file_ids(
+    settings,
+    clock,
+    sleep,  # type: ignore[no-untyped-def]
+) -> None:
+    """`acubot chat` on the clinic's database never overwrites the real bot's stored ids."""
+    from sqlalchemy import select
+
+    from bot.application import running
+    from storage.models import TelegramFile
+    from tests.conftest import make_app
+
+    api = InProcessBotAPI()
+    async with running(make_app(settings, api, clock, sleep)) as app:
+        await Patient(app, api).send("/point BL40")
+        async with app.bot_data.sessions() as session:
+            keys = list(await session.scalars(select(TelegramFile.key)))
+    assert keys and all(key.startswith(f"{app.bot.id}/") for key in keys)
