@@ -1,8 +1,8 @@
 """Finds points and meridians from whatever a patient types.
 
-"UB40", "bl-40", "bl040", "B 40", "weizhong", "Wěi Zhōng", "委中" and
-"Middle of the Crook" all name BL40. Case, spaces, hyphens, tone marks and
-leading zeros do not matter.
+"UB40", "bl-40", "bl040", "B 40", "bladder 40", "weizhong", "Wěi Zhōng",
+"委中" and "Middle of the Crook" all name BL40. Case, spaces, hyphens, tone
+marks and leading zeros do not matter.
 """
 
 from __future__ import annotations
@@ -29,6 +29,23 @@ CHANNEL_CODES = {
     "du": "GV",
     "si": "SI",
 }
+# A channel's name followed by a number is a code too: "kidney 3", "governing vessel 4".
+CHANNEL_NAMES = {
+    "bladder": "BL",
+    "urinarybladder": "BL",
+    "kidney": "KI",
+    "kidneys": "KI",
+    "gallbladder": "GB",
+    "governingvessel": "GV",
+    "governorvessel": "GV",
+    "dumai": "GV",
+    "smallintestine": "SI",
+}
+# Channels with catalogue points beyond the meridians it describes in full.
+OTHER_CHANNEL_NAMES = {
+    "SI": ("si", "smallintestine", "smallintestinemeridian", "handtaiyang"),
+    "EX": ("ex", "extra", "extrapoints", "extrapoint"),
+}
 _CODE = re.compile(r"^([a-z]+)0*(\d{1,3})$")
 _DROP = re.compile(r"[\s\-_.'’·,()/]+")
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
@@ -49,7 +66,7 @@ def _canonical_code_key(key: str) -> str:
     if not match:
         return key
     prefix, number = match.groups()
-    channel = CHANNEL_CODES.get(prefix)
+    channel = CHANNEL_CODES.get(prefix) or CHANNEL_NAMES.get(prefix)
     if channel:
         prefix = channel.lower()
     return f"{prefix}{int(number)}"
@@ -104,6 +121,11 @@ class PointIndex:
             for name in (meridian.code, meridian.name, *meridian.aliases):
                 self._meridians[normalize(name)] = meridian
             self._meridians[normalize(meridian.name.removesuffix(" meridian"))] = meridian
+        self._channels = {name: meridian.code for name, meridian in self._meridians.items()}
+        with_points = {point.meridian for point in catalogue.points}
+        for code, names in OTHER_CHANNEL_NAMES.items():
+            if code in with_points and catalogue.meridian(code) is None:
+                self._channels.update(dict.fromkeys(names, code))
 
     def find(self, query: str) -> PointMatch:
         """The point this query names, or up to three close suggestions."""
@@ -136,6 +158,10 @@ class PointIndex:
     def find_meridian(self, query: str) -> Meridian | None:
         """The meridian this query names ("UB", "bladder", "Du Mai")."""
         return self._meridians.get(normalize(query[:MAX_QUERY_LENGTH]))
+
+    def find_channel(self, query: str) -> str | None:
+        """The code of the channel this query names, described in full or not ("SI", "extra")."""
+        return self._channels.get(normalize(query[:MAX_QUERY_LENGTH]))
 
     def _suggest(self, key: str) -> tuple[Point, ...]:
         close = difflib.get_close_matches(key, self._names, n=12, cutoff=0.6)

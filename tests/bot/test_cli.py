@@ -45,7 +45,7 @@ def test_chat_prints_the_card(workdir: Path) -> None:
     assert BL40_CARD_START in result.stdout.splitlines()[1]
     assert "back of" in result.stdout.lower() or "behind the knee" in result.stdout.lower()
     assert "How to press it at home" in result.stdout
-    assert "[1] BL meridian" in result.stdout
+    assert "[1] 🧭 Bladder meridian" in result.stdout
     assert (workdir / "acubot.sqlite3").exists()  # the default database, in the working directory
 
 

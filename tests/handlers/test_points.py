@@ -46,7 +46,60 @@ async def test_bl40_card_content(patient: Patient, api: InProcessBotAPI) -> None
     assert "UB40" in text  # other code systems are shown
     assert calls[-1].params["parse_mode"] == "HTML"
     labels = [b["text"] for b in calls[-1].buttons]
-    assert "BL meridian" in labels and "All points" in labels
+    assert "🧭 Bladder meridian" in labels and "📍 All points" in labels
+
+
+async def test_a_cards_title_is_printed_once(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11.15: the caption names the point; the text under it does not repeat the title."""
+    for point in app.bot_data.catalogue.points:
+        calls = await patient.send(f"/point {point.code}")
+        caption, details = (c.text for c in calls if c.method in {"sendPhoto", "sendMessage"})
+        assert caption.startswith(f"<b>{point.code} · {point.pinyin}</b>")
+        assert f"{point.code} · {point.pinyin}" not in details
+        assert details.startswith("💡 <b>What it is used for</b>")
+
+
+async def test_point_buttons_show_the_english_name(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11.15: /points buttons are not only code and pinyin."""
+    calls = await patient.send("/points")
+    labels = {b["callback_data"]: b["text"] for b in calls[-1].buttons}
+    for point in app.bot_data.catalogue.points:
+        label = labels[f"pt:{point.code}"]
+        assert label.startswith(point.code) and point.english in label, label
+        assert len(label) <= 38
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("kidney 3", "KI3"), ("kidney3", "KI3"), ("bladder 40", "BL40"), ("gallbladder 30", "GB30"),
+     ("governing vessel 4", "GV4"), ("Governing Vessel 3", "GV3"), ("small intestine 3", "SI3")],
+)  # fmt: skip
+async def test_channel_name_and_number_is_a_direct_hit(
+    patient: Patient, query: str, code: str
+) -> None:
+    """Issue 11.13."""
+    assert card(await patient.send(f"/point {query}")).startswith(f"<b>{code} · ")
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "codes"),
+    [("BL", "Bladder meridian", {"BL23", "BL40", "BL60"}), ("bladder", "Bladder meridian", {"BL23"}),
+     ("KI", "Kidney meridian", {"KI3", "KI7"}), ("DU", "Governing Vessel", {"GV3", "GV4"})],
+)  # fmt: skip
+async def test_point_with_a_meridians_code_shows_its_points(
+    patient: Patient, query: str, name: str, codes: set[str]
+) -> None:
+    """Issue 11.13: `/point BL` is the Bladder meridian's points, not three fuzzy suggestions."""
+    calls = await patient.send(f"/point {query}")
+    text = card(calls)
+    assert text.startswith(f"<b>{name}") and "not in our catalogue" not in text
+    assert {f"pt:{code}" for code in codes} <= {b.get("callback_data") for b in calls[-1].buttons}
+
+
+async def test_point_si_shows_the_channels_short_card(patient: Patient) -> None:
+    text = only_text(calls := await patient.send("/point SI"))
+    assert text.startswith("<b>Small Intestine meridian (SI)</b>")
+    assert "pt:SI3" in {b.get("callback_data") for b in calls[-1].buttons}
 
 
 async def test_card_explains_cun_where_used(patient: Patient) -> None:

@@ -64,6 +64,10 @@ async def test_meridian_card_and_its_point_buttons(patient: Patient) -> None:
     calls = await patient.send("/meridian UB")
     text = card(calls)
     assert calls[0].method == "sendPhoto" and text.startswith("<b>Bladder") and "67 points" in text
+    caption, details = (c.text for c in calls)
+    assert "Bladder meridian" in caption and "Bladder meridian" not in details  # once (11.15)
+    assert "Foot Taiyang" in caption and "Foot Taiyang" not in details
+    assert "Also written UB or B" in caption
     assert {"pt:BL23", "pt:BL40"} <= {b.get("callback_data") for b in calls[-1].buttons}
     assert card(await patient.press("BL23")).startswith("<b>BL23")
 
@@ -78,6 +82,23 @@ async def test_meridian_list_and_unknown_meridian(patient: Patient) -> None:
     }
     assert "Governing Vessel" in card(await patient.press("GV"))
     assert "not one of the meridians" in only_text(await patient.send("/meridian liver"))
+
+
+async def test_every_channel_points_lists_has_a_meridian_card(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11.13: `/meridian SI` (and every other group /points shows) answers with its points."""
+    catalogue = app.bot_data.catalogue
+    for code in dict.fromkeys(point.meridian for point in catalogue.points):
+        calls = await patient.send(f"/meridian {code}")
+        text = calls[-1].text
+        assert "not one of the meridians" not in text, code
+        assert catalogue.channel_name(code) in calls[0].text, code
+        buttons = {b.get("callback_data") for b in calls[-1].buttons}
+        assert {f"pt:{p.code}" for p in catalogue.points_on(code)} <= buttons, code
+    menu = await patient.send("/meridian")
+    assert {"mer:SI", "mer:EX"} <= {b["callback_data"] for b in menu[-1].buttons}
+    pressed = await patient.press("Small Intestine")
+    assert only_text(pressed).startswith("<b>Small Intestine meridian (SI)</b>")
+    assert "One of the three meridians our clinic's article describes" in only_text(menu)
 
 
 async def test_unknown_command_gets_help(patient: Patient) -> None:
