@@ -57,6 +57,11 @@ COMMANDS = [
 ]
 
 
+def patient_commands(settings: Settings) -> list[BotCommand]:
+    """The command menu: /book only when there is a link, a phone number or an address."""
+    return [c for c in COMMANDS if c.command != "book" or settings.has_booking_info]
+
+
 DISPATCHER_JOB = "reminder-dispatcher"
 # Connections to the Bot API: the dispatcher's and the sender's sends in
 # flight (16 each) and room for replies.
@@ -180,8 +185,9 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             name=SENDER_JOB,
             job_kwargs=once,
         )
-    await app.bot.set_my_commands(COMMANDS)
-    await set_admin_commands(app, COMMANDS)
+    commands = patient_commands(settings)
+    await app.bot.set_my_commands(commands)
+    await set_admin_commands(app, commands)
     log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
 
 

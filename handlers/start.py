@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import callbacks, render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.safety import booking_reply
 from scheduler import subscriptions
 from storage.users import record_user_seen
 
@@ -27,6 +28,10 @@ def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
     ]
     if settings.booking_url:
         rows[2].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
+    elif settings.has_booking_info:  # a phone number or an address: /book shows them
+        rows[2].append(
+            InlineKeyboardButton("📅 Book a visit", callback_data=callbacks.menu("book"))
+        )
     return InlineKeyboardMarkup(rows)
 
 
@@ -68,6 +73,7 @@ async def start(update: Update, context: AcubotContext) -> None:
 
 async def help_command(update: Update, context: AcubotContext) -> None:
     """What the bot can do, command by command."""
+    settings = context.services.settings
     text = (
         "<b>What I can do</b>\n\n"
         "/point <i>name</i> — a point's card: <code>/point UB40</code>, "
@@ -75,7 +81,8 @@ async def help_command(update: Update, context: AcubotContext) -> None:
         "/points — browse all the points\n"
         "/meridian <i>code</i> — a meridian and its points: <code>/meridian BL</code>\n"
         "/safety — when to get medical help, and how to press safely\n"
-        "/book — book an appointment with the clinic\n\n"
+        + ("/book — book an appointment with the clinic\n" if settings.has_booking_info else "")
+        + "\n"
         "<b>Daily reminder</b>\n"
         "/remind — a daily acupressure reminder at your own time\n"
         "/routine — the guided home routine, step by step\n"
@@ -101,6 +108,8 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
         text, keyboard = render.meridians_menu(catalogue)
     elif choice == "safety":
         text, keyboard = render.safety_text(catalogue.safety), None
+    elif choice == "book":
+        text, keyboard = booking_reply(context.services.settings)
     else:
         text, keyboard = "That button is no longer in use. Send /help to see what I can do.", None
     await reply_html(update, context, text, keyboard)

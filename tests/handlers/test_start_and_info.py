@@ -52,12 +52,59 @@ async def test_book_shows_the_booking_link(patient: Patient) -> None:
     ]
 
 
-async def test_book_without_a_link_says_so(tmp_path: Path) -> None:
+async def _chat(tmp_path: Path, commands: list[str], **settings: str) -> list[list]:  # type: ignore[type-arg]
     api = InProcessBotAPI()
-    app = build_application(make_settings(tmp_path / "b.sqlite3", booking_url=""), request=api)
+    app = build_application(make_settings(tmp_path / "b.sqlite3", **settings), request=api)
     async with running(app):
-        text = only_text(await Patient(app, api).send("/book"))
-    assert "not set up" in text
+        patient = Patient(app, api)
+        replies = [await patient.send(command) for command in commands]
+        replies.append(api.calls_to("setMyCommands"))
+    return replies
+
+
+async def test_book_without_anything_to_show_is_hidden(tmp_path: Path) -> None:
+    """Issue 11.14: no link, phone or address: /book is not offered anywhere."""
+    book, start, help_, menus = await _chat(tmp_path, ["/book", "/start", "/help"], booking_url="")
+    assert "contact River Forest Health &amp; Wellness directly" in only_text(book)
+    assert "/book" not in only_text(help_)
+    for reply in (start, help_):
+        assert not any("Book" in b["text"] for b in reply[-1].buttons)
+    for call in menus:
+        assert "book" not in {c["command"] for c in call.params["commands"]}
+
+
+async def test_book_without_a_link_gives_the_phone_and_address(tmp_path: Path) -> None:
+    """Issue 11.14: CLINIC_PHONE and CLINIC_ADDRESS when BOOKING_URL is not set."""
+    book, start, help_, menus = await _chat(
+        tmp_path,
+        ["/book", "/start", "/help"],
+        booking_url="",
+        clinic_phone="+1 708 555 0134",
+        clinic_address="7605 Lake St, River Forest, IL 60305",
+    )
+    text = only_text(book)
+    assert "Call us to book: +1 708 555 0134" in text
+    assert "7605 Lake St, River Forest, IL 60305" in text and "online" not in text
+    assert "/book" in only_text(help_)
+    assert all("book" in {c["command"] for c in call.params["commands"]} for call in menus)
+    # The menu's button shows the same (there is no link to open).
+    (button,) = [b for b in start[-1].buttons if "Book" in b["text"]]
+    assert button["callback_data"] == "menu:book"
+
+
+async def test_menu_book_button_shows_the_phone(tmp_path: Path) -> None:
+    api = InProcessBotAPI()
+    settings = make_settings(tmp_path / "b.sqlite3", booking_url="", clinic_phone="708 555 0134")
+    async with running(build_application(settings, request=api)) as app:
+        patient = Patient(app, api)
+        await patient.send("/start")
+        assert "Call us to book: 708 555 0134" in only_text(await patient.press("Book a visit"))
+
+
+async def test_book_with_a_link_and_a_phone_shows_both(tmp_path: Path) -> None:
+    (book, _menus) = await _chat(tmp_path, ["/book"], clinic_phone="708 555 0134")
+    assert "Or call us: 708 555 0134" in only_text(book)
+    assert book[-1].buttons[0]["url"] == "https://clinic.example.com/book"
 
 
 async def test_meridian_card_and_its_point_buttons(patient: Patient) -> None:
