@@ -86,7 +86,13 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             now=now,
         )
     await query.answer(f"Noted: {score}/10")
-    when = "today" if asked_on == today else f"the week of {asked_on:%-d %B}"
+    # The weekly question is about the week up to the day it was asked; the pain one, today.
+    if kind != CheckInKind.ACTIVITY:
+        when = "today"
+    elif asked_on == today:
+        when = "this week"
+    else:
+        when = f"the week up to {asked_on:%A %-d %B}"
     text = f"Thanks — I noted {score}/10 for {when}. Answering again replaces it."
     if score >= SEVERE:
         text += (
