@@ -67,8 +67,8 @@ async def progress(update: Update, context: AcubotContext) -> None:
         update.effective_chat.id,
         InputFile(chart, filename=f"progress-{today:%Y-%m-%d}.png"),
         caption=(
-            "The last 30 days: green = routine done, orange line = back pain, "
-            "blue = how much pain limited your activities."
+            "Your last 30 days: the orange line is your back pain, the blue diamonds your "
+            "answers to the weekly question, and the green squares the days you did the routine."
         ),
     )
 
