@@ -43,12 +43,13 @@ def draw_progress_chart(data: ProgressData, today: date) -> Figure:
     # /progress needs it, so the bot starts without it.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     first = today - timedelta(days=DAYS - 1)
     days = [first + timedelta(days=offset) for offset in range(DAYS)]
-    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white", layout="constrained")
-    # Room around everything, so no label touches the picture's edge.
-    figure.get_layout_engine().set(w_pad=0.3, h_pad=0.25)  # type: ignore[union-attr]
+    # Room around everything (inches), so no label touches the picture's edge.
+    layout = ConstrainedLayoutEngine(w_pad=0.3, h_pad=0.25)
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white", layout=layout)
     FigureCanvasAgg(figure)
     # The scores, the routine strip under them, and the legend in a row of its own
     # (so the layout keeps it inside the margins like everything else).
