@@ -93,7 +93,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         when = "this week"
     else:
         when = f"the week up to {asked_on:%A %-d %B}"
-    text = f"Thanks — I noted {score}/10 for {when}. Answering again replaces it."
+    text = f"Thanks — I've noted {score}/10 for {when}. Tap another number to change it."
     if score >= SEVERE:
         text += (
             "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "

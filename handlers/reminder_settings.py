@@ -37,7 +37,10 @@ async def _subscription(update: Update, context: AcubotContext) -> SubscriptionR
 def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
     if not sub.active:
         if sub.stopped_reason == StopReason.BLOCKED:
-            return "🔕 Stopped, because Telegram could not deliver to you. /resume to restart."
+            return (
+                "🔕 Stopped, because my messages stopped reaching you "
+                "(perhaps the bot was blocked). Send /resume to start again."
+            )
         return "🔕 Stopped. /resume to start again."
     if paused and sub.paused_until:
         return f"⏸ Paused until {render.local_when(sub.paused_until, sub.timezone)}."
@@ -193,7 +196,11 @@ async def button(update: Update, context: AcubotContext) -> None:
     elif action == "routine" and value in {r.id for r in context.services.catalogue.routines}:
         await set_routine(update, context, value)
     else:
-        await reply_html(update, context, "That button no longer applies. Send /settings.")
+        await reply_html(
+            update,
+            context,
+            "That button is from an older message. Send /settings to see your reminder now.",
+        )
 
 
 async def set_routine(update: Update, context: AcubotContext, routine_id: str) -> None:

@@ -49,7 +49,11 @@ def step_text(technique: Technique, step: int, total: int) -> str:
         escape(technique.position),
     ]
     lines += [f"{number}. {escape(line)}" for number, line in enumerate(technique.steps, 1)]
-    lines += ["", f"Hold for {hold_text}, breathing slowly. Press gently — mild pressure only."]
+    lines += [
+        "",
+        f"Hold for {hold_text}, breathing slowly. "
+        "Keep it comfortable: a mild ache is fine, pain is not.",
+    ]
     return "\n".join(lines)
 
 
