@@ -195,6 +195,7 @@ async def run_chat(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     interactive: bool | None = None,
+    log_file: Path | None = None,
 ) -> None:
     """Runs the chat until input ends (or /quit) and nothing is pending."""
     stdin = stdin or sys.stdin
@@ -208,7 +209,8 @@ async def run_chat(
         factory = UpdateFactory(app.bot, user_id=user_id)
         reader = LineReader(interactive, stdin, chat.at_prompt)
         if interactive:
-            stdout.write(INTRO + "\n")
+            logs = f"Log messages go to {log_file}.\n" if log_file else ""
+            stdout.write(f"{INTRO}{logs}\n")
         while True:
             line = await reader.next_line()
             if line is None or chat.closed or line.strip() in {"/quit", "/exit"}:

@@ -94,7 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat":
             from bot.chat import run_chat
 
-            asyncio.run(run_chat(settings, user_id=args.user_id, media_dir=args.media_dir))
+            asyncio.run(
+                run_chat(
+                    settings,
+                    user_id=args.user_id,
+                    media_dir=args.media_dir,
+                    log_file=args.log_file,
+                )
+            )
             _mention_logged_errors(args.log_file)
             return 0
         if args.command == "db":
