@@ -10,9 +10,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import Enum
+from typing import Any, Literal
 
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 
 import handlers
@@ -32,8 +34,14 @@ from storage.database import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
 
-# build_application's default: take the dispatch interval from the settings.
-FROM_SETTINGS = object()
+
+class _Default(Enum):
+    """build_application's default: take the dispatch interval from the settings."""
+
+    FROM_SETTINGS = "from settings"
+
+
+FROM_SETTINGS = _Default.FROM_SETTINGS
 
 # Used with the in-process Bot API, where no real token exists.
 OFFLINE_TOKEN = "1000000001:offline-token-not-a-secret-acubot"
@@ -87,7 +95,7 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Clock = system_clock,
     catalogue: Catalogue | None = None,
-    dispatch_interval: float | object | None = FROM_SETTINGS,
+    dispatch_interval: float | Literal[_Default.FROM_SETTINGS] | None = FROM_SETTINGS,
     sleep: Sleep = asyncio.sleep,
 ) -> AcubotApp:
     """The bot, ready for `run_polling`, `acubot chat` or a test.
@@ -101,7 +109,10 @@ def build_application(
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     protect_token(token)
     root = settings.telegram_api_base_url
-    builder = (
+    # ExtBot[Any]: the bot's rate limiter (and so its type argument) depends on the wiring.
+    builder: ApplicationBuilder[
+        ExtBot[Any], AcubotContext, dict[Any, Any], dict[Any, Any], Services, Any
+    ] = (
         ApplicationBuilder()
         .token(token or OFFLINE_TOKEN)
         .base_url(f"{root}/bot")
@@ -119,7 +130,7 @@ def build_application(
         # paced by the send policy and pass the limiter (bot/rate_limit.py).
         # (SEND_RATE=0 turns all pacing off, for a local sink or a benchmark.)
         builder = builder.rate_limiter(ReplyRateLimiter())
-    app: AcubotApp = builder.build()  # type: ignore[assignment]
+    app: AcubotApp = builder.build()
 
     services = app.bot_data
     services.settings = settings
@@ -129,14 +140,14 @@ def build_application(
     services.dispatch_interval = (
         settings.dispatch_interval.total_seconds()
         if dispatch_interval is FROM_SETTINGS
-        else dispatch_interval  # type: ignore[assignment]
+        else dispatch_interval
     )
     services.sleep = sleep
     handlers.register_all(app)
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: AcubotApp) -> None:
     services: Services = app.bot_data
     services.engine = create_engine(services.settings.database_url)
     await migrate.upgrade(services.engine)
@@ -194,7 +205,7 @@ async def _send_broadcasts(context: AcubotContext) -> None:
     await context.services.sender.run()
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(app: AcubotApp) -> None:
     services: Services = app.bot_data
     engine = getattr(services, "engine", None)
     if engine is not None:

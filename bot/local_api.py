@@ -45,6 +45,10 @@ LOCAL_FILE_PREFIX = "local-"
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 
 
+# What one Bot API method returns: an object, True, or a list (getUpdates).
+ApiResult = dict[str, Any] | bool | list[Any]
+
+
 @dataclass(frozen=True, slots=True)
 class BotCall:
     """One Bot API request the bot made."""
@@ -90,7 +94,7 @@ class InProcessBotAPI(BaseRequest):
     def __init__(self, media_dir: Path | None = None) -> None:
         self.calls: list[BotCall] = []
         self.rules: list[ErrorRule] = []
-        self.listeners: list[Callable[[BotCall, dict[str, Any] | bool], None]] = []
+        self.listeners: list[Callable[[BotCall, ApiResult], None]] = []
         self.media_dir = media_dir
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -209,7 +213,7 @@ class InProcessBotAPI(BaseRequest):
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # -- answers ----------------------------------------------------------------
-    def _answer(self, call: BotCall) -> dict[str, Any] | bool | list[Any]:
+    def _answer(self, call: BotCall) -> ApiResult:
         if call.method == "getMe":
             return BOT_USER
         if call.method == "getUpdates":
