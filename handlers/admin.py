@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
 from scheduler import broadcast_message
 from scheduler.broadcast_sender import show_progress
 from storage import broadcasts
@@ -38,7 +39,7 @@ async def require_admin(update: Update, context: AcubotContext, action: str) -> 
         return True
     log.warning("Refused %s for user %s", action, user.id if user else "unknown")
     if update.callback_query:
-        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+        await query_of(update).answer(NOT_ALLOWED, show_alert=True)
     else:
         await reply_html(update, context, NOT_ALLOWED)
     return False
@@ -110,7 +111,7 @@ async def list_broadcasts(update: Update, context: AcubotContext) -> None:
 
 async def cancel_button(update: Update, context: AcubotContext) -> None:
     """✖ Cancel broadcast on the progress message: nothing more is sent."""
-    query = update.callback_query
+    query = query_of(update)
     if not await require_admin(update, context, "cancel broadcast"):
         return
     value = (query.data or "").rsplit(":", 1)[-1]

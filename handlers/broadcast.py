@@ -20,6 +20,7 @@ from handlers.admin import require_admin
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, jobs_of, message_of, query_of, sender_of
 from scheduler import broadcast_message
 from scheduler.time_input import SEND_TIME_HELP, parse_send_time
 from storage import broadcasts
@@ -56,7 +57,7 @@ async def begin(update: Update, context: AcubotContext) -> None:
     if not await require_admin(update, context, "/broadcast"):
         return
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         pending = await get_pending(session=session, user_id=user_id)
         if pending is not None and pending.flow == FLOW:
@@ -152,7 +153,7 @@ async def show_preview(update: Update, context: AcubotContext, data: dict[str, A
         record = await broadcasts.get_broadcast(session=session, broadcast_id=data["id"])
         sizes = await broadcasts.audience_sizes(session=session)
     assert record is not None and record.audience is not None
-    await broadcast_message.send_copy(context.bot, update.effective_chat.id, record)
+    await broadcast_message.send_copy(context.bot, chat_of(update).id, record)
     audience = Audience(record.audience)
     keyboard = InlineKeyboardMarkup(
         [
@@ -179,7 +180,7 @@ async def confirm(
 ) -> None:
     """Snapshots the recipients and hands the broadcast to the sender."""
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         total = await broadcasts.confirm_broadcast(
             session=session, broadcast_id=data["id"], now=services.now(), send_at=send_at
@@ -206,7 +207,7 @@ async def confirm(
         )
     if record.status == BroadcastStatus.SENDING and services.dispatch_interval is not None:
         # Start now instead of at the sender's next tick (tests drive the sender themselves).
-        context.job_queue.run_once(_send_now, when=0, name=f"broadcast-{record.id}")
+        jobs_of(context).run_once(_send_now, when=0, name=f"broadcast-{record.id}")
 
 
 async def _send_now(context: AcubotContext) -> None:
@@ -218,7 +219,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     if not await require_admin(update, context, "broadcast step"):
         return
     data = dict(pending.data)
-    message = update.effective_message
+    message = message_of(update)
     services = context.services
     if pending.step == MESSAGE:
         content, problem = read_message(message)
@@ -270,7 +271,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 
 
 async def button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     if not await require_admin(update, context, "broadcast button"):
         return
     services = context.services
@@ -326,7 +327,7 @@ async def button(update: Update, context: AcubotContext) -> None:
             await broadcasts.update_broadcast(
                 session=session, broadcast_id=data["id"], status=BroadcastStatus.CANCELLED
             )
-            await clear_pending(session=session, user_id=update.effective_user.id)
+            await clear_pending(session=session, user_id=sender_of(update).id)
         await reply_html(update, context, f"Broadcast #{data['id']} dropped. Nothing was sent.")
     else:
         await reply_html(

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler
 
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of, sender_of
 from scheduler.checkin_message import PREFIX, question_text, score_keyboard
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
@@ -23,7 +24,7 @@ ACTIVITY_ANSWER_DAYS = 6
 async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
     """The patient's zone: their reminder's, else the clinic's."""
     async with context.services.sessions() as session:
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     return ZoneInfo(sub.timezone if sub else context.services.settings.clinic_timezone)
 
 
@@ -37,7 +38,7 @@ async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> 
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     parts = (query.data or "").split(":")
     valid = (
         len(parts) == 4
@@ -57,7 +58,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         return
     services = context.services
     async with services.sessions() as session:
-        known = await get_user(session=session, user_id=update.effective_user.id)
+        known = await get_user(session=session, user_id=sender_of(update).id)
     if known is None:  # deleted their data, or never started
         await query.answer()
         await reply_html(
@@ -79,7 +80,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     async with services.sessions.begin() as session:
         await record_checkin(
             session=session,
-            user_id=update.effective_user.id,
+            user_id=sender_of(update).id,
             kind=kind,
             score=score,
             local_date=asked_on,

@@ -10,6 +10,7 @@ from handlers import callbacks, render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
 
 
 async def send_meridian(update: Update, context: AcubotContext, meridian: Meridian) -> None:
@@ -47,7 +48,7 @@ async def meridian_command(update: Update, context: AcubotContext) -> None:
 
 
 async def meridian_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     meridian = context.services.catalogue.meridian(callbacks.value(query.data))
     if meridian is None:
         await query.answer("That meridian is no longer in the catalogue.", show_alert=True)

@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers.context import AcubotContext
+from handlers.update_parts import chat_of
 from storage.files import get_file_id, save_file_id
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ async def send_picture(
     """A photo with an HTML caption; the first send uploads, later ones reuse the file_id."""
     services = context.services
     data, key = _picture(path)
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     async with services.sessions() as session:
         file_id = await get_file_id(session=session, key=key)
     if file_id is not None:

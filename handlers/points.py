@@ -11,6 +11,7 @@ from handlers import callbacks, render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
@@ -71,7 +72,7 @@ async def send_not_found(
 
 async def point_button(update: Update, context: AcubotContext) -> None:
     """A point button from a menu, a suggestion or a meridian."""
-    query = update.callback_query
+    query = query_of(update)
     point = context.services.catalogue.point(callbacks.value(query.data))
     if point is None:
         await query.answer("That point is no longer in the catalogue.", show_alert=True)

@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler
 from handlers import checkins, render, routine
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of, sender_of
 from scheduler import reminder_message as rm
 from scheduler import subscriptions
 from scheduler.schedule_rule import local_date_of
@@ -27,15 +28,15 @@ async def _load(
 ) -> tuple[DeliveryRecord, SubscriptionRecord] | None:
     async with context.services.sessions() as session:
         delivery = await reminders.get_delivery(session=session, delivery_id=delivery_id)
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     # A delivery of someone else (forged data) is treated like a missing one.
-    if delivery is None or sub is None or delivery.user_id != update.effective_user.id:
+    if delivery is None or sub is None or delivery.user_id != sender_of(update).id:
         return None
     return delivery, sub
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     parsed = rm.parse_button(query.data or "")
     loaded = await _load(update, context, parsed[1]) if parsed else None
     if parsed is None or loaded is None:

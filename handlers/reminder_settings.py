@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import render, subscribe
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of, sender_of
 from scheduler import subscriptions
 from scheduler.subscriptions import DEFAULT_PAUSE_DAYS, MAX_PAUSE_DAYS
 from scheduler.time_input import zone_label
@@ -28,7 +29,7 @@ NOT_SUBSCRIBED = (
 
 async def _subscription(update: Update, context: AcubotContext) -> SubscriptionRecord | None:
     async with context.services.sessions() as session:
-        return await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        return await reminders.get_subscription(session=session, user_id=sender_of(update).id)
 
 
 def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
@@ -153,7 +154,7 @@ async def stop(update: Update, context: AcubotContext) -> None:
 
 
 async def button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     await query.answer()
     _, _, rest = (query.data or "").partition(":")
     action, _, value = rest.partition(":")

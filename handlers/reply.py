@@ -6,6 +6,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
 from handlers.context import AcubotContext
+from handlers.update_parts import chat_of
 
 
 async def reply_html(
@@ -20,7 +21,7 @@ async def reply_html(
     chat, so this sends to the chat rather than replying to the message.
     """
     return await context.bot.send_message(
-        chat_id=update.effective_chat.id,
+        chat_id=chat_of(update).id,
         text=text,
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,

@@ -7,6 +7,7 @@ so the routine needs no stored state. The hold timer is a JobQueue
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from content.schema import Technique
 from handlers import checkins
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, job_of, jobs_of, query_of, sender_of
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.progress import record_routine_day
@@ -25,6 +27,15 @@ from storage.users import get_user, record_user_seen
 
 PREFIX = "rtn"
 SHOW, HOLD, STOP = "show", "hold", "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTimer:
+    """What a hold timer's job needs to offer the next step."""
+
+    routine: str
+    step: int
+    total: int
 
 
 def _data(routine_id: str, step: int, action: str) -> str:
@@ -62,13 +73,13 @@ async def start(update: Update, context: AcubotContext, routine_id: str | None =
 
 async def routine_command(update: Update, context: AcubotContext) -> None:
     services = context.services
-    user = update.effective_user
+    user = sender_of(update)
     async with services.sessions.begin() as session:
         # The routine ends with a check-in, which is stored for the person.
         await record_user_seen(
             session=session,
             user_id=user.id,
-            chat_id=update.effective_chat.id,
+            chat_id=chat_of(update).id,
             language_code=user.language_code,
             now=services.now(),
         )
@@ -104,16 +115,16 @@ async def show_step(update: Update, context: AcubotContext, routine_id: str, ste
 async def start_hold(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
     steps = context.services.catalogue.routine_steps(routine_id)
     seconds = steps[step].hold_seconds_max
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     # One timer per chat: a new one replaces an unfinished one.
-    for job in context.job_queue.get_jobs_by_name(f"hold:{chat_id}"):
+    for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_id}"):
         job.schedule_removal()
-    context.job_queue.run_once(
+    jobs_of(context).run_once(
         hold_finished,
         when=seconds,
         chat_id=chat_id,
-        user_id=update.effective_user.id,
-        data={"routine": routine_id, "step": step, "total": len(steps)},
+        user_id=sender_of(update).id,
+        data=HoldTimer(routine_id, step, len(steps)),
         name=f"hold:{chat_id}",
     )
     await reply_html(
@@ -125,9 +136,11 @@ async def start_hold(update: Update, context: AcubotContext, routine_id: str, st
 
 async def hold_finished(context: AcubotContext) -> None:
     """The hold is over: say so, offer the next step."""
-    job = context.job
-    data = job.data
-    keyboard = InlineKeyboardMarkup([[_next_button(data["routine"], data["step"], data["total"])]])
+    job = job_of(context)
+    hold = job.data
+    if not isinstance(hold, HoldTimer) or job.chat_id is None:
+        raise TypeError(f"hold timer job without its data: {job.name}")
+    keyboard = InlineKeyboardMarkup([[_next_button(hold.routine, hold.step, hold.total)]])
     await context.bot.send_message(
         job.chat_id,
         "✔ Time's up — release the pressure slowly.",
@@ -140,7 +153,7 @@ async def finish(update: Update, context: AcubotContext) -> None:
     """The routine is done: it counts as today's ✅ Done, then the check-in."""
     services = context.services
     now = services.now()
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         sub = await reminders.get_subscription(session=session, user_id=user_id)
         # The patient's day: in their reminder's zone, else the clinic's.
@@ -162,7 +175,7 @@ async def finish(update: Update, context: AcubotContext) -> None:
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     parts = (query.data or "").split(":")
     catalogue = context.services.catalogue
     if (
@@ -180,7 +193,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     if action == HOLD and step < len(catalogue.routine_steps(routine_id)):
         await start_hold(update, context, routine_id, step)
     elif action == STOP:
-        for job in context.job_queue.get_jobs_by_name(f"hold:{update.effective_chat.id}"):
+        for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_of(update).id}"):
             job.schedule_removal()
         await reply_html(update, context, "Routine stopped. You can start again with /routine.")
     else:

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import callbacks, render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
 from scheduler import subscriptions
 from storage.users import record_user_seen
 
@@ -91,7 +92,7 @@ async def help_command(update: Update, context: AcubotContext) -> None:
 
 async def menu_button(update: Update, context: AcubotContext) -> None:
     """The main-menu buttons: points, meridians, safety."""
-    query = update.callback_query
+    query = query_of(update)
     await query.answer()
     catalogue = context.services.catalogue
     choice = callbacks.value(query.data)

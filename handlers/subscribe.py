@@ -18,6 +18,7 @@ from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, message_of, query_of, sender_of
 from scheduler import subscriptions
 from scheduler.schedule_rule import next_fire_at
 from scheduler.time_input import (
@@ -54,9 +55,7 @@ async def begin(update: Update, context: AcubotContext) -> None:
     """Starts the flow, keeping the current zone and routine if already subscribed."""
     services = context.services
     async with services.sessions() as session:
-        existing = await reminders.get_subscription(
-            session=session, user_id=update.effective_user.id
-        )
+        existing = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     data = {
         "time": None,
         "zone": existing.timezone if existing else services.settings.clinic_timezone,
@@ -140,12 +139,12 @@ async def ask_confirm(update: Update, context: AcubotContext, data: dict[str, An
 async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
     """Saves the subscription and says when the next reminder comes."""
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         next_due = await subscriptions.subscribe(
             session=session,
             user_id=user_id,
-            chat_id=update.effective_chat.id,
+            chat_id=chat_of(update).id,
             local_time=time.fromisoformat(data["time"]),
             zone=data["zone"],
             routine=data["routine"],
@@ -165,7 +164,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
     """A typed time or place, or a shared location, for the step that is waiting."""
     data = dict(pending.data)
-    message = update.effective_message
+    message = message_of(update)
     if pending.step == ASK_ZONE or message.location:
         if message.location:
             match = zone_for_location(message.location.latitude, message.location.longitude)
@@ -195,7 +194,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 
 async def button(update: Update, context: AcubotContext) -> None:
     """Every button of the flow: preset times, zones, confirm, change, cancel."""
-    query = update.callback_query
+    query = query_of(update)
     parts = (query.data or "").split(":", 2)
     action = parts[1] if len(parts) > 1 else ""
     if action == "begin":
@@ -224,7 +223,7 @@ async def button(update: Update, context: AcubotContext) -> None:
         await confirm(update, context, data)
     elif action == "cancel":
         async with services.sessions.begin() as session:
-            await clear_pending(session=session, user_id=update.effective_user.id)
+            await clear_pending(session=session, user_id=sender_of(update).id)
         await reply_html(update, context, "Cancelled — nothing was changed.")
     else:
         await reply_html(
@@ -236,7 +235,7 @@ async def cancel_command(update: Update, context: AcubotContext) -> None:
     """/cancel leaves whatever question is waiting."""
     services = context.services
     async with services.sessions.begin() as session:
-        await clear_pending(session=session, user_id=update.effective_user.id)
+        await clear_pending(session=session, user_id=sender_of(update).id)
     await reply_html(update, context, "Cancelled — nothing was changed.")
 
 
