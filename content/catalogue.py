@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from content.names import names_of
 from content.schema import (
     Glossary,
     Meridian,
@@ -214,8 +215,6 @@ def _cross_check(catalogue: Catalogue, data_dir: Path) -> None:
 
 def _check_unique_names(points: Iterable[Point]) -> None:
     # Two points answering to the same typed name would make lookups ambiguous.
-    from content.lookup import names_of  # local: lookup imports this module
-
     owner: dict[str, str] = {}
     for point in points:
         for name in names_of(point):

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.settings import https_url_problem
+from content.web_addresses import https_url_problem
 from handlers.admin import require_admin
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from content.catalogue import Catalogue
-from content.lookup import other_codes
+from content.names import other_codes
 from content.schema import Meridian, Point, Safety
 from handlers import callbacks
 
