@@ -25,6 +25,7 @@ from bot.local_api import ApiResult, BotCall, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
 from handlers.context import AcubotApp
+from scheduler.numbers import ascii_int
 
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]+)">(.*?)</a>', re.DOTALL)
@@ -93,9 +94,9 @@ class TerminalChat:
             b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row
         ]
         button = None
-        if choice.isdigit():
-            if 1 <= int(choice) <= len(buttons):
-                button = buttons[int(choice) - 1]
+        if (number := ascii_int(choice, max_digits=3)) is not None:
+            if 1 <= number <= len(buttons):
+                button = buttons[number - 1]
         else:
             button = next((b for b in buttons if choice.casefold() in b["text"].casefold()), None)
         if button is None:

@@ -19,7 +19,7 @@ from content.web_addresses import https_url_problem, secret_problem, webhook_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///acubot.sqlite3"
 MIN_SECRET_LENGTH = 32
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     def _empty_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
-        if isinstance(value, str) and not re.fullmatch(r"\d+:[\w-]{20,}", value.strip()):
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]+:[A-Za-z0-9_-]{20,}", value.strip()):
             raise ValueError("does not look like a token from @BotFather (digits:letters)")
         return value.strip() if isinstance(value, str) else value
 
@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     def _admins(cls, value: object) -> object:
         if isinstance(value, str):
             items = [item.strip() for item in value.split(",") if item.strip()]
-            if not all(re.fullmatch(r"\d{1,20}", item) for item in items):
+            if not all(re.fullmatch(r"[0-9]{1,20}", item) for item in items):
                 raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
             return frozenset(int(item) for item in items)
         return value

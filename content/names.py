@@ -27,7 +27,7 @@ CHANNEL_CODES = {
     "du": "GV",
     "si": "SI",
 }
-_CODE = re.compile(r"^([a-z]+)0*(\d{1,3})$")
+_CODE = re.compile(r"^([a-z]+)0*([0-9]{1,3})$")
 _DROP = re.compile(r"[\s\-_.'’·,()/]+")
 
 

@@ -18,6 +18,7 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of
 from scheduler import broadcast_message
+from scheduler import callback_data as cb
 from scheduler.broadcast_sender import show_progress
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
@@ -114,18 +115,19 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
     if not await require_admin(update, context, "cancel broadcast"):
         return
-    value = (query.data or "").rsplit(":", 1)[-1]
-    if not value.isdigit():
+    button = cb.decode_as(query.data, cb.BroadcastCancelButton)
+    if button is None:
         await query.answer("That broadcast is unknown.", show_alert=True)
         return
+    broadcast_id = button.broadcast_id
     services = context.services
-    services.sender.cancel(int(value))
+    services.sender.cancel(broadcast_id)
     async with services.sessions.begin() as session:
         cancelled = await broadcasts.cancel_broadcast(
-            session=session, broadcast_id=int(value), now=services.now()
+            session=session, broadcast_id=broadcast_id, now=services.now()
         )
-        record = await broadcasts.get_broadcast(session=session, broadcast_id=int(value))
-        counts = await broadcasts.recipient_counts(session=session, broadcast_id=int(value))
+        record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
+        counts = await broadcasts.recipient_counts(session=session, broadcast_id=broadcast_id)
     await query.answer("Broadcast cancelled" if cancelled else "It had already finished.")
     if record is not None:
         await show_progress(context.bot, record, counts, services.settings.zone, 0)
@@ -146,5 +148,5 @@ def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("stats", stats))
     app.add_handler(CommandHandler("broadcasts", list_broadcasts))
     app.add_handler(
-        CallbackQueryHandler(cancel_button, pattern=rf"^{broadcast_message.CANCEL_PREFIX}:")
+        CallbackQueryHandler(cancel_button, pattern=cb.pattern(cb.BroadcastCancelButton))
     )

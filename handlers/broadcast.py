@@ -22,6 +22,7 @@ from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, jobs_of, message_of, query_of, sender_of
 from scheduler import broadcast_message
+from scheduler import callback_data as cb
 from scheduler.time_input import SEND_TIME_HELP, parse_send_time
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastStatus
@@ -31,7 +32,6 @@ FLOW = "broadcast"
 MESSAGE, BUTTON, BUTTON_LABEL, BUTTON_URL, AUDIENCE, PREVIEW, SEND_AT = (
     "message", "button", "button_label", "button_url", "audience", "preview", "send_at",
 )  # fmt: skip
-PREFIX = "bcx"
 MAX_LABEL = 40
 AUDIENCE_NAMES = {
     Audience.ALL: "Everyone who started the bot",
@@ -44,8 +44,10 @@ def people(count: int) -> str:
     return f"{count} person" if count == 1 else f"{count} people"
 
 
-def _button(label: str, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{action}")
+def _button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=cb.encode(cb.BroadcastDraftButton(action, value))
+    )
 
 
 async def _step(update: Update, context: AcubotContext, step: str, data: dict[str, Any]) -> None:
@@ -124,8 +126,8 @@ async def ask_button(update: Update, context: AcubotContext, data: dict[str, Any
     await _step(update, context, BUTTON, data)
     rows = []
     if context.services.settings.booking_url:
-        rows.append([_button("📅 “Book an appointment” (booking link)", "btn:book")])
-    rows += [[_button("✏️ A custom button", "btn:custom")], [_button("No button", "btn:none")]]
+        rows.append([_button("📅 “Book an appointment” (booking link)", "btn", "book")])
+    rows += [[_button("✏️ A custom button", "btn", "custom")], [_button("No button", "btn", "none")]]
     await reply_html(update, context, "Add a button under the message?", InlineKeyboardMarkup(rows))
 
 
@@ -134,7 +136,7 @@ async def ask_audience(update: Update, context: AcubotContext, data: dict[str, A
     async with context.services.sessions() as session:
         sizes = await broadcasts.audience_sizes(session=session)
     rows = [
-        [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", f"aud:{audience.value}")]
+        [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", "aud", audience.value)]
         for audience in Audience
     ]
     await reply_html(
@@ -284,10 +286,11 @@ async def button(update: Update, context: AcubotContext) -> None:
     if pending is None:
         return
     data = dict(pending.data)
-    action = (query.data or "").removeprefix(f"{PREFIX}:")
+    draft = cb.decode_as(query.data, cb.BroadcastDraftButton)
+    action, value = (draft.action, draft.value) if draft else ("", "")
     settings = services.settings
-    if pending.step == BUTTON and action.startswith("btn:"):
-        choice = action.removeprefix("btn:")
+    if pending.step == BUTTON and action == "btn":
+        choice = value
         if choice == "custom":
             await _step(update, context, BUTTON_LABEL, data)
             await reply_html(update, context, "Type the button's label (for example “Book now”).")
@@ -300,8 +303,7 @@ async def button(update: Update, context: AcubotContext) -> None:
                 session=session, broadcast_id=data["id"], button_label=label, button_url=url
             )
         await ask_audience(update, context, data)
-    elif pending.step == AUDIENCE and action.startswith("aud:"):
-        value = action.removeprefix("aud:")
+    elif pending.step == AUDIENCE and action == "aud":
         if value not in {a.value for a in Audience}:
             await reply_html(update, context, "Please pick one of the audiences above.")
             return
@@ -337,5 +339,5 @@ async def button(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("broadcast", begin))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.BroadcastDraftButton)))
     register_flow(app, FLOW, answer)

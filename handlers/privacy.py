@@ -12,10 +12,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, jobs_of, query_of, sender_of
+from scheduler import callback_data as cb
 from storage.privacy import erase_user, export_user
 
 log = logging.getLogger(__name__)
-PREFIX = "priv"
 
 
 async def privacy(update: Update, context: AcubotContext) -> None:
@@ -62,8 +62,16 @@ async def delete(update: Update, context: AcubotContext) -> None:
     """Asks for confirmation before erasing."""
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("🗑 Yes, delete everything", callback_data=f"{PREFIX}:delete")],
-            [InlineKeyboardButton("Keep my data", callback_data=f"{PREFIX}:keep")],
+            [
+                InlineKeyboardButton(
+                    "🗑 Yes, delete everything", callback_data=cb.encode(cb.PrivacyButton("delete"))
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "Keep my data", callback_data=cb.encode(cb.PrivacyButton("keep"))
+                )
+            ],
         ]
     )
     await reply_html(
@@ -79,7 +87,7 @@ async def delete(update: Update, context: AcubotContext) -> None:
 async def delete_button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
     await query.answer()
-    if query.data != f"{PREFIX}:delete":
+    if cb.decode(query.data) != cb.PrivacyButton("delete"):
         await reply_html(update, context, "Nothing was deleted.")
         return
     services = context.services
@@ -107,4 +115,4 @@ def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("privacy", privacy))
     app.add_handler(CommandHandler("export", export))
     app.add_handler(CommandHandler("delete", delete))
-    app.add_handler(CallbackQueryHandler(delete_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(delete_button, pattern=cb.pattern(cb.PrivacyButton)))

@@ -16,6 +16,7 @@ from handlers import checkins, render, routine
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import reminder_message as rm
 from scheduler import subscriptions
 from scheduler.schedule_rule import local_date_of
@@ -37,14 +38,14 @@ async def _load(
 
 async def on_button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
-    parsed = rm.parse_button(query.data or "")
-    loaded = await _load(update, context, parsed[1]) if parsed else None
-    if parsed is None or loaded is None:
+    button = cb.decode_as(query.data, cb.ReminderButton)
+    loaded = await _load(update, context, button.delivery_id) if button else None
+    if button is None or loaded is None:
         await query.answer(
             "This reminder is no longer available. /settings shows yours.", show_alert=True
         )
         return
-    action, _ = parsed
+    action = button.action
     delivery, sub = loaded
     services = context.services
     now = services.now()
@@ -136,4 +137,4 @@ def _next_line(sub: SubscriptionRecord) -> str:
 
 
 def register(app: AcubotApp) -> None:
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{rm.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.ReminderButton)))

@@ -20,13 +20,13 @@ from handlers import checkins
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, job_of, jobs_of, query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.progress import record_routine_day
 from storage.users import get_user, record_user_seen
 
-PREFIX = "rtn"
-SHOW, HOLD, STOP = "show", "hold", "stop"
+SHOW, HOLD, STOP = "show", "hold", "stop"  # RoutineButton's actions
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class HoldTimer:
 
 
 def _data(routine_id: str, step: int, action: str) -> str:
-    return f"{PREFIX}:{routine_id}:{step}:{action}"
+    return cb.encode(cb.RoutineButton(routine_id, step, action))
 
 
 def _next_button(routine_id: str, step: int, total: int) -> InlineKeyboardButton:
@@ -176,20 +176,19 @@ async def finish(update: Update, context: AcubotContext) -> None:
 
 async def on_button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
-    parts = (query.data or "").split(":")
+    button = cb.decode_as(query.data, cb.RoutineButton)
     catalogue = context.services.catalogue
     if (
-        len(parts) != 4
-        or parts[1] not in {r.id for r in catalogue.routines}
-        or not parts[2].isdigit()
-        or int(parts[2]) > len(catalogue.routine_steps(parts[1]))
+        button is None
+        or button.routine not in {r.id for r in catalogue.routines}
+        or button.step > len(catalogue.routine_steps(button.routine))
     ):
         await query.answer(
             "This routine button is no longer in use. Send /routine.", show_alert=True
         )
         return
     await query.answer()
-    routine_id, step, action = parts[1], int(parts[2]), parts[3]
+    routine_id, step, action = button.routine, button.step, button.action
     if action == HOLD and step < len(catalogue.routine_steps(routine_id)):
         await start_hold(update, context, routine_id, step)
     elif action == STOP:
@@ -202,4 +201,4 @@ async def on_button(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("routine", routine_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.RoutineButton)))

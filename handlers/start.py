@@ -7,10 +7,11 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers import callbacks, render
+from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of
+from scheduler import callback_data as cb
 from scheduler import subscriptions
 from storage.users import record_user_seen
 
@@ -20,11 +21,17 @@ def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
     settings = context.services.settings
     rows = [
         [
-            InlineKeyboardButton("📍 Points", callback_data=callbacks.menu("points")),
-            InlineKeyboardButton("🧭 Meridians", callback_data=callbacks.menu("meridians")),
+            InlineKeyboardButton("📍 Points", callback_data=cb.encode(cb.MenuButton("points"))),
+            InlineKeyboardButton(
+                "🧭 Meridians", callback_data=cb.encode(cb.MenuButton("meridians"))
+            ),
         ],
-        [InlineKeyboardButton("⏰ Daily reminder", callback_data="sub:begin")],
-        [InlineKeyboardButton("⚠️ Safety", callback_data=callbacks.menu("safety"))],
+        [
+            InlineKeyboardButton(
+                "⏰ Daily reminder", callback_data=cb.encode(cb.SubscribeButton("begin"))
+            )
+        ],
+        [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))],
     ]
     if settings.booking_url:
         rows[2].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
@@ -95,7 +102,8 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
     await query.answer()
     catalogue = context.services.catalogue
-    choice = callbacks.value(query.data)
+    button = cb.decode_as(query.data, cb.MenuButton)
+    choice = button.choice if button else ""
     if choice == "points":
         text, keyboard = render.points_menu(catalogue)
     elif choice == "meridians":
@@ -110,4 +118,4 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CallbackQueryHandler(menu_button, pattern=callbacks.pattern(callbacks.MENU)))
+    app.add_handler(CallbackQueryHandler(menu_button, pattern=cb.pattern(cb.MenuButton)))

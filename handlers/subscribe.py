@@ -19,6 +19,7 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, message_of, query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import subscriptions
 from scheduler.schedule_rule import next_fire_at
 from scheduler.time_input import (
@@ -34,11 +35,10 @@ from storage.pending import PendingRecord, clear_pending
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "21:00")
-PREFIX = "sub"
 
 
-def _data(*parts: str) -> str:
-    return ":".join((PREFIX, *parts))
+def _data(action: str, value: str = "") -> str:
+    return cb.encode(cb.SubscribeButton(action, value))
 
 
 def _cancel_button() -> InlineKeyboardButton:
@@ -195,8 +195,8 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 async def button(update: Update, context: AcubotContext) -> None:
     """Every button of the flow: preset times, zones, confirm, change, cancel."""
     query = query_of(update)
-    parts = (query.data or "").split(":", 2)
-    action = parts[1] if len(parts) > 1 else ""
+    pressed = cb.decode_as(query.data, cb.SubscribeButton)
+    action, value = (pressed.action, pressed.value) if pressed else ("", "")
     if action == "begin":
         await query.answer()
         await begin(update, context)
@@ -208,8 +208,7 @@ async def button(update: Update, context: AcubotContext) -> None:
     if pending is None:
         return
     data = dict(pending.data)
-    value = parts[2] if len(parts) > 2 else ""
-    if action == "t" and len(value) == 4 and value.isdigit():
+    if action == "t":  # the codec accepts only a valid HHMM
         data["time"] = f"{value[:2]}:{value[2:]}"
         await ask_confirm(update, context, data)
     elif action == "z" and find_zone(value).zone == value:
@@ -242,5 +241,5 @@ async def cancel_command(update: Update, context: AcubotContext) -> None:
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler(["remind", "subscribe"], begin))
     app.add_handler(CommandHandler("cancel", cancel_command))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.SubscribeButton)))
     register_flow(app, FLOW, answer)

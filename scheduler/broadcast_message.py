@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 
+from scheduler import callback_data as cb
 from storage.broadcasts import BroadcastRecord, RecipientStatus
-
-CANCEL_PREFIX = "bc:cancel"
 
 
 def button_markup(record: BroadcastRecord) -> InlineKeyboardMarkup | None:
@@ -42,7 +41,8 @@ def cancel_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    "✖ Cancel broadcast", callback_data=f"{CANCEL_PREFIX}:{broadcast_id}"
+                    "✖ Cancel broadcast",
+                    callback_data=cb.encode(cb.BroadcastCancelButton(broadcast_id)),
                 )
             ]
         ]

@@ -102,7 +102,7 @@ def test_no_import_cycles() -> None:
 
     def walk(module: str, path: list[str]) -> None:
         if module in path:
-            cycle = path[path.index(module) :] + [module]
+            cycle = [*path[path.index(module) :], module]
             # A package's __init__ importing its own submodules is not a cycle of code.
             if not all(step.startswith(cycle[0] + ".") for step in cycle[1:-1]):
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
