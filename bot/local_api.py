@@ -43,6 +43,8 @@ _FILE_FIELDS = ("photo", "document")
 # patient "sent") are accepted as they are.
 LOCAL_FILE_PREFIX = "local-"
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
+BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
+MAX_CALLBACK_DATA_BYTES = 64  # Telegram refuses a button whose data is longer
 
 
 # What one Bot API method returns: an object, True, or a list (getUpdates).
@@ -205,6 +207,13 @@ class InProcessBotAPI(BaseRequest):
             # Like Telegram with an id it never issued: here, one from an
             # earlier run of the in-process API (the sender then re-uploads).
             body = {"ok": False, "error_code": 400, "description": WRONG_FILE_ID}
+            return 400, json.dumps(body).encode()
+
+        if any(
+            len(str(button.get("callback_data", "")).encode()) > MAX_CALLBACK_DATA_BYTES
+            for button in call.buttons
+        ):
+            body = {"ok": False, "error_code": 400, "description": BUTTON_DATA_INVALID}
             return 400, json.dumps(body).encode()
 
         result = self._answer(call)

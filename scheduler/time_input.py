@@ -123,7 +123,8 @@ def parse_time_of_day(text: str) -> TimeParse:
     else:
         return _time_problem(TIME_UNREADABLE)
 
-    # int() accepts any Unicode decimal digit, the same set `\d` matched.
+    # Only ASCII digits reach here: NFKC has turned full-width and superscript
+    # digits into them; other scripts' digits (Arabic-Indic...) are refused above.
     hour, minute = int(hour_text), int(minute_text)
     if meridiem is not None:
         if not 1 <= hour <= 12:
