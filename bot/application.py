@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Any, Literal
 
-from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 
@@ -25,6 +24,7 @@ from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
 from handlers.admin import set_admin_commands
+from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
@@ -45,24 +45,6 @@ FROM_SETTINGS = _Default.FROM_SETTINGS
 
 # Used with the in-process Bot API, where no real token exists.
 OFFLINE_TOKEN = "1000000001:offline-token-not-a-secret-acubot"
-
-COMMANDS = [
-    BotCommand("point", "Look up a point: /point UB40"),
-    BotCommand("points", "Browse the points"),
-    BotCommand("meridian", "Browse the meridians"),
-    BotCommand("safety", "When to get help, how to press safely"),
-    BotCommand("book", "Book an appointment"),
-    BotCommand("remind", "A daily acupressure reminder"),
-    BotCommand("routine", "The guided home routine"),
-    BotCommand("settings", "Your reminder's time and zone"),
-    BotCommand("pause", "Pause reminders: /pause 7"),
-    BotCommand("resume", "Resume reminders"),
-    BotCommand("stop", "Stop reminders"),
-    BotCommand("progress", "Your streak and chart"),
-    BotCommand("privacy", "What is stored; /export, /delete"),
-    BotCommand("help", "What I can do"),
-    BotCommand("start", "Start again"),
-]
 
 
 DISPATCHER_JOB = "reminder-dispatcher"
@@ -191,8 +173,8 @@ async def _post_init(app: AcubotApp) -> None:
             name=SENDER_JOB,
             job_kwargs=once,
         )
-    await app.bot.set_my_commands(COMMANDS)
-    await set_admin_commands(app, COMMANDS)
+    await app.bot.set_my_commands(menu_commands(staff=False))
+    await set_admin_commands(app)
     log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
 
 

@@ -10,10 +10,11 @@ import logging
 from datetime import datetime, time, timedelta
 from html import escape
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of
@@ -26,11 +27,6 @@ from storage.stats import usage_stats
 
 log = logging.getLogger(__name__)
 NOT_ALLOWED = "Sorry, that is only for clinic staff."
-ADMIN_COMMANDS = [
-    BotCommand("broadcast", "Staff: send a message to patients"),
-    BotCommand("broadcasts", "Staff: recent broadcasts"),
-    BotCommand("stats", "Staff: how the bot is used"),
-]
 
 
 async def require_admin(update: Update, context: AcubotContext, action: str) -> bool:
@@ -133,13 +129,12 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
         await show_progress(context.bot, record, counts, services.settings.zone, 0)
 
 
-async def set_admin_commands(app: AcubotApp, commands: list[BotCommand]) -> None:
+async def set_admin_commands(app: AcubotApp) -> None:
     """Staff see their commands in the menu; patients never do (chat-scoped lists)."""
+    commands = menu_commands(staff=True)
     for admin_id in app.bot_data.settings.admin_ids:
         try:
-            await app.bot.set_my_commands(
-                commands + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
-            )
+            await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))
         except TelegramError as error:  # the admin has not started the bot yet
             log.warning("Could not set the staff command menu for %s: %s", admin_id, error)
 

@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import render
+from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of
@@ -76,24 +77,9 @@ async def start(update: Update, context: AcubotContext) -> None:
 
 async def help_command(update: Update, context: AcubotContext) -> None:
     """What the bot can do, command by command."""
-    text = (
-        "<b>What I can do</b>\n\n"
-        "/point <i>name</i> — a point's card: <code>/point UB40</code>, "
-        "<code>/point bl-40</code>, <code>/point weizhong</code>, <code>/point 委中</code>\n"
-        "/points — browse all the points\n"
-        "/meridian <i>code</i> — a meridian and its points: <code>/meridian BL</code>\n"
-        "/safety — when to get medical help, and how to press safely\n"
-        "/book — book an appointment with the clinic\n\n"
-        "<b>Daily reminder</b>\n"
-        "/remind — a daily acupressure reminder at your own time\n"
-        "/routine — the guided home routine, step by step\n"
-        "/settings — your reminder's time, zone and routine\n"
-        "/pause <i>days</i> — a break (7 days unless you say), /resume, /stop\n"
-        "/progress — your streak, your pain scores and a chart\n\n"
-        "<b>Your data</b>\n"
-        "/privacy — what is stored and why · /export — a copy · /delete — erase it\n\n"
-        "You can also just type a point's code or name."
-    )
+    user = update.effective_user
+    staff = user is not None and user.id in context.services.settings.admin_ids
+    text = help_text(staff=staff)
     await reply_html(update, context, text, main_menu(context))
 
 
