@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Any, Literal
 
-from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 import handlers
@@ -100,6 +102,13 @@ def build_application(
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=AcubotContext, bot_data=Services))
+        # Every message is HTML with link previews off, unless a call says otherwise.
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

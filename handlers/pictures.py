@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers.context import AcubotContext
@@ -41,7 +40,7 @@ async def send_picture(
     if file_id is not None:
         try:
             return await context.bot.send_photo(
-                chat_id, file_id, caption=caption, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                chat_id, file_id, caption=caption, reply_markup=keyboard
             )
         except BadRequest as error:  # the id is no longer valid: upload again
             log.info("Stored file id for %s was refused (%s); uploading again", key, error)
@@ -49,7 +48,6 @@ async def send_picture(
         chat_id,
         InputFile(data, filename=path.name),
         caption=caption,
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
     if message.photo:

@@ -12,7 +12,6 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.schema import Technique
@@ -144,7 +143,6 @@ async def hold_finished(context: AcubotContext) -> None:
     await context.bot.send_message(
         job.chat_id,
         "✔ Time's up — release the pressure slowly.",
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
 

@@ -29,10 +29,11 @@ async def send_copy(bot: Bot, chat_id: int, record: BroadcastRecord) -> Message:
             record.photo_file_id,
             caption=record.text or None,
             caption_entities=entities,
+            parse_mode=None,  # the staff's own text: never HTML (the bot's default)
             reply_markup=markup,
         )
     return await bot.send_message(
-        chat_id, record.text or "", entities=entities, reply_markup=markup
+        chat_id, record.text or "", entities=entities, parse_mode=None, reply_markup=markup
     )
 
 
