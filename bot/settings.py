@@ -174,11 +174,6 @@ class Settings(BaseSettings):
         """The clinic's time zone."""
         return ZoneInfo(self.clinic_timezone)
 
-    @property
-    def is_sqlite(self) -> bool:
-        """Whether the database is a SQLite file."""
-        return self.database_url.startswith("sqlite")
-
 
 def describe_settings_error(error: ValidationError) -> str:
     """One line per bad setting, named as in the environment."""

@@ -42,10 +42,6 @@ def short(text: str, length: int = 40) -> str:
     return escape(printable)
 
 
-def point_title(point: Point) -> str:
-    return f"{point.code} · {point.pinyin} {point.hanzi_traditional}"
-
-
 def point_label(point: Point) -> str:
     """A button label: code and pinyin."""
     return f"{point.code} {point.pinyin}"

@@ -9,6 +9,7 @@ type checker only and never run, so they do not count.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,27 @@ def test_the_checker_sees_a_wrong_arrow_and_skips_type_checking_imports() -> Non
     )
     names = [name for name, _ in _runtime_imports(ast.parse(source)) if _ours(name)]
     assert names == ["bot.settings", "handlers.context", "scheduler.dispatcher"]
+
+
+def test_every_package_imported_directly_is_declared() -> None:
+    """A third-party import in our code names a dependency in pyproject.toml."""
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {
+        re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        for requirement in project["dependencies"]
+    }
+    distributions = packages_distributions()
+    missing = set()
+    for module, path in MODULES.items():
+        for name, line in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            top = name.split(".")[0]
+            if top in PACKAGES or top in sys.stdlib_module_names or top == "__future__":
+                continue
+            owners = {d.lower().replace("_", "-") for d in distributions.get(top, [top])}
+            if not owners & declared:
+                missing.add(f"{top} ({module}:{line})")
+    assert not missing, f"imported but not in [project] dependencies: {sorted(missing)}"
