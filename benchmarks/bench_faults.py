@@ -45,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from blackbox import (  # noqa: E402
+from blackbox import (
     ADMIN_ID,
     DEFAULT_POSTGRES,
     BotProcess,
@@ -60,7 +60,7 @@ from blackbox import (  # noqa: E402
     wait_until,
     work_folder,
 )
-from emulator import BotAPIEmulator, Call, Fault, buttons_of, percentile  # noqa: E402
+from emulator import BotAPIEmulator, Call, Fault, buttons_of
 
 APOLOGY = re.compile(r"sorry|went wrong|unavailable|try again|moment", re.IGNORECASE)
 PATIENT_BASE = 10_000
@@ -95,7 +95,7 @@ class Options:
 # -- driving the bot through Telegram -----------------------------------------------
 
 
-async def wait_ready(emulator: BotAPIEmulator, bot: BotProcess, timeout: float) -> None:
+async def wait_ready(emulator: BotAPIEmulator, bot: BotProcess, within: float) -> None:
     """Until the bot polls for updates (started: migrations, getMe, commands)."""
     since = bot.started
 
@@ -104,8 +104,8 @@ async def wait_ready(emulator: BotAPIEmulator, bot: BotProcess, timeout: float) 
             raise RuntimeError(f"the bot exited early:\n{bot.tail()}")
         return any(c.method == "getUpdates" and c.received >= since for c in emulator.calls)
 
-    if not await wait_until(polling, timeout, 0.1):
-        raise RuntimeError(f"the bot did not start within {timeout:.0f} s:\n{bot.tail()}")
+    if not await wait_until(polling, within, 0.1):
+        raise RuntimeError(f"the bot did not start within {within:.0f} s:\n{bot.tail()}")
 
 
 def messages_to(emulator: BotAPIEmulator, chat: int, after: float) -> list[Call]:
@@ -115,20 +115,20 @@ def messages_to(emulator: BotAPIEmulator, chat: int, after: float) -> list[Call]
     ]  # fmt: skip
 
 
-async def next_message(emulator: BotAPIEmulator, chat: int, after: float, timeout: float) -> Call:
+async def next_message(emulator: BotAPIEmulator, chat: int, after: float, within: float) -> Call:
     found: list[Call] = []
 
     def arrived() -> bool:
         found[:] = messages_to(emulator, chat, after)
         return bool(found)
 
-    if not await wait_until(arrived, timeout):
-        raise RuntimeError(f"no answer to chat {chat} within {timeout:.0f} s")
+    if not await wait_until(arrived, within):
+        raise RuntimeError(f"no answer to chat {chat} within {within:.0f} s")
     return found[0]
 
 
 async def press(
-    emulator: BotAPIEmulator, chat: int, label: str, after: float, timeout: float = 20.0
+    emulator: BotAPIEmulator, chat: int, label: str, after: float, within: float = 20.0
 ) -> float:
     """Presses the newest button whose label matches `label`; returns when it was pressed."""
     pattern = re.compile(label, re.IGNORECASE)
@@ -142,8 +142,8 @@ async def press(
                     return True
         return False
 
-    if not await wait_until(visible, timeout):
-        raise RuntimeError(f"no button matching {label!r} for chat {chat} within {timeout:.0f} s")
+    if not await wait_until(visible, within):
+        raise RuntimeError(f"no button matching {label!r} for chat {chat} within {within:.0f} s")
     call, button = hit[0]
     message = call.result if isinstance(call.result, dict) else {}
     record = emulator.press_update(chat, message, button["callback_data"], kind="admin")
@@ -173,7 +173,9 @@ def count_per_chat(emulator: BotAPIEmulator, chats: set[int], marker: str | None
     return Counter(c.chat_id for c in emulator.accepted(wanted) if c.chat_id is not None)
 
 
-def fill_counts(row: Row, chats: set[int], per_chat: Counter[int], statuses: dict[int, str]) -> None:
+def fill_counts(
+    row: Row, chats: set[int], per_chat: Counter[int], statuses: dict[int, str]
+) -> None:
     row.recipients = len(chats)
     row.once = sum(1 for chat in chats if per_chat[chat] == 1)
     row.twice = sum(1 for chat in chats if per_chat[chat] >= 2)
@@ -258,7 +260,9 @@ def first_send_fault(chats: set[int], every: int, fault: str, marker: str | None
             return None
         if marker is not None and marker not in call.text:
             return None
-        if marker is None and not any("done" in str(b.get("text", "")).lower() for b in call.buttons):
+        if marker is None and not any(
+            "done" in str(b.get("text", "")).lower() for b in call.buttons
+        ):
             return None
         done.add(chat)
         return fault
@@ -381,7 +385,9 @@ async def kill_mid_broadcast(options: Options, name: str, recipients: int, kill_
         row.notes.append(f"killed at {at_kill} delivered")
         row.recover_seconds = took if done else None
         row.recover = (
-            f"finished {took:.1f} s after restart" if done else f"not finished {cap:.0f} s after restart"
+            f"finished {took:.1f} s after restart"
+            if done
+            else f"not finished {cap:.0f} s after restart"
         )
         row.targets.append(("finished ≤ 30 s after restart", done and took <= 30))
         row.targets.append(("≤ 16 undecided", (row.undecided or 0) <= 16))
@@ -492,8 +498,10 @@ async def database_outage(options: Options, name: str, recipients: int, mode: st
     from sqlalchemy.engine import make_url
 
     def through_proxy(url: str) -> str:
-        return make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(
-            hide_password=False
+        return (
+            make_url(url)
+            .set(host="127.0.0.1", port=proxy.port)
+            .render_as_string(hide_password=False)
         )
 
     try:
@@ -523,7 +531,9 @@ async def database_outage(options: Options, name: str, recipients: int, mode: st
                 proxy.thaw()
             up = time.monotonic()
             cap = 90.0
-            done = await wait_until(lambda: finished_broadcast(world.reader, world.chats), cap, 0.25)
+            done = await wait_until(
+                lambda: finished_broadcast(world.reader, world.chats), cap, 0.25
+            )
             finished = time.monotonic() - up
             until[0] = max(time.monotonic(), up + 15)
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
@@ -571,7 +581,9 @@ async def flood(options: Options, name: str, messages: int) -> Row:
             await asyncio.sleep(1.0)
         answered = len({c.delivered for c in messages_to(world.emulator, flooder, 0)})
     row.recover_seconds = latencies[0]
-    row.recover = f"patient behind: first reply {latencies[0]:.2f} s, worst of 5 {max(latencies):.2f} s"
+    row.recover = (
+        f"patient behind: first reply {latencies[0]:.2f} s, worst of 5 {max(latencies):.2f} s"
+    )
     row.notes.append(f"flooder's messages answered: {answered} during the test")
     row.targets.append(("patient answered ≤ 1 s", max(latencies) <= 1.0))
     return row
@@ -612,7 +624,9 @@ def print_table(rows: list[Row], options: Options, started: float) -> None:
         f"\n## Faults, `acubot run` as a black box ({options.db}, round trip "
         f"{options.rtt * 1000:.0f} ms, 30 msg/s enforced{', quick' if options.quick else ''})\n"
     )
-    print("| scenario | recipients | once | twice | never | undecided | never, not undecided | time to recover | targets | bot's records |")
+    print(
+        "| scenario | recipients | once | twice | never | undecided | never, not undecided | time to recover | targets | bot's records |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         targets = ", ".join(f"{'PASS' if ok else 'MISS'} {name}" for name, ok in row.targets) or "–"
@@ -637,7 +651,9 @@ async def run(options: Options, only: list[str] | None) -> list[Row]:
         try:
             row = await asyncio.wait_for(scenario(), 600)
         except Exception as error:  # one broken scenario must not hide the others
-            row = Row(key, recover=f"ERROR: {type(error).__name__}: {error}".replace("\n", " ")[:300])
+            row = Row(
+                key, recover=f"ERROR: {type(error).__name__}: {error}".replace("\n", " ")[:300]
+            )
         print(f"  {time.monotonic() - began:.0f} s: {row.recover}", file=sys.stderr, flush=True)
         rows.append(row)
     return rows
@@ -645,10 +661,16 @@ async def run(options: Options, only: list[str] | None) -> list[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="50-recipient broadcasts, a 20-s long storm")
+    parser.add_argument(
+        "--quick", action="store_true", help="50-recipient broadcasts, a 20-s long storm"
+    )
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server to make scratch databases on")
-    parser.add_argument("--rtt", type=float, default=0.05, help="round trip to the Bot API, seconds")
+    parser.add_argument(
+        "--postgres", default=DEFAULT_POSTGRES, help="server to make scratch databases on"
+    )
+    parser.add_argument(
+        "--rtt", type=float, default=0.05, help="round trip to the Bot API, seconds"
+    )
     parser.add_argument("--only", nargs="+", help="scenario keys: " + ", ".join(
         k for k, _ in scenarios(Options("postgres", "", 0, False, Path())))
     )  # fmt: skip

@@ -262,13 +262,13 @@ class BotProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, signal.SIGKILL)
 
-    async def stop(self, timeout: float = 20.0) -> int | None:
+    async def stop(self, grace: float = 20.0) -> int | None:
         """SIGTERM (a graceful stop, as systemd does), SIGKILL if it takes too long."""
         if self.alive:
             with contextlib.suppress(ProcessLookupError):
                 self.process.terminate()
         try:
-            await asyncio.wait_for(self.process.wait(), timeout)
+            await asyncio.wait_for(self.process.wait(), grace)
         except TimeoutError:
             self.kill()
             await asyncio.wait_for(self.process.wait(), 10)
@@ -281,11 +281,11 @@ class BotProcess:
 
 
 async def wait_until(
-    check: Callable[[], bool | Awaitable[bool]], timeout: float, interval: float = 0.05
+    check: Callable[[], bool | Awaitable[bool]], within: float, interval: float = 0.05
 ) -> bool:
-    """Polls `check` until true or `timeout` seconds pass (bounded in time and count)."""
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / interval) + 2):
+    """Polls `check` until true or `within` seconds pass (bounded in time and count)."""
+    deadline = time.monotonic() + within
+    for _ in range(int(within / interval) + 2):
         result = check()
         if not isinstance(result, bool):
             result = await result

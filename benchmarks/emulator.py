@@ -316,9 +316,7 @@ class BotAPIEmulator:
                 self._tasks.discard(task)
             writer.close()
 
-    async def _handle(
-        self, call: Call, reader: asyncio.StreamReader
-    ) -> tuple[int, bytes] | None:
+    async def _handle(self, call: Call, reader: asyncio.StreamReader) -> tuple[int, bytes] | None:
         if call.method == "getUpdates":
             return await self._get_updates(call)
         if self.rtt:
@@ -405,7 +403,11 @@ class BotAPIEmulator:
             message["edit_date"] = now
         else:
             message_id = next(self._message_ids)
-            message = {"message_id": message_id, "date": now, "chat": {"id": chat_id, "type": "private"}}
+            message = {
+                "message_id": message_id,
+                "date": now,
+                "chat": {"id": chat_id, "type": "private"},
+            }
         message["from"] = BOT_USER
         if "text" in params:
             message["text"] = params["text"]
