@@ -561,6 +561,7 @@ async def database_outage(options: Options, name: str, recipients: int, mode: st
         + (f"finished {finished:.1f} s after" if done else "not finished")
     )
     row.targets.append(("recovery ≤ 5 s", first_after is not None and first_after <= 5))
+    row.targets.append(("broadcast finished after it", done))
     return row
 
 
