@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import heapq
 import json
 import math
 import random
+import signal
 import statistics
 import sys
 import time
@@ -151,7 +153,13 @@ async def start_bot(
 
 
 async def stop_bot(bot: BotProcess, stats: Path) -> dict[str, Any]:
-    await bot.stop(30)
+    """Asks for the measurements (SIGUSR1), then stops the bot (SIGTERM, SIGKILL after 10 s)."""
+    if bot.alive:
+        with contextlib.suppress(ProcessLookupError):
+            bot.process.send_signal(signal.SIGUSR1)
+        await wait_until(stats.exists, 15, 0.1)
+        await asyncio.sleep(0.2)  # let the write finish
+    await bot.stop(10)
     try:
         return json.loads(await asyncio.to_thread(stats.read_text))
     except (OSError, ValueError):

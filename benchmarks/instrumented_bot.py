@@ -15,7 +15,8 @@ addition is a task started in post_init that measures the event loop:
 With --echo it is the floor: ApplicationBuilder().token().base_url().build()
 with PTB's default request and one MessageHandler that echoes the text.
 
-On SIGTERM run_polling stops; the measurements are written to --stats as JSON.
+On SIGUSR1, and when run_polling returns after SIGTERM, the measurements are
+written to --stats as JSON.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import gc
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -79,17 +81,22 @@ class LoopStats:
             "gc": self.gc,
             "tick": self.tick,
         }
-        path.write_text(json.dumps(data))
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(data))
+        partial.replace(path)  # atomic: a reader never sees half a file
 
 
-def start_watchdog(stats: LoopStats) -> None:
+def start_watchdog(stats: LoopStats, path: Path) -> None:
     gc.callbacks.append(stats.on_gc)
-    task = asyncio.get_running_loop().create_task(stats.watch())
+    loop = asyncio.get_running_loop()
+    # SIGUSR1: write the measurements now (a stop may take long with a backlog).
+    loop.add_signal_handler(signal.SIGUSR1, stats.dump, path)
+    task = loop.create_task(stats.watch())
     # Keep a reference: the loop only keeps weak ones.
     stats.task = task  # type: ignore[attr-defined]
 
 
-def run_acubot(stats: LoopStats) -> int:
+def run_acubot(stats: LoopStats, path: Path) -> int:
     import bot.application as application
 
     original = application.build_application
@@ -101,7 +108,7 @@ def run_acubot(stats: LoopStats) -> int:
         async def post_init(app_: Any) -> None:
             if previous is not None:
                 await previous(app_)
-            start_watchdog(stats)
+            start_watchdog(stats, path)
 
         app.post_init = post_init
         return app
@@ -112,12 +119,12 @@ def run_acubot(stats: LoopStats) -> int:
     return main(["run"])
 
 
-def run_echo(stats: LoopStats) -> int:
+def run_echo(stats: LoopStats, path: Path) -> int:
     from telegram import Update
     from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
     async def post_init(_app: Any) -> None:
-        start_watchdog(stats)
+        start_watchdog(stats, path)
 
     async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None
@@ -144,7 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     stats = LoopStats(args.tick)
     try:
-        code = run_echo(stats) if args.echo else run_acubot(stats)
+        code = run_echo(stats, args.stats) if args.echo else run_acubot(stats, args.stats)
     finally:
         stats.dump(args.stats)
     raise SystemExit(code)
