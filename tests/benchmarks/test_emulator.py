@@ -12,7 +12,7 @@ from telegram.request import HTTPXRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from emulator import BotAPIEmulator, Fault, FloodControl  # noqa: E402
+from emulator import BotAPIEmulator, Fault, FloodControl
 
 TOKEN = "123456789:" + "B" * 35
 
