@@ -311,12 +311,18 @@ async def morning(
     rng.shuffle(done_chats)
     events: list[tuple[float, int, str, Any]] = []  # (due, seq, kind, argument)
     sequence = iter(range(10**9))
+    pain_pressed: dict[int, float] = {}
+    # Patients whose 0-10 answer was replied to: /progress comes from them (it has a chart).
     finished: list[int] = []
     asked: set[int] = set()
     done_set = set(done_chats)
 
     def on_call(call: Call) -> None:
         chat = call.chat_id
+        pressed = pain_pressed.get(chat or 0)
+        if pressed is not None and (call.delivered or 0) >= pressed and not is_reminder(call):
+            del pain_pressed[chat or 0]
+            finished.append(chat or 0)
         if chat in done_set and chat not in asked and (labels := score_buttons(call)):
             asked.add(chat)
             think = rng.uniform(1.0, 3.0)
@@ -351,7 +357,7 @@ async def morning(
                 while events and events[0][0] <= now:
                     _, _, kind, argument = heapq.heappop(events)
                     update = offer_event(emulator, rng, kind, argument, reminders, others,
-                                         finished, codes, now < result.window_end)  # fmt: skip
+                                         pain_pressed, finished, codes, now < result.window_end)  # fmt: skip
                     if update is not None:
                         result.offered.append(update)
                 await asyncio.sleep(0.002)
@@ -365,8 +371,8 @@ async def morning(
 
 def offer_event(
     emulator: BotAPIEmulator, rng: random.Random, kind: str, argument: Any,
-    reminders: dict[int, Call], others: list[int], finished: list[int], codes: list[str],
-    in_window: bool,
+    reminders: dict[int, Call], others: list[int], pain_pressed: dict[int, float],
+    finished: list[int], codes: list[str], in_window: bool,
 ) -> OfferedUpdate | None:  # fmt: skip
     if kind == "done":
         call = reminders[argument]
@@ -375,14 +381,18 @@ def offer_event(
         return emulator.press_update(argument, call.result, button["callback_data"], kind="done")
     if kind == "pain":
         chat, call, labels = argument
-        finished.append(chat)
-        return emulator.press_update(chat, call.result, labels[str(rng.randint(2, 7))], kind="pain")
+        update = emulator.press_update(
+            chat, call.result, labels[str(rng.randint(2, 7))], kind="pain"
+        )
+        pain_pressed[chat] = update.offered
+        return update
     if not in_window:
         return None
     if kind == "point":
         return emulator.text_update(rng.choice(others), f"/point {rng.choice(codes)}", kind="point")
-    chat = rng.choice(finished) if finished else rng.choice(sorted(reminders))
-    return emulator.text_update(chat, "/progress", kind="progress")
+    if not finished:  # nobody has a chart yet
+        return None
+    return emulator.text_update(rng.choice(finished), "/progress", kind="progress")
 
 
 # -- report ---------------------------------------------------------------------------
