@@ -455,9 +455,10 @@ def summarize(
                 "n": len(items),
                 "p50": percentile([a.reply for a in items], 0.5),
                 "p99": percentile([a.reply for a in items], 0.99),
-                "sends": statistics.mean(a.sends for a in items) if items else math.nan,
-                "edits": statistics.mean(a.edits for a in items) if items else math.nan,
-                "toasts": statistics.mean(a.toasts for a in items) if items else math.nan,
+                # Over the answered ones: an update still queued has sent nothing yet.
+                "sends": _mean_answered(items, "sends"),
+                "edits": _mean_answered(items, "edits"),
+                "toasts": _mean_answered(items, "toasts"),
             }
             for kind, items in sorted(by_type.items())
         },
@@ -474,6 +475,11 @@ def summarize(
         "cpu": cpu,
         "floor": floor,
     }
+
+
+def _mean_answered(items: list[Answered], name: str) -> float:
+    answered = [getattr(a, name) for a in items if not math.isinf(a.reply)]
+    return statistics.mean(answered) if answered else math.nan
 
 
 def verdict(ok: bool) -> str:
@@ -504,7 +510,9 @@ def print_report(results: list[dict[str, Any]], sizes: Sizes, started: float) ->
             f"| {r['reminders_in_window']:,} | {r['max_stall_ms']:.0f} | {r['stalls_over_50ms']} "
             f"| {r['max_gc_ms']:.0f} ({r['max_gc2_ms']:.0f}) | {r['cpu_share_window'] * 100:.0f} % |"
         )
-    print("\nPer update type (replies counted until the same patient's next update):\n")
+    print(
+        "\nPer update type (messages counted until the same patient's next update, averaged over the answered updates):\n"
+    )
     print(
         "| database | type | updates | reply p50 ms | reply p99 ms | messages sent each | edits each | callback answers each |"
     )
