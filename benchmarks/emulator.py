@@ -282,7 +282,7 @@ class BotAPIEmulator:
         if task is not None:
             self._tasks.add(task)
         try:
-            while True:
+            for _ in range(1_000_000):  # requests on one keep-alive connection
                 request_line = await reader.readline()
                 if not request_line:
                     return
