@@ -581,7 +581,11 @@ async def one_database(
         due.update({chat: now + timedelta(days=1) for chat in done + others})
         await seed(url, done + others + cpu, due=due, zone=daytime_zone(now))
         print(f"  {kind}: seeded {len(due):,} patients", file=sys.stderr, flush=True)
-        cpu_result = await cpu_per_update(url, cpu, codes, folder)
+        try:
+            cpu_result = await cpu_per_update(url, cpu, codes, folder)
+        except (RuntimeError, TimeoutError, ValueError) as error:  # the morning still runs
+            print(f"  {kind}: CPU per update failed: {error}", file=sys.stderr, flush=True)
+            cpu_result = {}
         print(f"  {kind}: CPU {json.dumps({k: v for k, v in cpu_result.items() if k != 'rounds'})}",
               file=sys.stderr, flush=True)  # fmt: skip
         await make_due(url, done, datetime.now(UTC) - timedelta(minutes=1))
