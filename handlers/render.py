@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from content.catalogue import Catalogue
-from content.lookup import other_codes
+from content.names import other_codes
 from content.schema import Meridian, Point, Safety
-from handlers import callbacks
+from scheduler import callback_data as cb
 
 MESSAGE_LIMIT = 4096
 SOURCE_NAMES = {
@@ -40,10 +40,6 @@ def short(text: str, length: int = 40) -> str:
     if len(printable) > length:
         printable = printable[: length - 1] + "…"
     return escape(printable)
-
-
-def point_title(point: Point) -> str:
-    return f"{point.code} · {point.pinyin} {point.hanzi_traditional}"
 
 
 # About as many characters as a full-width inline button shows on a phone.
@@ -122,12 +118,12 @@ def point_keyboard(point: Point, catalogue: Catalogue) -> InlineKeyboardMarkup:
     row = [
         InlineKeyboardButton(
             f"🧭 {catalogue.channel_name(point.meridian)}",
-            callback_data=callbacks.meridian(point.meridian),
+            callback_data=cb.encode(cb.MeridianButton(point.meridian)),
         ),
-        InlineKeyboardButton("📍 All points", callback_data=callbacks.menu("points")),
+        InlineKeyboardButton("📍 All points", callback_data=cb.encode(cb.MenuButton("points"))),
     ]
     return InlineKeyboardMarkup(
-        [row, [InlineKeyboardButton("⚠️ Safety", callback_data=callbacks.menu("safety"))]]
+        [row, [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))]]
     )
 
 
@@ -144,7 +140,7 @@ def points_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
             + ", ".join(escape(p.code) + ("⭐" if p.from_clinic_article else "") for p in points)
         )
         buttons += [
-            InlineKeyboardButton(point_label(p), callback_data=callbacks.point(p.code))
+            InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
             for p in points
         ]
     lines += ["", f"⭐ {CLINIC_POINTS}"]
@@ -155,7 +151,9 @@ def suggestions_keyboard(points: tuple[Point, ...] | list[Point]) -> InlineKeybo
     return InlineKeyboardMarkup(
         _one_per_row(
             [
-                InlineKeyboardButton(point_label(p), callback_data=callbacks.point(p.code))
+                InlineKeyboardButton(
+                    point_label(p), callback_data=cb.encode(cb.PointButton(p.code))
+                )
                 for p in points
             ]
         )
@@ -180,12 +178,16 @@ def meridian_caption(meridian: Meridian) -> str:
 def _points_keyboard(points: list[Point]) -> InlineKeyboardMarkup:
     rows = _one_per_row(
         [
-            InlineKeyboardButton(point_label(p), callback_data=callbacks.point(p.code))
+            InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
             for p in points
         ]
     )
     rows.append(
-        [InlineKeyboardButton("🧭 All meridians", callback_data=callbacks.menu("meridians"))]
+        [
+            InlineKeyboardButton(
+                "🧭 All meridians", callback_data=cb.encode(cb.MenuButton("meridians"))
+            )
+        ]
     )
     return InlineKeyboardMarkup(rows)
 
@@ -235,7 +237,7 @@ def meridians_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
             [
                 InlineKeyboardButton(
                     f"{meridian.code} · {meridian.name}",
-                    callback_data=callbacks.meridian(meridian.code),
+                    callback_data=cb.encode(cb.MeridianButton(meridian.code)),
                 )
             ]
         )
@@ -249,7 +251,11 @@ def meridians_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
             name = catalogue.channel_name(code)
             lines.append(f"<b>{escape(code)}</b> {escape(name)}")
             rows.append(
-                [InlineKeyboardButton(f"{code} · {name}", callback_data=callbacks.meridian(code))]
+                [
+                    InlineKeyboardButton(
+                        f"{code} · {name}", callback_data=cb.encode(cb.MeridianButton(code))
+                    )
+                ]
             )
     lines += ["", f"⭐ {CLINIC_MERIDIANS}"]
     return "\n".join(lines), InlineKeyboardMarkup(rows)

@@ -72,7 +72,7 @@ def test_every_channel_with_points_is_found() -> None:
 
 
 def test_channel_names_are_not_shown_as_other_codes() -> None:
-    from content.lookup import other_codes
+    from content.names import other_codes
 
     assert other_codes(INDEX.catalogue.point("KI3")) == ["KID3", "K3"]
 
