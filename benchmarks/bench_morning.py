@@ -93,6 +93,7 @@ class Sizes:
     cpu_k: int
     cpu_progress_k: int
     rtt: float
+    count_edits: bool = False
 
     @property
     def done_patients(self) -> int:
@@ -304,7 +305,9 @@ async def morning(
 ) -> Morning:  # fmt: skip
     rng = random.Random(8)
     await make_due(url, others, datetime.now(UTC))
-    emulator = BotAPIEmulator(rtt=sizes.rtt, max_per_second=30, flood_retry_after=1)
+    emulator = BotAPIEmulator(
+        rtt=sizes.rtt, max_per_second=30, flood_retry_after=1, count_edits=sizes.count_edits
+    )
     await emulator.start()
     result = Morning(emulator=emulator)
     done_chats = sorted(reminders)
@@ -625,6 +628,9 @@ def main() -> None:
     parser.add_argument("--drain", type=float)
     parser.add_argument("--cpu-k", type=int, help="updates per type in the CPU phases")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--count-edits", action="store_true", help="edits count toward the 30 msg/s too"
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     quick = args.quick
@@ -640,6 +646,7 @@ def main() -> None:
         cpu_k=args.cpu_k or (40 if quick else 150),
         cpu_progress_k=8 if quick else 20,
         rtt=args.rtt,
+        count_edits=args.count_edits,
     )
     started = time.monotonic()
     with work_folder(args.keep) as folder:
