@@ -491,7 +491,7 @@ def verdict(ok: bool) -> str:
 
 def print_report(results: list[dict[str, Any]], sizes: Sizes, started: float) -> None:
     compressed = (
-        f"time compressed {sizes.compression:g}× (window {sizes.window:g} s instead of 120 s; "
+        f"time compressed {sizes.compression:.3g}× (window {sizes.window:g} s instead of 120 s; "
         "the offered rate is the real one)"
         if sizes.window != 120 else "real time (window 120 s)"
     )  # fmt: skip
