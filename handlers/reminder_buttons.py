@@ -15,8 +15,11 @@ from telegram.ext import CallbackQueryHandler
 from handlers import checkins, render, routine
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import reminder_message as rm
 from scheduler import subscriptions
+from scheduler.patient_days import NoSnooze, why_no_snooze
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.reminders import DeliveryRecord, SubscriptionRecord
@@ -27,23 +30,23 @@ async def _load(
 ) -> tuple[DeliveryRecord, SubscriptionRecord] | None:
     async with context.services.sessions() as session:
         delivery = await reminders.get_delivery(session=session, delivery_id=delivery_id)
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     # A delivery of someone else (forged data) is treated like a missing one.
-    if delivery is None or sub is None or delivery.user_id != update.effective_user.id:
+    if delivery is None or sub is None or delivery.user_id != sender_of(update).id:
         return None
     return delivery, sub
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
-    parsed = rm.parse_button(query.data or "")
-    loaded = await _load(update, context, parsed[1]) if parsed else None
-    if parsed is None or loaded is None:
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.ReminderButton)
+    loaded = await _load(update, context, button.delivery_id) if button else None
+    if button is None or loaded is None:
         await query.answer(
             "This reminder is no longer available. /settings shows yours.", show_alert=True
         )
         return
-    action, _ = parsed
+    action = button.action
     delivery, sub = loaded
     services = context.services
     now = services.now()
@@ -71,9 +74,10 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             if is_today:
                 await checkins.ask_pain(update, context, today)
     elif action in rm.SNOOZE_MINUTES:
-        if not is_today or delivery.done_at or delivery.skipped_at:
+        refusal = why_no_snooze(delivery, today)
+        if refusal is not None:
             await query.answer()
-            await _nothing_to_snooze(update, context, delivery, sub, is_today)
+            await _nothing_to_snooze(update, context, delivery, sub, refusal)
             return
         until = now + timedelta(minutes=rm.SNOOZE_MINUTES[action])
         async with services.sessions.begin() as session:
@@ -115,13 +119,13 @@ async def _nothing_to_snooze(
     context: AcubotContext,
     delivery: DeliveryRecord,
     sub: SubscriptionRecord,
-    is_today: bool,
+    refusal: NoSnooze,
 ) -> None:
-    if not is_today:
+    if refusal == NoSnooze.NOT_TODAY:
         reason = (
             f"That reminder was for {delivery.local_date:%A %-d %B}, so there is nothing to snooze."
         )
-    elif delivery.done_at:
+    elif refusal == NoSnooze.DONE:
         reason = "You have already done today's routine — nothing to snooze. 🎉"
     else:
         reason = "You skipped today's routine, so there is nothing to snooze."
@@ -135,4 +139,4 @@ def _next_line(sub: SubscriptionRecord) -> str:
 
 
 def register(app: AcubotApp) -> None:
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{rm.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.ReminderButton)))
