@@ -84,7 +84,7 @@ async def scratch_database(kind: str, postgres: str, folder: Path) -> AsyncItera
         await _migrate(url)
         yield url
         return
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
 
     name = f"acubot_bench_{uuid.uuid4().hex[:10]}"
@@ -106,7 +106,7 @@ async def scratch_database(kind: str, postgres: str, folder: Path) -> AsyncItera
 
 
 async def postgres_available(postgres: str) -> bool:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     try:
         connection = await asyncio.wait_for(asyncpg.connect(_plain(postgres)), 5)
