@@ -106,7 +106,7 @@ async def scratch_database(kind: str, postgres: str, folder: Path) -> AsyncItera
 
 
 async def postgres_available(postgres: str) -> bool:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     try:
         connection = await asyncio.wait_for(asyncpg.connect(_plain(postgres)), 5)
