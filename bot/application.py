@@ -22,6 +22,8 @@ from bot.rate_limit import ReplyRateLimiter
 from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
+from content.own_words import OwnWords
+from content.triage import default_screen
 from handlers.admin import set_admin_commands
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from scheduler.broadcast_sender import BroadcastSender
@@ -43,6 +45,8 @@ COMMANDS = [
     BotCommand("points", "Browse the points"),
     BotCommand("meridian", "Browse the meridians"),
     BotCommand("safety", "When to get help, how to press safely"),
+    BotCommand("evidence", "What the research says"),
+    BotCommand("pregnancy", "Tell me if you are pregnant"),
     BotCommand("book", "Book an appointment"),
     BotCommand("remind", "A daily acupressure reminder"),
     BotCommand("routine", "The guided home routine"),
@@ -125,6 +129,9 @@ def build_application(
     services.settings = settings
     services.catalogue = catalogue or load_catalogue()
     services.index = PointIndex(services.catalogue)
+    # The red-flag screen and the own-words matcher: a broken data file stops start-up.
+    services.screen = default_screen()
+    services.own_words = OwnWords.load(services.catalogue, services.index)
     services.clock = clock
     services.dispatch_interval = (
         settings.dispatch_interval.total_seconds()

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     clinic_name: str = Field(default="our clinic", min_length=1, max_length=100)
     clinic_timezone: str = "America/Chicago"
     booking_url: str | None = None
+    # Shown first in every emergency reply and in /safety (the clinic is in Illinois).
+    emergency_number: str = Field(default="911", pattern=r"^\+?[0-9]{2,15}$")
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reminder_grace: timedelta = timedelta(hours=2)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from handlers import triage
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler.checkin_message import PREFIX, question_text, score_keyboard
@@ -88,12 +89,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     await query.answer(f"Noted: {score}/10")
     when = "today" if asked_on == today else f"the week of {asked_on:%-d %B}"
     text = f"Thanks — I noted {score}/10 for {when}. Answering again replaces it."
-    if score >= SEVERE:
-        text += (
-            "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "
-            "or trouble passing urine, please see /safety and contact the clinic (/book)."
-        )
     await reply_html(update, context, text)
+    if score >= SEVERE:
+        await triage.ask_severe_pain_red_flags(update, context)
 
 
 def register(app: AcubotApp) -> None:

@@ -11,21 +11,26 @@ from handlers import callbacks, render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
+from storage.safety import is_pregnant
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
     catalogue = context.services.catalogue
+    pregnant = False
+    if point.pregnancy_caution:  # the caution leads the card while pregnancy is on
+        async with context.services.sessions() as session:
+            pregnant = await is_pregnant(session=session, user_id=update.effective_user.id)
     await send_picture(
         update,
         context,
         catalogue.point_picture_path(point.code),
-        render.point_caption(point, catalogue),
+        render.point_caption(point, catalogue, pregnant=pregnant),
     )
     await reply_html(
         update,
         context,
-        render.point_details(point, catalogue),
+        render.point_details(point, catalogue, pregnant=pregnant),
         render.point_keyboard(point, catalogue),
     )
 
@@ -52,6 +57,8 @@ async def point_command(update: Update, context: AcubotContext) -> None:
     match = context.services.index.find(query)
     if match.point:
         await send_point_card(update, context, match.point)
+    elif avoided := context.services.own_words.avoided_point(query):
+        await reply_html(update, context, render.avoided_point_text(avoided))
     else:
         await send_not_found(update, context, query, match.suggestions)
 

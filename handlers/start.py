@@ -75,6 +75,7 @@ async def help_command(update: Update, context: AcubotContext) -> None:
         "/points — browse all the points\n"
         "/meridian <i>code</i> — a meridian and its points: <code>/meridian BL</code>\n"
         "/safety — when to get medical help, and how to press safely\n"
+        "/evidence — what the research says · /pregnancy — if you are pregnant\n"
         "/book — book an appointment with the clinic\n\n"
         "<b>Daily reminder</b>\n"
         "/remind — a daily acupressure reminder at your own time\n"
@@ -84,7 +85,8 @@ async def help_command(update: Update, context: AcubotContext) -> None:
         "/progress — your streak, your pain scores and a chart\n\n"
         "<b>Your data</b>\n"
         "/privacy — what is stored and why · /export — a copy · /delete — erase it\n\n"
-        "You can also just type a point's code or name."
+        "You can also just write in your own words: a point's name (<i>kidney 3</i>), "
+        "what bothers you (<i>sciatica</i>), or <i>remind me at 8</i>."
     )
     await reply_html(update, context, text, main_menu(context))
 
@@ -100,7 +102,8 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
     elif choice == "meridians":
         text, keyboard = render.meridians_menu(catalogue)
     elif choice == "safety":
-        text, keyboard = render.safety_text(catalogue.safety), None
+        number = context.services.settings.emergency_number
+        text, keyboard = render.safety_text(catalogue.safety, number), None
     else:
         text, keyboard = "That button is no longer in use. Send /help to see what I can do.", None
     await reply_html(update, context, text, keyboard)

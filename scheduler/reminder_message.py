@@ -31,9 +31,8 @@ def parse_button(data: str) -> tuple[str, int] | None:
 
 
 def routine_minutes(catalogue: Catalogue, routine_id: str) -> int:
-    """About how long a routine takes, holds plus time to get into position."""
-    seconds = sum(t.hold_seconds_max + 20 for t in catalogue.routine_steps(routine_id))
-    return max(1, round(seconds / 60))
+    """About how long a routine takes, both sides' holds plus time to get into position."""
+    return catalogue.routine_minutes(routine_id)
 
 
 def reminder_text(
@@ -52,8 +51,8 @@ def reminder_text(
     lines += [
         "",
         "Press ▶ and I'll guide you step by step, or ✅ once you have done it yourself.",
-        "<i>Press gently. If you have numbness, weakness or trouble passing urine, "
-        "get medical care instead (/safety).</i>",
+        "<i>Build the pressure up slowly; it should never hurt. If you have numbness, "
+        "weakness or trouble passing urine, get emergency care instead (/safety).</i>",
     ]
     return "\n".join(lines)
 
