@@ -64,6 +64,7 @@ class Symptom(_Strict):
     phrases: list[str] = Field(min_length=1)
     points: dict[str, str] = Field(min_length=1, description="Point code -> one line on why.")
     note: str | None = Field(default=None, max_length=200)
+    general: bool = Field(default=False, description="Only when no specific symptom matches.")
 
 
 class IntentWords(_Strict):
@@ -239,9 +240,19 @@ class OwnWords:
         return None
 
     def _symptom(self, said: list[str]) -> Symptom | None:
-        for symptom in self.data.symptoms:
-            if any(_contains(said, phrase.split()) for phrase in symptom.phrases):
-                return symptom
+        # The longest phrase wins ("stiff neck" over "stiff"); general symptoms come last.
+        best: tuple[int, int, int] | None = None
+        for order, symptom in enumerate(self.data.symptoms):
+            lengths = [
+                len(phrase.split())
+                for phrase in symptom.phrases
+                if _contains(said, phrase.split())
+            ]
+            if lengths:
+                rank = (0 if symptom.general else 1, max(lengths), -order)
+                best = max(best, rank) if best else rank
+        if best is not None:
+            return self.data.symptoms[-best[2]]
         long_words = [word for word in said if len(word) >= FUZZY_MIN_LENGTH and word.isalpha()]
         for word in long_words:
             best = process.extractOne(

@@ -20,6 +20,7 @@ from scheduler import broadcast_message
 from scheduler.broadcast_sender import show_progress
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
+from storage.safety import count_adverse_events
 from storage.stats import usage_stats
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,10 @@ async def stats(update: Update, context: AcubotContext) -> None:
             session=session, today_start=today_start, week_start=today_start - timedelta(days=6)
         )
         outcomes = await clinic_outcomes(session=session, today=local_now.date())
+        sore_30 = await count_adverse_events(
+            session=session, since=today_start - timedelta(days=29)
+        )
+        sore_all = await count_adverse_events(session=session)
     text = (
         "📊 <b>How the bot is used</b>\n\n"
         f"People who started the bot: <b>{numbers.users}</b>\n"
@@ -72,6 +77,8 @@ async def stats(update: Update, context: AcubotContext) -> None:
         f"Reminders done: {_share(outcomes.adherence_7)} over 7 days, "
         f"{_share(outcomes.adherence_30)} over 30 days\n"
         f"Average change in back pain, first week to latest week: {_change(outcomes)}\n"
+        f"“Too sore / bruised” after the routine: {sore_30} in the last 30 days "
+        f"({sore_all} in all)\n"
         f"<i>Days are counted in {escape(zone.key)}.</i>"
     )
     await reply_html(update, context, text)

@@ -89,7 +89,8 @@ async def start(update: Update, context: AcubotContext, routine_id: str | None =
             await offer_safe_points(update, context)
             return
         if left_out:
-            codes = ", ".join(escape(t.point) for t in left_out)
+            names = [escape(t.point) for t in left_out]
+            codes = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
             await reply_html(
                 update,
                 context,
