@@ -244,9 +244,7 @@ class OwnWords:
         best: tuple[int, int, int] | None = None
         for order, symptom in enumerate(self.data.symptoms):
             lengths = [
-                len(phrase.split())
-                for phrase in symptom.phrases
-                if _contains(said, phrase.split())
+                len(phrase.split()) for phrase in symptom.phrases if _contains(said, phrase.split())
             ]
             if lengths:
                 rank = (0 if symptom.general else 1, max(lengths), -order)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from html import unescape
 from dataclasses import replace
 from datetime import date, time
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -347,8 +347,8 @@ async def test_all_flagged_routine_offers_safe_points(tmp_path: Path) -> None:
 async def test_every_step_shows_its_cautions_sides_and_pressure(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     catalogue = app.bot_data.catalogue
     calls = await patient.send("/routine")
-    seen = 0
-    for technique in catalogue.routine_steps(catalogue.default_routine.id):
+    steps = catalogue.routine_steps(catalogue.default_routine.id)
+    for number, technique in enumerate(steps, start=1):
         text = next(t for t in texts(calls) if t.startswith("<b>Step"))
         point = catalogue.point(technique.point)
         for caution in point.cautions:
@@ -358,8 +358,7 @@ async def test_every_step_shows_its_cautions_sides_and_pressure(app, patient: Pa
         if technique.pressure == "firm":
             assert "firmly" in text and "gently" not in text.lower()
         assert "Press gently — mild pressure only" not in text
-        seen += 1
-        calls = await patient.press("Next") if seen < 4 else await patient.press("Finish")
+        calls = await patient.press("Next" if number < len(steps) else "Finish")
     finish = texts(calls)[0]
     assert "Stop pressing" in finish and "faint" in finish
 
