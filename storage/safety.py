@@ -23,6 +23,14 @@ async def is_pregnant(*, session: AsyncSession, user_id: int) -> bool:
     return bool(await session.scalar(select(User.pregnant).where(User.id == user_id)))
 
 
+async def pregnant_among(*, session: AsyncSession, user_ids: list[int]) -> frozenset[int]:
+    """Which of these users have pregnancy on (one query for a batch of reminders)."""
+    if not user_ids:
+        return frozenset()
+    rows = await session.scalars(select(User.id).where(User.pregnant, User.id.in_(user_ids)))
+    return frozenset(rows)
+
+
 async def record_adverse_event(
     *, session: AsyncSession, user_id: int, routine: str, now: datetime, kind: str = SORE
 ) -> None:

@@ -399,3 +399,20 @@ async def test_reminder_text_gives_the_real_length(app) -> None:  # type: ignore
     text = reminder_text(catalogue, "clinic", date(2027, 3, 1))
     seconds = sum(t.hold_seconds_max * t.rounds + 20 for t in catalogue.routine_steps("clinic"))
     assert f"about {round(seconds / 60)} minutes" in text and "Press gently" not in text
+
+
+async def test_the_daily_reminder_leaves_out_pregnancy_points(app, api, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from tests.reminders_support import dispatch, subscribe_many
+
+    await subscribe_many(app, [1, 2], at="08:00")
+    pregnant, other = Patient(app, api, user_id=1), Patient(app, api, user_id=2)
+    await pregnant.send("/pregnancy on")
+    clock.set(datetime(2027, 3, 2, 14, 0, tzinfo=UTC) + timedelta(seconds=5))  # 08:00 Chicago
+    assert (await dispatch(app)).sent == 2
+    mine, theirs = pregnant.latest_message()["text"], other.latest_message()["text"]
+    assert "BL23" not in mine.split("Left out")[0] and "Left out for pregnancy" in mine
+    assert "BL23" in theirs and "Left out" not in theirs
+    catalogue = app.bot_data.catalogue
+    assert f"about {catalogue.routine_minutes('clinic', pregnant=True)} minutes" in mine
