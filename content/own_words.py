@@ -253,11 +253,11 @@ class OwnWords:
             return self.data.symptoms[-best[2]]
         long_words = [word for word in said if len(word) >= FUZZY_MIN_LENGTH and word.isalpha()]
         for word in long_words:
-            best = process.extractOne(
+            close = process.extractOne(
                 word, list(self._single_words), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
             )
-            if best is not None:
-                return self._single_words[best[0]]
+            if close is not None:
+                return self._single_words[close[0]]
         return None
 
     def _intent(self, said: list[str]) -> Intent | None:
