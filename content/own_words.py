@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rapidfuzz import fuzz, process
 
 from content.catalogue import Catalogue, ContentError
-from content.lookup import PointIndex, normalize
+from content.lookup import PointIndex
+from content.names import normalize
 from content.schema import AvoidedPoint, Point
 
 OWN_WORDS_FILE = Path(__file__).with_name("data") / "own_words.yaml"

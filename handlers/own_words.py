@@ -16,7 +16,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from content.own_words import Intent, Kind, Understood
 from content.schema import AvoidedPoint
 from handlers import (
-    callbacks,
     points,
     pregnancy,
     progress,
@@ -29,6 +28,8 @@ from handlers import (
 )
 from handlers.context import AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import sender_of
+from scheduler import callback_data as cb
 from scheduler.time_input import parse_time_of_day
 from storage import reminders
 
@@ -42,9 +43,13 @@ HINT = (
 def hint_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("📍 Points", callback_data=callbacks.menu("points"))],
-            [InlineKeyboardButton("⏰ Daily reminder", callback_data=f"{subscribe.PREFIX}:begin")],
-            [InlineKeyboardButton("⚠️ Safety", callback_data=callbacks.menu("safety"))],
+            [InlineKeyboardButton("📍 Points", callback_data=cb.encode(cb.MenuButton("points")))],
+            [
+                InlineKeyboardButton(
+                    "⏰ Daily reminder", callback_data=cb.encode(cb.SubscribeButton("begin"))
+                )
+            ],
+            [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))],
         ]
     )
 
@@ -71,9 +76,7 @@ async def remind_at(update: Update, context: AcubotContext, time_text: str) -> N
     parsed = parse_time_of_day(time_text)
     services = context.services
     async with services.sessions() as session:
-        existing = await reminders.get_subscription(
-            session=session, user_id=update.effective_user.id
-        )
+        existing = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     data = {
         "time": None,
         "zone": existing.timezone if existing else services.settings.clinic_timezone,

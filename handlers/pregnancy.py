@@ -13,10 +13,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, query_of, sender_of
+from scheduler import callback_data as cb
 from storage.safety import is_pregnant, set_pregnant
 from storage.users import record_user_seen
 
-PREFIX = "preg"  # "preg:1" on, "preg:0" off
 ON_WORDS = {"on", "yes", "y", "1", "pregnant"}
 OFF_WORDS = {"off", "no", "n", "0", "not"}
 
@@ -24,8 +25,16 @@ OFF_WORDS = {"off", "no", "n", "0", "not"}
 def choice_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("✅ Yes, I'm pregnant", callback_data=f"{PREFIX}:1")],
-            [InlineKeyboardButton("No, I'm not pregnant", callback_data=f"{PREFIX}:0")],
+            [
+                InlineKeyboardButton(
+                    "✅ Yes, I'm pregnant", callback_data=cb.encode(cb.PregnancyButton(True))
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "No, I'm not pregnant", callback_data=cb.encode(cb.PregnancyButton(False))
+                )
+            ],
         ]
     )
 
@@ -40,7 +49,7 @@ async def pregnancy_command(update: Update, context: AcubotContext) -> None:
         await set_flag(update, context, False)
         return
     async with context.services.sessions() as session:
-        pregnant = await is_pregnant(session=session, user_id=update.effective_user.id)
+        pregnant = await is_pregnant(session=session, user_id=sender_of(update).id)
     state = "on: you told me you are pregnant" if pregnant else "off"
     lines = []
     if word:
@@ -79,12 +88,12 @@ async def pregnancy_question(update: Update, context: AcubotContext) -> None:
 
 async def set_flag(update: Update, context: AcubotContext, pregnant: bool) -> None:
     services = context.services
-    user = update.effective_user
+    user = sender_of(update)
     async with services.sessions.begin() as session:
         await record_user_seen(
             session=session,
             user_id=user.id,
-            chat_id=update.effective_chat.id,
+            chat_id=chat_of(update).id,
             language_code=user.language_code,
             now=services.now(),
         )
@@ -105,15 +114,15 @@ async def set_flag(update: Update, context: AcubotContext, pregnant: bool) -> No
 
 
 async def button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
-    value = (query.data or "").partition(":")[2]
-    if value not in {"0", "1"}:
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.PregnancyButton)
+    if button is None:
         await query.answer("This button is no longer in use. Send /pregnancy.", show_alert=True)
         return
     await query.answer()
-    await set_flag(update, context, value == "1")
+    await set_flag(update, context, button.pregnant)
 
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("pregnancy", pregnancy_command))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.PregnancyButton)))

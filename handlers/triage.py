@@ -15,9 +15,10 @@ from content.triage import Level, Triage
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
+from scheduler import callback_data as cb
 
 SCREEN_GROUP = -2  # before handlers.users (-1) and every feature handler (0)
-RED_FLAG_PREFIX = "rf"  # "rf:1" yes, "rf:0" no: the severe-pain red-flag question
 
 
 async def send_triage_reply(update: Update, context: AcubotContext, triage: Triage) -> None:
@@ -53,8 +54,16 @@ async def ask_severe_pain_red_flags(update: Update, context: AcubotContext) -> N
     safety = context.services.catalogue.safety
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("🚨 Yes, one of these", callback_data=f"{RED_FLAG_PREFIX}:1")],
-            [InlineKeyboardButton("No, none of these", callback_data=f"{RED_FLAG_PREFIX}:0")],
+            [
+                InlineKeyboardButton(
+                    "🚨 Yes, one of these", callback_data=cb.encode(cb.RedFlagButton(True))
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "No, none of these", callback_data=cb.encode(cb.RedFlagButton(False))
+                )
+            ],
         ]
     )
     await reply_html(update, context, render.short_html(safety.severe_pain_question), keyboard)
@@ -62,15 +71,15 @@ async def ask_severe_pain_red_flags(update: Update, context: AcubotContext) -> N
 
 async def red_flag_answer(update: Update, context: AcubotContext) -> None:
     """Yes: the emergency reply. No: keep an eye on it, and who to tell."""
-    query = update.callback_query
-    answer = (query.data or "").partition(":")[2]
-    if answer not in {"0", "1"}:
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.RedFlagButton)
+    if button is None:
         await query.answer("This question is no longer available.", show_alert=True)
         return
     await query.answer()
     services = context.services
     safety, number = services.catalogue.safety, services.settings.emergency_number
-    if answer == "1":
+    if button.present:
         await reply_html(update, context, render.emergency_reply(safety, number, SEVERE_PAIN_SIGN))
         return
     await reply_html(
@@ -87,4 +96,4 @@ SEVERE_PAIN_SIGN = "severe back pain together with one of the emergency signs"
 
 def register(app: AcubotApp) -> None:
     app.add_handler(MessageHandler(filters.TEXT, screen_message), group=SCREEN_GROUP)
-    app.add_handler(CallbackQueryHandler(red_flag_answer, pattern=rf"^{RED_FLAG_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(red_flag_answer, pattern=cb.pattern(cb.RedFlagButton)))
