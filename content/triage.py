@@ -175,7 +175,7 @@ class Screen:
         self._ignore = [tuple(phrase.split()) for phrase in rules.ignore]
         self._protected = frozenset(rules.protected)
         self._targets = tuple(rules.fuzzy_targets)
-        self._signs = sorted(rules.signs, key=lambda s: s.level != Level.EMERGENCY)
+        self._signs = sorted(rules.signs, key=lambda s: Level(s.level) is not Level.EMERGENCY)
         self._compiled = {
             sign.id: (
                 [tuple(p.split()) for p in sign.phrases],

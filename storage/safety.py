@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_affected
 from storage.models import AdverseEvent, User
 
 SORE = "sore"
@@ -15,7 +16,7 @@ SORE = "sore"
 async def set_pregnant(*, session: AsyncSession, user_id: int, pregnant: bool) -> bool:
     """Turns the flag on or off; False if the user is not stored."""
     result = await session.execute(update(User).where(User.id == user_id).values(pregnant=pregnant))
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def is_pregnant(*, session: AsyncSession, user_id: int) -> bool:
