@@ -7,7 +7,7 @@ logged with the user id and the action, never the message text.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from html import escape
 
 from telegram import BotCommandScopeChat, Update
@@ -21,6 +21,7 @@ from handlers.update_parts import query_of
 from scheduler import broadcast_message
 from scheduler import callback_data as cb
 from scheduler.broadcast_sender import show_progress
+from scheduler.patient_days import clinic_days
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
 from storage.safety import count_adverse_events
@@ -49,15 +50,14 @@ async def stats(update: Update, context: AcubotContext) -> None:
         return
     services = context.services
     zone = services.settings.zone
-    local_now = services.now().astimezone(zone)
-    today_start = datetime.combine(local_now.date(), time(0), tzinfo=zone)
+    days = clinic_days(services.now(), zone)
     async with services.sessions() as session:
         numbers = await usage_stats(
-            session=session, today_start=today_start, week_start=today_start - timedelta(days=6)
+            session=session, today_start=days.today_start, week_start=days.week_start
         )
-        outcomes = await clinic_outcomes(session=session, today=local_now.date())
+        outcomes = await clinic_outcomes(session=session, today=days.today)
         sore_30 = await count_adverse_events(
-            session=session, since=today_start - timedelta(days=29)
+            session=session, since=days.today_start - timedelta(days=29)
         )
         sore_all = await count_adverse_events(session=session)
     text = (
