@@ -25,6 +25,8 @@ from bot.rate_limit import ReplyRateLimiter
 from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
+from content.own_words import OwnWords
+from content.triage import default_screen
 from handlers.admin import set_admin_commands
 from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
@@ -127,6 +129,9 @@ def build_application(
     services.settings = settings
     services.catalogue = catalogue or load_catalogue()
     services.index = PointIndex(services.catalogue)
+    # The red-flag screen and the own-words matcher: a broken data file stops start-up.
+    services.screen = default_screen()
+    services.own_words = OwnWords.load(services.catalogue, services.index)
     services.clock = clock
     services.dispatch_interval = (
         settings.dispatch_interval.total_seconds()

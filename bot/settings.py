@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # How patients reach the clinic when there is no booking link (or as well).
     clinic_phone: str | None = None
     clinic_address: str | None = None
+    # Shown first in every emergency reply and in /safety (the clinic is in Illinois).
+    emergency_number: str = Field(default="911", pattern=r"^\+?[0-9]{2,15}$")
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reminder_grace: timedelta = timedelta(hours=2)

@@ -19,6 +19,7 @@ def register_all(app: AcubotApp) -> None:
         fallback,
         meridians,
         points,
+        pregnancy,
         privacy,
         progress,
         reminder_buttons,
@@ -27,14 +28,17 @@ def register_all(app: AcubotApp) -> None:
         safety,
         start,
         subscribe,
+        triage,
         users,
     )
 
+    triage.register(app)  # group -2: every text message meets the red-flag screen first
     users.register(app)  # group -1: records who is talking, never answers
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons
     meridians.register(app)  # /meridian, meridian buttons
-    safety.register(app)  # /safety, /book
+    safety.register(app)  # /safety, /evidence, /book
+    pregnancy.register(app)  # /pregnancy and its buttons
     subscribe.register(app)  # /remind flow and its typed answers (via handlers.flows)
     reminder_settings.register(app)  # /settings, /pause, /resume, /stop
     reminder_buttons.register(app)  # buttons under a daily reminder
@@ -44,5 +48,5 @@ def register_all(app: AcubotApp) -> None:
     privacy.register(app)  # /privacy, /export, /delete
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
-    fallback.register(app)  # last: unknown commands, free text (and flow answers), stale buttons
+    fallback.register(app)  # last: unknown commands, flow answers, own words (handlers.own_words)
     errors.register(app)

@@ -7,6 +7,7 @@ logged with the user id and the action, never the message text.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from html import escape
 
 from telegram import BotCommandScopeChat, Update
@@ -23,6 +24,7 @@ from scheduler.broadcast_sender import show_progress
 from scheduler.patient_days import clinic_days
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
+from storage.safety import count_adverse_events
 from storage.stats import usage_stats
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,10 @@ async def stats(update: Update, context: AcubotContext) -> None:
             session=session, today_start=days.today_start, week_start=days.week_start
         )
         outcomes = await clinic_outcomes(session=session, today=days.today)
+        sore_30 = await count_adverse_events(
+            session=session, since=days.today_start - timedelta(days=29)
+        )
+        sore_all = await count_adverse_events(session=session)
     text = (
         "📊 <b>How the bot is used</b>\n\n"
         f"People who started the bot: <b>{numbers.users}</b>\n"
@@ -69,6 +75,8 @@ async def stats(update: Update, context: AcubotContext) -> None:
         f"Reminders done: {_share(outcomes.adherence_7)} over 7 days, "
         f"{_share(outcomes.adherence_30)} over 30 days\n"
         f"Average change in back pain, first week to latest week: {_change(outcomes)}\n"
+        f"“Too sore / bruised” after the routine: {sore_30} in the last 30 days "
+        f"({sore_all} in all)\n"
         f"<i>Days are counted in {escape(zone.key)}.</i>"
     )
     await reply_html(update, context, text)

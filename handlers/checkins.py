@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from handlers import triage
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
@@ -81,12 +82,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     else:
         when = f"the week up to {asked_on:%A %-d %B}"
     text = f"Thanks — I've noted {score}/10 for {when}. Tap another number to change it."
-    if is_severe(score):
-        text += (
-            "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "
-            "or trouble passing urine, please see /safety and contact the clinic (/book)."
-        )
     await reply_html(update, context, text)
+    if is_severe(score):
+        await triage.ask_severe_pain_red_flags(update, context)
 
 
 def register(app: AcubotApp) -> None:

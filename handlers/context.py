@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from content.catalogue import Catalogue
     from content.lookup import PointIndex
+    from content.own_words import OwnWords
+    from content.triage import Screen
     from scheduler.broadcast_sender import BroadcastSender
     from scheduler.dispatcher import ReminderDispatcher
     from scheduler.send_policy import SendPolicy
@@ -37,6 +39,8 @@ class Services:
     settings: Settings
     catalogue: Catalogue
     index: PointIndex
+    screen: Screen
+    own_words: OwnWords
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
-from handlers.points import send_point_card
+from handlers.own_words import answer_own_words
 from handlers.reply import reply_html
 from handlers.update_parts import message_of, query_of
 
@@ -27,15 +27,13 @@ async def unknown_command(update: Update, context: AcubotContext) -> None:
 
 
 async def free_text(update: Update, context: AcubotContext) -> None:
-    """An answer to a pending question, a point's name, or else a hint."""
+    """An answer to a pending question, else the patient's own words (handlers.own_words).
+
+    The red-flag screen (handlers.triage) has already seen the message.
+    """
     if await continue_flow(update, context):
         return
-    text = message_of(update).text or ""
-    point = context.services.index.find_in_text(text)
-    if point:
-        await send_point_card(update, context, point)
-        return
-    await reply_html(update, context, HINT)
+    await answer_own_words(update, context, message_of(update).text or "")
 
 
 async def other_message(update: Update, context: AcubotContext) -> None:

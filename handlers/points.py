@@ -12,23 +12,28 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.meridians import send_channel
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
-from handlers.update_parts import query_of
+from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
+from storage.safety import is_pregnant
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
     catalogue = context.services.catalogue
+    pregnant = False
+    if point.pregnancy_caution:  # the caution leads the card while pregnancy is on
+        async with context.services.sessions() as session:
+            pregnant = await is_pregnant(session=session, user_id=sender_of(update).id)
     await send_picture(
         update,
         context,
         catalogue.point_picture_path(point.code),
-        render.point_caption(point, catalogue),
+        render.point_caption(point, catalogue, pregnant=pregnant),
     )
     await reply_html(
         update,
         context,
-        render.point_details(point, catalogue),
+        render.point_details(point, catalogue, pregnant=pregnant),
         render.point_keyboard(point, catalogue),
     )
 
@@ -59,6 +64,8 @@ async def point_command(update: Update, context: AcubotContext) -> None:
     elif channel := index.find_channel(query):
         # "/point BL": the Bladder meridian's points, not three look-alike names.
         await send_channel(update, context, channel)
+    elif avoided := context.services.own_words.avoided_point(query):
+        await reply_html(update, context, render.avoided_point_text(avoided))
     else:
         await send_not_found(update, context, query, match.suggestions)
 

@@ -101,7 +101,8 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
     elif choice == "meridians":
         text, keyboard = render.meridians_menu(catalogue)
     elif choice == "safety":
-        text, keyboard = render.safety_text(catalogue.safety), None
+        number = context.services.settings.emergency_number
+        text, keyboard = render.safety_text(catalogue.safety, number), None
     elif choice == "book":
         text, keyboard = booking_reply(context.services.settings)
     else:

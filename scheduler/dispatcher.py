@@ -30,6 +30,7 @@ from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import reminders
 from storage.checkins import CheckInKind
 from storage.reminders import DeliveryStatus, NewDelivery, SubscriptionRecord
+from storage.safety import pregnant_among
 
 _DELIVERY_STATUS = {
     SendStatus.SENT: DeliveryStatus.SENT,
@@ -83,6 +84,7 @@ class _Planned:
     local_date: date | None
     next_due_at: datetime | None
     row: NewDelivery | None = None  # the delivery row to write; None when paused
+    pregnant: bool = False  # the reminder's routine leaves out points avoided in pregnancy
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,7 @@ class ReminderDispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.weekly_checkin_weekday = weekly_checkin_weekday
-        self._texts: dict[tuple[str, date, bool], str] = {}
+        self._texts: dict[tuple[str, date, bool, bool], str] = {}
         # False once the application is stopping: finish the batch in hand and
         # claim no more, so a long paced run does not hold up shutdown.
         self.keep_going = keep_going
@@ -229,6 +231,11 @@ class ReminderDispatcher:
                 report.missed += 1
             else:
                 to_send.append(replace(plan, delivery_id=delivery_id))
+        pregnant = await pregnant_among(
+            session=session, user_ids=[plan.subscription.user_id for plan in to_send]
+        )
+        if pregnant:
+            to_send = [replace(p, pregnant=p.subscription.user_id in pregnant) for p in to_send]
         return plans, to_send
 
     async def _record(self, session: AsyncSession, sent: _SentChunk, now: datetime) -> None:
@@ -298,21 +305,21 @@ class ReminderDispatcher:
         row = NewDelivery(sub.id, sub.user_id, local_date, occurrence, status)
         return _Planned(sub, None, local_date, next_due, row)
 
-    def _text(self, routine: str, local_date: date, snoozed: bool) -> str:
+    def _text(self, routine: str, local_date: date, snoozed: bool, pregnant: bool) -> str:
         """The reminder's text: the same for everyone with that routine that day."""
-        key = (routine, local_date, snoozed)
+        key = (routine, local_date, snoozed, pregnant)
         if key not in self._texts:
             if len(self._texts) > 64:  # a few routines x a few days; keep it small
                 self._texts.clear()
             self._texts[key] = reminder_message.reminder_text(
-                self.catalogue, routine, local_date, snoozed=snoozed
+                self.catalogue, routine, local_date, snoozed=snoozed, pregnant=pregnant
             )
         return self._texts[key]
 
     async def _send(self, plan: _Planned, *, snoozed: bool = False) -> SendOutcome:
         sub = plan.subscription
         assert plan.delivery_id is not None and plan.local_date is not None
-        text = self._text(sub.routine, plan.local_date, snoozed)
+        text = self._text(sub.routine, plan.local_date, snoozed, plan.pregnant)
         keyboard = reminder_message.reminder_keyboard(plan.delivery_id)
         return await self.policy.send(
             sub.chat_id,
@@ -325,10 +332,14 @@ class ReminderDispatcher:
                 taken = await reminders.claim_due_snoozes(
                     session=session, now=now, limit=self.batch_size
                 )
+                pregnant = await pregnant_among(
+                    session=session, user_ids=[sub.user_id for _, sub in taken]
+                )
             if not taken:
                 return
             plans = [
-                _Planned(sub, delivery.id, delivery.local_date, None) for delivery, sub in taken
+                _Planned(sub, delivery.id, delivery.local_date, None, None, sub.user_id in pregnant)
+                for delivery, sub in taken
             ]
             outcomes = await asyncio.gather(*(self._send(p, snoozed=True) for p in plans))
             async with self.sessions.begin() as session:

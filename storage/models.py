@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -53,6 +54,8 @@ class User(Base):
     # Set when Telegram says the user blocked the bot or the account is gone;
     # cleared when they /start again.
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Said they are pregnant (/pregnancy): points traditionally avoided are left out.
+    pregnant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Subscription(Base):
@@ -228,3 +231,17 @@ class RoutineDay(Base):
     )
     local_date: Mapped[date] = mapped_column(Date)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdverseEvent(Base):
+    """A patient pressed "too sore / bruised" after the routine; staff see only the count."""
+
+    __tablename__ = "adverse_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    routine: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -67,6 +67,9 @@ buttons = st.one_of(
         cb.BroadcastDraftButton, st.just("aud"), st.sampled_from([a.value for a in Audience])
     ),
     st.builds(cb.PrivacyButton, st.sampled_from(cb.PRIVACY_ACTIONS)),
+    st.builds(cb.SoreButton, routine_ids),
+    st.builds(cb.PregnancyButton, st.booleans()),
+    st.builds(cb.RedFlagButton, st.booleans()),
 )
 
 
@@ -220,6 +223,9 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.BroadcastDraftButton("btn", c) for c in cb.BROADCAST_BUTTON_CHOICES]
     built += [cb.BroadcastDraftButton("aud", a.value) for a in Audience]
     built += [cb.PrivacyButton(a) for a in cb.PRIVACY_ACTIONS]
+    built += [cb.SoreButton(routine.id) for routine in catalogue.routines]
+    built += [cb.PregnancyButton(flag) for flag in (True, False)]
+    built += [cb.RedFlagButton(flag) for flag in (True, False)]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
