@@ -173,6 +173,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
         keep_going=lambda: app.running,
         clock=services.now,
+        gate=services.gate,
     )
     services.sender = BroadcastSender(
         sessions=services.sessions,
@@ -182,6 +183,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         zone=settings.zone,
         lease=settings.claim_lease,
         keep_going=lambda: app.running,
+        gate=services.gate,
     )
     if services.dispatch_interval is not None and app.job_queue is not None:
         # One repeating job for everyone, not one job per patient: see ARCHITECTURE.md.

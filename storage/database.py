@@ -64,7 +64,7 @@ class DatabaseTimeouts:
     """How long anything may wait for the database, in seconds."""
 
     connect: float = 3.0
-    statement: float = 5.0
+    statement: float = 3.0
     # While the database is away, how often the gate tries to reach it.
     retry: float = 1.0
 
@@ -320,7 +320,9 @@ def open_database(database_url: str, timeouts: DatabaseTimeouts) -> Database:
     @event.listens_for(engine.sync_engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
         error = context.original_exception
-        if not is_outage(error):
+        if context.is_pre_ping or not is_outage(error):
+            # A pre-ping failure is SQLAlchemy replacing a dropped connection;
+            # only if that fails too (GatedPool.connect) is it an outage.
             return
         if isinstance(error, OSError | TimeoutError):
             # A query that timed out on the client: this connection cannot be trusted.
