@@ -17,6 +17,7 @@ def register_all(app: AcubotApp) -> None:
         checkins,
         errors,
         fallback,
+        groups,
         meridians,
         points,
         privacy,
@@ -30,6 +31,7 @@ def register_all(app: AcubotApp) -> None:
         users,
     )
 
+    groups.register(app)  # group -2: in groups, general content only; the rest stays private
     users.register(app)  # group -1: records who is talking, never answers
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons
