@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import insert_for
 from storage.models import User
 
-
 # Telegram's language_code is an IETF language tag: at most 35 characters.
 LANGUAGE_TAG_LENGTH = 35
 _LANGUAGE_TAG = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
