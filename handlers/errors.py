@@ -57,6 +57,8 @@ async def on_error(update: object, context: AcubotContext) -> None:
 
 async def _answer_button(update: Update) -> None:
     """Stops the button's spinner (it may have been answered already)."""
+    if update.callback_query is None:
+        return
     try:
         await update.callback_query.answer()
     except Exception:

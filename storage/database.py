@@ -276,7 +276,8 @@ def _gated_pool_class(base: type[Pool], gate: DatabaseGate) -> type[Pool]:
 
         def connect(self) -> Any:
             gate.check()
-            if gate.tripped_at > self._invalidate_time:
+            invalidated: float = self._invalidate_time  # type: ignore[has-type]
+            if gate.tripped_at > invalidated:
                 # SQLAlchemy's own pool-wide invalidation: older connections are
                 # terminated (no network wait) and replaced on checkout.
                 self._invalidate_time = gate.tripped_at

@@ -80,7 +80,7 @@ class CleanString(TypeDecorator[str]):
         if value is None:
             return None
         value = storable(value)
-        length = self.impl.length  # type: ignore[attr-defined]
+        length: int | None = getattr(self.impl, "length", None)
         if self.truncate and length is not None and len(value) > length:
             value = value[: length - 1] + "…"
         return value

@@ -57,7 +57,9 @@ async def test_patients_never_reach_the_log_at_debug(tmp_path: Path) -> None:
     old_level = root.level
     root.addHandler(catcher)
     root.setLevel(logging.DEBUG)
-    for name in ("httpx", "httpcore", "telegram", "apscheduler", "sqlalchemy"):
+    noisy = ("httpx", "httpcore", "telegram", "apscheduler", "sqlalchemy")
+    old_levels = {name: logging.getLogger(name).level for name in noisy}
+    for name in noisy:
         logging.getLogger(name).setLevel(logging.DEBUG)
     api = UpdatesFromTelegram()
     try:
@@ -105,6 +107,8 @@ async def test_patients_never_reach_the_log_at_debug(tmp_path: Path) -> None:
     finally:
         root.removeHandler(catcher)
         root.setLevel(old_level)
+        for name, level in old_levels.items():
+            logging.getLogger(name).setLevel(level)
     joined = "\n".join(catcher.lines)
     # The libraries did log updates, calls and answers at DEBUG...
     assert "Processing update" in joined
