@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # Bounded waits on the database (storage/database.py): opening a
     # connection, and one statement (SQLite: waiting for a lock).
     database_connect_timeout: timedelta = timedelta(seconds=3)
-    database_statement_timeout: timedelta = timedelta(seconds=3)
+    database_statement_timeout: timedelta = timedelta(seconds=10)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"

@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool, Pool
+from sqlalchemy.util import await_only
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class DatabaseTimeouts:
     """How long anything may wait for the database, in seconds."""
 
     connect: float = 3.0
-    statement: float = 3.0
+    statement: float = 10.0
     # While the database is away, how often the gate tries to reach it.
     retry: float = 1.0
 
@@ -317,6 +318,8 @@ def open_database(database_url: str, timeouts: DatabaseTimeouts) -> Database:
     if sqlite:
         _add_sqlite_pragmas(engine, _busy_timeout_ms(timeouts))
         _add_sqlite_pragmas(probe_engine, _busy_timeout_ms(timeouts))
+    else:
+        _short_pre_ping(engine, timeouts.connect)
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
@@ -333,6 +336,27 @@ def open_database(database_url: str, timeouts: DatabaseTimeouts) -> Database:
     return Database(engine, create_session_factory(engine), gate, probe_engine)
 
 
+def _short_pre_ping(engine: AsyncEngine, seconds: float) -> None:
+    """The pool's pre-ping on PostgreSQL, bounded by `seconds` rather than the statement timeout.
+
+    SQLAlchemy's asyncpg ping runs BEGIN, a query and ROLLBACK, each allowed
+    the whole command timeout: when packets are being dropped the first
+    request would wait for that twice. This ping is one round trip with a
+    timeout as short as connecting; errors are translated as SQLAlchemy's own
+    ping translates them, so a dropped connection is still replaced silently.
+    """
+    dialect = engine.sync_engine.dialect
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        try:
+            await_only(dbapi_connection.driver_connection.fetchval("SELECT 1", timeout=seconds))
+        except Exception as error:
+            dbapi_connection._handle_exception(error)
+        return True
+
+    dialect.do_ping = do_ping  # type: ignore[method-assign]
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """One factory per application; sessions keep loaded values after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
@@ -346,14 +370,15 @@ async def when_available(
     For what must not be lost, such as the outcome of messages already sent:
     True once `work` succeeded; False if `keep_going()` turned False first
     (the bot is stopping: the rows stay as they were, and their leases decide).
-    Errors other than outages are raised.
+    Errors other than outages (or a database too busy to answer) are raised.
     """
     while True:
         try:
             await work()
             return True
         except Exception as error:
-            if not is_outage(error):
+            # An outage, or a database too busy to answer in time: try again.
+            if not is_unavailable(error):
                 raise
         if not keep_going():
             return False
