@@ -10,6 +10,7 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
 from handlers.points import send_point_card
 from handlers.reply import reply_html
+from storage.database import is_unavailable
 
 HINT = (
     "I can look up acupressure points for low back pain. Try <code>/point UB40</code>, "
@@ -27,9 +28,18 @@ async def unknown_command(update: Update, context: AcubotContext) -> None:
 
 async def free_text(update: Update, context: AcubotContext) -> None:
     """An answer to a pending question, a point's name, or else a hint."""
-    if await continue_flow(update, context):
-        return
     text = update.effective_message.text or ""
+    try:
+        if await continue_flow(update, context):
+            return
+    except Exception as error:
+        # The database is away: a point's name still gets its card; anything
+        # else may be an answer to a question, so the error handler says so.
+        point = context.services.index.find_in_text(text) if is_unavailable(error) else None
+        if point is None:
+            raise
+        await send_point_card(update, context, point)
+        return
     point = context.services.index.find_in_text(text)
     if point:
         await send_point_card(update, context, point)

@@ -156,6 +156,9 @@ async def content_still_works(patient: Patient) -> None:
         replies = texts(await patient.send(command))
         assert any(expected in reply for reply in replies), (command, replies)
         assert UNAVAILABLE not in replies and APOLOGY not in replies, command
+    # A point's name typed as text too (whether a flow waits cannot be known).
+    replies = texts(await patient.send("weizhong"))
+    assert any("BL40" in reply for reply in replies), replies
 
 
 async def refused_at_once(patient: Patient) -> float:
