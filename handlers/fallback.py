@@ -10,6 +10,7 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
 from handlers.points import send_point_card
 from handlers.reply import reply_html
+from handlers.update_parts import message_of, query_of
 from storage.database import is_unavailable
 
 HINT = (
@@ -20,7 +21,7 @@ HINT = (
 
 
 async def unknown_command(update: Update, context: AcubotContext) -> None:
-    command = (update.effective_message.text or "").split(maxsplit=1)[0]
+    command = (message_of(update).text or "").split(maxsplit=1)[0]
     await reply_html(
         update, context, f"I don't know the command {render.short(command)}.\n\n{HINT}"
     )
@@ -28,7 +29,7 @@ async def unknown_command(update: Update, context: AcubotContext) -> None:
 
 async def free_text(update: Update, context: AcubotContext) -> None:
     """An answer to a pending question, a point's name, or else a hint."""
-    text = update.effective_message.text or ""
+    text = message_of(update).text or ""
     try:
         if await continue_flow(update, context):
             return
@@ -55,7 +56,7 @@ async def other_message(update: Update, context: AcubotContext) -> None:
 
 
 async def stale_button(update: Update, context: AcubotContext) -> None:
-    await update.callback_query.answer(
+    await query_of(update).answer(
         "This button is no longer in use. Send /help to see what I can do.", show_alert=True
     )
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from handlers import callbacks
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from scheduler import callback_data as cb
 
 GROUPS_GROUP = -2  # before everything else, even handlers.users
 # Commands whose answer is the same for everyone and needs no database.
 GENERAL_COMMANDS = frozenset(
     {"point", "points", "meridian", "meridians", "safety", "book", "booking", "help", "start"}
 )
-GENERAL_BUTTONS = (callbacks.POINT, callbacks.MENU, callbacks.MERIDIAN)
+GENERAL_BUTTONS = (cb.PointButton, cb.MenuButton, cb.MeridianButton)
 PRIVATE_ONLY = (
     "That's personal, so let's keep it between the two of us: please message me "
     "privately for reminders, your progress and your data."
@@ -62,8 +62,7 @@ async def keep_private(update: Update, context: AcubotContext) -> None:
     username = context.bot.username
     query = update.callback_query
     if query is not None:
-        kind = (query.data or "").partition(":")[0]
-        if kind in GENERAL_BUTTONS:
+        if isinstance(cb.decode(query.data), GENERAL_BUTTONS):
             return
         await query.answer(PRIVATE_ONLY_ALERT, show_alert=True)
         raise ApplicationHandlerStop

@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers.context import AcubotContext, Services
+from handlers.update_parts import chat_of
 from storage.database import is_unavailable
 from storage.files import save_file_id
 
@@ -41,12 +41,12 @@ async def send_picture(
     """A photo with an HTML caption; the first send uploads, later ones reuse the file_id."""
     services = context.services
     data, key = _picture(path)
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     file_id = services.file_ids.get(key)
     if file_id is not None:
         try:
             message = await context.bot.send_photo(
-                chat_id, file_id, caption=caption, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                chat_id, file_id, caption=caption, reply_markup=keyboard
             )
         except BadRequest as error:  # the id is no longer valid: upload again
             log.info("Stored file id for %s was refused (%s); uploading again", key, error)
@@ -59,7 +59,6 @@ async def send_picture(
         chat_id,
         InputFile(data, filename=path.name),
         caption=caption,
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
     if message.photo:
