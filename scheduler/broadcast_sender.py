@@ -164,7 +164,7 @@ class BroadcastSender:
                 report.failed += 1
             rows.append(send_record(recipient.id, status, outcome, now))
 
-        async def record() -> None:
+        async def record_outcomes() -> None:
             async with self.sessions.begin() as session:
                 await broadcasts.record_outcomes(session=session, outcomes=rows)
                 for recipient, outcome in zip(claimed, outcomes, strict=True):
@@ -175,9 +175,9 @@ class BroadcastSender:
                     )
 
         if self.gate is None:
-            await record()
+            await record_outcomes()
         else:
-            await when_available(self.gate, record, keep_going=self.keep_going)
+            await when_available(self.gate, record_outcomes, keep_going=self.keep_going)
 
     async def _show_progress(self, broadcast_id: int, *, force: bool = False) -> None:
         """Edits the staff's progress message, at most every `progress_every`."""
