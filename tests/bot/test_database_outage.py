@@ -34,7 +34,7 @@ from tests.harness import FakeClock, Patient, texts
 from tests.reminders_support import subscribe_many
 
 MORNING = datetime(2027, 6, 7, 13, 5, tzinfo=UTC)  # 08:05 in Chicago: 08:00 reminders due
-TIMEOUTS = {"database_connect_timeout": "1s", "database_statement_timeout": "1s"}
+TIMEOUTS = {"database_connect_timeout": "2s", "database_statement_timeout": "2s"}
 
 
 class TcpProxy:
@@ -217,7 +217,7 @@ async def test_postgres_packets_dropped_then_back(
 
     proxy.blackhole()
     # The first request waits for the pre-ping's bounded timeout (the connect
-    # timeout, 1 s here), no more...
+    # timeout, 2 s here), no more...
     first = await refused_at_once(patient)
     # ...and the next ones are refused at once, while cards work as ever.
     second = await refused_at_once(patient)
