@@ -34,7 +34,8 @@ from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
 from scheduler.send_policy import SendPolicy, Sleep
 from storage import migrate
-from storage.database import create_engine, create_session_factory
+from storage.database import DatabaseTimeouts, create_engine, open_database
+from storage.files import all_file_ids
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,14 @@ def bot_api_request() -> LanedRequest:
 def updates_request() -> LanedRequest:
     """getUpdates' own client (one long poll at a time), as PTB keeps it apart."""
     return LanedRequest(1)
+
+
+def database_timeouts(settings: Settings) -> DatabaseTimeouts:
+    """DATABASE_CONNECT_TIMEOUT and DATABASE_STATEMENT_TIMEOUT, in seconds."""
+    return DatabaseTimeouts(
+        connect=settings.database_connect_timeout.total_seconds(),
+        statement=settings.database_statement_timeout.total_seconds(),
+    )
 
 
 def build_application(
@@ -145,10 +154,21 @@ def build_application(
 
 async def _post_init(app: AcubotApp) -> None:
     services: Services = app.bot_data
-    services.engine = create_engine(services.settings.database_url)
-    await migrate.upgrade(services.engine)
-    services.sessions = create_session_factory(services.engine)
     settings = services.settings
+    # Migrations on an engine of their own, without the statement timeout
+    # (a migration, or waiting for another instance's, may take a while).
+    migrations_engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(migrations_engine)
+    finally:
+        await migrations_engine.dispose()
+    database = open_database(settings.database_url, database_timeouts(settings))
+    services.database = database
+    services.engine = database.engine
+    services.sessions = database.sessions
+    services.gate = database.gate
+    async with services.sessions() as session:
+        services.file_ids.update(await all_file_ids(session=session))
     services.policy = SendPolicy(rate=settings.send_rate, sleep=services.sleep)
     services.dispatcher = ReminderDispatcher(
         sessions=services.sessions,
@@ -160,6 +180,7 @@ async def _post_init(app: AcubotApp) -> None:
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
         keep_going=lambda: app.running,
         clock=services.now,
+        gate=services.gate,
     )
     services.sender = BroadcastSender(
         sessions=services.sessions,
@@ -169,6 +190,7 @@ async def _post_init(app: AcubotApp) -> None:
         zone=settings.zone,
         lease=settings.claim_lease,
         keep_going=lambda: app.running,
+        gate=services.gate,
     )
     if services.dispatch_interval is not None and app.job_queue is not None:
         # One repeating job for everyone, not one job per patient: see ARCHITECTURE.md.
@@ -205,9 +227,9 @@ async def _send_broadcasts(context: AcubotContext) -> None:
 
 async def _post_shutdown(app: AcubotApp) -> None:
     services: Services = app.bot_data
-    engine = getattr(services, "engine", None)
-    if engine is not None:
-        await engine.dispose()
+    database = getattr(services, "database", None)
+    if database is not None:
+        await database.dispose()
 
 
 @asynccontextmanager

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # that dies holding one has its work taken over once it runs out.
     claim_lease: timedelta = timedelta(minutes=5)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
+    # Bounded waits on the database (storage/database.py): opening a
+    # connection, and one statement (SQLite: waiting for a lock).
+    database_connect_timeout: timedelta = timedelta(seconds=3)
+    database_statement_timeout: timedelta = timedelta(seconds=10)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
@@ -190,7 +194,14 @@ class Settings(BaseSettings):
     def _level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("reminder_grace", "dispatch_interval", "claim_lease", mode="before")
+    @field_validator(
+        "reminder_grace",
+        "dispatch_interval",
+        "claim_lease",
+        "database_connect_timeout",
+        "database_statement_timeout",
+        mode="before",
+    )
     @classmethod
     def _grace(cls, value: object) -> object:
         # Accept the friendly "2h", "90m", "3600" forms as well as ISO 8601.
@@ -199,7 +210,9 @@ class Settings(BaseSettings):
             return timedelta(seconds=number * _UNIT_SECONDS[unit])
         return value
 
-    @field_validator("dispatch_interval", "claim_lease")
+    @field_validator(
+        "dispatch_interval", "claim_lease", "database_connect_timeout", "database_statement_timeout"
+    )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -17,6 +17,7 @@ def register_all(app: AcubotApp) -> None:
         checkins,
         errors,
         fallback,
+        groups,
         meridians,
         points,
         pregnancy,
@@ -32,7 +33,8 @@ def register_all(app: AcubotApp) -> None:
         users,
     )
 
-    triage.register(app)  # group -2: every text message meets the red-flag screen first
+    triage.register(app)  # group -3: every text message meets the red-flag screen first
+    groups.register(app)  # group -2: in groups, general content only; the rest stays private
     users.register(app)  # group -1: records who is talking, never answers
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons

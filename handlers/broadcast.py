@@ -27,6 +27,7 @@ from scheduler.time_input import SEND_TIME_HELP, parse_send_time
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastStatus
 from storage.pending import PendingRecord, clear_pending, get_pending
+from storage.types import has_unstorable
 
 FLOW = "broadcast"
 MESSAGE, BUTTON, BUTTON_LABEL, BUTTON_URL, AUDIENCE, PREVIEW, SEND_AT = (
@@ -89,8 +90,16 @@ async def ask_message(
     await reply_html(update, context, "\n".join(lines))
 
 
+UNSTORABLE = (
+    "That message contains an invisible control character (such as NUL) that I can't "
+    "store or send. Please type or paste it again without it."
+)
+
+
 def read_message(message: Message) -> tuple[dict[str, Any] | None, str | None]:
     """The broadcast content of a message, or why it cannot be broadcast."""
+    if has_unstorable(message.text or message.caption or ""):
+        return None, UNSTORABLE
     if message.photo:
         caption = message.caption or ""
         if len(caption) > MessageLimit.CAPTION_LENGTH:
@@ -233,6 +242,10 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
         await ask_button(update, context, data)
     elif pending.step == BUTTON_LABEL:
         label = (message.text or "").strip()
+        if has_unstorable(label):
+            await _step(update, context, BUTTON_LABEL, data)
+            await reply_html(update, context, UNSTORABLE.replace("message", "label", 1))
+            return
         if not label or len(label) > MAX_LABEL:
             await _step(update, context, BUTTON_LABEL, data)
             await reply_html(

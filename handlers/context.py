@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from scheduler.broadcast_sender import BroadcastSender
     from scheduler.dispatcher import ReminderDispatcher
     from scheduler.send_policy import SendPolicy
+    from storage.database import Database, DatabaseGate
 
 Clock = Callable[[], datetime]
 
@@ -44,6 +45,9 @@ class Services:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    database: Database
+    # Closed while the database is unreachable: see storage/database.py.
+    gate: DatabaseGate
     policy: SendPolicy
     dispatcher: ReminderDispatcher
     sender: BroadcastSender
@@ -55,6 +59,10 @@ class Services:
         self.seen_at: dict[int, datetime] = {}
         # Multi-step flows by name (see handlers.flows).
         self.flows: dict[str, Any] = {}
+        # Telegram file ids of our pictures, so a card never waits for the
+        # database (handlers.pictures); keys not yet saved there are retried.
+        self.file_ids: dict[str, str] = {}
+        self.unsaved_file_ids: set[str] = set()
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

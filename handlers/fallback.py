@@ -9,8 +9,10 @@ from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
 from handlers.own_words import answer_own_words
+from handlers.points import send_point_card
 from handlers.reply import reply_html
 from handlers.update_parts import message_of, query_of
+from storage.database import is_unavailable
 
 HINT = (
     "I can look up acupressure points for low back pain. Try <code>/point UB40</code>, "
@@ -31,9 +33,19 @@ async def free_text(update: Update, context: AcubotContext) -> None:
 
     The red-flag screen (handlers.triage) has already seen the message.
     """
-    if await continue_flow(update, context):
+    text = message_of(update).text or ""
+    try:
+        if await continue_flow(update, context):
+            return
+    except Exception as error:
+        # The database is away: a point's name still gets its card; anything
+        # else may be an answer to a question, so the error handler says so.
+        point = context.services.index.find_in_text(text) if is_unavailable(error) else None
+        if point is None:
+            raise
+        await send_point_card(update, context, point)
         return
-    await answer_own_words(update, context, message_of(update).text or "")
+    await answer_own_words(update, context, text)
 
 
 async def other_message(update: Update, context: AcubotContext) -> None:

@@ -18,7 +18,7 @@ from handlers.reply import reply_html
 from handlers.update_parts import query_of
 from scheduler import callback_data as cb
 
-SCREEN_GROUP = -2  # before handlers.users (-1) and every feature handler (0)
+SCREEN_GROUP = -3  # before handlers.groups (-2), handlers.users (-1) and every feature (0)
 
 
 async def send_triage_reply(update: Update, context: AcubotContext, triage: Triage) -> None:

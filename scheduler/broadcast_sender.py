@@ -30,6 +30,7 @@ from storage.broadcasts import (
     Claimed,
     RecipientStatus,
 )
+from storage.database import DatabaseGate, when_available
 from storage.outcomes import SendRecord
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,15 @@ class BroadcastSender:
         lease: timedelta = timedelta(minutes=5),
         progress_every: timedelta = timedelta(seconds=2),
         keep_going: Callable[[], bool] = lambda: True,
+        gate: DatabaseGate | None = None,
     ) -> None:
         self.sessions = sessions
         self.bot = bot
         self.policy = policy
         self.clock = clock
+        # With a gate, the outcomes of a chunk already sent wait out a database
+        # outage instead of being dropped (they would count as undecided).
+        self.gate = gate
         self.zone = zone
         self.owner = owner or instance_name()
         self.chunk_size = chunk_size
@@ -158,14 +163,21 @@ class BroadcastSender:
             else:
                 report.failed += 1
             rows.append(send_record(recipient.id, status, outcome, now))
-        async with self.sessions.begin() as session:
-            await broadcasts.record_outcomes(session=session, outcomes=rows)
-            for recipient, outcome in zip(claimed, outcomes, strict=True):
-                if outcome is None:
-                    continue
-                await apply_send_outcome(
-                    session=session, user_id=recipient.user_id, outcome=outcome, now=now
-                )
+
+        async def record_outcomes() -> None:
+            async with self.sessions.begin() as session:
+                await broadcasts.record_outcomes(session=session, outcomes=rows)
+                for recipient, outcome in zip(claimed, outcomes, strict=True):
+                    if outcome is None:
+                        continue
+                    await apply_send_outcome(
+                        session=session, user_id=recipient.user_id, outcome=outcome, now=now
+                    )
+
+        if self.gate is None:
+            await record_outcomes()
+        else:
+            await when_available(self.gate, record_outcomes, keep_going=self.keep_going)
 
     async def _show_progress(self, broadcast_id: int, *, force: bool = False) -> None:
         """Edits the staff's progress message, at most every `progress_every`."""

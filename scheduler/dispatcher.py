@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from scheduler.schedule_rule import local_date_of, next_fire_at
 from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
 from storage import reminders
 from storage.checkins import CheckInKind
+from storage.database import DatabaseGate, when_available
 from storage.reminders import DeliveryStatus, NewDelivery, SubscriptionRecord
 from storage.safety import pregnant_among
 
@@ -114,8 +115,12 @@ class ReminderDispatcher:
         weekly_checkin_weekday: int | None = None,
         keep_going: Callable[[], bool] = lambda: True,
         clock: Callable[[], datetime] | None = None,
+        gate: DatabaseGate | None = None,
     ) -> None:
         self.sessions = sessions
+        # With a gate, recording the outcomes of a chunk already sent waits out
+        # a database outage instead of dropping them (see `_recording`).
+        self.gate = gate
         self.bot = bot
         self.catalogue = catalogue
         self.policy = policy
@@ -158,8 +163,7 @@ class ReminderDispatcher:
                 if unrecorded is not None:
                     # Before claiming again: a subscription it moved on (a missed
                     # day) may be due once more, today.
-                    async with self.sessions.begin() as session:
-                        await self._record(session, unrecorded, now)
+                    await self._recording(self._record_only(unrecorded, now))
                     unrecorded = None
                 if not self.keep_going():
                     break
@@ -179,10 +183,20 @@ class ReminderDispatcher:
                     break
                 claimed.extend(batch)
             chunk = [claimed.popleft() for _ in range(min(self.concurrency, len(claimed)))]
-            async with self.sessions.begin() as session:
-                if unrecorded is not None:
-                    await self._record(session, unrecorded, now)
-                plans, to_send = await self._open(session, chunk, now, report)
+            opened: list[tuple[list[_Planned], list[_Planned]]] = []
+
+            async def record_and_open(
+                chunk: list[SubscriptionRecord] = chunk,
+                unrecorded: _SentChunk | None = unrecorded,
+                opened: list[tuple[list[_Planned], list[_Planned]]] = opened,
+            ) -> None:
+                async with self.sessions.begin() as session:
+                    if unrecorded is not None:
+                        await self._record(session, unrecorded, now)
+                    opened.append(await self._open(session, chunk, now, report))
+
+            await self._recording(record_and_open)
+            plans, to_send = opened[-1]
             unrecorded = None  # its outcomes are stored now
             # Sent outside any transaction; the policy paces and retries.
             outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
@@ -200,6 +214,20 @@ class ReminderDispatcher:
                 report.missed,
             )
         return report
+
+    def _record_only(self, sent: _SentChunk, now: datetime) -> Callable[[], Awaitable[None]]:
+        async def record() -> None:
+            async with self.sessions.begin() as session:
+                await self._record(session, sent, now)
+
+        return record
+
+    async def _recording(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs a transaction that stores sent outcomes, waiting out a database outage."""
+        if self.gate is None:
+            await work()
+        elif not await when_available(self.gate, work, keep_going=self.keep_going):
+            raise RuntimeError("stopping during a database outage; leases decide the rest")
 
     def _lease_start(self, now: datetime) -> datetime:
         return now if self.clock is None else max(now, self.clock())

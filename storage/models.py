@@ -9,7 +9,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -18,14 +17,13 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     Time,
     UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.types import UTCDateTime
+from storage.types import CleanJSON, CleanString, CleanText, UTCDateTime
 
 # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -50,7 +48,8 @@ class User(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    language_code: Mapped[str | None] = mapped_column(String(16))
+    # An IETF tag from Telegram: up to 35 characters (storage.users.LANGUAGE_TAG_LENGTH).
+    language_code: Mapped[str | None] = mapped_column(CleanString(35))
     # Set when Telegram says the user blocked the bot or the account is gone;
     # cleared when they /start again.
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -69,7 +68,7 @@ class Subscription(Base):
     )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     local_time: Mapped[time] = mapped_column(Time)
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(CleanString(64))
     routine: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "user" (/stop) or "blocked" (Telegram said so; /start brings it back).
@@ -106,7 +105,7 @@ class Delivery(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(CleanString(200, truncate=True))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,7 +123,7 @@ class PendingStep(Base):
     )
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(CleanJSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -156,11 +155,11 @@ class Broadcast(Base):
     admin_id: Mapped[int] = mapped_column(BigInteger)
     # draft -> scheduled | sending -> done | cancelled
     status: Mapped[str] = mapped_column(String(16), index=True)
-    text: Mapped[str | None] = mapped_column(Text)
-    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    photo_file_id: Mapped[str | None] = mapped_column(String(200))
-    button_label: Mapped[str | None] = mapped_column(String(64))
-    button_url: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str | None] = mapped_column(CleanText)
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(CleanJSON, default=list)
+    photo_file_id: Mapped[str | None] = mapped_column(CleanString(200))
+    button_label: Mapped[str | None] = mapped_column(CleanString(64))
+    button_url: Mapped[str | None] = mapped_column(CleanString(512))
     audience: Mapped[str | None] = mapped_column(String(16))
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     total: Mapped[int] = mapped_column(Integer, default=0)
@@ -196,7 +195,7 @@ class BroadcastRecipient(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(CleanString(200, truncate=True))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -265,6 +266,9 @@ async def test_another_bot_on_the_same_database_keeps_its_own_file_ids(
     api = InProcessBotAPI()
     async with running(make_app(settings, api, clock, sleep)) as app:
         await Patient(app, api).send("/point BL40")
+        # The new id is saved beside the reply (handlers.pictures): wait for that task.
+        saving = [t for t in asyncio.all_tasks() if t.get_name().startswith("file-id-")]
+        await asyncio.gather(*saving)
         async with app.bot_data.sessions() as session:
             keys = list(await session.scalars(select(TelegramFile.key)))
     assert keys and all(key.startswith(f"{app.bot.id}/") for key in keys)
