@@ -150,6 +150,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         policy=services.policy,
         grace=settings.reminder_grace,
         lease=settings.claim_lease,
+        retention=settings.delivery_retention,
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
         keep_going=lambda: app.running,
         clock=services.now,

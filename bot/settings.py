@@ -79,9 +79,13 @@ class Settings(BaseSettings):
     reminder_grace: timedelta = timedelta(hours=2)
     # How often the reminder dispatcher looks for due reminders.
     dispatch_interval: timedelta = timedelta(seconds=15)
-    # How long a claim on reminders or broadcast recipients lasts; an instance
-    # that dies holding one has its work taken over once it runs out.
-    claim_lease: timedelta = timedelta(minutes=5)
+    # How long a claim on reminders or broadcast recipients lasts; renewed
+    # while the work goes on, so an instance that dies holding one has its
+    # unstarted work taken over within this.
+    claim_lease: timedelta = timedelta(seconds=20)
+    # Delivered reminders older than this are deleted (the patient's /export
+    # shows them until then).
+    delivery_retention: timedelta = timedelta(days=400)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -191,7 +195,9 @@ class Settings(BaseSettings):
     def _level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("reminder_grace", "dispatch_interval", "claim_lease", mode="before")
+    @field_validator(
+        "reminder_grace", "dispatch_interval", "claim_lease", "delivery_retention", mode="before"
+    )
     @classmethod
     def _grace(cls, value: object) -> object:
         # Accept the friendly "2h", "90m", "3600" forms as well as ISO 8601.
@@ -200,7 +206,7 @@ class Settings(BaseSettings):
             return timedelta(seconds=number * _UNIT_SECONDS[unit])
         return value
 
-    @field_validator("dispatch_interval", "claim_lease")
+    @field_validator("dispatch_interval", "claim_lease", "delivery_retention")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

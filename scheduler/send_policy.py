@@ -109,7 +109,7 @@ class PoolTimedOut(TimedOut, RequestNotSent):
     """Every connection stayed busy for the pool timeout: the request was not sent."""
 
 
-class NotClaimed(Exception):  # noqa: N818 - a signal, not an error
+class NotClaimed(Exception):
     """Raised by a `send` callable: its row is no longer this sender's to send."""
 
 

@@ -1,8 +1,12 @@
 """Queries for broadcasts and their recipients. The caller owns the transaction.
 
 Confirming snapshots the recipients into rows; senders claim those rows
-under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so a restart resumes
-where it stopped and nobody is sent the same broadcast twice.
+under a short lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so a restart
+resumes where it stopped and nobody is sent the same broadcast twice. A
+claimed row becomes "sending" only when its request is about to be written
+(`mark_recipient_sending`, a compare-and-set); a claimed row whose lease ran
+out goes back to the queue, a sending one is "interrupted" (never resent).
+Every per-tick query reads only the open rows through a partial index.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Broadcast, BroadcastRecipient, Subscription, User
+from storage.models import OPEN_RECIPIENT, Broadcast, BroadcastRecipient, Subscription, User
 from storage.outcomes import SendRecord, record_send_outcomes
 
 
@@ -30,12 +34,26 @@ class BroadcastStatus(StrEnum):
 
 class RecipientStatus(StrEnum):
     PENDING = "pending"
-    SENDING = "sending"
+    CLAIMED = "claimed"  # leased to a sender, nothing handed to Telegram yet
+    SENDING = "sending"  # its request is about to be written
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
+    # Maybe delivered ("may not have arrived"), so never resent:
+    UNDECIDED = "undecided"  # a read/write timeout or a drop after the request was written
+    INTERRUPTED = "interrupted"  # found sending after its sender's lease ran out
+
+
+# Recipients not yet decided: still to send, or in a sender's hands.
+OPEN_STATUSES = (RecipientStatus.PENDING, RecipientStatus.CLAIMED, RecipientStatus.SENDING)
+# The "may not have arrived" column of the progress message, /broadcasts and /stats.
+MAYBE_STATUSES = (RecipientStatus.UNDECIDED, RecipientStatus.INTERRUPTED)
+
+
+def _open_rows() -> Any:
+    # Word for word the partial index's predicate (see storage/models.py).
+    return text(f"broadcast_recipients.{OPEN_RECIPIENT}")
 
 
 class Audience(StrEnum):
@@ -210,6 +228,7 @@ async def skip_unreachable(*, session: AsyncSession, broadcast_id: int) -> None:
         update(BroadcastRecipient)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
+            _open_rows(),
             BroadcastRecipient.status == RecipientStatus.PENDING,
             BroadcastRecipient.user_id.in_(blocked_user.scalar_subquery()),
         )
@@ -223,10 +242,11 @@ async def mark_interrupted(*, session: AsyncSession, broadcast_id: int, now: dat
         update(BroadcastRecipient)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
+            _open_rows(),
             BroadcastRecipient.status == RecipientStatus.SENDING,
             BroadcastRecipient.lease_until < now,
         )
-        .values(status=RecipientStatus.INTERRUPTED)
+        .values(status=RecipientStatus.INTERRUPTED, lease_until=None, lease_owner=None)
     )
     return result.rowcount or 0
 
@@ -235,16 +255,25 @@ async def claim_recipients(
     *,
     session: AsyncSession,
     broadcast_id: int,
+    now: datetime,
     lease_until: datetime,
     owner: str,
     limit: int,
 ) -> list[Claimed]:
-    """Hand up to `limit` pending recipients to `owner`, marked as being sent."""
-    pending = (
+    """Lease up to `limit` recipients to `owner`: pending ones, and claimed ones
+    whose lease ran out (their sender died before starting them)."""
+    free = (
         select(BroadcastRecipient.id)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
-            BroadcastRecipient.status == RecipientStatus.PENDING,
+            _open_rows(),
+            or_(
+                BroadcastRecipient.status == RecipientStatus.PENDING,
+                and_(
+                    BroadcastRecipient.status == RecipientStatus.CLAIMED,
+                    BroadcastRecipient.lease_until < now,
+                ),
+            ),
         )
         .order_by(BroadcastRecipient.id)
         .limit(limit)
@@ -252,11 +281,46 @@ async def claim_recipients(
     )
     claimed = await session.execute(
         update(BroadcastRecipient)
-        .where(BroadcastRecipient.id.in_(pending.scalar_subquery()))
-        .values(status=RecipientStatus.SENDING, lease_until=lease_until, lease_owner=owner)
+        .where(BroadcastRecipient.id.in_(free.scalar_subquery()))
+        .values(status=RecipientStatus.CLAIMED, lease_until=lease_until, lease_owner=owner)
         .returning(BroadcastRecipient.id, BroadcastRecipient.user_id, BroadcastRecipient.chat_id)
     )
     return sorted((Claimed(*row) for row in claimed), key=lambda c: c.id)
+
+
+async def mark_recipient_sending(*, session: AsyncSession, recipient_id: int, owner: str) -> bool:
+    """Claimed -> sending, just before the request is written; False if no longer ours.
+
+    A compare-and-set: a row whose lease ran out and was claimed by another
+    sender, or that staff cancelled, is not sent by us.
+    """
+    result = await session.execute(
+        update(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.id == recipient_id,
+            BroadcastRecipient.status == RecipientStatus.CLAIMED,
+            BroadcastRecipient.lease_owner == owner,
+        )
+        .values(status=RecipientStatus.SENDING)
+    )
+    return bool(result.rowcount)
+
+
+async def renew_recipient_leases(
+    *, session: AsyncSession, broadcast_id: int, owner: str, lease_until: datetime
+) -> int:
+    """Extends the leases `owner` holds on this broadcast's open rows."""
+    result = await session.execute(
+        update(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            _open_rows(),
+            BroadcastRecipient.status.in_([RecipientStatus.CLAIMED, RecipientStatus.SENDING]),
+            BroadcastRecipient.lease_owner == owner,
+        )
+        .values(lease_until=lease_until)
+    )
+    return result.rowcount or 0
 
 
 async def record_outcomes(*, session: AsyncSession, outcomes: Sequence[SendRecord]) -> None:
@@ -285,13 +349,7 @@ async def finish_if_complete(*, session: AsyncSession, broadcast_id: int, now: d
     remaining = await session.scalar(
         select(func.count())
         .select_from(BroadcastRecipient)
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast_id,
-            or_(
-                BroadcastRecipient.status == RecipientStatus.PENDING,
-                BroadcastRecipient.status == RecipientStatus.SENDING,
-            ),
-        )
+        .where(BroadcastRecipient.broadcast_id == broadcast_id, _open_rows())
     )
     if remaining:
         return False
@@ -315,11 +373,14 @@ async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: dat
     )
     if not result.rowcount:
         return False
+    # Claimed rows too: their sender's compare-and-set then fails, so not
+    # even another instance's claimed chunk goes out after this.
     await session.execute(
         update(BroadcastRecipient)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
-            BroadcastRecipient.status == RecipientStatus.PENDING,
+            _open_rows(),
+            BroadcastRecipient.status.in_([RecipientStatus.PENDING, RecipientStatus.CLAIMED]),
         )
         .values(status=RecipientStatus.CANCELLED)
     )
