@@ -267,12 +267,11 @@ async def claim_recipients(
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
             _open_rows(),
+            # An IN the index can seek on, then the lease test for claimed rows.
+            BroadcastRecipient.status.in_([RecipientStatus.PENDING, RecipientStatus.CLAIMED]),
             or_(
                 BroadcastRecipient.status == RecipientStatus.PENDING,
-                and_(
-                    BroadcastRecipient.status == RecipientStatus.CLAIMED,
-                    BroadcastRecipient.lease_until < now,
-                ),
+                BroadcastRecipient.lease_until < now,
             ),
         )
         .order_by(BroadcastRecipient.id)
