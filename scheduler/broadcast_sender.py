@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from telegram.error import TelegramError
 from scheduler import broadcast_message
 from scheduler.dispatcher import instance_name
 from scheduler.leases import renewing
+from scheduler.marks import MarkSending
 from scheduler.recipients import apply_send_outcome, send_record
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from storage import broadcasts
@@ -92,6 +93,13 @@ class BroadcastSender:
         # One drain at a time in this process: Confirm starts a one-off run
         # while the repeating job may be running; they must not share a broadcast.
         self._running = asyncio.Lock()
+        self._mark_sending = MarkSending(self._mark_recipients)
+
+    async def _mark_recipients(self, recipient_ids: Sequence[int]) -> set[int]:
+        async with self.sessions.begin() as session:
+            return await broadcasts.mark_recipients_sending(
+                session=session, recipient_ids=recipient_ids, owner=self.owner
+            )
 
     def cancel(self, broadcast_id: int) -> None:
         """Staff cancelled it in this process: skip every message not yet handed to Telegram."""
@@ -183,11 +191,8 @@ class BroadcastSender:
                         not_handed.add(recipient.id)  # cancelled while it waited its turn
                         raise NotClaimed
                     # Only now, with the pacing turn in hand, is the recipient "sending".
-                    async with self.sessions.begin() as session:
-                        if not await broadcasts.mark_recipient_sending(
-                            session=session, recipient_id=recipient.id, owner=self.owner
-                        ):
-                            raise NotClaimed
+                    if not await self._mark_sending(recipient.id):
+                        raise NotClaimed
                     marked = True
                 return await broadcast_message.send_copy(self.bot, chat_id, record)
 

@@ -29,6 +29,7 @@ from telegram.constants import ParseMode
 from content.catalogue import Catalogue
 from scheduler import checkin_message, reminder_message
 from scheduler.leases import renewing
+from scheduler.marks import MarkSending
 from scheduler.recipients import apply_send_outcome, send_record
 from scheduler.schedule_rule import local_date_of, next_fire_at
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
@@ -154,6 +155,7 @@ class ReminderDispatcher:
         self.prune_every = prune_every
         self._pruned_at: datetime | None = None
         self._renewed_at: datetime | None = None
+        self._mark_sending = MarkSending(self._mark_deliveries)
         self.weekly_checkin_weekday = weekly_checkin_weekday
         self._texts: dict[tuple[str, date, bool], str] = {}
         # False once the application is stopping: finish the batch in hand and
@@ -261,6 +263,12 @@ class ReminderDispatcher:
         await reminders.renew_subscription_leases(
             session=session, owner=self.owner, lease_until=start + self.lease
         )
+
+    async def _mark_deliveries(self, delivery_ids: Sequence[int]) -> set[int]:
+        async with self.sessions.begin() as session:
+            return await reminders.mark_deliveries_sending(
+                session=session, delivery_ids=delivery_ids
+            )
 
     def _now(self) -> datetime:
         return self.clock() if self.clock is not None else datetime.now(UTC)
@@ -409,11 +417,8 @@ class ReminderDispatcher:
             nonlocal marked
             if not marked:
                 # Only now, with the pacing turn in hand, is the reminder "sending".
-                async with self.sessions.begin() as session:
-                    if not await reminders.mark_delivery_sending(
-                        session=session, delivery_id=delivery_id
-                    ):
-                        raise NotClaimed
+                if not await self._mark_sending(delivery_id):
+                    raise NotClaimed
                 marked = True
             return await self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard

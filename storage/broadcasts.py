@@ -293,16 +293,25 @@ async def mark_recipient_sending(*, session: AsyncSession, recipient_id: int, ow
     A compare-and-set: a row whose lease ran out and was claimed by another
     sender, or that staff cancelled, is not sent by us.
     """
+    won = await mark_recipients_sending(session=session, recipient_ids=[recipient_id], owner=owner)
+    return recipient_id in won
+
+
+async def mark_recipients_sending(
+    *, session: AsyncSession, recipient_ids: Sequence[int], owner: str
+) -> set[int]:
+    """`mark_recipient_sending` for several rows in one statement; returns the ids won."""
     result = await session.execute(
         update(BroadcastRecipient)
         .where(
-            BroadcastRecipient.id == recipient_id,
+            BroadcastRecipient.id.in_(recipient_ids),
             BroadcastRecipient.status == RecipientStatus.CLAIMED,
             BroadcastRecipient.lease_owner == owner,
         )
         .values(status=RecipientStatus.SENDING)
+        .returning(BroadcastRecipient.id)
     )
-    return bool(result.rowcount)
+    return {row[0] for row in result}
 
 
 async def renew_recipient_leases(

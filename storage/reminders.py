@@ -301,12 +301,20 @@ async def mark_delivery_sending(*, session: AsyncSession, delivery_id: int) -> b
     A compare-and-set: of two senders holding the same queued row (one whose
     lease ran out while it waited), exactly one wins and sends.
     """
+    return delivery_id in await mark_deliveries_sending(session=session, delivery_ids=[delivery_id])
+
+
+async def mark_deliveries_sending(
+    *, session: AsyncSession, delivery_ids: Sequence[int]
+) -> set[int]:
+    """`mark_delivery_sending` for several rows in one statement; returns the ids won."""
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.QUEUED)
+        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.QUEUED)
         .values(status=DeliveryStatus.SENDING)
+        .returning(Delivery.id)
     )
-    return bool(result.rowcount)
+    return {row[0] for row in result}
 
 
 def _open_deliveries() -> object:
