@@ -154,7 +154,6 @@ class ReminderDispatcher:
         self.retention = retention
         self.prune_every = prune_every
         self._pruned_at: datetime | None = None
-        self._renewed_at: datetime | None = None
         self._mark_sending = MarkSending(self._mark_deliveries)
         self.weekly_checkin_weekday = weekly_checkin_weekday
         self._texts: dict[tuple[str, date, bool], str] = {}
@@ -236,7 +235,7 @@ class ReminderDispatcher:
                     await self._record(session, unrecorded, now)
                 # Progress renews the leases too (by the app's clock); the
                 # background renewal covers the stalls between chunks.
-                await self._renew_leases_if_due(session, now)
+                await self._renew_leases_now(session, now)
                 plans, to_send = await self._open(session, chunk, now, report)
             unrecorded = None  # its outcomes are stored now
             # Sent outside any transaction; the policy paces and retries.
@@ -247,21 +246,12 @@ class ReminderDispatcher:
 
     async def _renew_leases(self) -> None:
         async with self.sessions.begin() as session:
-            await self._renew_leases_if_due(session, self._now(), always=True)
+            await self._renew_leases_now(session, self._now())
 
-    async def _renew_leases_if_due(
-        self, session: AsyncSession, now: datetime, *, always: bool = False
-    ) -> None:
-        start = self._lease_start(now)
-        if (
-            not always
-            and self._renewed_at is not None
-            and start - self._renewed_at < self.lease / 3
-        ):
-            return
-        self._renewed_at = start
+    async def _renew_leases_now(self, session: AsyncSession, now: datetime) -> None:
+        # One UPDATE per chunk, on the partial index of leased rows: cheap.
         await reminders.renew_subscription_leases(
-            session=session, owner=self.owner, lease_until=start + self.lease
+            session=session, owner=self.owner, lease_until=self._lease_start(now) + self.lease
         )
 
     async def _mark_deliveries(self, delivery_ids: Sequence[int]) -> set[int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -66,23 +67,45 @@ class FaultyBotAPI:
         self.port = 0
         self._writers: set[asyncio.StreamWriter] = set()
         self._next_message_id = 1
+        self._refusing: socket.socket | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
+        if self._refusing is not None:  # listen again on the port we kept
+            sock, self._refusing = self._refusing, None
+            self.server = await asyncio.start_server(self._serve, sock=sock)
+            return
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """Stops listening and drops every connection: new ones are refused."""
+        """Stops listening and drops every connection: new ones are refused.
+
+        The port stays bound by a socket that does not listen, so connecting
+        is refused (RST) and no other process can take the port meanwhile.
+        """
         assert self.server is not None
         self.server.close()
         for writer in list(self._writers):
             writer.close()
         await self.server.wait_closed()
         self.server = None
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        self._refusing = sock
+
+    @property
+    def refusing(self) -> bool:
+        return self._refusing is not None
+
+    def close(self) -> None:
+        if self._refusing is not None:
+            self._refusing.close()
+            self._refusing = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
@@ -161,6 +184,7 @@ async def bot_over_loopback(
     finally:
         if telegram.server is not None:
             await telegram.stop()
+        telegram.close()
 
 
 async def start_broadcast(app: AcubotApp) -> int:
@@ -232,7 +256,7 @@ async def test_a_refused_connection_is_retried_and_delivered_once(
         await telegram.stop()  # nothing listens: every connection is refused
 
         # Telegram is back on the same port once the first refused send backs off.
-        sleep.after = lambda: telegram.start() if telegram.server is None else None
+        sleep.after = lambda: telegram.start() if telegram.refusing else None
         report = await app.bot_data.sender.run()
 
         assert telegram.received == Counter(dict.fromkeys(PATIENTS, 1))
