@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Message
-from telegram.constants import ParseMode
 
 from content.catalogue import Catalogue
 from scheduler import checkin_message, reminder_message
@@ -360,9 +359,7 @@ class ReminderDispatcher:
             keyboard = checkin_message.score_keyboard(CheckInKind.ACTIVITY, plan.local_date)
             return await self.policy.send(
                 chat_id,
-                lambda cid: self.bot.send_message(
-                    cid, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-                ),
+                lambda cid: self.bot.send_message(cid, text, reply_markup=keyboard),
             )
 
         await asyncio.gather(*(ask(plan, outcome.chat_id) for plan, outcome in weekly))
@@ -410,9 +407,7 @@ class ReminderDispatcher:
                 if not await self._mark_sending(delivery_id):
                     raise NotClaimed
                 marked = True
-            return await self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-            )
+            return await self.bot.send_message(chat_id, text, reply_markup=keyboard)
 
         return await self.policy.send(sub.chat_id, send)
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_affected
 from storage.models import OPEN_RECIPIENT, Broadcast, BroadcastRecipient, Subscription, User
 from storage.outcomes import SendRecord, record_send_outcomes
 
@@ -248,7 +249,7 @@ async def mark_interrupted(*, session: AsyncSession, broadcast_id: int, now: dat
         )
         .values(status=RecipientStatus.INTERRUPTED, lease_until=None, lease_owner=None)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def claim_recipients(
@@ -328,7 +329,7 @@ async def renew_recipient_leases(
         )
         .values(lease_until=lease_until)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def record_outcomes(*, session: AsyncSession, outcomes: Sequence[SendRecord]) -> None:
@@ -366,7 +367,7 @@ async def finish_if_complete(*, session: AsyncSession, broadcast_id: int, now: d
         .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
         .values(status=BroadcastStatus.DONE, finished_at=now)
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
@@ -379,7 +380,7 @@ async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: dat
         )
         .values(status=BroadcastStatus.CANCELLED, finished_at=now)
     )
-    if not result.rowcount:
+    if not rows_affected(result):
         return False
     # Claimed rows too: their sender's compare-and-set then fails, so not
     # even another instance's claimed chunk goes out after this.

@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for, rows_affected
 from storage.models import OPEN_DELIVERY, Delivery, Subscription
 from storage.outcomes import SendRecord, record_send_outcomes
 from storage.types import UTCDateTime
@@ -73,7 +75,9 @@ class DeliveryRecord:
     message_id: int | None
 
 
-_SUBSCRIPTION_COLUMNS = (
+# Selected in the records' field order; typed loosely because SQLAlchemy's
+# typed rows stop at a few columns, and a record is built from the whole row.
+_SUBSCRIPTION_COLUMNS: tuple[Any, ...] = (
     Subscription.id,
     Subscription.user_id,
     Subscription.chat_id,
@@ -85,7 +89,7 @@ _SUBSCRIPTION_COLUMNS = (
     Subscription.paused_until,
     Subscription.next_due_at,
 )
-_DELIVERY_COLUMNS = (
+_DELIVERY_COLUMNS: tuple[Any, ...] = (
     Delivery.id,
     Delivery.subscription_id,
     Delivery.user_id,
@@ -317,7 +321,7 @@ async def mark_deliveries_sending(
     return {row[0] for row in result}
 
 
-def _open_deliveries() -> object:
+def _open_deliveries() -> TextClause:
     # Word for word the partial index's predicate (see storage/models.py).
     return text(f"deliveries.{OPEN_DELIVERY}")
 
@@ -352,7 +356,7 @@ async def mark_interrupted_deliveries(*, session: AsyncSession, now: datetime) -
         .where(_open_deliveries(), Delivery.status == DeliveryStatus.QUEUED, ~still_due)
         .values(status=DeliveryStatus.MISSED)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def renew_subscription_leases(
@@ -364,7 +368,7 @@ async def renew_subscription_leases(
         .where(Subscription.lease_owner.is_not(None), Subscription.lease_owner == owner)
         .values(lease_until=lease_until)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def prune_deliveries(*, session: AsyncSession, due_before: datetime, limit: int) -> int:
@@ -385,7 +389,7 @@ async def prune_deliveries(*, session: AsyncSession, due_before: datetime, limit
             Delivery.status.not_in([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]),
         )
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def get_delivery(*, session: AsyncSession, delivery_id: int) -> DeliveryRecord | None:
@@ -439,7 +443,7 @@ async def mark_done(
         )
         .values(done_at=now, snooze_until=None, skipped_at=None)
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def set_delivery_fields(

@@ -25,17 +25,14 @@ OPEN_RECIPIENT = "status IN ('pending', 'claimed', 'sending')"
 LEASED = "lease_owner IS NOT NULL"
 
 
-def _where(predicate: str) -> dict[str, sa.TextClause]:
-    return {"sqlite_where": sa.text(predicate), "postgresql_where": sa.text(predicate)}
-
-
 def upgrade() -> None:
     op.create_index(
         "ix_deliveries_open",
         "deliveries",
         ["status", "subscription_id"],
         unique=False,
-        **_where(OPEN_DELIVERY),
+        sqlite_where=sa.text(OPEN_DELIVERY),
+        postgresql_where=sa.text(OPEN_DELIVERY),
     )
     op.create_index("ix_deliveries_due_at", "deliveries", ["due_at"], unique=False)
     op.create_index(
@@ -43,14 +40,16 @@ def upgrade() -> None:
         "broadcast_recipients",
         ["broadcast_id", "status", "id"],
         unique=False,
-        **_where(OPEN_RECIPIENT),
+        sqlite_where=sa.text(OPEN_RECIPIENT),
+        postgresql_where=sa.text(OPEN_RECIPIENT),
     )
     op.create_index(
         "ix_subscriptions_lease_owner",
         "subscriptions",
         ["lease_owner"],
         unique=False,
-        **_where(LEASED),
+        sqlite_where=sa.text(LEASED),
+        postgresql_where=sa.text(LEASED),
     )
 
 
