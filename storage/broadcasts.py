@@ -318,15 +318,25 @@ async def mark_recipients_sending(
 async def renew_recipient_leases(
     *, session: AsyncSession, broadcast_id: int, owner: str, lease_until: datetime
 ) -> int:
-    """Extends the leases `owner` holds on this broadcast's open rows."""
-    result = await session.execute(
-        update(BroadcastRecipient)
+    """Extends the leases `owner` holds on this broadcast's open rows.
+
+    Rows another transaction has locked are skipped (SKIP LOCKED), so the
+    background renewal never waits on, or deadlocks with, the sender
+    recording those very rows.
+    """
+    held = (
+        select(BroadcastRecipient.id)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
             _open_rows(),
             BroadcastRecipient.status.in_([RecipientStatus.CLAIMED, RecipientStatus.SENDING]),
             BroadcastRecipient.lease_owner == owner,
         )
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(BroadcastRecipient)
+        .where(BroadcastRecipient.id.in_(held.scalar_subquery()))
         .values(lease_until=lease_until)
     )
     return rows_affected(result)

@@ -362,10 +362,20 @@ async def mark_interrupted_deliveries(*, session: AsyncSession, now: datetime) -
 async def renew_subscription_leases(
     *, session: AsyncSession, owner: str, lease_until: datetime
 ) -> int:
-    """Extends every lease `owner` still holds: it is alive and working on them."""
+    """Extends every lease `owner` still holds: it is alive and working on them.
+
+    Rows another transaction has locked are skipped (PostgreSQL's SKIP
+    LOCKED), so the background renewal never waits on, or deadlocks with, the
+    sender recording those very rows (which releases their leases anyway).
+    """
+    held = (
+        select(Subscription.id)
+        .where(Subscription.lease_owner.is_not(None), Subscription.lease_owner == owner)
+        .with_for_update(skip_locked=True)
+    )
     result = await session.execute(
         update(Subscription)
-        .where(Subscription.lease_owner.is_not(None), Subscription.lease_owner == owner)
+        .where(Subscription.id.in_(held.scalar_subquery()))
         .values(lease_until=lease_until)
     )
     return rows_affected(result)
