@@ -117,8 +117,10 @@ async def test_weekly_activity_question_comes_with_sundays_reminder(
     clock.set(sunday_8am)
     await dispatch(app)
     assert "Weekly question" in api.sent(1)[-1].text
+    # Answered the same day: "for this week", never "for today" (issue 11.12).
+    assert "noted 3/10 for this week" in only_text(await patient.press("3"))
     clock.advance(days=1)  # answered on Monday: still counts for that week
-    assert "noted 4/10 for the week of 6 June" in only_text(await patient.press("4"))
+    assert "noted 4/10 for the week up to Sunday 6 June" in only_text(await patient.press("4"))
     assert "noted 5/10" in only_text(await patient.press("5"))  # replaces
     clock.advance(days=7)
     assert "That question was for" in only_text(await patient.press("6"))
