@@ -177,6 +177,7 @@ async def _post_init(app: AcubotApp) -> None:
         policy=services.policy,
         grace=settings.reminder_grace,
         lease=settings.claim_lease,
+        retention=settings.delivery_retention,
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
         keep_going=lambda: app.running,
         clock=services.now,

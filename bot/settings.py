@@ -49,9 +49,13 @@ class Settings(BaseSettings):
     reminder_grace: timedelta = timedelta(hours=2)
     # How often the reminder dispatcher looks for due reminders.
     dispatch_interval: timedelta = timedelta(seconds=15)
-    # How long a claim on reminders or broadcast recipients lasts; an instance
-    # that dies holding one has its work taken over once it runs out.
-    claim_lease: timedelta = timedelta(minutes=5)
+    # How long a claim on reminders or broadcast recipients lasts; renewed
+    # while the work goes on, so an instance that dies holding one has its
+    # unstarted work taken over within this.
+    claim_lease: timedelta = timedelta(seconds=20)
+    # Delivered reminders older than this are deleted (the patient's /export
+    # shows them until then).
+    delivery_retention: timedelta = timedelta(days=400)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
     # Bounded waits on the database (storage/database.py): opening a
     # connection, and one statement (SQLite: waiting for a lock).
@@ -198,6 +202,7 @@ class Settings(BaseSettings):
         "reminder_grace",
         "dispatch_interval",
         "claim_lease",
+        "delivery_retention",
         "database_connect_timeout",
         "database_statement_timeout",
         mode="before",
@@ -211,7 +216,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "dispatch_interval", "claim_lease", "database_connect_timeout", "database_statement_timeout"
+        "dispatch_interval",
+        "claim_lease",
+        "delivery_retention",
+        "database_connect_timeout",
+        "database_statement_timeout",
     )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:

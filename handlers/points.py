@@ -14,16 +14,15 @@ from handlers.pictures import send_picture
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
+from storage.database import is_unavailable
 from storage.safety import is_pregnant
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
     catalogue = context.services.catalogue
-    pregnant = False
-    if point.pregnancy_caution:  # the caution leads the card while pregnancy is on
-        async with context.services.sessions() as session:
-            pregnant = await is_pregnant(session=session, user_id=sender_of(update).id)
+    # The caution leads the card while pregnancy is on.
+    pregnant = point.pregnancy_caution and await _pregnant(update, context)
     await send_picture(
         update,
         context,
@@ -36,6 +35,17 @@ async def send_point_card(update: Update, context: AcubotContext, point: Point) 
         render.point_details(point, catalogue, pregnant=pregnant),
         render.point_keyboard(point, catalogue),
     )
+
+
+async def _pregnant(update: Update, context: AcubotContext) -> bool:
+    """The patient's pregnancy flag; while the database is away, assumed on (safety first)."""
+    try:
+        async with context.services.sessions() as session:
+            return await is_pregnant(session=session, user_id=sender_of(update).id)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        return True  # a card must not wait for the database: lead with the caution
 
 
 async def send_points_menu(update: Update, context: AcubotContext) -> None:

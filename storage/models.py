@@ -14,12 +14,14 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Time,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,6 +39,23 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# The rows still in the senders' hands: a few dozen at most, however long the
+# history. Partial indexes on exactly these keep every per-tick query off the
+# ever-growing tables; queries repeat the predicate word for word, because
+# SQLite uses a partial index only when the query's WHERE contains its WHERE.
+OPEN_DELIVERY = "status IN ('queued', 'sending')"
+OPEN_RECIPIENT = "status IN ('pending', 'claimed', 'sending')"
+
+
+def _partial(index_name: str, predicate: str, *columns: str) -> Index:
+    return Index(
+        index_name,
+        *columns,
+        sqlite_where=text(predicate),
+        postgresql_where=text(predicate),
+    )
 
 
 class User(Base):
@@ -61,6 +80,9 @@ class Subscription(Base):
     """A patient's daily reminder: when, where (zone), which routine, what next."""
 
     __tablename__ = "subscriptions"
+    __table_args__ = (
+        _partial("ix_subscriptions_lease_owner", "lease_owner IS NOT NULL", "lease_owner"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -92,7 +114,10 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("subscription_id", "local_date"),)
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "local_date"),
+        _partial("ix_deliveries_open", OPEN_DELIVERY, "status", "subscription_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(
@@ -102,7 +127,12 @@ class Delivery(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     local_date: Mapped[date] = mapped_column(Date)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for pruning after DELIVERY_RETENTION.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # queued (written, not started; whoever holds the subscription sends it)
+    # -> sending (its request is about to be written) -> sent | failed |
+    # blocked | undecided (maybe delivered: a timeout after writing);
+    # sending whose sender died -> interrupted (maybe delivered: never resent).
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(CleanString(200, truncate=True))
@@ -179,7 +209,10 @@ class BroadcastRecipient(Base):
     """
 
     __tablename__ = "broadcast_recipients"
-    __table_args__ = (UniqueConstraint("broadcast_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "user_id"),
+        _partial("ix_broadcast_recipients_open", OPEN_RECIPIENT, "broadcast_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(
@@ -189,7 +222,10 @@ class BroadcastRecipient(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    # pending -> sending -> sent | blocked | failed; pending -> cancelled;
+    # pending -> claimed (leased to a sender; back to the queue when the lease
+    # runs out) -> sending (its request is about to be written) -> sent |
+    # blocked | failed | undecided (maybe delivered: a timeout after writing);
+    # pending | claimed -> cancelled;
     # sending whose lease ran out -> interrupted (maybe delivered: never resent)
     status: Mapped[str] = mapped_column(String(16))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

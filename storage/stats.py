@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.broadcasts import BroadcastStatus, RecipientStatus
+from storage.broadcasts import MAYBE_STATUSES, BroadcastStatus, RecipientStatus
 from storage.models import Broadcast, BroadcastRecipient, Delivery, Subscription, User
 from storage.reminders import DeliveryStatus
 
@@ -25,6 +25,9 @@ class UsageStats:
     reminders_done_week: int
     broadcasts_sent: int
     broadcast_messages_sent: int
+    # Maybe delivered (a timeout after writing, or in flight at a crash): never resent.
+    reminders_maybe_week: int = 0
+    broadcast_messages_maybe: int = 0
 
 
 async def usage_stats(
@@ -37,6 +40,11 @@ async def usage_stats(
 
     sent = select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
     done = select(func.count()).select_from(Delivery).where(Delivery.done_at.is_not(None))
+    maybe = (
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.status.in_([DeliveryStatus.UNDECIDED, DeliveryStatus.INTERRUPTED]))
+    )
     return UsageStats(
         users=await count(select(func.count()).select_from(User)),
         unreachable=await count(select(func.count()).select_from(User).where(User.blocked)),
@@ -56,5 +64,11 @@ async def usage_stats(
             select(func.count())
             .select_from(BroadcastRecipient)
             .where(BroadcastRecipient.status == RecipientStatus.SENT)
+        ),
+        reminders_maybe_week=await count(maybe.where(Delivery.due_at >= week_start)),
+        broadcast_messages_maybe=await count(
+            select(func.count())
+            .select_from(BroadcastRecipient)
+            .where(BroadcastRecipient.status.in_(MAYBE_STATUSES))
         ),
     )
