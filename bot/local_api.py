@@ -252,6 +252,8 @@ class InProcessBotAPI(BaseRequest):
                 if saved is not None:
                     entry = message[name][-1] if name == "photo" else message[name]
                     self.file_paths[entry["file_id"]] = saved
+        # An edited message moves to the end: `messages` is in order of last change.
+        self.messages.pop((chat_id, message_id), None)
         self.messages[(chat_id, message_id)] = message
         return message
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from handlers.context import AcubotApp, AcubotContext
-from handlers.reply import reply_html
+from handlers.reply import edit_or_reply, reply_html
 from scheduler.checkin_message import PREFIX, question_text, score_keyboard
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
-from storage.checkins import CheckInKind, record_checkin
-from storage.users import get_user
+from storage.checkins import CheckInKind, NotKnown, record_checkin_of_known_user
 
 SEVERE = 8
 ACTIVITY_ANSWER_DAYS = 6
@@ -27,16 +27,24 @@ async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
     return ZoneInfo(sub.timezone if sub else context.services.settings.clinic_timezone)
 
 
+def pain_question() -> str:
+    return question_text(CheckInKind.PAIN)
+
+
+def pain_keyboard(local_date: date) -> InlineKeyboardMarkup:
+    return score_keyboard(CheckInKind.PAIN, local_date)
+
+
 async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> None:
-    await reply_html(
-        update,
-        context,
-        question_text(CheckInKind.PAIN),
-        score_keyboard(CheckInKind.PAIN, local_date),
-    )
+    await reply_html(update, context, pain_question(), pain_keyboard(local_date))
+
+
+class _OutsideWindow(Exception):
+    """Raised inside the transaction to roll the answer back."""
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
+    """A 0-10 answer: one statement, and the question's message becomes the thanks."""
     query = update.callback_query
     parts = (query.data or "").split(":")
     valid = (
@@ -56,44 +64,45 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await query.answer("This question is no longer available.", show_alert=True)
         return
     services = context.services
-    async with services.sessions() as session:
-        known = await get_user(session=session, user_id=update.effective_user.id)
-    if known is None:  # deleted their data, or never started
+    now = services.now()
+    # The pain question is about today; the weekly one may be answered that week.
+    window = ACTIVITY_ANSWER_DAYS if kind == CheckInKind.ACTIVITY else 0
+    today = asked_on
+    try:
+        async with services.sessions.begin() as session:
+            zone = await record_checkin_of_known_user(
+                session=session,
+                user_id=update.effective_user.id,
+                kind=kind,
+                score=score,
+                local_date=asked_on,
+                now=now,
+            )
+            today = local_date_of(now, ZoneInfo(zone or services.settings.clinic_timezone))
+            if not timedelta(0) <= today - asked_on <= timedelta(days=window):
+                raise _OutsideWindow  # rolls the answer back
+    except NotKnown:  # deleted their data, or never started
         await query.answer()
         await reply_html(
             update, context, "I don't keep any data about you now, so I can't store this. /start"
         )
         return
-    now = services.now()
-    today = local_date_of(now, await patient_zone(update, context))
-    # The pain question is about today; the weekly one may be answered that week.
-    window = ACTIVITY_ANSWER_DAYS if kind == CheckInKind.ACTIVITY else 0
-    if not timedelta(0) <= today - asked_on <= timedelta(days=window):
+    except _OutsideWindow:
         await query.answer()
-        await reply_html(
+        await edit_or_reply(
             update,
             context,
             f"That question was for {asked_on:%A %-d %B}. I'll ask again after your next routine.",
         )
         return
-    async with services.sessions.begin() as session:
-        await record_checkin(
-            session=session,
-            user_id=update.effective_user.id,
-            kind=kind,
-            score=score,
-            local_date=asked_on,
-            now=now,
-        )
-    await query.answer(f"Noted: {score}/10")
     when = "today" if asked_on == today else f"the week of {asked_on:%-d %B}"
-    text = f"Thanks — I noted {score}/10 for {when}. Answering again replaces it."
+    text = f"Thanks — I noted {score}/10 for {when}."
     if score >= SEVERE:
         text += (
             "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "
             "or trouble passing urine, please see /safety and contact the clinic (/book)."
         )
-    await reply_html(update, context, text)
+    await asyncio.gather(query.answer(f"Noted: {score}/10"), edit_or_reply(update, context, text))
 
 
 def register(app: AcubotApp) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from content.catalogue import Catalogue
     from content.lookup import PointIndex
+    from handlers.offload import CpuPool
     from scheduler.broadcast_sender import BroadcastSender
     from scheduler.dispatcher import ReminderDispatcher
     from scheduler.send_policy import SendPolicy
@@ -45,6 +46,8 @@ class Services:
     sender: BroadcastSender
     dispatch_interval: float | None
     sleep: Callable[[float], Awaitable[None]]
+    cpu: CpuPool  # chart rendering, off the event loop
+    long_running: bool
 
     def __init__(self) -> None:
         # When each user was last recorded as seen, to throttle that write.

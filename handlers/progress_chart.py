@@ -1,7 +1,9 @@
 """The /progress chart: 30 local days, done days, pain line, activity points.
 
 Drawn with matplotlib's object API on an Agg canvas (no display, no global
-pyplot state), sized and lettered to be read on a phone.
+pyplot state), sized and lettered to be read on a phone. It takes ~100 ms of
+CPU, so the bot runs it in its worker process (handlers/offload.py), never
+on the event loop.
 """
 
 from __future__ import annotations
@@ -92,3 +94,8 @@ def render_progress_chart(data: ProgressData, today: date) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def warm_up() -> None:
+    """Imports matplotlib and draws once, so the first patient's chart is quick."""
+    render_progress_chart(ProgressData(done_days=(), pain=(), activity=()), date(2000, 1, 1))

@@ -14,7 +14,7 @@ from bot.local_api import InProcessBotAPI
 from storage.models import Base, CheckIn, User
 from storage.progress import ProgressData, Score, summarize
 from tests.conftest import ADMIN_ID
-from tests.harness import FakeClock, Patient, only_text
+from tests.harness import FakeClock, Patient, only_shown, only_text, pain_data
 from tests.reminders_support import dispatch, subscribe, subscribe_many
 
 BEFORE_DST = datetime(2027, 3, 11, 14, 0, 5, tzinfo=UTC)  # Thursday 08:00:05 CST (UTC-6), Chicago
@@ -99,8 +99,10 @@ async def test_check_in_same_day_replaces(app, patient: Patient, clock: FakeCloc
     clock.set(BEFORE_DST - timedelta(hours=2))
     await subscribe(app, 1, "08:00", "America/Chicago")
     clock.set(BEFORE_DST)
-    await do_todays_reminder(app, patient, pain=7)
-    await patient.press("3")
+    await do_todays_reminder(app, patient)
+    question = patient.message_with_button("7")
+    await patient.press("7")
+    await patient.press_data(pain_data(question, 3), question)  # an old copy of the buttons
     async with app.bot_data.sessions() as session:
         assert (await session.execute(select(CheckIn.kind, CheckIn.score))).all() == [("pain", 3)]
 
@@ -118,10 +120,14 @@ async def test_weekly_activity_question_comes_with_sundays_reminder(
     await dispatch(app)
     assert "Weekly question" in api.sent(1)[-1].text
     clock.advance(days=1)  # answered on Monday: still counts for that week
-    assert "noted 4/10 for the week of 6 June" in only_text(await patient.press("4"))
-    assert "noted 5/10" in only_text(await patient.press("5"))  # replaces
+    question = patient.message_with_button("4")
+    assert "noted 4/10 for the week of 6 June" in only_shown(await patient.press("4"))
+    again = await patient.press_data(pain_data(question, 5), question)  # an old copy of the buttons
+    assert "noted 5/10" in only_shown(again)  # replaces
     clock.advance(days=7)
-    assert "That question was for" in only_text(await patient.press("6"))
+    assert "That question was for" in only_shown(
+        await patient.press_data(pain_data(question, 6), question)
+    )
     async with app.bot_data.sessions() as session:
         rows = (
             await session.execute(select(CheckIn.kind, CheckIn.local_date, CheckIn.score))
