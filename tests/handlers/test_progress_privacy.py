@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -71,6 +73,56 @@ def test_summary_counts_local_days() -> None:
     pain = (Score(date(2027, 3, 1), 8), Score(date(2027, 3, 3), 6), Score(date(2027, 3, 16), 3))
     summary = summarize(ProgressData((), pain, ()), today=date(2027, 3, 16))
     assert summary.pain_first_week == 7.0 and summary.pain_this_week == 3.0
+
+
+class LoopWatchdog:
+    """Ticks every 5 ms and keeps the largest stall it saw.
+
+    A stall is counted in CPU time of the event loop's thread between two
+    ticks: code that holds the loop (drawing a chart on it, a long garbage
+    collection) shows up there; a busy machine descheduling the process does
+    not, so the test does not depend on the machine's load.
+    """
+
+    def __init__(self) -> None:
+        self.longest_cpu = 0.0
+        self.longest_wall = 0.0
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            cpu, wall = time.thread_time(), time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.ticks += 1
+            self.longest_cpu = max(self.longest_cpu, time.thread_time() - cpu)
+            self.longest_wall = max(self.longest_wall, time.perf_counter() - wall)
+
+    async def __aenter__(self) -> LoopWatchdog:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def test_progress_never_stalls_the_event_loop(
+    app, patient: Patient, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    await subscribe(app, 1, "08:00", "America/Chicago")
+    for day in range(5):
+        clock.set(BEFORE_DST + timedelta(days=day))
+        await do_todays_reminder(app, patient, pain=7 - day)
+    for attempt in ("first /progress: the chart worker starts", "second /progress"):
+        async with LoopWatchdog() as watchdog:
+            calls = await patient.send("/progress")
+        assert [c.method for c in calls] == ["sendMessage", "sendPhoto"]
+        assert watchdog.ticks > 0
+        # Drawing the chart takes ~100 ms of CPU; none of it may be on the loop.
+        assert watchdog.longest_cpu < 0.050, (attempt, watchdog.longest_cpu)
 
 
 async def test_progress_sends_a_readable_chart_from_the_database(
