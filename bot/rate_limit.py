@@ -38,10 +38,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from scheduler.send_errors import certainly_not_delivered
 from scheduler.send_policy import IN_BULK_SEND, Sleep, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -189,24 +189,6 @@ class MessageBudget:
                     self._take(waiter.chat_id, waiter.bulk, now)
                     waiter.future.set_result(None)
         self._schedule(loop, now)
-
-
-def certainly_not_delivered(error: BaseException) -> bool:
-    """True if the request surely did not reach Telegram, or Telegram failed it (5xx).
-
-    A read or write timeout, or a connection closed after the request was
-    written, may have delivered the message: those are not retried.
-    """
-    if isinstance(error, BadRequest) or not isinstance(error, NetworkError):
-        return False
-    cause = error.__cause__
-    if isinstance(error, TimedOut):
-        return isinstance(cause, httpx.PoolTimeout | httpx.ConnectTimeout) or (
-            cause is None and "Pool timeout" in error.message
-        )
-    if cause is None:  # Telegram answered with an error status PTB has no class for: 5xx
-        return True
-    return isinstance(cause, httpx.ConnectError)
 
 
 class BudgetRateLimiter(BaseRateLimiter[int]):

@@ -54,6 +54,8 @@ class Services:
         self.seen_at: dict[int, datetime] = {}
         # Multi-step flows by name (see handlers.flows).
         self.flows: dict[str, Any] = {}
+        # Telegram file ids of uploaded pictures, by content key (handlers.pictures).
+        self.file_ids: dict[str, str] = {}
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

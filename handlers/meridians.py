@@ -8,21 +8,22 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from content.schema import Meridian
 from handlers import callbacks, render
 from handlers.context import AcubotApp, AcubotContext
-from handlers.pictures import send_picture
+from handlers.pictures import send_card
 from handlers.reply import reply_html
 
 
 async def send_meridian(update: Update, context: AcubotContext, meridian: Meridian) -> None:
     """The channel's course drawn with its points, then its card and point buttons."""
     catalogue = context.services.catalogue
-    await send_picture(
+    text, keyboard = render.meridian_card(meridian, catalogue)
+    await send_card(
         update,
         context,
         catalogue.meridian_picture_path(meridian.code),
         render.meridian_caption(meridian),
+        text,
+        keyboard,
     )
-    text, keyboard = render.meridian_card(meridian, catalogue)
-    await reply_html(update, context, text, keyboard)
 
 
 async def meridian_command(update: Update, context: AcubotContext) -> None:

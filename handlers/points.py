@@ -9,22 +9,18 @@ from content.lookup import MAX_QUERY_LENGTH
 from content.schema import Point
 from handlers import callbacks, render
 from handlers.context import AcubotApp, AcubotContext
-from handlers.pictures import send_picture
+from handlers.pictures import send_card
 from handlers.reply import reply_html
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
     catalogue = context.services.catalogue
-    await send_picture(
+    await send_card(
         update,
         context,
         catalogue.point_picture_path(point.code),
         render.point_caption(point, catalogue),
-    )
-    await reply_html(
-        update,
-        context,
         render.point_details(point, catalogue),
         render.point_keyboard(point, catalogue),
     )

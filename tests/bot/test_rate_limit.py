@@ -26,8 +26,8 @@ from bot.rate_limit import (
     TELEGRAM_RATE,
     BudgetRateLimiter,
     MessageBudget,
-    certainly_not_delivered,
 )
+from scheduler.send_errors import certainly_not_delivered
 from scheduler.send_policy import IN_BULK_SEND
 from storage.models import User
 from tests.conftest import ADMIN_ID, RecordingSleep, make_app, make_settings
@@ -320,3 +320,28 @@ async def test_a_502_on_a_reply_through_the_app_is_retried(
     sent = [c for c in calls if c.method == "sendMessage"]
     assert len(sent) == 2  # refused once, then delivered
     assert "urgent medical care" in api.sent(patient.user_id)[-1].text
+
+
+async def test_a_card_arrives_whole_or_is_sent_again_whole(
+    app, api: InProcessBotAPI, patient: Patient
+) -> None:  # type: ignore[no-untyped-def]
+    api.fail(502, "Bad Gateway", method="sendMessage", times=2)  # the text, and its retry
+    calls = await patient.send("/point BL40")
+    assert [c.method for c in calls] == [
+        "sendPhoto",
+        "sendMessage",  # 502
+        "sendMessage",  # 502 again: the limiter's one retry
+        "deleteMessage",  # the lone photo is taken back...
+        "sendPhoto",  # ...and the whole card sent again
+        "sendMessage",
+    ]
+    assert card(calls[-2:]).startswith("<b>BL40")
+
+
+async def test_a_card_whose_text_may_have_arrived_is_not_sent_twice(
+    app, api: InProcessBotAPI, patient: Patient, handler_errors
+) -> None:  # type: ignore[no-untyped-def]
+    api.fail(400, "Bad Request: can't parse entities", method="sendMessage")
+    calls = await patient.send("/point BL40")
+    assert [c.method for c in calls if c.method != "sendMessage"] == ["sendPhoto"]
+    assert handler_errors  # logged, and the patient got the apology
