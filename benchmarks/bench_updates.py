@@ -81,7 +81,7 @@ class Phase:
 
 def worker_cpu_seconds(app: Any) -> float:
     """CPU of the chart worker process so far (0 if it is not running)."""
-    pool = app.bot_data.cpu._pool  # noqa: SLF001
+    pool = app.bot_data.cpu._pool
     total = 0.0
     for pid in getattr(pool, "_processes", {}) or {}:
         try:
@@ -170,6 +170,27 @@ def reminder_message(user: int) -> dict[str, Any]:
     }
 
 
+def updates_for(
+    kind: str, app: Any, people: list[UpdateFactory], deliveries: dict[int, int], first: int
+) -> list[Update]:
+    """One batch of `kind`, one update per person."""
+    if kind == "/point":
+        return [p.text("/point BL40") for p in people]
+    if kind == "Done":
+        return [
+            p.press(reminder_message(p.user_id), f"rem:done:{deliveries[p.user_id]}")
+            for p in people
+        ]
+    if kind == "pain":
+        return [p.press(reminder_message(p.user_id), f"chk:pain:{TODAY:%Y%m%d}:4") for p in people]
+    if kind == "/start":  # new people
+        return [
+            UpdateFactory(app.bot, user_id=first + 50_000 + i).text("/start")
+            for i in range(len(people))
+        ]
+    return [p.text("/progress") for p in people[: max(5, len(people) // 10)]]
+
+
 async def bot_rounds(database_url: str, n: int, repeats: int) -> dict[str, Phase]:
     api = InProcessBotAPI()
     settings = Settings(
@@ -196,30 +217,12 @@ async def bot_rounds(database_url: str, n: int, repeats: int) -> dict[str, Phase
 
         # Warm-up: every kind once for a few people (compiled statements, the photo upload,
         # the chart worker's start), then the measured rounds with new people each time.
-        rounds = [(10_000, 20, None)] + [
-            (100_000 * (r + 1), n, phases) for r in range(repeats)
-        ]
+        rounds = [(10_000, 20, None)] + [(100_000 * (r + 1), n, phases) for r in range(repeats)]
         for first, count, record in rounds:
             deliveries = await seed(app, first, count)
             people = [UpdateFactory(app.bot, user_id=u) for u in deliveries]
-            batches: dict[str, Callable[[], list[Update]]] = {
-                "/point": lambda: [p.text("/point BL40") for p in people],
-                "Done": lambda: [
-                    p.press(reminder_message(p.user_id), f"rem:done:{deliveries[p.user_id]}")
-                    for p in people
-                ],
-                "pain": lambda: [
-                    p.press(reminder_message(p.user_id), f"chk:pain:{TODAY:%Y%m%d}:4")
-                    for p in people
-                ],
-                "/start": lambda: [
-                    UpdateFactory(app.bot, user_id=first + 50_000 + i).text("/start")
-                    for i in range(count)
-                ],
-                "/progress": lambda: [p.text("/progress") for p in people[: max(5, count // 10)]],
-            }
             for kind in KINDS:
-                updates = batches[kind]()
+                updates = updates_for(kind, app, people, deliveries, first)
                 if record is None:
                     await feed(app, updates)
                 else:
@@ -265,13 +268,13 @@ def print_table(title: str, phases: dict[str, Phase], floor: Phase) -> None:
         "| checkouts | Bot API calls | chart worker CPU ms |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| echo floor (bare PTB) | {base:.2f} | 1.0 | – | 0 | 0 | 0 | {floor.api_calls:.0f} | – |")
+    print(
+        f"| echo floor (bare PTB) | {base:.2f} | 1.0 | – | 0 | 0 | 0 | {floor.api_calls:.0f} | – |"
+    )
     for kind, phase in phases.items():
         cpu = statistics.median(phase.cpu_ms)
         target = targets.get(kind)
-        verdict = (
-            f"≤ {target}× {'PASS' if cpu / base <= target else 'FAIL'}" if target else "–"
-        )
+        verdict = f"≤ {target}× {'PASS' if cpu / base <= target else 'FAIL'}" if target else "–"
         worker = f"{statistics.median(phase.worker_ms):.1f}" if kind == "/progress" else "–"
         print(
             f"| {kind} | {cpu:.2f} | {cpu / base:.1f} | {verdict} | {phase.statements:.1f} "
@@ -284,12 +287,115 @@ def print_table(title: str, phases: dict[str, Phase], floor: Phase) -> None:
     )  # fmt: skip
 
 
+class OnLoop:
+    """Draws on the event loop itself (what /progress did before)."""
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        return function(*args)
+
+    async def close(self) -> None:
+        pass
+
+
+class OnThread(OnLoop):
+    """Draws on a thread (`asyncio.to_thread`): off the loop, but under the same GIL."""
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(function, *args)
+
+
+async def watch(gaps: list[float], cpu_gaps: list[float]) -> None:
+    while True:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        await asyncio.sleep(0.002)
+        gaps.append(time.perf_counter() - wall - 0.002)
+        cpu_gaps.append(time.thread_time() - cpu)
+
+
+async def stall_rounds(database_url: str, charts: int) -> dict[str, tuple[float, float, float]]:
+    """/progress `charts` times per way of drawing, with a 2-ms watchdog on the loop."""
+    api = InProcessBotAPI()
+    settings = Settings(
+        _env_file=None, database_url=database_url, send_rate=0, clinic_timezone=ZONE
+    )
+    app = build_application(settings, request=api, clock=lambda: NOW, dispatch_interval=None)
+    results: dict[str, tuple[float, float, float]] = {}
+    async with running(app):
+        services = app.bot_data
+        deliveries = await seed(app, 10_000, 1)
+        person = UpdateFactory(app.bot, user_id=next(iter(deliveries)))
+        done = person.press(
+            reminder_message(person.user_id), f"rem:done:{deliveries[person.user_id]}"
+        )
+        await app.process_update(done)
+        process_pool = services.cpu
+        process_pool.start()
+        await app.process_update(person.text("/progress"))  # the worker is up and warm
+        for name, pool in (
+            ("on the loop", OnLoop()),
+            ("thread", OnThread()),
+            ("process", process_pool),
+        ):
+            services.cpu = pool  # type: ignore[assignment]
+            await app.process_update(person.text("/progress"))  # warm (imports, fonts)
+            gaps: list[float] = []
+            cpu_gaps: list[float] = []
+            watchdog = asyncio.create_task(watch(gaps, cpu_gaps))
+            for _ in range(charts):
+                await app.process_update(person.text("/progress"))
+            watchdog.cancel()
+            results[name] = (
+                1000 * statistics.median(sorted(gaps)[-charts:]),
+                1000 * max(gaps),
+                1000 * max(cpu_gaps),
+            )
+        services.cpu = process_pool
+        # A full garbage collection with everything start-up built, then after gc.freeze().
+        gc.collect()
+        full = time.perf_counter()
+        gc.collect()
+        results["gc.collect(), nothing frozen"] = (0.0, 1000 * (time.perf_counter() - full), 0.0)
+        gc.freeze()
+        frozen = time.perf_counter()
+        gc.collect()
+        results["gc.collect() after gc.freeze()"] = (
+            0.0,
+            1000 * (time.perf_counter() - frozen),
+            0.0,
+        )
+        gc.unfreeze()
+    return results
+
+
+def print_stalls(results: dict[str, tuple[float, float, float]], charts: int) -> None:
+    print(f"\n## Event-loop stalls while /progress draws its chart ({charts} charts each)\n")
+    print(
+        "| chart drawn | longest gaps, median of the worst, ms | longest gap ms | longest loop-thread CPU between ticks ms |"
+    )
+    print("|---|---|---|---|")
+    for name, (typical, worst, cpu) in results.items():
+        if name.startswith("gc"):
+            continue
+        print(f"| {name} | {typical:.1f} | {worst:.1f} | {cpu:.1f} |")
+    print("\n| full collection | ms |\n|---|---|")
+    for name, (_, worst, _) in results.items():
+        if name.startswith("gc"):
+            print(f"| {name} | {worst:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="updates of each kind per repeat")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--postgres", help="also on this PostgreSQL server (a fresh database)")
+    parser.add_argument("--charts", type=int, default=20, help="charts per way of drawing")
+    parser.add_argument("--stalls-only", action="store_true")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/stalls.sqlite3"
+        print_stalls(asyncio.run(stall_rounds(url, args.charts)), args.charts)
+    if args.stalls_only:
+        return
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
         phases, floor = asyncio.run(run(url, args.n, args.repeats))

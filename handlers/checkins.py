@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,9 @@ def pain_question() -> str:
     return question_text(CheckInKind.PAIN)
 
 
+@functools.lru_cache(maxsize=8)
 def pain_keyboard(local_date: date) -> InlineKeyboardMarkup:
+    """The 0-10 buttons of a day (immutable, so built once for everyone that day)."""
     return score_keyboard(CheckInKind.PAIN, local_date)
 
 

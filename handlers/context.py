@@ -56,6 +56,8 @@ class Services:
         self.flows: dict[str, Any] = {}
         # Telegram file ids of uploaded pictures, by content key (handlers.pictures).
         self.file_ids: dict[str, str] = {}
+        # Point cards as rendered (picture path, caption, text, keyboard), by code.
+        self.cards: dict[str, tuple[Any, str, str, Any]] = {}
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

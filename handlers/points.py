@@ -15,15 +15,17 @@ from handlers.reply import reply_html
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
-    catalogue = context.services.catalogue
-    await send_card(
-        update,
-        context,
-        catalogue.point_picture_path(point.code),
-        render.point_caption(point, catalogue),
-        render.point_details(point, catalogue),
-        render.point_keyboard(point, catalogue),
-    )
+    services = context.services
+    parts = services.cards.get(point.code)
+    if parts is None:  # rendered once per point: the catalogue does not change while running
+        catalogue = services.catalogue
+        parts = services.cards[point.code] = (
+            catalogue.point_picture_path(point.code),
+            render.point_caption(point, catalogue),
+            render.point_details(point, catalogue),
+            render.point_keyboard(point, catalogue),
+        )
+    await send_card(update, context, *parts)
 
 
 async def send_points_menu(update: Update, context: AcubotContext) -> None:

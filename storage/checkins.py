@@ -79,7 +79,8 @@ async def record_checkin_of_known_user(
         )
         .returning(zone)
     )
-    row = (await session.execute(statement)).one_or_none()
+    connection = await session.connection()  # Core: no ORM bookkeeping for one statement
+    row = (await connection.execute(statement)).one_or_none()
     if row is None:
         raise NotKnown(user_id)
     return row[0]

@@ -405,8 +405,11 @@ async def mark_delivery_done(
     """
     # One subscription per user, so the user's zone is the delivery's.
     zone = select(Subscription.timezone).where(Subscription.user_id == user_id).scalar_subquery()
+    # A Core statement on the session's connection: the ORM's bulk-update machinery
+    # (synchronising loaded objects) costs more CPU than the statement itself here.
+    connection = await session.connection()
     row = (
-        await session.execute(
+        await connection.execute(
             update(Delivery)
             .where(
                 Delivery.id == delivery_id,
