@@ -15,12 +15,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.settings import https_url_problem
+from content.web_addresses import https_url_problem
 from handlers.admin import require_admin
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, jobs_of, message_of, query_of, sender_of
 from scheduler import broadcast_message
+from scheduler import callback_data as cb
 from scheduler.time_input import SEND_TIME_HELP, parse_send_time
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastStatus
@@ -30,7 +32,6 @@ FLOW = "broadcast"
 MESSAGE, BUTTON, BUTTON_LABEL, BUTTON_URL, AUDIENCE, PREVIEW, SEND_AT = (
     "message", "button", "button_label", "button_url", "audience", "preview", "send_at",
 )  # fmt: skip
-PREFIX = "bcx"
 MAX_LABEL = 40
 AUDIENCE_NAMES = {
     Audience.ALL: "Everyone who started the bot",
@@ -43,8 +44,10 @@ def people(count: int) -> str:
     return f"{count} person" if count == 1 else f"{count} people"
 
 
-def _button(label: str, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{action}")
+def _button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=cb.encode(cb.BroadcastDraftButton(action, value))
+    )
 
 
 async def _step(update: Update, context: AcubotContext, step: str, data: dict[str, Any]) -> None:
@@ -56,7 +59,7 @@ async def begin(update: Update, context: AcubotContext) -> None:
     if not await require_admin(update, context, "/broadcast"):
         return
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         pending = await get_pending(session=session, user_id=user_id)
         if pending is not None and pending.flow == FLOW:
@@ -123,8 +126,8 @@ async def ask_button(update: Update, context: AcubotContext, data: dict[str, Any
     await _step(update, context, BUTTON, data)
     rows = []
     if context.services.settings.booking_url:
-        rows.append([_button("📅 “Book an appointment” (booking link)", "btn:book")])
-    rows += [[_button("✏️ A custom button", "btn:custom")], [_button("No button", "btn:none")]]
+        rows.append([_button("📅 “Book an appointment” (booking link)", "btn", "book")])
+    rows += [[_button("✏️ A custom button", "btn", "custom")], [_button("No button", "btn", "none")]]
     await reply_html(update, context, "Add a button under the message?", InlineKeyboardMarkup(rows))
 
 
@@ -133,7 +136,7 @@ async def ask_audience(update: Update, context: AcubotContext, data: dict[str, A
     async with context.services.sessions() as session:
         sizes = await broadcasts.audience_sizes(session=session)
     rows = [
-        [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", f"aud:{audience.value}")]
+        [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", "aud", audience.value)]
         for audience in Audience
     ]
     await reply_html(
@@ -152,7 +155,7 @@ async def show_preview(update: Update, context: AcubotContext, data: dict[str, A
         record = await broadcasts.get_broadcast(session=session, broadcast_id=data["id"])
         sizes = await broadcasts.audience_sizes(session=session)
     assert record is not None and record.audience is not None
-    await broadcast_message.send_copy(context.bot, update.effective_chat.id, record)
+    await broadcast_message.send_copy(context.bot, chat_of(update).id, record)
     audience = Audience(record.audience)
     keyboard = InlineKeyboardMarkup(
         [
@@ -179,7 +182,7 @@ async def confirm(
 ) -> None:
     """Snapshots the recipients and hands the broadcast to the sender."""
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         total = await broadcasts.confirm_broadcast(
             session=session, broadcast_id=data["id"], now=services.now(), send_at=send_at
@@ -206,7 +209,7 @@ async def confirm(
         )
     if record.status == BroadcastStatus.SENDING and services.dispatch_interval is not None:
         # Start now instead of at the sender's next tick (tests drive the sender themselves).
-        context.job_queue.run_once(_send_now, when=0, name=f"broadcast-{record.id}")
+        jobs_of(context).run_once(_send_now, when=0, name=f"broadcast-{record.id}")
 
 
 async def _send_now(context: AcubotContext) -> None:
@@ -218,7 +221,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     if not await require_admin(update, context, "broadcast step"):
         return
     data = dict(pending.data)
-    message = update.effective_message
+    message = message_of(update)
     services = context.services
     if pending.step == MESSAGE:
         content, problem = read_message(message)
@@ -270,7 +273,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 
 
 async def button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     if not await require_admin(update, context, "broadcast button"):
         return
     services = context.services
@@ -283,10 +286,11 @@ async def button(update: Update, context: AcubotContext) -> None:
     if pending is None:
         return
     data = dict(pending.data)
-    action = (query.data or "").removeprefix(f"{PREFIX}:")
+    draft = cb.decode_as(query.data, cb.BroadcastDraftButton)
+    action, value = (draft.action, draft.value) if draft else ("", "")
     settings = services.settings
-    if pending.step == BUTTON and action.startswith("btn:"):
-        choice = action.removeprefix("btn:")
+    if pending.step == BUTTON and action == "btn":
+        choice = value
         if choice == "custom":
             await _step(update, context, BUTTON_LABEL, data)
             await reply_html(update, context, "Type the button's label (for example “Book now”).")
@@ -299,8 +303,7 @@ async def button(update: Update, context: AcubotContext) -> None:
                 session=session, broadcast_id=data["id"], button_label=label, button_url=url
             )
         await ask_audience(update, context, data)
-    elif pending.step == AUDIENCE and action.startswith("aud:"):
-        value = action.removeprefix("aud:")
+    elif pending.step == AUDIENCE and action == "aud":
         if value not in {a.value for a in Audience}:
             await reply_html(update, context, "Please pick one of the audiences above.")
             return
@@ -326,7 +329,7 @@ async def button(update: Update, context: AcubotContext) -> None:
             await broadcasts.update_broadcast(
                 session=session, broadcast_id=data["id"], status=BroadcastStatus.CANCELLED
             )
-            await clear_pending(session=session, user_id=update.effective_user.id)
+            await clear_pending(session=session, user_id=sender_of(update).id)
         await reply_html(update, context, f"Broadcast #{data['id']} dropped. Nothing was sent.")
     else:
         await reply_html(
@@ -336,5 +339,5 @@ async def button(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("broadcast", begin))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.BroadcastDraftButton)))
     register_flow(app, FLOW, answer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
@@ -12,20 +12,21 @@ from telegram.ext import CallbackQueryHandler
 
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import edit_or_reply, reply_html
-from scheduler.checkin_message import PREFIX, question_text, score_keyboard
+from handlers.update_parts import query_of, sender_of
+from scheduler import callback_data as cb
+from scheduler import patient_days
+from scheduler.checkin_message import question_text, score_keyboard
+from scheduler.checkin_rules import is_severe, may_answer
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.checkins import CheckInKind, NotKnown, record_checkin_of_known_user
-
-SEVERE = 8
-ACTIVITY_ANSWER_DAYS = 6
 
 
 async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
     """The patient's zone: their reminder's, else the clinic's."""
     async with context.services.sessions() as session:
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
-    return ZoneInfo(sub.timezone if sub else context.services.settings.clinic_timezone)
+        sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
+    return patient_days.patient_zone(sub, context.services.settings.clinic_timezone)
 
 
 def pain_question() -> str:
@@ -48,41 +49,27 @@ class _OutsideWindow(Exception):
 
 async def on_button(update: Update, context: AcubotContext) -> None:
     """A 0-10 answer: one statement, and the question's message becomes the thanks."""
-    query = update.callback_query
-    parts = (query.data or "").split(":")
-    valid = (
-        len(parts) == 4
-        and parts[1] in {kind.value for kind in CheckInKind}
-        and parts[2].isdigit()
-        and parts[3].isdigit()
-        and 0 <= int(parts[3]) <= 10
-    )
-    if not valid:
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.CheckInButton)
+    if button is None:
         await query.answer("This question is no longer available.", show_alert=True)
         return
-    kind, score = CheckInKind(parts[1]), int(parts[3])
-    try:
-        asked_on = date.fromisoformat(parts[2])  # YYYYMMDD
-    except ValueError:
-        await query.answer("This question is no longer available.", show_alert=True)
-        return
+    kind, score, asked_on = button.kind, button.score, button.asked_on
     services = context.services
     now = services.now()
-    # The pain question is about today; the weekly one may be answered that week.
-    window = ACTIVITY_ANSWER_DAYS if kind == CheckInKind.ACTIVITY else 0
     today = asked_on
     try:
         async with services.sessions.begin() as session:
             zone = await record_checkin_of_known_user(
                 session=session,
-                user_id=update.effective_user.id,
+                user_id=sender_of(update).id,
                 kind=kind,
                 score=score,
                 local_date=asked_on,
                 now=now,
             )
             today = local_date_of(now, ZoneInfo(zone or services.settings.clinic_timezone))
-            if not timedelta(0) <= today - asked_on <= timedelta(days=window):
+            if not may_answer(kind, asked_on, today):
                 raise _OutsideWindow  # rolls the answer back
     except NotKnown:  # deleted their data, or never started
         await query.answer()
@@ -100,7 +87,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         return
     when = "today" if asked_on == today else f"the week of {asked_on:%-d %B}"
     text = f"Thanks — I noted {score}/10 for {when}."
-    if score >= SEVERE:
+    if is_severe(score):
         text += (
             "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "
             "or trouble passing urine, please see /safety and contact the clinic (/book)."
@@ -109,4 +96,4 @@ async def on_button(update: Update, context: AcubotContext) -> None:
 
 
 def register(app: AcubotApp) -> None:
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.CheckInButton)))

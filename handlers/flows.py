@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 
 from handlers.context import AcubotApp, AcubotContext
+from handlers.update_parts import chat_of, query_of, sender_of
 from storage.pending import PendingRecord, clear_pending, get_pending, set_pending
 from storage.users import record_user_seen
 
@@ -25,7 +26,7 @@ async def save_step(
 ) -> None:
     """Stores the question now waiting for an answer (and the person, if new)."""
     services = context.services
-    user, chat = update.effective_user, update.effective_chat
+    user, chat = sender_of(update), chat_of(update)
     now = services.now()
     async with services.sessions.begin() as session:
         await record_user_seen(
@@ -44,9 +45,9 @@ async def pending_for_button(
     update: Update, context: AcubotContext, flow: str, expired: str
 ) -> PendingRecord | None:
     """The flow's waiting step for a button press; None (after saying so) if it is gone."""
-    query = update.callback_query
+    query = query_of(update)
     async with context.services.sessions() as session:
-        pending = await get_pending(session=session, user_id=update.effective_user.id)
+        pending = await get_pending(session=session, user_id=sender_of(update).id)
     if pending is None or pending.flow != flow:
         await query.answer(expired, show_alert=True)
         return None

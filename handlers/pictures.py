@@ -9,11 +9,11 @@ import logging
 from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from handlers.context import AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of
 from scheduler.send_errors import certainly_not_delivered
 from storage.files import get_file_id, save_file_id
 
@@ -37,7 +37,7 @@ async def send_picture(
     """A photo with an HTML caption; the first send uploads, later ones reuse the file_id."""
     services = context.services
     data, key = _picture(path)
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     # Telegram's file ids do not expire: once known, kept in memory (no database read).
     file_id = services.file_ids.get(key)
     if file_id is None:
@@ -46,7 +46,7 @@ async def send_picture(
     if file_id is not None:
         try:
             sent = await context.bot.send_photo(
-                chat_id, file_id, caption=caption, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                chat_id, file_id, caption=caption, reply_markup=keyboard
             )
             services.file_ids[key] = file_id
             return sent
@@ -57,7 +57,6 @@ async def send_picture(
         chat_id,
         InputFile(data, filename=path.name),
         caption=caption,
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
     if message.photo:

@@ -16,8 +16,11 @@ from telegram.ext import CallbackQueryHandler
 from handlers import checkins, render, routine
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import edit_or_reply, reply_html
+from handlers.update_parts import query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import reminder_message as rm
 from scheduler import subscriptions
+from scheduler.patient_days import NoSnooze, why_no_snooze
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.reminders import DeliveryRecord, SubscriptionRecord
@@ -28,26 +31,26 @@ async def _load(
 ) -> tuple[DeliveryRecord, SubscriptionRecord] | None:
     async with context.services.sessions() as session:
         delivery = await reminders.get_delivery(session=session, delivery_id=delivery_id)
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     # A delivery of someone else (forged data) is treated like a missing one.
-    if delivery is None or sub is None or delivery.user_id != update.effective_user.id:
+    if delivery is None or sub is None or delivery.user_id != sender_of(update).id:
         return None
     return delivery, sub
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
-    parsed = rm.parse_button(query.data or "")
-    if parsed is not None and parsed[0] == rm.DONE:
-        await _done(update, context, parsed[1])
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.ReminderButton)
+    if button is not None and button.action == rm.DONE:
+        await _done(update, context, button.delivery_id)
         return
-    loaded = await _load(update, context, parsed[1]) if parsed else None
-    if parsed is None or loaded is None:
+    loaded = await _load(update, context, button.delivery_id) if button else None
+    if button is None or loaded is None:
         await query.answer(
             "This reminder is no longer available. /settings shows yours.", show_alert=True
         )
         return
-    action, _ = parsed
+    action = button.action
     delivery, sub = loaded
     services = context.services
     now = services.now()
@@ -59,9 +62,10 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await query.answer()
         await routine.start(update, context, sub.routine)
     elif action in rm.SNOOZE_MINUTES:
-        if not is_today or delivery.done_at or delivery.skipped_at:
+        refusal = why_no_snooze(delivery, today)
+        if refusal is not None:
             await query.answer()
-            await _nothing_to_snooze(update, context, delivery, sub, is_today)
+            await _nothing_to_snooze(update, context, delivery, sub, refusal)
             return
         until = now + timedelta(minutes=rm.SNOOZE_MINUTES[action])
         async with services.sessions.begin() as session:
@@ -104,12 +108,12 @@ async def _done(update: Update, context: AcubotContext, delivery_id: int) -> Non
     Two Bot API calls (the button's answer and the edit, at once) and one
     message of Telegram's budget, instead of two new messages.
     """
-    query = update.callback_query
+    query = query_of(update)
     services = context.services
     now = services.now()
     async with services.sessions.begin() as session:
         marked = await reminders.mark_delivery_done(
-            session=session, delivery_id=delivery_id, user_id=update.effective_user.id, now=now
+            session=session, delivery_id=delivery_id, user_id=sender_of(update).id, now=now
         )
     if marked is None:  # done already, or not (or no longer) this patient's reminder
         if await _load(update, context, delivery_id) is None:
@@ -137,13 +141,13 @@ async def _nothing_to_snooze(
     context: AcubotContext,
     delivery: DeliveryRecord,
     sub: SubscriptionRecord,
-    is_today: bool,
+    refusal: NoSnooze,
 ) -> None:
-    if not is_today:
+    if refusal == NoSnooze.NOT_TODAY:
         reason = (
             f"That reminder was for {delivery.local_date:%A %-d %B}, so there is nothing to snooze."
         )
-    elif delivery.done_at:
+    elif refusal == NoSnooze.DONE:
         reason = "You have already done today's routine — nothing to snooze. 🎉"
     else:
         reason = "You skipped today's routine, so there is nothing to snooze."
@@ -157,4 +161,4 @@ def _next_line(sub: SubscriptionRecord) -> str:
 
 
 def register(app: AcubotApp) -> None:
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{rm.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.ReminderButton)))

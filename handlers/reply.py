@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers.context import AcubotContext
+from handlers.update_parts import chat_of
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +21,15 @@ async def reply_html(
 ) -> Message:
     """An HTML message to the update's chat; works for old button presses too.
 
+    HTML and no link previews are the application's Defaults (bot/application.py).
+
     A button press on a message too old for Telegram to include still has a
     chat, so this sends to the chat rather than replying to the message.
     """
     return await context.bot.send_message(
-        chat_id=update.effective_chat.id,
+        chat_id=chat_of(update).id,
         text=text,
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
-        disable_web_page_preview=True,
     )
 
 
@@ -52,10 +52,8 @@ async def edit_or_reply(
                 text,
                 chat_id=message.chat_id,
                 message_id=message.message_id,
-                parse_mode=ParseMode.HTML,
                 # Said explicitly: no keyboard given means the old buttons go.
                 reply_markup=keyboard or InlineKeyboardMarkup([]),
-                disable_web_page_preview=True,
             )
             return
         except BadRequest as error:

@@ -18,6 +18,8 @@ from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import pending_for_button, register_flow, save_step
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, message_of, query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import subscriptions
 from scheduler.schedule_rule import next_fire_at
 from scheduler.time_input import (
@@ -33,11 +35,10 @@ from storage.pending import PendingRecord, clear_pending
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "21:00")
-PREFIX = "sub"
 
 
-def _data(*parts: str) -> str:
-    return ":".join((PREFIX, *parts))
+def _data(action: str, value: str = "") -> str:
+    return cb.encode(cb.SubscribeButton(action, value))
 
 
 def _cancel_button() -> InlineKeyboardButton:
@@ -54,9 +55,7 @@ async def begin(update: Update, context: AcubotContext) -> None:
     """Starts the flow, keeping the current zone and routine if already subscribed."""
     services = context.services
     async with services.sessions() as session:
-        existing = await reminders.get_subscription(
-            session=session, user_id=update.effective_user.id
-        )
+        existing = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     data = {
         "time": None,
         "zone": existing.timezone if existing else services.settings.clinic_timezone,
@@ -140,12 +139,12 @@ async def ask_confirm(update: Update, context: AcubotContext, data: dict[str, An
 async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
     """Saves the subscription and says when the next reminder comes."""
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         next_due = await subscriptions.subscribe(
             session=session,
             user_id=user_id,
-            chat_id=update.effective_chat.id,
+            chat_id=chat_of(update).id,
             local_time=time.fromisoformat(data["time"]),
             zone=data["zone"],
             routine=data["routine"],
@@ -165,7 +164,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
     """A typed time or place, or a shared location, for the step that is waiting."""
     data = dict(pending.data)
-    message = update.effective_message
+    message = message_of(update)
     if pending.step == ASK_ZONE or message.location:
         if message.location:
             match = zone_for_location(message.location.latitude, message.location.longitude)
@@ -195,9 +194,9 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 
 async def button(update: Update, context: AcubotContext) -> None:
     """Every button of the flow: preset times, zones, confirm, change, cancel."""
-    query = update.callback_query
-    parts = (query.data or "").split(":", 2)
-    action = parts[1] if len(parts) > 1 else ""
+    query = query_of(update)
+    pressed = cb.decode_as(query.data, cb.SubscribeButton)
+    action, value = (pressed.action, pressed.value) if pressed else ("", "")
     if action == "begin":
         await query.answer()
         await begin(update, context)
@@ -209,8 +208,7 @@ async def button(update: Update, context: AcubotContext) -> None:
     if pending is None:
         return
     data = dict(pending.data)
-    value = parts[2] if len(parts) > 2 else ""
-    if action == "t" and len(value) == 4 and value.isdigit():
+    if action == "t":  # the codec accepts only a valid HHMM
         data["time"] = f"{value[:2]}:{value[2:]}"
         await ask_confirm(update, context, data)
     elif action == "z" and find_zone(value).zone == value:
@@ -224,7 +222,7 @@ async def button(update: Update, context: AcubotContext) -> None:
         await confirm(update, context, data)
     elif action == "cancel":
         async with services.sessions.begin() as session:
-            await clear_pending(session=session, user_id=update.effective_user.id)
+            await clear_pending(session=session, user_id=sender_of(update).id)
         await reply_html(update, context, "Cancelled — nothing was changed.")
     else:
         await reply_html(
@@ -236,12 +234,12 @@ async def cancel_command(update: Update, context: AcubotContext) -> None:
     """/cancel leaves whatever question is waiting."""
     services = context.services
     async with services.sessions.begin() as session:
-        await clear_pending(session=session, user_id=update.effective_user.id)
+        await clear_pending(session=session, user_id=sender_of(update).id)
     await reply_html(update, context, "Cancelled — nothing was changed.")
 
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler(["remind", "subscribe"], begin))
     app.add_handler(CommandHandler("cancel", cancel_command))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.SubscribeButton)))
     register_flow(app, FLOW, answer)

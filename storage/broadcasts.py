@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_affected
 from storage.models import Broadcast, BroadcastRecipient, Subscription, User
 from storage.outcomes import SendRecord, record_send_outcomes
 
@@ -228,7 +229,7 @@ async def mark_interrupted(*, session: AsyncSession, broadcast_id: int, now: dat
         )
         .values(status=RecipientStatus.INTERRUPTED)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def claim_recipients(
@@ -300,7 +301,7 @@ async def finish_if_complete(*, session: AsyncSession, broadcast_id: int, now: d
         .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
         .values(status=BroadcastStatus.DONE, finished_at=now)
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
@@ -313,7 +314,7 @@ async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: dat
         )
         .values(status=BroadcastStatus.CANCELLED, finished_at=now)
     )
-    if not result.rowcount:
+    if not rows_affected(result):
         return False
     await session.execute(
         update(BroadcastRecipient)
