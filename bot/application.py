@@ -7,6 +7,7 @@ the request object (real HTTP or the in-process Bot API) and the clock differ.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,8 +22,9 @@ from telegram.request import BaseRequest
 import handlers
 from bot.http_lanes import LanedRequest
 from bot.log_setup import protect_token
-from bot.rate_limit import ReplyRateLimiter
+from bot.rate_limit import TELEGRAM_RATE, BudgetRateLimiter, MessageBudget
 from bot.settings import Settings
+from bot.update_processor import PerUserUpdateProcessor
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
 from content.own_words import OwnWords
@@ -30,6 +32,9 @@ from content.triage import default_screen
 from handlers.admin import set_admin_commands
 from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
+from handlers.offload import CpuPool
+from handlers.progress_chart import warm_up as warm_up_charts
+from handlers.reply import flood_notice
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
 from scheduler.send_policy import SendPolicy, Sleep
@@ -92,6 +97,7 @@ def build_application(
     catalogue: Catalogue | None = None,
     dispatch_interval: float | Literal[_Default.FROM_SETTINGS] | None = FROM_SETTINGS,
     sleep: Sleep = asyncio.sleep,
+    long_running: bool = False,
 ) -> AcubotApp:
     """The bot, ready for `run_polling`, `acubot chat` or a test.
 
@@ -100,6 +106,14 @@ def build_application(
     is DISPATCH_INTERVAL unless given: tests pass None (no background jobs) and
     run the dispatcher and the broadcast sender themselves with `now`,
     and a `sleep` that returns at once for the send policy's waits.
+    `long_running` (`acubot run`, polling or webhook) starts the chart worker at
+    start-up instead of on the first /progress, and freezes what start-up built
+    so the garbage collector never walks it again (gc.freeze).
+
+    Updates that come through `update_queue` (polling, webhook) are processed
+    concurrently, each person's in order (bot/update_processor.py); tests and
+    `acubot chat` call `process_update` one update at a time, which keeps their
+    output in order and deterministic.
     """
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     protect_token(token)
@@ -127,11 +141,13 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     else:
         builder = builder.request(bot_api_request()).get_updates_request(updates_request())
-    if request is None and settings.send_rate > 0:
-        # Talking to Telegram: replies stay under its limits; bulk sends are
-        # paced by the send policy and pass the limiter (bot/rate_limit.py).
-        # (SEND_RATE=0 turns all pacing off, for a local sink or a benchmark.)
-        builder = builder.rate_limiter(ReplyRateLimiter())
+    # One budget for replies and bulk sends together (bot/rate_limit.py).
+    # SEND_RATE=0 turns all pacing off, for a local sink or a benchmark.
+    budget = MessageBudget(
+        total_rate=TELEGRAM_RATE if settings.send_rate > 0 else 0, bulk_rate=settings.send_rate
+    )
+    builder = builder.rate_limiter(BudgetRateLimiter(budget, sleep=sleep))
+    builder = builder.concurrent_updates(PerUserUpdateProcessor(on_flood=flood_notice))
     app: AcubotApp = builder.build()
 
     services = app.bot_data
@@ -148,6 +164,8 @@ def build_application(
         else dispatch_interval
     )
     services.sleep = sleep
+    services.cpu = CpuPool(warm_up=warm_up_charts)
+    services.long_running = long_running
     handlers.register_all(app)
     return app
 
@@ -169,7 +187,7 @@ async def _post_init(app: AcubotApp) -> None:
     services.gate = database.gate
     async with services.sessions() as session:
         services.file_ids.update(await all_file_ids(session=session))
-    services.policy = SendPolicy(rate=settings.send_rate, sleep=services.sleep)
+    services.policy = SendPolicy(rate=settings.send_rate, sleep=services.sleep, paced_by_bot=True)
     services.dispatcher = ReminderDispatcher(
         sessions=services.sessions,
         bot=app.bot,
@@ -214,6 +232,12 @@ async def _post_init(app: AcubotApp) -> None:
         menu_commands(staff=False, booking=services.settings.has_booking_info)
     )
     await set_admin_commands(app)
+    if services.long_running:
+        services.cpu.start()
+        # What start-up built lives as long as the bot: frozen, a full collection
+        # never walks it again, so it cannot stall the loop (undone at shutdown).
+        gc.collect()
+        gc.freeze()
     log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
 
 
@@ -228,6 +252,9 @@ async def _send_broadcasts(context: AcubotContext) -> None:
 
 async def _post_shutdown(app: AcubotApp) -> None:
     services: Services = app.bot_data
+    if services.long_running:
+        gc.unfreeze()
+    await services.cpu.close()
     database = getattr(services, "database", None)
     if database is not None:
         await database.dispose()

@@ -140,7 +140,7 @@ def run(settings: Settings) -> int:
         return EXIT_CONFIG
     from bot.application import build_application
 
-    app = build_application(settings)
+    app = build_application(settings, long_running=True)
     logging.getLogger(__name__).info("Starting long polling")
     app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
     return 0
@@ -168,7 +168,7 @@ def run_webhook(settings: Settings) -> int:
     try:
         asyncio.run(
             serve(
-                build_application(settings),
+                build_application(settings, long_running=True),
                 url=settings.webhook_url,
                 secret=secret,
                 listen=settings.webhook_listen,

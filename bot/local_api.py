@@ -277,6 +277,8 @@ class InProcessBotAPI(BaseRequest):
                 saved = call.files.get(name)
                 if saved is not None:
                     self.file_paths[entry["file_id"]] = saved
+        # An edited message moves to the end: `messages` is in order of last change.
+        self.messages.pop((chat_id, message_id), None)
         self.messages[(chat_id, message_id)] = message
         return message
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
 from handlers import triage
 from handlers.context import AcubotApp, AcubotContext
-from handlers.reply import reply_html
+from handlers.reply import edit_or_reply, reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import patient_days
@@ -18,8 +20,7 @@ from scheduler.checkin_message import question_text, score_keyboard
 from scheduler.checkin_rules import is_severe, may_answer
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
-from storage.checkins import CheckInKind, record_checkin
-from storage.users import get_user
+from storage.checkins import CheckInKind, NotKnown, record_checkin_of_known_user
 
 
 async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
@@ -29,16 +30,26 @@ async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
     return patient_days.patient_zone(sub, context.services.settings.clinic_timezone)
 
 
+def pain_question() -> str:
+    return question_text(CheckInKind.PAIN)
+
+
+@functools.lru_cache(maxsize=8)
+def pain_keyboard(local_date: date) -> InlineKeyboardMarkup:
+    """The 0-10 buttons of a day (immutable, so built once for everyone that day)."""
+    return score_keyboard(CheckInKind.PAIN, local_date)
+
+
 async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> None:
-    await reply_html(
-        update,
-        context,
-        question_text(CheckInKind.PAIN),
-        score_keyboard(CheckInKind.PAIN, local_date),
-    )
+    await reply_html(update, context, pain_question(), pain_keyboard(local_date))
+
+
+class _OutsideWindow(Exception):
+    """Raised inside the transaction to roll the answer back."""
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
+    """A 0-10 answer: one statement, and the question's message becomes the thanks."""
     query = query_of(update)
     button = cb.decode_as(query.data, cb.CheckInButton)
     if button is None:
@@ -46,34 +57,35 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         return
     kind, score, asked_on = button.kind, button.score, button.asked_on
     services = context.services
-    async with services.sessions() as session:
-        known = await get_user(session=session, user_id=sender_of(update).id)
-    if known is None:  # deleted their data, or never started
+    now = services.now()
+    today = asked_on
+    try:
+        async with services.sessions.begin() as session:
+            zone = await record_checkin_of_known_user(
+                session=session,
+                user_id=sender_of(update).id,
+                kind=kind,
+                score=score,
+                local_date=asked_on,
+                now=now,
+            )
+            today = local_date_of(now, ZoneInfo(zone or services.settings.clinic_timezone))
+            if not may_answer(kind, asked_on, today):
+                raise _OutsideWindow  # rolls the answer back
+    except NotKnown:  # deleted their data, or never started
         await query.answer()
         await reply_html(
             update, context, "I don't keep any data about you now, so I can't store this. /start"
         )
         return
-    now = services.now()
-    today = local_date_of(now, await patient_zone(update, context))
-    if not may_answer(kind, asked_on, today):
+    except _OutsideWindow:
         await query.answer()
-        await reply_html(
+        await edit_or_reply(
             update,
             context,
             f"That question was for {asked_on:%A %-d %B}. I'll ask again after your next routine.",
         )
         return
-    async with services.sessions.begin() as session:
-        await record_checkin(
-            session=session,
-            user_id=sender_of(update).id,
-            kind=kind,
-            score=score,
-            local_date=asked_on,
-            now=now,
-        )
-    await query.answer(f"Noted: {score}/10")
     # The weekly question is about the week up to the day it was asked; the pain one, today.
     if kind != CheckInKind.ACTIVITY:
         when = "today"
@@ -81,8 +93,8 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         when = "this week"
     else:
         when = f"the week up to {asked_on:%A %-d %B}"
-    text = f"Thanks — I've noted {score}/10 for {when}. Tap another number to change it."
-    await reply_html(update, context, text)
+    text = f"Thanks — I've noted {score}/10 for {when}."
+    await asyncio.gather(query.answer(f"Noted: {score}/10"), edit_or_reply(update, context, text))
     if is_severe(score):
         await triage.ask_severe_pain_red_flags(update, context)
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from content.lookup import PointIndex
     from content.own_words import OwnWords
     from content.triage import Screen
+    from handlers.offload import CpuPool
     from scheduler.broadcast_sender import BroadcastSender
     from scheduler.dispatcher import ReminderDispatcher
     from scheduler.send_policy import SendPolicy
@@ -53,6 +54,8 @@ class Services:
     sender: BroadcastSender
     dispatch_interval: float | None
     sleep: Callable[[float], Awaitable[None]]
+    cpu: CpuPool  # chart rendering, off the event loop
+    long_running: bool
 
     def __init__(self) -> None:
         # When each user was last recorded as seen, to throttle that write.
@@ -63,6 +66,8 @@ class Services:
         # database (handlers.pictures); keys not yet saved there are retried.
         self.file_ids: dict[str, str] = {}
         self.unsaved_file_ids: set[str] = set()
+        # Point cards as rendered (picture path, caption, text, keyboard), by code.
+        self.cards: dict[str, tuple[Any, str, str, Any]] = {}
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

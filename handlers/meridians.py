@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from content.schema import Meridian
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
-from handlers.pictures import send_picture
+from handlers.pictures import send_card
 from handlers.reply import reply_html
 from handlers.update_parts import query_of
 from scheduler import callback_data as cb
@@ -17,14 +17,15 @@ from scheduler import callback_data as cb
 async def send_meridian(update: Update, context: AcubotContext, meridian: Meridian) -> None:
     """The channel's course drawn with its points, then its card and point buttons."""
     catalogue = context.services.catalogue
-    await send_picture(
+    text, keyboard = render.meridian_card(meridian, catalogue)
+    await send_card(
         update,
         context,
         catalogue.meridian_picture_path(meridian.code),
         render.meridian_caption(meridian),
+        text,
+        keyboard,
     )
-    text, keyboard = render.meridian_card(meridian, catalogue)
-    await reply_html(update, context, text, keyboard)
 
 
 async def send_channel(update: Update, context: AcubotContext, code: str) -> None:

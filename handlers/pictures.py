@@ -7,6 +7,7 @@ reply, and saved again later if the database was away.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -14,10 +15,12 @@ from datetime import datetime
 from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from handlers.context import AcubotContext, Services
+from handlers.reply import reply_html
 from handlers.update_parts import chat_of
+from scheduler.send_errors import certainly_not_delivered
 from storage.database import is_unavailable
 from storage.files import save_file_id
 
@@ -90,3 +93,31 @@ async def _save(services: Services, key: str, file_id: str, now: datetime) -> No
         return
     if services.file_ids.get(key) == file_id:
         services.unsaved_file_ids.discard(key)
+
+
+async def send_card(
+    update: Update,
+    context: AcubotContext,
+    path: Path,
+    caption: str,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> None:
+    """A picture card: the photo, then its text with the buttons; both arrive, or neither.
+
+    If the text fails in a way that surely did not deliver it (after the
+    limiter's own retry), the lone photo is taken back and the whole card is
+    sent again once, so a patient never keeps half a card.
+    """
+    for attempt in (1, 2):
+        photo = await send_picture(update, context, path, caption)
+        try:
+            await reply_html(update, context, text, keyboard)
+            return
+        except TelegramError as error:
+            retriable = isinstance(error, RetryAfter) or certainly_not_delivered(error)
+            if attempt == 2 or not retriable:
+                raise
+            log.info("A card's text failed (%s); sending the whole card again", error)
+            with contextlib.suppress(TelegramError):
+                await context.bot.delete_message(photo.chat_id, photo.message_id)

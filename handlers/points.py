@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -10,7 +12,7 @@ from content.schema import Point
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.meridians import send_channel
-from handlers.pictures import send_picture
+from handlers.pictures import send_card
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
@@ -20,21 +22,27 @@ from storage.safety import is_pregnant
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
-    catalogue = context.services.catalogue
-    # The caution leads the card while pregnancy is on.
-    pregnant = point.pregnancy_caution and await _pregnant(update, context)
-    await send_picture(
-        update,
-        context,
-        catalogue.point_picture_path(point.code),
-        render.point_caption(point, catalogue, pregnant=pregnant),
-    )
-    await reply_html(
-        update,
-        context,
-        render.point_details(point, catalogue, pregnant=pregnant),
-        render.point_keyboard(point, catalogue),
-    )
+    services = context.services
+    catalogue = services.catalogue
+    # The caution leads the card while pregnancy is on: such a card is rendered
+    # for that patient; every other card is rendered once per point (the
+    # catalogue does not change while running).
+    parts: tuple[Any, str, str, Any] | None
+    if point.pregnancy_caution and await _pregnant(update, context):
+        parts = (
+            catalogue.point_picture_path(point.code),
+            render.point_caption(point, catalogue, pregnant=True),
+            render.point_details(point, catalogue, pregnant=True),
+            render.point_keyboard(point, catalogue),
+        )
+    elif (parts := services.cards.get(point.code)) is None:
+        parts = services.cards[point.code] = (
+            catalogue.point_picture_path(point.code),
+            render.point_caption(point, catalogue),
+            render.point_details(point, catalogue),
+            render.point_keyboard(point, catalogue),
+        )
+    await send_card(update, context, *parts)
 
 
 async def _pregnant(update: Update, context: AcubotContext) -> bool:

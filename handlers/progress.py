@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
@@ -62,8 +64,13 @@ async def progress(update: Update, context: AcubotContext) -> None:
     if data.empty:
         await reply_html(update, context, NOTHING_YET_SUBSCRIBED if sub else NOTHING_YET)
         return
-    await reply_html(update, context, progress_text(summarize(data, today)))
-    chart = render_progress_chart(data, today)
+    # Drawn in the worker process while the summary goes out: the loop never waits on it.
+    drawing = asyncio.ensure_future(services.cpu.run(render_progress_chart, data, today))
+    try:
+        await reply_html(update, context, progress_text(summarize(data, today)))
+        chart = await drawing
+    finally:
+        drawing.cancel()
     await context.bot.send_photo(
         chat_of(update).id,
         InputFile(chart, filename=f"progress-{today:%Y-%m-%d}.png"),

@@ -7,8 +7,9 @@ legend entry, and each kind of mark differs in shape as well as colour
 deficiency), so no one has to tell two colours apart to read it. Routine days
 sit in their own strip under the scores, not behind them.
 
-`render_progress_chart` is a plain function, data in, PNG bytes out, so it
-can run in a worker thread.
+`render_progress_chart` is a plain function, data in, PNG bytes out. It takes
+~100 ms of CPU, so the bot runs it in its worker process (handlers/offload.py),
+never on the event loop.
 """
 
 from __future__ import annotations
@@ -158,3 +159,8 @@ def render_progress_chart(data: ProgressData, today: date) -> bytes:
     buffer = io.BytesIO()
     draw_progress_chart(data, today).savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def warm_up() -> None:
+    """Imports matplotlib and draws once, so the first patient's chart is quick."""
+    render_progress_chart(ProgressData(done_days=(), pain=(), activity=()), date(2000, 1, 1))

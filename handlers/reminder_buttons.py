@@ -6,6 +6,7 @@ old reminder gets an answer about that day rather than an error.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from telegram.ext import CallbackQueryHandler
 
 from handlers import checkins, render, routine
 from handlers.context import AcubotApp, AcubotContext
-from handlers.reply import reply_html
+from handlers.reply import edit_or_reply, reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import reminder_message as rm
@@ -40,6 +41,9 @@ async def _load(
 async def on_button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
     button = cb.decode_as(query.data, cb.ReminderButton)
+    if button is not None and button.action == rm.DONE:
+        await _done(update, context, button.delivery_id)
+        return
     loaded = await _load(update, context, button.delivery_id) if button else None
     if button is None or loaded is None:
         await query.answer(
@@ -57,22 +61,6 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     if action == rm.START:
         await query.answer()
         await routine.start(update, context, sub.routine)
-    elif action == rm.DONE:
-        async with services.sessions.begin() as session:
-            newly = await reminders.mark_done(
-                session=session,
-                subscription_id=sub.id,
-                user_id=sub.user_id,
-                local_date=delivery.local_date,
-                due_at=delivery.due_at,
-                now=now,
-            )
-        await query.answer("Marked as done ✅" if newly else "Already marked as done")
-        if newly:
-            when = "today's routine" if is_today else f"your routine for {day}"
-            await reply_html(update, context, f"✅ Well done! I've marked {when} as done.")
-            if is_today:
-                await checkins.ask_pain(update, context, today)
     elif action in rm.SNOOZE_MINUTES:
         refusal = why_no_snooze(delivery, today)
         if refusal is not None:
@@ -112,6 +100,40 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         )
     else:
         await query.answer("This button is no longer in use.", show_alert=True)
+
+
+async def _done(update: Update, context: AcubotContext, delivery_id: int) -> None:
+    """✅ Done: one statement, then the reminder itself becomes the 0-10 question.
+
+    Two Bot API calls (the button's answer and the edit, at once) and one
+    message of Telegram's budget, instead of two new messages.
+    """
+    query = query_of(update)
+    services = context.services
+    now = services.now()
+    async with services.sessions.begin() as session:
+        marked = await reminders.mark_delivery_done(
+            session=session, delivery_id=delivery_id, user_id=sender_of(update).id, now=now
+        )
+    if marked is None:  # done already, or not (or no longer) this patient's reminder
+        if await _load(update, context, delivery_id) is None:
+            await query.answer(
+                "This reminder is no longer available. /settings shows yours.", show_alert=True
+            )
+        else:
+            await query.answer("Already marked as done")
+        return
+    zone = ZoneInfo(marked.timezone or services.settings.clinic_timezone)
+    today = local_date_of(now, zone)
+    if marked.local_date == today:
+        text = f"✅ Well done! I've marked today's routine as done.\n\n{checkins.pain_question()}"
+        keyboard = checkins.pain_keyboard(today)
+    else:
+        text = f"✅ I've marked your routine for {marked.local_date:%A %-d %B} as done."
+        keyboard = None
+    await asyncio.gather(
+        query.answer("Marked as done ✅"), edit_or_reply(update, context, text, keyboard)
+    )
 
 
 async def _nothing_to_snooze(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 
 from handlers.context import AcubotContext
 from handlers.update_parts import chat_of
+
+log = logging.getLogger(__name__)
 
 
 async def reply_html(
@@ -26,3 +31,53 @@ async def reply_html(
         text=text,
         reply_markup=keyboard,
     )
+
+
+async def edit_or_reply(
+    update: Update,
+    context: AcubotContext,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Replaces the pressed message's text and buttons; a new message if it cannot be edited.
+
+    An edit spends no more of Telegram's budget than a message and keeps the
+    chat short: a reminder becomes its question, then its thanks.
+    """
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if isinstance(message, Message):  # not an InaccessibleMessage (too old for Telegram)
+        try:
+            await context.bot.edit_message_text(
+                text,
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                # Said explicitly: no keyboard given means the old buttons go.
+                reply_markup=keyboard or InlineKeyboardMarkup([]),
+            )
+            return
+        except BadRequest as error:
+            if "not modified" in error.message.lower():  # the same press twice
+                return
+            log.info("Could not edit the pressed message (%s); sending a new one", error)
+    await reply_html(update, context, text, keyboard)
+
+
+FLOOD_NOTE = (
+    "You're sending messages faster than I can answer, so I'm slowing down a little for you. "
+    "I'll answer in a moment; if something goes unanswered, please send it again in a few "
+    "seconds."
+)
+FLOOD_BUTTON = "One moment, please: I'm still answering your earlier messages."
+
+
+async def flood_notice(update: Update, first: bool, dropped: bool) -> None:
+    """Tells a person who floods the bot that they are slowed down (once per flood).
+
+    A dropped button press is answered too, so its spinner stops.
+    """
+    query = update.callback_query
+    if dropped and query is not None:
+        await query.answer(FLOOD_BUTTON)
+    if first and update.effective_chat is not None:
+        await update.get_bot().send_message(update.effective_chat.id, FLOOD_NOTE)

@@ -184,6 +184,7 @@ class SendPolicy:
         max_retry_after: float = 600.0,
         max_flood_wait: float = 3600.0,
         sleep: Sleep = asyncio.sleep,
+        paced_by_bot: bool = False,
     ) -> None:
         if rate < 0:
             raise ValueError(f"rate must be >= 0, got {rate}")
@@ -197,8 +198,10 @@ class SendPolicy:
         self.max_flood_wait = max_flood_wait
         self._sleep = sleep
         # One token, refilled `rate` times a second: evenly spaced sends, no burst.
-        # rate == 0 disables pacing (benchmarks).
-        self._limiter = AsyncLimiter(1, 1 / rate) if rate > 0 else None
+        # rate == 0 disables pacing (benchmarks). With `paced_by_bot`, the bot's
+        # one rate budget (bot/rate_limit.py) paces each send at the Bot API
+        # call instead, shared with replies; `rate` is then what it is set to.
+        self._limiter = AsyncLimiter(1, 1 / rate) if rate > 0 and not paced_by_bot else None
         # The bot-wide flood-control pause: a task that ends when sending may resume.
         self._pause: asyncio.Task[None] | None = None
         self._paused_until = 0.0  # loop time the current pause was planned to end

@@ -493,3 +493,39 @@ async def claim_due_snoozes(
     )
     width = len(_DELIVERY_COLUMNS)
     return [(DeliveryRecord(*row[:width]), SubscriptionRecord(*row[width:])) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class MarkedDone:
+    """A reminder just marked done: its local day, and the patient's zone then."""
+
+    local_date: date
+    timezone: str | None  # None if the subscription is gone
+
+
+async def mark_delivery_done(
+    *, session: AsyncSession, delivery_id: int, user_id: int, now: datetime
+) -> MarkedDone | None:
+    """One statement for the ✅ Done button: that reminder of this user, marked done.
+
+    None if nothing changed: the delivery is done already, is someone else's or
+    does not exist (the caller looks closer only then).
+    """
+    # One subscription per user, so the user's zone is the delivery's.
+    zone = select(Subscription.timezone).where(Subscription.user_id == user_id).scalar_subquery()
+    # A Core statement on the session's connection: the ORM's bulk-update machinery
+    # (synchronising loaded objects) costs more CPU than the statement itself here.
+    connection = await session.connection()
+    row = (
+        await connection.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.user_id == user_id,
+                Delivery.done_at.is_(None),
+            )
+            .values(done_at=now, snooze_until=None, skipped_at=None)
+            .returning(Delivery.local_date, zone)
+        )
+    ).one_or_none()
+    return MarkedDone(*row) if row else None

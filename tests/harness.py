@@ -112,3 +112,16 @@ def card(calls: list[BotCall]) -> str:
     sent = [c for c in calls if c.method in {"sendMessage", "sendPhoto"}]
     assert [c.method for c in sent] == ["sendPhoto", "sendMessage"], [c.method for c in sent]
     return sent[0].text + "\n\n" + sent[1].text
+
+
+def only_shown(calls: list[BotCall]) -> str:
+    """The one message these calls showed, sent or edited in place; fails otherwise."""
+    shown = [c for c in calls if c.method in {"sendMessage", "sendPhoto", "editMessageText"}]
+    assert len(shown) == 1, f"expected one message, got {[(c.method, c.text[:60]) for c in shown]}"
+    return shown[0].text
+
+
+def pain_data(message: dict[str, Any], score: int) -> str:
+    """The callback data of the 0-10 button `score` on a question message."""
+    buttons = _buttons(message)
+    return next(b["callback_data"] for b in buttons if b["text"] == str(score))

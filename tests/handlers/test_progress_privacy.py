@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from bot.local_api import InProcessBotAPI
 from storage.models import Base, CheckIn, User
 from storage.progress import ProgressData, Score, summarize
 from tests.conftest import ADMIN_ID
-from tests.harness import FakeClock, Patient, only_text
+from tests.harness import FakeClock, Patient, only_shown, only_text, pain_data
 from tests.reminders_support import dispatch, subscribe, subscribe_many
 
 BEFORE_DST = datetime(2027, 3, 11, 14, 0, 5, tzinfo=UTC)  # Thursday 08:00:05 CST (UTC-6), Chicago
@@ -73,6 +75,56 @@ def test_summary_counts_local_days() -> None:
     assert summary.pain_first_week == 7.0 and summary.pain_this_week == 3.0
 
 
+class LoopWatchdog:
+    """Ticks every 5 ms and keeps the largest stall it saw.
+
+    A stall is counted in CPU time of the event loop's thread between two
+    ticks: code that holds the loop (drawing a chart on it, a long garbage
+    collection) shows up there; a busy machine descheduling the process does
+    not, so the test does not depend on the machine's load.
+    """
+
+    def __init__(self) -> None:
+        self.longest_cpu = 0.0
+        self.longest_wall = 0.0
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            cpu, wall = time.thread_time(), time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.ticks += 1
+            self.longest_cpu = max(self.longest_cpu, time.thread_time() - cpu)
+            self.longest_wall = max(self.longest_wall, time.perf_counter() - wall)
+
+    async def __aenter__(self) -> LoopWatchdog:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def test_progress_never_stalls_the_event_loop(
+    app, patient: Patient, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    await subscribe(app, 1, "08:00", "America/Chicago")
+    for day in range(5):
+        clock.set(BEFORE_DST + timedelta(days=day))
+        await do_todays_reminder(app, patient, pain=7 - day)
+    for attempt in ("first /progress: the chart worker starts", "second /progress"):
+        async with LoopWatchdog() as watchdog:
+            calls = await patient.send("/progress")
+        assert [c.method for c in calls] == ["sendMessage", "sendPhoto"]
+        assert watchdog.ticks > 0
+        # Drawing the chart takes ~100 ms of CPU; none of it may be on the loop.
+        assert watchdog.longest_cpu < 0.050, (attempt, watchdog.longest_cpu)
+
+
 async def test_progress_sends_a_readable_chart_from_the_database(
     app, patient: Patient, api: InProcessBotAPI, clock: FakeClock
 ) -> None:  # type: ignore[no-untyped-def]
@@ -99,8 +151,10 @@ async def test_check_in_same_day_replaces(app, patient: Patient, clock: FakeCloc
     clock.set(BEFORE_DST - timedelta(hours=2))
     await subscribe(app, 1, "08:00", "America/Chicago")
     clock.set(BEFORE_DST)
-    await do_todays_reminder(app, patient, pain=7)
-    await patient.press("3")
+    await do_todays_reminder(app, patient)
+    question = patient.message_with_button("7")
+    await patient.press("7")
+    await patient.press_data(pain_data(question, 3), question)  # an old copy of the buttons
     async with app.bot_data.sessions() as session:
         assert (await session.execute(select(CheckIn.kind, CheckIn.score))).all() == [("pain", 3)]
 
@@ -117,13 +171,18 @@ async def test_weekly_activity_question_comes_with_sundays_reminder(
     clock.set(sunday_8am)
     await dispatch(app)
     assert "Weekly question" in api.sent(1)[-1].text
+    question = patient.message_with_button("3")
     # Answered the same day: "for this week", never "for today" (issue 11.12).
-    assert "noted 3/10 for this week" in only_text(await patient.press("3"))
-    clock.advance(days=1)  # answered on Monday: still counts for that week
-    assert "noted 4/10 for the week up to Sunday 6 June" in only_text(await patient.press("4"))
-    assert "noted 5/10" in only_text(await patient.press("5"))  # replaces
+    assert "noted 3/10 for this week" in only_shown(await patient.press("3"))
+    clock.advance(days=1)  # answered on Monday (an old copy of the buttons): that week still
+    monday = await patient.press_data(pain_data(question, 4), question)
+    assert "noted 4/10 for the week up to Sunday 6 June" in only_shown(monday)
+    again = await patient.press_data(pain_data(question, 5), question)
+    assert "noted 5/10" in only_shown(again)  # replaces
     clock.advance(days=7)
-    assert "That question was for" in only_text(await patient.press("6"))
+    assert "That question was for" in only_shown(
+        await patient.press_data(pain_data(question, 6), question)
+    )
     async with app.bot_data.sessions() as session:
         rows = (
             await session.execute(select(CheckIn.kind, CheckIn.local_date, CheckIn.score))

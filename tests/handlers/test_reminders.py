@@ -13,7 +13,7 @@ from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
 from storage.models import CheckIn, Delivery, PendingStep, Subscription
 from tests.conftest import RecordingSleep, make_app
-from tests.harness import FakeClock, Patient, only_text, texts
+from tests.harness import FakeClock, Patient, _buttons, only_shown, only_text, pain_data, texts
 from tests.reminders_support import delivery_of, dispatch, subscribe, subscription_of
 
 SEVEN_AM_CHICAGO = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # Tuesday 1 June, 07:00 CDT
@@ -197,29 +197,42 @@ async def reminder_for(app, patient: Patient, clock: FakeClock) -> int:  # type:
 
 async def test_done_then_pain_check_in(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     delivery_id = await reminder_for(app, patient, clock)
+    reminder = patient.message_with_button("✅ Done")
     calls = await patient.press("✅ Done")
-    assert "marked today's routine as done" in calls[1].text
-    assert "How is your back right now?" in calls[2].text
+    # The reminder itself becomes the question: one edit and the button's answer, no new message.
+    assert sorted(c.method for c in calls) == ["answerCallbackQuery", "editMessageText"]
+    question = only_shown(calls)
+    assert "marked today's routine as done" in question
+    assert "How is your back right now?" in question
+    edited = patient.api.messages[(1, reminder["message_id"])]
+    assert len(_buttons(edited)) == 11  # the 0-10 buttons replaced the reminder's
     assert (await delivery_of(app, delivery_id)).done_at == clock()
-    assert "noted 4/10" in only_text(await patient.press("4"))
-    assert "noted 2/10" in only_text(await patient.press("2"))  # same day: replaces
+    calls = await patient.press("4")
+    assert sorted(c.method for c in calls) == ["answerCallbackQuery", "editMessageText"]
+    assert "noted 4/10" in only_shown(calls)
+    assert _buttons(patient.api.messages[(1, reminder["message_id"])]) == []  # then the thanks
+    again = await patient.press_data(pain_data(edited, 2), edited)  # an old copy of the buttons
+    assert "noted 2/10" in only_shown(again)  # same day: replaces
     async with app.bot_data.sessions() as session:
         scores = (await session.execute(select(CheckIn.kind, CheckIn.score))).all()
     assert scores == [("pain", 2)]
-    again = await patient.press("✅ Done")
+    again = await patient.press_data(f"rem:done:{delivery_id}", reminder)  # an old copy
     assert [c.params.get("text") for c in again if c.method == "answerCallbackQuery"] == [
         "Already marked as done"
     ]
+    assert [c.method for c in again] == ["answerCallbackQuery"]
 
 
 async def test_severe_pain_asks_about_red_flags(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     await reminder_for(app, patient, clock)
     await patient.press("✅ Done")
-    noted, question = texts(await patient.press("9"))
-    assert "9/10" in noted and "numbness around the groin" in question.lower()
+    question = patient.message_with_button("9")
+    noted, asked = texts(await patient.press("9"))  # the question becomes the thanks
+    assert "9/10" in noted and "numbness around the groin" in asked.lower()
     emergency = only_text(await patient.press("Yes, one of these"))
     assert emergency.startswith("🚨 <b>Call 911") and "/book" not in emergency
-    await patient.press("8")  # answering again replaces the score and asks again
+    # An old copy of the buttons: answering again replaces the score and asks again.
+    await patient.press_data(pain_data(question, 8), question)
     assert "/safety" in only_text(await patient.press("No, none of these"))
 
 
@@ -249,7 +262,7 @@ async def test_buttons_on_yesterdays_reminder(app, patient: Patient, clock: Fake
     clock.advance(days=1)
     assert "was for Tuesday 1 June" in only_text(await patient.press("Snooze 1 h"))
     assert "has passed" in only_text(await patient.press("Skip today"))
-    text = only_text(await patient.press("✅ Done"))  # late, but honest: that day is done
+    text = only_shown(await patient.press("✅ Done"))  # late, but honest: that day is done
     assert "for Tuesday 1 June as done" in text
     assert (await delivery_of(app, delivery_id)).done_at is not None
     assert (await delivery_of(app, delivery_id)).snooze_until is None
@@ -305,7 +318,7 @@ async def test_guided_routine_start_to_check_in(app, patient: Patient, clock: Fa
     assert "Routine complete" in finished[1].text
     assert "How is your back right now?" in finished[2].text
     assert (await delivery_of(app, delivery_id)).done_at is not None
-    only_text(await patient.press("3"))
+    only_shown(await patient.press("3"))
     async with app.bot_data.sessions() as session:
         assert await session.scalar(select(CheckIn.score)) == 3
 
@@ -337,7 +350,7 @@ async def test_old_check_in_button_is_answered(app, patient: Patient, clock: Fak
     await reminder_for(app, patient, clock)
     await patient.press("✅ Done")
     clock.advance(days=1)
-    assert "That question was for Tuesday 1 June" in only_text(await patient.press("5"))
+    assert "That question was for Tuesday 1 June" in only_shown(await patient.press("5"))
     assert await count(app, CheckIn) == 0
 
 
