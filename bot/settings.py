@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # How long a claim on reminders or broadcast recipients lasts; an instance
     # that dies holding one has its work taken over once it runs out.
     claim_lease: timedelta = timedelta(minutes=5)
+    # How long a question (/remind's time, a broadcast's next step) waits for
+    # an answer; after it, a message is read as new, not as the answer.
+    flow_timeout: timedelta = timedelta(minutes=30)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -191,7 +194,9 @@ class Settings(BaseSettings):
     def _level(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("reminder_grace", "dispatch_interval", "claim_lease", mode="before")
+    @field_validator(
+        "reminder_grace", "dispatch_interval", "claim_lease", "flow_timeout", mode="before"
+    )
     @classmethod
     def _grace(cls, value: object) -> object:
         # Accept the friendly "2h", "90m", "3600" forms as well as ISO 8601.
@@ -200,7 +205,7 @@ class Settings(BaseSettings):
             return timedelta(seconds=number * _UNIT_SECONDS[unit])
         return value
 
-    @field_validator("dispatch_interval", "claim_lease")
+    @field_validator("dispatch_interval", "claim_lease", "flow_timeout")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -17,6 +17,7 @@ def register_all(app: AcubotApp) -> None:
         checkins,
         errors,
         fallback,
+        flows,
         meridians,
         points,
         privacy,
@@ -31,6 +32,7 @@ def register_all(app: AcubotApp) -> None:
     )
 
     users.register(app)  # group -1: records who is talking, never answers
+    flows.register(app)  # groups -3/-4: a command stops a waiting question; /cancel
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons
     meridians.register(app)  # /meridian, meridian buttons

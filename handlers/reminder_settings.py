@@ -24,6 +24,16 @@ PREFIX = "set"
 NOT_SUBSCRIBED = (
     "You have no daily reminder yet. Send /remind to choose a time — it takes a few seconds."
 )
+NOTHING_TO_PAUSE = (
+    "Your daily reminder is stopped, so there is nothing to pause or resume. "
+    "Send /remind to set it up again — it takes a few seconds."
+)
+
+
+def _remind_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("⏰ Set up my reminder again", callback_data="sub:begin")]]
+    )
 
 
 async def _subscription(update: Update, context: AcubotContext) -> SubscriptionRecord | None:
@@ -34,8 +44,8 @@ async def _subscription(update: Update, context: AcubotContext) -> SubscriptionR
 def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
     if not sub.active:
         if sub.stopped_reason == StopReason.BLOCKED:
-            return "🔕 Stopped, because Telegram could not deliver to you. /resume to restart."
-        return "🔕 Stopped. /resume to start again."
+            return "🔕 Stopped, because Telegram could not deliver to you. /remind to restart."
+        return "🔕 Stopped. /remind to start again."
     if paused and sub.paused_until:
         return f"⏸ Paused until {render.local_when(sub.paused_until, sub.timezone)}."
     return "🔔 On."
@@ -66,8 +76,10 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
         for routine in catalogue.routines
     ]
     pause_or_resume = (
-        InlineKeyboardButton("▶ Resume", callback_data=f"{PREFIX}:resume")
-        if paused or not sub.active
+        InlineKeyboardButton("⏰ Set up again", callback_data="sub:begin")
+        if not sub.active
+        else InlineKeyboardButton("▶ Resume", callback_data=f"{PREFIX}:resume")
+        if paused
         else InlineKeyboardButton(
             f"⏸ Pause {DEFAULT_PAUSE_DAYS} days", callback_data=f"{PREFIX}:pause"
         )
@@ -85,10 +97,13 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
 
 
 async def pause(update: Update, context: AcubotContext, days_text: str | None = None) -> None:
-    """`/pause [days]`: default 7, at most 90."""
+    """`/pause [days]`: default 7, at most 90. A stopped reminder stays stopped."""
     sub = await _subscription(update, context)
     if sub is None:
         await reply_html(update, context, NOT_SUBSCRIBED)
+        return
+    if not sub.active:
+        await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
         return
     days = DEFAULT_PAUSE_DAYS
     if days_text is not None:
@@ -121,9 +136,13 @@ async def pause_command(update: Update, context: AcubotContext) -> None:
 
 
 async def resume(update: Update, context: AcubotContext) -> None:
+    """Ends a pause. A stopped reminder stays stopped: /remind sets it up again."""
     sub = await _subscription(update, context)
     if sub is None:
         await reply_html(update, context, NOT_SUBSCRIBED)
+        return
+    if not sub.active:
+        await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
         return
     services = context.services
     async with services.sessions.begin() as session:
@@ -148,7 +167,7 @@ async def stop(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        "🔕 Reminders stopped. Your progress is kept. Send /resume or /remind to start again.",
+        "🔕 Reminders stopped. Your progress is kept. Send /remind to start again.",
     )
 
 

@@ -21,7 +21,7 @@ from handlers.reply import reply_html
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.progress import record_routine_day
-from storage.users import get_user, record_user_seen
+from storage.users import get_user
 
 PREFIX = "rtn"
 SHOW, HOLD, STOP = "show", "hold", "stop"
@@ -63,15 +63,9 @@ async def start(update: Update, context: AcubotContext, routine_id: str | None =
 async def routine_command(update: Update, context: AcubotContext) -> None:
     services = context.services
     user = update.effective_user
-    async with services.sessions.begin() as session:
-        # The routine ends with a check-in, which is stored for the person.
-        await record_user_seen(
-            session=session,
-            user_id=user.id,
-            chat_id=update.effective_chat.id,
-            language_code=user.language_code,
-            now=services.now(),
-        )
+    # Opening the routine never stores the person: after /delete only /start
+    # or finishing /remind brings them back (finish() stores nothing for them).
+    async with services.sessions() as session:
         sub = await reminders.get_subscription(session=session, user_id=user.id)
     await start(update, context, sub.routine if sub else None)
 

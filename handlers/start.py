@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import callbacks, render
+from handlers.admin import ADMIN_COMMANDS
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler import subscriptions
@@ -80,12 +81,18 @@ async def help_command(update: Update, context: AcubotContext) -> None:
         "/remind — a daily acupressure reminder at your own time\n"
         "/routine — the guided home routine, step by step\n"
         "/settings — your reminder's time, zone and routine\n"
-        "/pause <i>days</i> — a break (7 days unless you say), /resume, /stop\n"
+        "/pause <i>days</i> — a break (7 days unless you say), /resume after a pause, /stop\n"
         "/progress — your streak, your pain scores and a chart\n\n"
         "<b>Your data</b>\n"
         "/privacy — what is stored and why · /export — a copy · /delete — erase it\n\n"
         "You can also just type a point's code or name."
     )
+    user = update.effective_user
+    if user is not None and user.id in context.services.settings.admin_ids:
+        text += "\n\n<b>For clinic staff</b>\n" + "\n".join(
+            f"/{command.command} — {escape(command.description.removeprefix('Staff: '))}"
+            for command in ADMIN_COMMANDS
+        )
     await reply_html(update, context, text, main_menu(context))
 
 

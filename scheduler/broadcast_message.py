@@ -75,7 +75,7 @@ def progress_text(
     ]
     if cancelled:
         lines.append(f"Not sent because cancelled: {cancelled}")
-    if record.status == "sending" and eta_seconds is not None:
+    if record.status == "sending" and eta_seconds is not None and eta_seconds >= 1:
         lines.append(f"About {_duration(eta_seconds)} left")
     if record.status == "scheduled" and record.send_at:
         lines.append(f"Starts {record.send_at.astimezone(zone):%A %-d %B at %H:%M} ({zone.key})")
@@ -84,13 +84,22 @@ def progress_text(
 
 def summary_line(record: BroadcastRecord, counts: dict[str, int]) -> str:
     """One line for /broadcasts."""
-    preview = escape((record.text or "📷 photo")[:40].replace("\n", " "))
+    preview = escape(title(record.text or "📷 photo"))
     sent = counts.get(RecipientStatus.SENT, 0)
     return (
         f"#{record.id} · {record.status} · {sent}/{record.total} sent, "
         f"{counts.get(RecipientStatus.BLOCKED, 0)} blocked, "
         f"{counts.get(RecipientStatus.FAILED, 0)} failed · “{preview}”"
     )
+
+
+def title(text: str, limit: int = 40) -> str:
+    """The start of a message on one line, cut at a word with an ellipsis."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit + 1].rsplit(" ", 1)[0] if " " in line[:limit] else line[:limit]
+    return cut.rstrip(" ,.;:-–—") + "…"
 
 
 def _duration(seconds: float) -> str:

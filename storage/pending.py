@@ -1,6 +1,11 @@
 """The step a multi-step flow is waiting on, kept in the database.
 
-A restart, or another instance taking the next message, loses nothing.
+A restart, or another instance taking the next message, loses nothing. A
+step has a lifetime: one older than the caller's `fresh_after` is treated as
+gone, so an answer typed days later is read as a new message.
+
+The row does not need a `users` row: a person who deleted their data may
+start /remind again without being stored as a user until they confirm.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ class PendingRecord:
     updated_at: datetime | None = None
 
 
-async def get_pending(*, session: AsyncSession, user_id: int) -> PendingRecord | None:
+async def get_pending(
+    *, session: AsyncSession, user_id: int, fresh_after: datetime | None = None
+) -> PendingRecord | None:
+    """The user's waiting step; None if there is none or it is older than `fresh_after`."""
     row = (
         await session.execute(
             select(
@@ -32,7 +40,13 @@ async def get_pending(*, session: AsyncSession, user_id: int) -> PendingRecord |
             ).where(PendingStep.user_id == user_id)
         )
     ).one_or_none()
-    return PendingRecord(*row) if row else None
+    if row is None:
+        return None
+    record = PendingRecord(*row)
+    updated = record.updated_at
+    if fresh_after is not None and updated is not None and updated <= fresh_after:
+        return None
+    return record
 
 
 async def set_pending(
@@ -52,5 +66,7 @@ async def set_pending(
     )
 
 
-async def clear_pending(*, session: AsyncSession, user_id: int) -> None:
-    await session.execute(delete(PendingStep).where(PendingStep.user_id == user_id))
+async def clear_pending(*, session: AsyncSession, user_id: int) -> bool:
+    """Forget the user's waiting step; True if there was one."""
+    result = await session.execute(delete(PendingStep).where(PendingStep.user_id == user_id))
+    return bool(result.rowcount)

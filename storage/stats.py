@@ -1,4 +1,8 @@
-"""Aggregate numbers for clinic staff; never an individual's data."""
+"""Aggregate numbers for clinic staff; never an individual's data.
+
+A figure computed from fewer than `MIN_GROUP` patients is not shown, so one
+patient's answers or habits can never be read from the statistics.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.broadcasts import BroadcastStatus, RecipientStatus
 from storage.models import Broadcast, BroadcastRecipient, Delivery, Subscription, User
 from storage.reminders import DeliveryStatus
+
+MIN_GROUP = 5
+
+
+def enough_patients(count: int) -> bool:
+    """Whether a figure computed from `count` patients may be shown to staff."""
+    return count >= MIN_GROUP
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +36,9 @@ class UsageStats:
     reminders_done_week: int
     broadcasts_sent: int
     broadcast_messages_sent: int
+    # How many patients the reminder figures of today and the week come from.
+    reminder_patients_today: int = 0
+    reminder_patients_week: int = 0
 
 
 async def usage_stats(
@@ -37,6 +51,13 @@ async def usage_stats(
 
     sent = select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
     done = select(func.count()).select_from(Delivery).where(Delivery.done_at.is_not(None))
+
+    def reminded(since: datetime) -> Select[Any]:
+        """Patients behind the sent and done counts since `since`."""
+        return select(func.count(func.distinct(Delivery.user_id))).where(
+            or_(Delivery.sent_at >= since, Delivery.done_at >= since)
+        )
+
     return UsageStats(
         users=await count(select(func.count()).select_from(User)),
         unreachable=await count(select(func.count()).select_from(User).where(User.blocked)),
@@ -57,4 +78,6 @@ async def usage_stats(
             .select_from(BroadcastRecipient)
             .where(BroadcastRecipient.status == RecipientStatus.SENT)
         ),
+        reminder_patients_today=await count(reminded(today_start)),
+        reminder_patients_week=await count(reminded(week_start)),
     )
