@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from handlers.context import AcubotApp, AcubotContext
+from handlers.flows import remove_buttons
 from handlers.reply import reply_html
 from scheduler.checkin_message import PREFIX, question_text, score_keyboard
 from scheduler.schedule_rule import local_date_of
@@ -86,8 +87,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             now=now,
         )
     await query.answer(f"Noted: {score}/10")
+    await remove_buttons(update)  # answered: a second tap is "already answered"
     when = "today" if asked_on == today else f"the week of {asked_on:%-d %B}"
-    text = f"Thanks — I noted {score}/10 for {when}. Answering again replaces it."
+    text = f"Thanks — I noted {score}/10 for {when}."
     if score >= SEVERE:
         text += (
             "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers.context import AcubotApp, AcubotContext
+from handlers.flows import show_step
 from handlers.reply import reply_html
 from storage.privacy import erase_user, export_user
 
@@ -76,10 +77,11 @@ async def delete(update: Update, context: AcubotContext) -> None:
 
 
 async def delete_button(update: Update, context: AcubotContext) -> None:
+    """The answer replaces the question, so its buttons cannot be pressed again."""
     query = update.callback_query
     await query.answer()
     if query.data != f"{PREFIX}:delete":
-        await reply_html(update, context, "Nothing was deleted.")
+        await show_step(update, context, "Nothing was deleted. Your data is kept.", replace=True)
         return
     services = context.services
     user_id = update.effective_user.id
@@ -91,14 +93,17 @@ async def delete_button(update: Update, context: AcubotContext) -> None:
         for job in context.job_queue.get_jobs_by_name(f"hold:{update.effective_chat.id}"):
             job.schedule_removal()
     if not erased:
-        await reply_html(update, context, "There is nothing stored about you any more.")
+        await show_step(
+            update, context, "There is nothing stored about you any more.", replace=True
+        )
         return
     log.info("Erased the data of a user on request")
-    await reply_html(
+    await show_step(
         update,
         context,
-        "🗑 Done. Everything I stored about you is deleted. If you ever want to come back, "
-        "send /start.",
+        "🗑 Done. Everything I stored about you is deleted, and I will not message you again. "
+        "If you ever want to come back, send /start.",
+        replace=True,
     )
 
 

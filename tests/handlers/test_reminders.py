@@ -172,7 +172,9 @@ async def test_settings_pause_resume_stop(app, patient: Patient, clock: FakeCloc
     for command in ("/pause", "/pause 3", "/resume"):
         calls = await patient.send(command)
         assert "nothing to pause" in only_text(calls) and "/remind" in only_text(calls)
-        assert calls[-1].buttons == [{"text": "⏰ Set up my reminder again", "callback_data": "sub:begin"}]
+        assert calls[-1].buttons == [
+            {"text": "⏰ Set up my reminder again", "callback_data": "sub:begin"}
+        ]
     sub = await subscription_of(app, 1)
     assert sub.active is False and sub.next_due_at is None and sub.paused_until is None
 
@@ -209,10 +211,11 @@ async def test_done_then_pain_check_in(app, patient: Patient, clock: FakeClock) 
     assert "How is your back right now?" in calls[2].text
     assert (await delivery_of(app, delivery_id)).done_at == clock()
     assert "noted 4/10" in only_text(await patient.press("4"))
-    assert "noted 2/10" in only_text(await patient.press("2"))  # same day: replaces
+    with pytest.raises(AssertionError, match="no message with a button"):
+        await patient.press("2")  # answered: its buttons are gone
     async with app.bot_data.sessions() as session:
         scores = (await session.execute(select(CheckIn.kind, CheckIn.score))).all()
-    assert scores == [("pain", 2)]
+    assert scores == [("pain", 4)]
     again = await patient.press("✅ Done")
     assert [c.params.get("text") for c in again if c.method == "answerCallbackQuery"] == [
         "Already marked as done"
