@@ -28,7 +28,7 @@ from telegram.ext import (
 
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
-from storage.pending import PendingRecord, clear_pending, get_pending, set_pending
+from storage.pending import PendingRecord, clear_pending, get_pending, is_stale, set_pending
 
 FlowHandler = Callable[[Update, AcubotContext, PendingRecord], Awaitable[None]]
 
@@ -72,11 +72,16 @@ async def save_step(
 
 
 async def live_pending(context: AcubotContext, user_id: int) -> PendingRecord | None:
-    """The user's waiting step if it is younger than FLOW_TIMEOUT."""
+    """The user's waiting step if it is younger than FLOW_TIMEOUT (an older one is deleted)."""
     services = context.services
     fresh_after = services.now() - services.settings.flow_timeout
     async with services.sessions() as session:
-        return await get_pending(session=session, user_id=user_id, fresh_after=fresh_after)
+        pending = await get_pending(session=session, user_id=user_id)
+    if pending is not None and is_stale(pending, fresh_after):
+        async with services.sessions.begin() as session:
+            await clear_pending(session=session, user_id=user_id, stale_after=fresh_after)
+        return None
+    return pending
 
 
 async def stop_pending(context: AcubotContext, user_id: int) -> None:

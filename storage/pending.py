@@ -43,10 +43,12 @@ async def get_pending(
     if row is None:
         return None
     record = PendingRecord(*row)
-    updated = record.updated_at
-    if fresh_after is not None and updated is not None and updated <= fresh_after:
-        return None
-    return record
+    return None if fresh_after is not None and is_stale(record, fresh_after) else record
+
+
+def is_stale(record: PendingRecord, fresh_after: datetime) -> bool:
+    """A step last touched at or before `fresh_after` has expired."""
+    return record.updated_at is not None and record.updated_at <= fresh_after
 
 
 async def set_pending(
@@ -66,7 +68,12 @@ async def set_pending(
     )
 
 
-async def clear_pending(*, session: AsyncSession, user_id: int) -> bool:
-    """Forget the user's waiting step; True if there was one."""
-    result = await session.execute(delete(PendingStep).where(PendingStep.user_id == user_id))
+async def clear_pending(
+    *, session: AsyncSession, user_id: int, stale_after: datetime | None = None
+) -> bool:
+    """Forget the user's waiting step (only if stale, given `stale_after`); True if one went."""
+    statement = delete(PendingStep).where(PendingStep.user_id == user_id)
+    if stale_after is not None:  # a step saved meanwhile by another update stays
+        statement = statement.where(PendingStep.updated_at <= stale_after)
+    result = await session.execute(statement)
     return bool(result.rowcount)
