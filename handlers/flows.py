@@ -60,6 +60,7 @@ async def save_step(
     (finishing /remind) does that when it finishes.
     """
     services = context.services
+    assert update.effective_user is not None  # flows run on a person's message or press
     async with services.sessions.begin() as session:
         await set_pending(
             session=session,
@@ -96,8 +97,9 @@ async def pending_for_button(
 
     The old message's buttons are removed, so they cannot be pressed again.
     """
-    query = update.callback_query
-    pending = await live_pending(context, update.effective_user.id)
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None  # only called for a button press
+    pending = await live_pending(context, user.id)
     if pending is None or pending.flow != flow:
         await query.answer(expired, show_alert=True)
         await remove_buttons(update)
@@ -198,6 +200,8 @@ async def command_stops_flow(update: Update, context: AcubotContext) -> None:
 
 async def cancel_command(update: Update, context: AcubotContext) -> None:
     """/cancel leaves whatever question is waiting, and says which (or that there was none)."""
+    if update.effective_user is None:
+        return
     user_id = update.effective_user.id
     pending = await live_pending(context, user_id)
     await stop_pending(context, user_id)
@@ -208,8 +212,8 @@ async def cancel_command(update: Update, context: AcubotContext) -> None:
 async def answered_button(update: Update, context: AcubotContext) -> None:
     """A press on a message whose buttons were already taken away: it was answered."""
     query = update.callback_query
-    message = query.message
-    if not isinstance(message, Message) or has_buttons(message):
+    message = query.message if query is not None else None
+    if query is None or not isinstance(message, Message) or has_buttons(message):
         return
     # Without an inline keyboard the press can only be a second tap that raced
     # the edit, or an old update replayed: never act on it twice.

@@ -101,7 +101,7 @@ def parse_send_time(
         return None, UNREADABLE
     if words.startswith("in "):
         return _checked(_relative(words, now), now)
-    day, time_words, problem = _split_day(words, now.astimezone(zone).date())
+    day, time_words, problem, roll = _split_day(words, now.astimezone(zone).date())
     if problem:
         return None, problem
     if not time_words:
@@ -109,12 +109,12 @@ def parse_send_time(
     parsed = parse_time_of_day(time_words.removeprefix("at ").strip())
     if parsed.value is None:
         return None, UNREADABLE
-    rolled = day is None
-    day = day or now.astimezone(zone).date()
+    if day is None:  # a bare time: today, or tomorrow once it has passed
+        day, roll = now.astimezone(zone).date(), 1
     instant, problem = _on(day, parsed.value, zone)
-    if rolled and instant is not None and instant <= now:
-        # A bare time that has passed today means tomorrow (confirmed in words).
-        instant, problem = _on(day + datetime.timedelta(days=1), parsed.value, zone)
+    if roll and instant is not None and instant <= now:
+        # Passed already today: the next such day (the preview confirms it in words).
+        instant, problem = _on(day + datetime.timedelta(days=roll), parsed.value, zone)
     if problem:
         return None, problem
     return _checked(instant, now)
@@ -167,8 +167,13 @@ def _relative(words: str, now: datetime.datetime) -> datetime.datetime | None:
     return now.replace(second=0, microsecond=0) + datetime.timedelta(minutes=minutes)
 
 
-def _split_day(words: str, today: datetime.date) -> tuple[datetime.date | None, str, str | None]:
-    """(the day named, the rest, a problem): the day may come first or last."""
+def _split_day(
+    words: str, today: datetime.date
+) -> tuple[datetime.date | None, str, str | None, int]:
+    """(the day named, the rest, a problem, days to add if that day's time has passed).
+
+    The day may come first or last ("friday 9am", "9am friday").
+    """
     tokens = words.split()
     for take_from_start in (True, False):
         for size in (3, 2, 1):
@@ -180,8 +185,14 @@ def _split_day(words: str, today: datetime.date) -> tuple[datetime.date | None, 
             if found is None:
                 continue
             day, problem = found
-            return day, " ".join(rest), problem
-    return None, words, None
+            # "friday 9am" typed on a Friday after 9: next Friday.
+            roll = 7 if _weekday_name(" ".join(part)) else 0
+            return day, " ".join(rest), problem, roll
+    return None, words, None, 0
+
+
+def _weekday_name(words: str) -> bool:
+    return words.removeprefix("on ").removeprefix("this ").strip() in _WEEKDAYS
 
 
 def _day(words: str, today: datetime.date) -> tuple[datetime.date | None, str | None] | None:
