@@ -123,7 +123,7 @@ async def ask_message(
     replace: bool = False,
 ) -> None:
     await _step(update, context, MESSAGE, data)
-    lines = [f"⚠️ {escape(problem)}", ""] if problem else []
+    lines = [f"⚠️ {escape(problem, quote=False)}", ""] if problem else []
     lines += [
         "📣 <b>New broadcast</b>" if not data.get("editing") else "📣 <b>Edit the message</b>",
         "Send me the message for patients: text (bold, italics and links are kept), "
@@ -194,7 +194,7 @@ async def ask_label(
 ) -> None:
     await _step(update, context, BUTTON_LABEL, data)
     text = (
-        f"⚠️ {escape(problem)}\n\n" if problem else ""
+        f"⚠️ {escape(problem, quote=False)}\n\n" if problem else ""
     ) + "Type the button's label (for example “Book now”)."
     keyboard = InlineKeyboardMarkup([_nav(BUTTON_LABEL, data)])
     await show_step(update, context, text, keyboard, replace=replace)
@@ -210,7 +210,7 @@ async def ask_url(
 ) -> None:
     await _step(update, context, BUTTON_URL, data)
     text = (
-        f"⚠️ {escape(problem)}\n\n" if problem else ""
+        f"⚠️ {escape(problem, quote=False)}\n\n" if problem else ""
     ) + f"Now the web address “{escape(data['label'])}” opens (it must start with https://)."
     keyboard = InlineKeyboardMarkup([_nav(BUTTON_URL, data)])
     await show_step(update, context, text, keyboard, replace=replace)
@@ -251,7 +251,7 @@ async def ask_send_at(
     await _step(update, context, SEND_AT, data)
     services = context.services
     zone = services.settings.zone
-    lines = [f"⚠️ {escape(problem)}", ""] if problem else []
+    lines = [f"⚠️ {escape(problem, quote=False)}", ""] if problem else []
     lines += [
         f"🕐 When should it go out? Type a day and time in {escape(zone.key)}.",
         send_time_examples(zone, services.now()),
