@@ -25,14 +25,14 @@ NOT_SUBSCRIBED = (
     "You have no daily reminder yet. Send /remind to choose a time — it takes a few seconds."
 )
 NOTHING_TO_PAUSE = (
-    "Your daily reminder is stopped, so there is nothing to pause or resume. "
-    "Send /remind to set it up again — it takes a few seconds."
+    "You have no daily reminder running, so there is nothing to pause or resume. "
+    "Send /remind to set one up — it takes a few seconds."
 )
 
 
 def _remind_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("⏰ Set up my reminder again", callback_data="sub:begin")]]
+        [[InlineKeyboardButton("⏰ Set up a daily reminder", callback_data="sub:begin")]]
     )
 
 
@@ -99,10 +99,7 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
 async def pause(update: Update, context: AcubotContext, days_text: str | None = None) -> None:
     """`/pause [days]`: default 7, at most 90. A stopped reminder stays stopped."""
     sub = await _subscription(update, context)
-    if sub is None:
-        await reply_html(update, context, NOT_SUBSCRIBED)
-        return
-    if not sub.active:
+    if sub is None or not sub.active:
         await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
         return
     days = DEFAULT_PAUSE_DAYS
@@ -138,10 +135,7 @@ async def pause_command(update: Update, context: AcubotContext) -> None:
 async def resume(update: Update, context: AcubotContext) -> None:
     """Ends a pause. A stopped reminder stays stopped: /remind sets it up again."""
     sub = await _subscription(update, context)
-    if sub is None:
-        await reply_html(update, context, NOT_SUBSCRIBED)
-        return
-    if not sub.active:
+    if sub is None or not sub.active:
         await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
         return
     services = context.services

@@ -173,7 +173,7 @@ async def test_settings_pause_resume_stop(app, patient: Patient, clock: FakeCloc
         calls = await patient.send(command)
         assert "nothing to pause" in only_text(calls) and "/remind" in only_text(calls)
         assert calls[-1].buttons == [
-            {"text": "⏰ Set up my reminder again", "callback_data": "sub:begin"}
+            {"text": "⏰ Set up a daily reminder", "callback_data": "sub:begin"}
         ]
     sub = await subscription_of(app, 1)
     assert sub.active is False and sub.next_due_at is None and sub.paused_until is None
