@@ -204,7 +204,8 @@ async def cancel_command(update: Update, context: AcubotContext) -> None:
         return
     user_id = update.effective_user.id
     pending = await live_pending(context, user_id)
-    await stop_pending(context, user_id)
+    if pending is not None:
+        await stop_pending(context, user_id)
     flow: Flow | None = context.services.flows.get(pending.flow) if pending else None
     await reply_html(update, context, flow.stopped if flow is not None else NOTHING_TO_CANCEL)
 
