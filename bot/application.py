@@ -10,9 +10,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import Enum
+from typing import Any, Literal
 
-from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 import handlers
@@ -23,6 +26,7 @@ from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
 from handlers.admin import set_admin_commands
+from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
@@ -32,29 +36,17 @@ from storage.database import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
 
-# build_application's default: take the dispatch interval from the settings.
-FROM_SETTINGS = object()
+
+class _Default(Enum):
+    """build_application's default: take the dispatch interval from the settings."""
+
+    FROM_SETTINGS = "from settings"
+
+
+FROM_SETTINGS = _Default.FROM_SETTINGS
 
 # Used with the in-process Bot API, where no real token exists.
 OFFLINE_TOKEN = "1000000001:offline-token-not-a-secret-acubot"
-
-COMMANDS = [
-    BotCommand("point", "Look up a point: /point UB40"),
-    BotCommand("points", "Browse the points"),
-    BotCommand("meridian", "Browse the meridians"),
-    BotCommand("safety", "When to get help, how to press safely"),
-    BotCommand("book", "Book an appointment"),
-    BotCommand("remind", "A daily acupressure reminder"),
-    BotCommand("routine", "The guided home routine"),
-    BotCommand("settings", "Your reminder's time and zone"),
-    BotCommand("pause", "Pause reminders: /pause 7"),
-    BotCommand("resume", "Resume reminders"),
-    BotCommand("stop", "Stop reminders"),
-    BotCommand("progress", "Your streak and chart"),
-    BotCommand("privacy", "What is stored; /export, /delete"),
-    BotCommand("help", "What I can do"),
-    BotCommand("start", "Start again"),
-]
 
 
 DISPATCHER_JOB = "reminder-dispatcher"
@@ -87,7 +79,7 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Clock = system_clock,
     catalogue: Catalogue | None = None,
-    dispatch_interval: float | object | None = FROM_SETTINGS,
+    dispatch_interval: float | Literal[_Default.FROM_SETTINGS] | None = FROM_SETTINGS,
     sleep: Sleep = asyncio.sleep,
 ) -> AcubotApp:
     """The bot, ready for `run_polling`, `acubot chat` or a test.
@@ -101,12 +93,22 @@ def build_application(
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
     protect_token(token)
     root = settings.telegram_api_base_url
-    builder = (
+    # ExtBot[Any]: the bot's rate limiter (and so its type argument) depends on the wiring.
+    builder: ApplicationBuilder[
+        ExtBot[Any], AcubotContext, dict[Any, Any], dict[Any, Any], Services, Any
+    ] = (
         ApplicationBuilder()
         .token(token or OFFLINE_TOKEN)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .context_types(ContextTypes(context=AcubotContext, bot_data=Services))
+        # Every message is HTML with link previews off, unless a call says otherwise.
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -119,7 +121,7 @@ def build_application(
         # paced by the send policy and pass the limiter (bot/rate_limit.py).
         # (SEND_RATE=0 turns all pacing off, for a local sink or a benchmark.)
         builder = builder.rate_limiter(ReplyRateLimiter())
-    app: AcubotApp = builder.build()  # type: ignore[assignment]
+    app: AcubotApp = builder.build()
 
     services = app.bot_data
     services.settings = settings
@@ -129,14 +131,14 @@ def build_application(
     services.dispatch_interval = (
         settings.dispatch_interval.total_seconds()
         if dispatch_interval is FROM_SETTINGS
-        else dispatch_interval  # type: ignore[assignment]
+        else dispatch_interval
     )
     services.sleep = sleep
     handlers.register_all(app)
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: AcubotApp) -> None:
     services: Services = app.bot_data
     services.engine = create_engine(services.settings.database_url)
     await migrate.upgrade(services.engine)
@@ -180,8 +182,8 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             name=SENDER_JOB,
             job_kwargs=once,
         )
-    await app.bot.set_my_commands(COMMANDS)
-    await set_admin_commands(app, COMMANDS)
+    await app.bot.set_my_commands(menu_commands(staff=False))
+    await set_admin_commands(app)
     log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
 
 
@@ -194,7 +196,7 @@ async def _send_broadcasts(context: AcubotContext) -> None:
     await context.services.sender.run()
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(app: AcubotApp) -> None:
     services: Services = app.bot_data
     engine = getattr(services, "engine", None)
     if engine is not None:

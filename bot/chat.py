@@ -16,15 +16,16 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from telegram import Update
 
 from bot.application import DISPATCHER_JOB, SENDER_JOB, build_application, running
-from bot.local_api import BotCall, InProcessBotAPI
+from bot.local_api import ApiResult, BotCall, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
 from handlers.context import AcubotApp
+from scheduler.numbers import ascii_int
 
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]+)">(.*?)</a>', re.DOTALL)
@@ -56,7 +57,7 @@ class TerminalChat:
         self.closed = False
         api.listeners.append(self.show)
 
-    def show(self, call: BotCall, result: dict[str, Any] | bool) -> None:
+    def show(self, call: BotCall, result: ApiResult) -> None:
         """Prints one Bot API call the way a person would see it."""
         lines: list[str] = []
         if call.method in {"sendMessage", "sendPhoto", "sendDocument"}:
@@ -95,9 +96,9 @@ class TerminalChat:
             b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row
         ]
         button = None
-        if choice.isdigit():
-            if 1 <= int(choice) <= len(buttons):
-                button = buttons[int(choice) - 1]
+        if (number := ascii_int(choice, max_digits=3)) is not None:
+            if 1 <= number <= len(buttons):
+                button = buttons[number - 1]
         else:
             button = next((b for b in buttons if choice.casefold() in b["text"].casefold()), None)
         if button is None:
@@ -156,6 +157,8 @@ async def wait_for_timers(app: AcubotApp, limit: float = PENDING_LIMIT_SECONDS) 
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
+    if app.job_queue is None:
+        return
     while loop.time() < deadline:
         timers = [job for job in app.job_queue.jobs() if job.name not in REPEATING_JOBS]
         if not timers:

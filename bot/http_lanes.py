@@ -144,7 +144,10 @@ class LanedRequest(BaseRequest):
     def _open_lane(self) -> HTTPXRequest:
         lane = HTTPXRequest(
             connection_pool_size=1,
-            **self._timeouts,
+            read_timeout=self._timeouts["read_timeout"],
+            write_timeout=self._timeouts["write_timeout"],
+            connect_timeout=self._timeouts["connect_timeout"],
+            pool_timeout=self._timeouts["pool_timeout"],
             httpx_kwargs={"verify": _ssl_context()},
         )
         self._all.append(lane)

@@ -43,6 +43,12 @@ _FILE_FIELDS = ("photo", "document")
 # patient "sent") are accepted as they are.
 LOCAL_FILE_PREFIX = "local-"
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
+BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
+MAX_CALLBACK_DATA_BYTES = 64  # Telegram refuses a button whose data is longer
+
+
+# What one Bot API method returns: an object, True, or a list (getUpdates).
+ApiResult = dict[str, Any] | bool | list[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +96,7 @@ class InProcessBotAPI(BaseRequest):
     def __init__(self, media_dir: Path | None = None) -> None:
         self.calls: list[BotCall] = []
         self.rules: list[ErrorRule] = []
-        self.listeners: list[Callable[[BotCall, dict[str, Any] | bool], None]] = []
+        self.listeners: list[Callable[[BotCall, ApiResult], None]] = []
         self.media_dir = media_dir
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -203,13 +209,20 @@ class InProcessBotAPI(BaseRequest):
             body = {"ok": False, "error_code": 400, "description": WRONG_FILE_ID}
             return 400, json.dumps(body).encode()
 
+        if any(
+            len(str(button.get("callback_data", "")).encode()) > MAX_CALLBACK_DATA_BYTES
+            for button in call.buttons
+        ):
+            body = {"ok": False, "error_code": 400, "description": BUTTON_DATA_INVALID}
+            return 400, json.dumps(body).encode()
+
         result = self._answer(call)
         for listener in self.listeners:
             listener(call, result)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # -- answers ----------------------------------------------------------------
-    def _answer(self, call: BotCall) -> dict[str, Any] | bool | list[Any]:
+    def _answer(self, call: BotCall) -> ApiResult:
         if call.method == "getMe":
             return BOT_USER
         if call.method == "getUpdates":

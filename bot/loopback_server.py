@@ -39,9 +39,12 @@ def _parse_body(
         )
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
-            if part.get_filename():
-                uploads[str(name)] = (part.get_filename(), payload)
+            payload = part.get_payload(decode=True)  # bytes for a non-multipart part
+            if not isinstance(payload, bytes):
+                payload = b""
+            filename = part.get_filename()
+            if filename:
+                uploads[str(name)] = (filename, payload)
             else:
                 params[str(name)] = _decode(payload.decode())
     elif content_type.startswith("application/json"):

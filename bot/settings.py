@@ -15,50 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from content.web_addresses import https_url_problem, secret_problem, webhook_url_problem
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///acubot.sqlite3"
 MIN_SECRET_LENGTH = 32
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-# Telegram's rules for webhooks: the secret_token alphabet, the ports it delivers to.
-_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
-
-
-def secret_problem(secret: str) -> str | None:
-    """Why Telegram would refuse `secret` as secret_token, or None when it is fine."""
-    if not _SECRET_SHAPE.fullmatch(secret or ""):
-        return "must be 1-256 characters: letters A-Z a-z, digits, _ and -"
-    return None
-
-
-def webhook_url_problem(url: str) -> str | None:
-    """Why Telegram would refuse `url` (the public base URL), or None when it is fine."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return "is not a well-formed web address"
-    if parts.scheme != "https":
-        return "must start with https:// (Telegram only delivers to HTTPS)"
-    if not parts.hostname or " " in url.strip():
-        return "is not a well-formed web address"
-    if parts.query or parts.fragment:
-        return "must not have a ?query or #fragment"
-    if port is not None and port not in TELEGRAM_WEBHOOK_PORTS:
-        return "must use port 443, 80, 88 or 8443 (the only ports Telegram delivers to)"
-    return None
-
-
-def https_url_problem(value: str) -> str | None:
-    """Why `value` is not a well-formed https:// URL, or None when it is."""
-    parts = urlsplit(value)
-    if parts.scheme != "https":
-        return "must start with https://"
-    if not parts.hostname or "." not in parts.hostname or " " in value:
-        return "is not a well-formed web address"
-    return None
 
 
 class Settings(BaseSettings):
@@ -99,7 +61,7 @@ class Settings(BaseSettings):
     def _empty_token_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
-        if isinstance(value, str) and not re.fullmatch(r"\d+:[\w-]{20,}", value.strip()):
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]+:[A-Za-z0-9_-]{20,}", value.strip()):
             raise ValueError("does not look like a token from @BotFather (digits:letters)")
         return value.strip() if isinstance(value, str) else value
 
@@ -173,7 +135,7 @@ class Settings(BaseSettings):
     def _admins(cls, value: object) -> object:
         if isinstance(value, str):
             items = [item.strip() for item in value.split(",") if item.strip()]
-            if not all(re.fullmatch(r"\d{1,20}", item) for item in items):
+            if not all(re.fullmatch(r"[0-9]{1,20}", item) for item in items):
                 raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
             return frozenset(int(item) for item in items)
         return value
@@ -216,11 +178,6 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The clinic's time zone."""
         return ZoneInfo(self.clinic_timezone)
-
-    @property
-    def is_sqlite(self) -> bool:
-        """Whether the database is a SQLite file."""
-        return self.database_url.startswith("sqlite")
 
 
 def describe_settings_error(error: ValidationError) -> str:

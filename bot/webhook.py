@@ -63,6 +63,7 @@ from telegram.ext import ExtBot
 from bot.application import running
 from bot.settings import secret_problem, webhook_url_problem
 from handlers.context import AcubotApp
+from scheduler.numbers import ascii_int
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def webhook_routes_app(app: AcubotApp, secret: str) -> Starlette:
 async def _read_body(request: Request, limit: int) -> bytes | None:
     """The body, or None when it is over `limit` bytes (read no further then)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and (ascii_int(declared) or 0) > limit:
         return None
     chunks: list[bytes] = []
     size = 0

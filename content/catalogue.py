@@ -7,13 +7,14 @@ the file, the entry and the field, so a broken edit never reaches patients.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from content.names import names_of
 from content.schema import (
     Glossary,
     Meridian,
@@ -50,6 +51,11 @@ class Catalogue:
     safety: Safety
     glossary: Glossary
     placements: Placements | None = None
+    # Lookup tables, filled by __post_init__ from the tuples above.
+    _points_by_code: dict[str, Point] = field(init=False, repr=False, compare=False)
+    _meridians_by_code: dict[str, Meridian] = field(init=False, repr=False, compare=False)
+    _techniques_by_id: dict[str, Technique] = field(init=False, repr=False, compare=False)
+    _routines_by_id: dict[str, Routine] = field(init=False, repr=False, compare=False)
 
     def point(self, code: str) -> Point | None:
         """The point with this WHO code, e.g. "BL40"."""
@@ -209,8 +215,6 @@ def _cross_check(catalogue: Catalogue, data_dir: Path) -> None:
 
 def _check_unique_names(points: Iterable[Point]) -> None:
     # Two points answering to the same typed name would make lookups ambiguous.
-    from content.lookup import names_of  # local: lookup imports this module
-
     owner: dict[str, str] = {}
     for point in points:
         for name in names_of(point):
@@ -223,13 +227,13 @@ def _check_unique_names(points: Iterable[Point]) -> None:
 def _check_placements(catalogue: Catalogue, placements: Placements) -> None:
     """Every point and meridian can be drawn: placed from landmarks that exist."""
     where = "placements.yaml"
-    for code, placement in placements.points.items():
+    for code, placed in placements.points.items():
         point = catalogue.point(code)
         if point is None:
             raise ContentError(f"{where}: points: {code}: no such point in points.yaml")
-        if placement.region != point.region:
+        if placed.region != point.region:
             raise ContentError(
-                f"{where}: points: {code}: field 'region': {placement.region!r} does not "
+                f"{where}: points: {code}: field 'region': {placed.region!r} does not "
                 f"match the point's region {point.region!r} in points.yaml"
             )
     for point in catalogue.points:

@@ -2,83 +2,22 @@
 
 "UB40", "bl-40", "bl040", "B 40", "weizhong", "Wěi Zhōng", "委中" and
 "Middle of the Crook" all name BL40. Case, spaces, hyphens, tone marks and
-leading zeros do not matter.
+leading zeros do not matter (the keys are made in content/names.py).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from content.catalogue import Catalogue
+from content.names import canonical_code_key, names_of, normalize
 from content.schema import Meridian, Point
 
-# Every way people write a channel's code, mapped to the WHO code.
-CHANNEL_CODES = {
-    "bl": "BL",
-    "ub": "BL",
-    "b": "BL",
-    "ki": "KI",
-    "kid": "KI",
-    "k": "KI",
-    "gb": "GB",
-    "g": "GB",
-    "gv": "GV",
-    "du": "GV",
-    "si": "SI",
-}
-_CODE = re.compile(r"^([a-z]+)0*(\d{1,3})$")
-_DROP = re.compile(r"[\s\-_.'’·,()/]+")
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
 MAX_QUERY_LENGTH = 64  # nothing in the catalogue is longer; longer input is not a name
 MAX_SUGGESTIONS = 3
-
-
-def normalize(text: str) -> str:
-    """A comparison key: lower case, no tone marks, no spaces or hyphens."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    return _DROP.sub("", text)
-
-
-def _canonical_code_key(key: str) -> str:
-    """'ub040' -> 'bl40'; other keys unchanged."""
-    match = _CODE.match(key)
-    if not match:
-        return key
-    prefix, number = match.groups()
-    channel = CHANNEL_CODES.get(prefix)
-    if channel:
-        prefix = channel.lower()
-    return f"{prefix}{int(number)}"
-
-
-def names_of(point: Point) -> set[str]:
-    """Every normalized name that should find this point."""
-    names = {
-        _canonical_code_key(normalize(point.code)),
-        normalize(point.pinyin),
-        normalize(point.hanzi_traditional),
-        normalize(point.hanzi_simplified),
-        normalize(point.english),
-    }
-    names.update(_canonical_code_key(normalize(alias)) for alias in point.aliases)
-    names.discard("")
-    return names
-
-
-def other_codes(point: Point) -> list[str]:
-    """The point's code in the other code systems, e.g. UB40 and B40 for BL40."""
-    if "-" in point.code:
-        return []
-    number = point.code[len(point.meridian) :]
-    return [
-        f"{prefix.upper()}{number}"
-        for prefix, channel in CHANNEL_CODES.items()
-        if channel == point.meridian and prefix.upper() != point.meridian
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +46,7 @@ class PointIndex:
 
     def find(self, query: str) -> PointMatch:
         """The point this query names, or up to three close suggestions."""
-        key = _canonical_code_key(normalize(query[: MAX_QUERY_LENGTH * 2]))
+        key = canonical_code_key(normalize(query[: MAX_QUERY_LENGTH * 2]))
         if not key or len(key) > MAX_QUERY_LENGTH:
             return PointMatch(None)
         point = self._by_name.get(key)
@@ -127,7 +66,7 @@ class PointIndex:
             for start in range(len(words) - size + 1)
             if (
                 point := self._by_name.get(
-                    _canonical_code_key(normalize("".join(words[start : start + size])))
+                    canonical_code_key(normalize("".join(words[start : start + size])))
                 )
             )
         }

@@ -23,6 +23,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib import patheffects, rc_context
@@ -32,6 +33,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyBboxPatch, Polygon
 from PIL import Image
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 from content.catalogue import PICTURES_DIR, Catalogue, load_catalogue
 from content.schema import (
@@ -64,7 +68,7 @@ POINT_PICTURE_PX = (1080, 1080)
 MERIDIAN_PICTURE_PX = (1080, 1440)
 FONT = "DejaVu Sans"  # ships with matplotlib, so every machine draws the same letters
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     "font.family": FONT,
     "font.size": 20,
     "text.antialiased": True,
@@ -299,7 +303,7 @@ def _draw_body(ax: Axes, outlines: list[_Outline]) -> None:
             ax.add_patch(
                 Ellipse((cx, cy), w, h, angle=angle, fc=SKIN, ec=SKIN_EDGE, lw=5, zorder=1)
             )
-        else:
+        elif outline.vertices is not None:
             ax.add_patch(
                 Polygon(outline.vertices, closed=True, fc=SKIN, ec=SKIN_EDGE, lw=5, zorder=1)
             )
@@ -307,7 +311,7 @@ def _draw_body(ax: Axes, outlines: list[_Outline]) -> None:
         if outline.ellipse is not None:
             (cx, cy), (w, h), angle = outline.ellipse
             ax.add_patch(Ellipse((cx, cy), w, h, angle=angle, fc=SKIN, ec="none", zorder=2))
-        else:
+        elif outline.vertices is not None:
             ax.add_patch(Polygon(outline.vertices, closed=True, fc=SKIN, ec="none", zorder=2))
 
 
@@ -448,7 +452,7 @@ def _measure(ax: Axes, view: View, placement: PointPlacement, spot: XY, sign: fl
     if sign < 0:
         anchor = _mirror(anchor)
     dx, dy = placement.offset
-    wanted = placement.measure
+    wanted: Sequence[str] | None = placement.measure
     if wanted is None:
         wanted = [axis for axis, value in (("x", dx), ("y", dy)) if value]
     arrow = {"arrowstyle": "<|-|>,head_length=0.5,head_width=0.25", "color": INK, "lw": 2.0}
@@ -627,7 +631,7 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _title(figure: Figure, title: str, lines: list[tuple[str, float, str]]) -> float:
+def _title(figure: Figure, title: str, lines: Sequence[tuple[str, float, str]]) -> float:
     """The title and caption lines at the top; returns where they end (figure fraction)."""
     px = 1 / figure.bbox.height
     y = 1 - 48 * px

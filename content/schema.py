@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # Point codes are stored in WHO form: meridian letters + number ("BL40"),
 # or extra points with a hyphen ("EX-B2", "EX-UE7").
-POINT_CODE = re.compile(r"^(?:[A-Z]{2}\d{1,2}|EX-[A-Z]{1,2}\d{1,2})$")
+POINT_CODE = re.compile(r"^(?:[A-Z]{2}[0-9]{1,2}|EX-[A-Z]{1,2}[0-9]{1,2})$")
 
 Source = Literal["WHO", "DM", "GK", "ARTICLE"]
 

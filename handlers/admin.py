@@ -10,13 +10,16 @@ import logging
 from datetime import datetime, time, timedelta
 from html import escape
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
 from scheduler import broadcast_message
+from scheduler import callback_data as cb
 from scheduler.broadcast_sender import show_progress
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
@@ -24,11 +27,6 @@ from storage.stats import MIN_GROUP, enough_patients, usage_stats
 
 log = logging.getLogger(__name__)
 NOT_ALLOWED = "Sorry, that is only for clinic staff."
-ADMIN_COMMANDS = [
-    BotCommand("broadcast", "Staff: send a message to patients"),
-    BotCommand("broadcasts", "Staff: recent broadcasts"),
-    BotCommand("stats", "Staff: how the bot is used"),
-]
 
 
 async def require_admin(update: Update, context: AcubotContext, action: str) -> bool:
@@ -38,7 +36,7 @@ async def require_admin(update: Update, context: AcubotContext, action: str) -> 
         return True
     log.warning("Refused %s for user %s", action, user.id if user else "unknown")
     if update.callback_query:
-        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+        await query_of(update).answer(NOT_ALLOWED, show_alert=True)
     else:
         await reply_html(update, context, NOT_ALLOWED)
     return False
@@ -128,33 +126,33 @@ async def list_broadcasts(update: Update, context: AcubotContext) -> None:
 
 async def cancel_button(update: Update, context: AcubotContext) -> None:
     """✖ Cancel broadcast on the progress message: nothing more is sent."""
-    query = update.callback_query
+    query = query_of(update)
     if not await require_admin(update, context, "cancel broadcast"):
         return
-    value = (query.data or "").rsplit(":", 1)[-1]
-    if not value.isdigit():
+    button = cb.decode_as(query.data, cb.BroadcastCancelButton)
+    if button is None:
         await query.answer("That broadcast is unknown.", show_alert=True)
         return
+    broadcast_id = button.broadcast_id
     services = context.services
-    services.sender.cancel(int(value))
+    services.sender.cancel(broadcast_id)
     async with services.sessions.begin() as session:
         cancelled = await broadcasts.cancel_broadcast(
-            session=session, broadcast_id=int(value), now=services.now()
+            session=session, broadcast_id=broadcast_id, now=services.now()
         )
-        record = await broadcasts.get_broadcast(session=session, broadcast_id=int(value))
-        counts = await broadcasts.recipient_counts(session=session, broadcast_id=int(value))
+        record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
+        counts = await broadcasts.recipient_counts(session=session, broadcast_id=broadcast_id)
     await query.answer("Broadcast cancelled" if cancelled else "It had already finished.")
     if record is not None:
         await show_progress(context.bot, record, counts, services.settings.zone, 0)
 
 
-async def set_admin_commands(app: AcubotApp, commands: list[BotCommand]) -> None:
+async def set_admin_commands(app: AcubotApp) -> None:
     """Staff see their commands in the menu; patients never do (chat-scoped lists)."""
+    commands = menu_commands(staff=True)
     for admin_id in app.bot_data.settings.admin_ids:
         try:
-            await app.bot.set_my_commands(
-                commands + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
-            )
+            await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))
         except TelegramError as error:  # the admin has not started the bot yet
             log.warning("Could not set the staff command menu for %s: %s", admin_id, error)
 
@@ -163,5 +161,5 @@ def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("stats", stats))
     app.add_handler(CommandHandler("broadcasts", list_broadcasts))
     app.add_handler(
-        CallbackQueryHandler(cancel_button, pattern=rf"^{broadcast_message.CANCEL_PREFIX}:")
+        CallbackQueryHandler(cancel_button, pattern=cb.pattern(cb.BroadcastCancelButton))
     )

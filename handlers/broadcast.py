@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.settings import https_url_problem
+from content.web_addresses import https_url_problem
 from handlers.admin import require_admin
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
@@ -31,7 +31,9 @@ from handlers.flows import (
     show_step,
 )
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, jobs_of, message_of, query_of, sender_of
 from scheduler import broadcast_message
+from scheduler import callback_data as cb
 from scheduler.send_time import describe_send_time, parse_send_time, send_time_examples
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastRecord, BroadcastStatus
@@ -52,7 +54,6 @@ BACK = {
     SEND_AT: PREVIEW,
     EDIT: PREVIEW,
 }
-PREFIX = "bcx"
 MAX_LABEL = 40
 STOPPED = "I stopped composing your broadcast. Nothing was sent."
 EXPIRED = "This broadcast draft is no longer open. Start again with /broadcast."
@@ -68,15 +69,17 @@ def people(count: int) -> str:
     return f"{count} person" if count == 1 else f"{count} people"
 
 
-def _button(label: str, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{action}")
+def _button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=cb.encode(cb.BroadcastDraftButton(action, value))
+    )
 
 
 def _nav(step: str, data: dict[str, Any]) -> list[InlineKeyboardButton]:
     """◀ Back (where there is somewhere to go back to) and ✖ Cancel."""
     row = [_button("✖ Cancel", "cancel")]
     if step in BACK or data.get("editing"):
-        row.insert(0, _button("◀ Back", f"back:{step}"))
+        row.insert(0, _button("◀ Back", "back", step))
     return row
 
 
@@ -172,8 +175,8 @@ async def ask_button(
     await _step(update, context, BUTTON, data)
     rows = []
     if context.services.settings.booking_url:
-        rows.append([_button("📅 “Book an appointment” (booking link)", "btn:book")])
-    rows += [[_button("✏️ A custom button", "btn:custom")], [_button("No button", "btn:none")]]
+        rows.append([_button("📅 “Book an appointment” (booking link)", "btn", "book")])
+    rows += [[_button("✏️ A custom button", "btn", "custom")], [_button("No button", "btn", "none")]]
     rows.append(_nav(BUTTON, data))
     await show_step(
         update,
@@ -217,7 +220,7 @@ async def ask_url(
 
 
 def _sender(update: Update) -> int:
-    return update.effective_user.id
+    return sender_of(update).id
 
 
 async def ask_audience(
@@ -227,7 +230,7 @@ async def ask_audience(
     async with context.services.sessions() as session:
         sizes = await broadcasts.audience_sizes(session=session, sender_id=_sender(update))
     rows = [
-        [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", f"aud:{audience.value}")]
+        [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", "aud", audience.value)]
         for audience in Audience
     ]
     rows.append(_nav(AUDIENCE, data))
@@ -270,8 +273,8 @@ async def ask_edit(
     await _step(update, context, EDIT, data)
     keyboard = InlineKeyboardMarkup(
         [
-            [_button("📝 Message", "e:message"), _button("🔘 Button", "e:button")],
-            [_button("👥 Audience", "e:audience"), _button("🕐 Time", "e:time")],
+            [_button("📝 Message", "e", "message"), _button("🔘 Button", "e", "button")],
+            [_button("👥 Audience", "e", "audience"), _button("🕐 Time", "e", "time")],
             _nav(EDIT, data),
         ]
     )
@@ -295,7 +298,7 @@ async def show_preview(
         sizes = await broadcasts.audience_sizes(session=session, sender_id=_sender(update))
     if with_copy:
         record = draft_record(data, _sender(update), services.now())
-        await broadcast_message.send_copy(context.bot, update.effective_chat.id, record)
+        await broadcast_message.send_copy(context.bot, chat_of(update).id, record)
     audience = Audience(data["audience"])
     send_at = _send_at(data)
     zone = services.settings.zone
@@ -332,7 +335,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     instances), only the one that deleted it creates a broadcast.
     """
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     now = services.now()
     send_at = _send_at(data)
     if send_at is not None and send_at <= now:
@@ -350,7 +353,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
                 session=session, broadcast_id=broadcast_id, now=now, send_at=send_at
             )
     if broadcast_id is None:  # a second tap on Confirm
-        await update.callback_query.answer("This broadcast was already confirmed. See /broadcasts.")
+        await query_of(update).answer("This broadcast was already confirmed. See /broadcasts.")
         return
     async with services.sessions() as session:
         record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
@@ -374,7 +377,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             )
     if record.status == BroadcastStatus.SENDING and services.dispatch_interval is not None:
         # Start now instead of at the sender's next tick (tests drive the sender themselves).
-        context.job_queue.run_once(_send_now, when=0, name=f"broadcast-{record.id}")
+        jobs_of(context).run_once(_send_now, when=0, name=f"broadcast-{record.id}")
 
 
 async def _send_now(context: AcubotContext) -> None:
@@ -394,7 +397,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     if not await require_admin(update, context, "broadcast step"):
         return
     data = dict(pending.data)
-    message = update.effective_message
+    message = message_of(update)
     services = context.services
     if pending.step == MESSAGE:
         content, problem = read_message(message)
@@ -438,10 +441,11 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 
 
 async def button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     if not await require_admin(update, context, "broadcast button"):
         return
-    action = (query.data or "").removeprefix(f"{PREFIX}:")
+    draft = cb.decode_as(query.data, cb.BroadcastDraftButton)
+    action, value = (draft.action, draft.value) if draft else ("", "")
     if action == "cancel":
         await cancel(update, context)
         return
@@ -451,10 +455,10 @@ async def button(update: Update, context: AcubotContext) -> None:
     data = dict(pending.data)
     step = pending.step
     settings = context.services.settings
-    if action.startswith("back:") and action.removeprefix("back:") == step:
+    if action == "back" and value == step:
         await go_back(update, context, step, data)
-    elif step == BUTTON and action.startswith("btn:"):
-        choice = action.removeprefix("btn:")
+    elif step == BUTTON and action == "btn":
+        choice = value
         if choice == "custom":
             await ask_label(update, context, data, replace=True)
             return
@@ -464,8 +468,7 @@ async def button(update: Update, context: AcubotContext) -> None:
             data["button_label"], data["button_url"] = None, None
         await remove_buttons(update)
         await _after_content(update, context, data)
-    elif step == AUDIENCE and action.startswith("aud:"):
-        value = action.removeprefix("aud:")
+    elif step == AUDIENCE and action == "aud":
         if value not in {a.value for a in Audience}:
             await reply_html(update, context, "Please pick one of the audiences above.")
             return
@@ -480,8 +483,8 @@ async def button(update: Update, context: AcubotContext) -> None:
     elif step == SEND_AT and action == "now":
         data.pop("send_at", None)
         await show_preview(update, context, data, with_copy=False)
-    elif step == EDIT and action.startswith("e:"):
-        await edit_one(update, context, action.removeprefix("e:"), data)
+    elif step == EDIT and action == "e":
+        await edit_one(update, context, value, data)
     else:
         await reply_html(
             update, context, "That button belongs to an earlier step. Please use the latest one."
@@ -521,8 +524,8 @@ async def go_back(update: Update, context: AcubotContext, step: str, data: dict[
 
 async def cancel(update: Update, context: AcubotContext) -> None:
     """✖ Cancel from any step: the draft is dropped; nothing was numbered or sent."""
-    query = update.callback_query
-    user_id = update.effective_user.id
+    query = query_of(update)
+    user_id = sender_of(update).id
     pending = await live_pending(context, user_id)
     had_draft = False
     if pending is not None and pending.flow == FLOW:
@@ -538,5 +541,5 @@ async def cancel(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("broadcast", begin))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.BroadcastDraftButton)))
     register_flow(app, Flow(FLOW, answer, STOPPED))

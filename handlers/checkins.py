@@ -11,7 +11,9 @@ from telegram.ext import CallbackQueryHandler
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import remove_buttons
 from handlers.reply import reply_html
-from scheduler.checkin_message import PREFIX, question_text, score_keyboard
+from handlers.update_parts import query_of, sender_of
+from scheduler import callback_data as cb
+from scheduler.checkin_message import question_text, score_keyboard
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.checkins import CheckInKind, record_checkin
@@ -24,7 +26,7 @@ ACTIVITY_ANSWER_DAYS = 6
 async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
     """The patient's zone: their reminder's, else the clinic's."""
     async with context.services.sessions() as session:
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     return ZoneInfo(sub.timezone if sub else context.services.settings.clinic_timezone)
 
 
@@ -38,27 +40,15 @@ async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> 
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
-    parts = (query.data or "").split(":")
-    valid = (
-        len(parts) == 4
-        and parts[1] in {kind.value for kind in CheckInKind}
-        and parts[2].isdigit()
-        and parts[3].isdigit()
-        and 0 <= int(parts[3]) <= 10
-    )
-    if not valid:
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.CheckInButton)
+    if button is None:
         await query.answer("This question is no longer available.", show_alert=True)
         return
-    kind, score = CheckInKind(parts[1]), int(parts[3])
-    try:
-        asked_on = date.fromisoformat(parts[2])  # YYYYMMDD
-    except ValueError:
-        await query.answer("This question is no longer available.", show_alert=True)
-        return
+    kind, score, asked_on = button.kind, button.score, button.asked_on
     services = context.services
     async with services.sessions() as session:
-        known = await get_user(session=session, user_id=update.effective_user.id)
+        known = await get_user(session=session, user_id=sender_of(update).id)
     if known is None:  # deleted their data, or never started
         await query.answer()
         await reply_html(
@@ -80,7 +70,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     async with services.sessions.begin() as session:
         await record_checkin(
             session=session,
-            user_id=update.effective_user.id,
+            user_id=sender_of(update).id,
             kind=kind,
             score=score,
             local_date=asked_on,
@@ -99,4 +89,4 @@ async def on_button(update: Update, context: AcubotContext) -> None:
 
 
 def register(app: AcubotApp) -> None:
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.CheckInButton)))

@@ -57,7 +57,7 @@ class Services:
         return self.clock()
 
 
-class AcubotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Services]):
+class AcubotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Services]):
     """CallbackContext with a typed `services` attribute."""
 
     @property
@@ -65,4 +65,4 @@ class AcubotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         return self.bot_data
 
 
-AcubotApp = Application[ExtBot[None], AcubotContext, dict[Any, Any], dict[Any, Any], Services, Any]
+AcubotApp = Application[ExtBot[Any], AcubotContext, dict[Any, Any], dict[Any, Any], Services, Any]

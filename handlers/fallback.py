@@ -10,6 +10,7 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
 from handlers.points import send_point_card
 from handlers.reply import reply_html
+from handlers.update_parts import message_of, query_of
 
 HINT = (
     "I can look up acupressure points for low back pain. Try <code>/point UB40</code>, "
@@ -19,7 +20,7 @@ HINT = (
 
 
 async def unknown_command(update: Update, context: AcubotContext) -> None:
-    command = (update.effective_message.text or "").split(maxsplit=1)[0]
+    command = (message_of(update).text or "").split(maxsplit=1)[0]
     await reply_html(
         update, context, f"I don't know the command {render.short(command)}.\n\n{HINT}"
     )
@@ -29,7 +30,7 @@ async def free_text(update: Update, context: AcubotContext) -> None:
     """An answer to a pending question, a point's name, or else a hint."""
     if await continue_flow(update, context):
         return
-    text = update.effective_message.text or ""
+    text = message_of(update).text or ""
     point = context.services.index.find_in_text(text)
     if point:
         await send_point_card(update, context, point)
@@ -45,7 +46,7 @@ async def other_message(update: Update, context: AcubotContext) -> None:
 
 
 async def stale_button(update: Update, context: AcubotContext) -> None:
-    await update.callback_query.answer(
+    await query_of(update).answer(
         "This button is no longer in use. Send /help to see what I can do.", show_alert=True
     )
 

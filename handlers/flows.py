@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -28,6 +27,7 @@ from telegram.ext import (
 
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of, sender_of
 from storage.pending import PendingRecord, clear_pending, get_pending, is_stale, set_pending
 
 FlowHandler = Callable[[Update, AcubotContext, PendingRecord], Awaitable[None]]
@@ -60,11 +60,10 @@ async def save_step(
     (finishing /remind) does that when it finishes.
     """
     services = context.services
-    assert update.effective_user is not None  # flows run on a person's message or press
     async with services.sessions.begin() as session:
         await set_pending(
             session=session,
-            user_id=update.effective_user.id,
+            user_id=sender_of(update).id,
             flow=flow,
             step=step,
             data=data,
@@ -97,9 +96,8 @@ async def pending_for_button(
 
     The old message's buttons are removed, so they cannot be pressed again.
     """
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and user is not None  # only called for a button press
-    pending = await live_pending(context, user.id)
+    query = query_of(update)
+    pending = await live_pending(context, sender_of(update).id)
     if pending is None or pending.flow != flow:
         await query.answer(expired, show_alert=True)
         await remove_buttons(update)
@@ -125,12 +123,7 @@ async def show_step(
     message = query.message if query is not None else None
     if replace and isinstance(message, Message) and message.text is not None:
         try:
-            return await message.edit_text(
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-                disable_web_page_preview=True,
-            )
+            return await message.edit_text(text, reply_markup=keyboard)
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return True
@@ -200,9 +193,7 @@ async def command_stops_flow(update: Update, context: AcubotContext) -> None:
 
 async def cancel_command(update: Update, context: AcubotContext) -> None:
     """/cancel leaves whatever question is waiting, and says which (or that there was none)."""
-    if update.effective_user is None:
-        return
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     pending = await live_pending(context, user_id)
     if pending is not None:
         await stop_pending(context, user_id)

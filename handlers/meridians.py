@@ -6,10 +6,12 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.schema import Meridian
-from handlers import callbacks, render
+from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
+from scheduler import callback_data as cb
 
 
 async def send_meridian(update: Update, context: AcubotContext, meridian: Meridian) -> None:
@@ -47,8 +49,9 @@ async def meridian_command(update: Update, context: AcubotContext) -> None:
 
 
 async def meridian_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
-    meridian = context.services.catalogue.meridian(callbacks.value(query.data))
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.MeridianButton)
+    meridian = context.services.catalogue.meridian(button.code) if button else None
     if meridian is None:
         await query.answer("That meridian is no longer in the catalogue.", show_alert=True)
         return
@@ -58,6 +61,4 @@ async def meridian_button(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler(["meridian", "meridians"], meridian_command))
-    app.add_handler(
-        CallbackQueryHandler(meridian_button, pattern=callbacks.pattern(callbacks.MERIDIAN))
-    )
+    app.add_handler(CallbackQueryHandler(meridian_button, pattern=cb.pattern(cb.MeridianButton)))

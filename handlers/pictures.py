@@ -8,10 +8,10 @@ import logging
 from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers.context import AcubotContext
+from handlers.update_parts import chat_of
 from storage.files import get_file_id, save_file_id
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,13 @@ async def send_picture(
     """A photo with an HTML caption; the first send uploads, later ones reuse the file_id."""
     services = context.services
     data, key = _picture(path)
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     async with services.sessions() as session:
         file_id = await get_file_id(session=session, key=key)
     if file_id is not None:
         try:
             return await context.bot.send_photo(
-                chat_id, file_id, caption=caption, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                chat_id, file_id, caption=caption, reply_markup=keyboard
             )
         except BadRequest as error:  # the id is no longer valid: upload again
             log.info("Stored file id for %s was refused (%s); uploading again", key, error)
@@ -48,7 +48,6 @@ async def send_picture(
         chat_id,
         InputFile(data, filename=path.name),
         caption=caption,
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
     if message.photo:

@@ -7,10 +7,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.lookup import MAX_QUERY_LENGTH
 from content.schema import Point
-from handlers import callbacks, render
+from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
+from scheduler import callback_data as cb
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
@@ -71,8 +73,9 @@ async def send_not_found(
 
 async def point_button(update: Update, context: AcubotContext) -> None:
     """A point button from a menu, a suggestion or a meridian."""
-    query = update.callback_query
-    point = context.services.catalogue.point(callbacks.value(query.data))
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.PointButton)
+    point = context.services.catalogue.point(button.code) if button else None
     if point is None:
         await query.answer("That point is no longer in the catalogue.", show_alert=True)
         return
@@ -83,4 +86,4 @@ async def point_button(update: Update, context: AcubotContext) -> None:
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("point", point_command))
     app.add_handler(CommandHandler("points", send_points_menu))
-    app.add_handler(CallbackQueryHandler(point_button, pattern=callbacks.pattern(callbacks.POINT)))
+    app.add_handler(CallbackQueryHandler(point_button, pattern=cb.pattern(cb.PointButton)))

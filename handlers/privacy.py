@@ -12,10 +12,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import show_step
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, jobs_of, query_of, sender_of
+from scheduler import callback_data as cb
 from storage.privacy import erase_user, export_user
 
 log = logging.getLogger(__name__)
-PREFIX = "priv"
 
 
 async def privacy(update: Update, context: AcubotContext) -> None:
@@ -43,7 +44,7 @@ async def privacy(update: Update, context: AcubotContext) -> None:
 async def export(update: Update, context: AcubotContext) -> None:
     """Everything stored about the patient, as a JSON file."""
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions() as session:
         data = await export_user(session=session, user_id=user_id)
     if data is None:
@@ -52,7 +53,7 @@ async def export(update: Update, context: AcubotContext) -> None:
     data["exported_at"] = services.now().isoformat()
     document = json.dumps(data, indent=2, ensure_ascii=False).encode()
     await context.bot.send_document(
-        update.effective_chat.id,
+        chat_of(update).id,
         InputFile(document, filename=f"acubot-my-data-{services.now():%Y-%m-%d}.json"),
         caption="Everything this bot stores about you. /delete erases it.",
     )
@@ -62,8 +63,16 @@ async def delete(update: Update, context: AcubotContext) -> None:
     """Asks for confirmation before erasing."""
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("🗑 Yes, delete everything", callback_data=f"{PREFIX}:delete")],
-            [InlineKeyboardButton("Keep my data", callback_data=f"{PREFIX}:keep")],
+            [
+                InlineKeyboardButton(
+                    "🗑 Yes, delete everything", callback_data=cb.encode(cb.PrivacyButton("delete"))
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "Keep my data", callback_data=cb.encode(cb.PrivacyButton("keep"))
+                )
+            ],
         ]
     )
     await reply_html(
@@ -78,19 +87,19 @@ async def delete(update: Update, context: AcubotContext) -> None:
 
 async def delete_button(update: Update, context: AcubotContext) -> None:
     """The answer replaces the question, so its buttons cannot be pressed again."""
-    query = update.callback_query
+    query = query_of(update)
     await query.answer()
-    if query.data != f"{PREFIX}:delete":
+    if cb.decode(query.data) != cb.PrivacyButton("delete"):
         await show_step(update, context, "Nothing was deleted. Your data is kept.", replace=True)
         return
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         erased = await erase_user(session=session, user_id=user_id)
     # Forget them in memory too: no throttle entry, no routine timer.
     services.seen_at.pop(user_id, None)
     if context.job_queue is not None:
-        for job in context.job_queue.get_jobs_by_name(f"hold:{update.effective_chat.id}"):
+        for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_of(update).id}"):
             job.schedule_removal()
     if not erased:
         await show_step(
@@ -111,4 +120,4 @@ def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("privacy", privacy))
     app.add_handler(CommandHandler("export", export))
     app.add_handler(CommandHandler("delete", delete))
-    app.add_handler(CallbackQueryHandler(delete_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(delete_button, pattern=cb.pattern(cb.PrivacyButton)))

@@ -9,6 +9,7 @@ from handlers.checkins import patient_zone
 from handlers.context import AcubotApp, AcubotContext
 from handlers.progress_chart import render_progress_chart
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, sender_of
 from scheduler.schedule_rule import local_date_of
 from storage.progress import ProgressSummary, load_progress, summarize
 
@@ -41,7 +42,7 @@ def progress_text(summary: ProgressSummary) -> str:
 
 async def progress(update: Update, context: AcubotContext) -> None:
     services = context.services
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     today = local_date_of(services.now(), await patient_zone(update, context))
     async with services.sessions() as session:
         data = await load_progress(session=session, user_id=user_id)
@@ -57,7 +58,7 @@ async def progress(update: Update, context: AcubotContext) -> None:
     await reply_html(update, context, progress_text(summarize(data, today)))
     chart = render_progress_chart(data, today)
     await context.bot.send_photo(
-        update.effective_chat.id,
+        chat_of(update).id,
         InputFile(chart, filename=f"progress-{today:%Y-%m-%d}.png"),
         caption=(
             "The last 30 days: green = routine done, orange line = back pain, "

@@ -15,6 +15,8 @@ from telegram.ext import CallbackQueryHandler
 from handlers import checkins, render, routine
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import reminder_message as rm
 from scheduler import subscriptions
 from scheduler.schedule_rule import local_date_of
@@ -27,23 +29,23 @@ async def _load(
 ) -> tuple[DeliveryRecord, SubscriptionRecord] | None:
     async with context.services.sessions() as session:
         delivery = await reminders.get_delivery(session=session, delivery_id=delivery_id)
-        sub = await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     # A delivery of someone else (forged data) is treated like a missing one.
-    if delivery is None or sub is None or delivery.user_id != update.effective_user.id:
+    if delivery is None or sub is None or delivery.user_id != sender_of(update).id:
         return None
     return delivery, sub
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
-    parsed = rm.parse_button(query.data or "")
-    loaded = await _load(update, context, parsed[1]) if parsed else None
-    if parsed is None or loaded is None:
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.ReminderButton)
+    loaded = await _load(update, context, button.delivery_id) if button else None
+    if button is None or loaded is None:
         await query.answer(
             "This reminder is no longer available. /settings shows yours.", show_alert=True
         )
         return
-    action, _ = parsed
+    action = button.action
     delivery, sub = loaded
     services = context.services
     now = services.now()
@@ -133,4 +135,4 @@ def _next_line(sub: SubscriptionRecord) -> str:
 
 
 def register(app: AcubotApp) -> None:
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{rm.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.ReminderButton)))

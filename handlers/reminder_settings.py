@@ -14,13 +14,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import render, subscribe
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import subscriptions
+from scheduler.numbers import ascii_int
 from scheduler.subscriptions import DEFAULT_PAUSE_DAYS, MAX_PAUSE_DAYS
 from scheduler.time_input import zone_label
 from storage import reminders
 from storage.reminders import StopReason, SubscriptionRecord
 
-PREFIX = "set"
 NOT_SUBSCRIBED = (
     "You have no daily reminder yet. Send /remind to choose a time — it takes a few seconds."
 )
@@ -32,13 +34,20 @@ NOTHING_TO_PAUSE = (
 
 def _remind_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("⏰ Set up a daily reminder", callback_data="sub:begin")]]
+        [
+            [
+                InlineKeyboardButton(
+                    "⏰ Set up a daily reminder",
+                    callback_data=cb.encode(cb.SubscribeButton("begin")),
+                )
+            ]
+        ]
     )
 
 
 async def _subscription(update: Update, context: AcubotContext) -> SubscriptionRecord | None:
     async with context.services.sessions() as session:
-        return await reminders.get_subscription(session=session, user_id=update.effective_user.id)
+        return await reminders.get_subscription(session=session, user_id=sender_of(update).id)
 
 
 def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
@@ -71,26 +80,34 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
     routine_buttons = [
         InlineKeyboardButton(
             ("● " if routine.id == sub.routine else "") + routine.title,
-            callback_data=f"{PREFIX}:routine:{routine.id}",
+            callback_data=cb.encode(cb.SettingsButton("routine", routine.id)),
         )
         for routine in catalogue.routines
     ]
     pause_or_resume = (
-        InlineKeyboardButton("⏰ Set up again", callback_data="sub:begin")
+        InlineKeyboardButton(
+            "⏰ Set up again", callback_data=cb.encode(cb.SubscribeButton("begin"))
+        )
         if not sub.active
-        else InlineKeyboardButton("▶ Resume", callback_data=f"{PREFIX}:resume")
+        else InlineKeyboardButton("▶ Resume", callback_data=cb.encode(cb.SettingsButton("resume")))
         if paused
         else InlineKeyboardButton(
-            f"⏸ Pause {DEFAULT_PAUSE_DAYS} days", callback_data=f"{PREFIX}:pause"
+            f"⏸ Pause {DEFAULT_PAUSE_DAYS} days",
+            callback_data=cb.encode(cb.SettingsButton("pause")),
         )
     )
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("🕐 Change time or zone", callback_data=f"{PREFIX}:change"),
+                InlineKeyboardButton(
+                    "🕐 Change time or zone", callback_data=cb.encode(cb.SettingsButton("change"))
+                ),
             ],
             routine_buttons,
-            [pause_or_resume, InlineKeyboardButton("🔕 Stop", callback_data=f"{PREFIX}:stop")],
+            [
+                pause_or_resume,
+                InlineKeyboardButton("🔕 Stop", callback_data=cb.encode(cb.SettingsButton("stop"))),
+            ],
         ]
     )
     await reply_html(update, context, "\n".join(lines), keyboard)
@@ -104,8 +121,8 @@ async def pause(update: Update, context: AcubotContext, days_text: str | None = 
         return
     days = DEFAULT_PAUSE_DAYS
     if days_text is not None:
-        text = days_text.strip()
-        if not text.isdigit() or not 1 <= int(text) <= MAX_PAUSE_DAYS:
+        asked = ascii_int(days_text.strip(), max_digits=3)
+        if asked is None or not 1 <= asked <= MAX_PAUSE_DAYS:
             await reply_html(
                 update,
                 context,
@@ -113,7 +130,7 @@ async def pause(update: Update, context: AcubotContext, days_text: str | None = 
                 "for example <code>/pause 14</code>. Nothing was changed.",
             )
             return
-        days = int(text)
+        days = asked
     services = context.services
     async with services.sessions.begin() as session:
         next_due = await subscriptions.pause(
@@ -166,10 +183,10 @@ async def stop(update: Update, context: AcubotContext) -> None:
 
 
 async def button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
+    query = query_of(update)
     await query.answer()
-    _, _, rest = (query.data or "").partition(":")
-    action, _, value = rest.partition(":")
+    button = cb.decode_as(query.data, cb.SettingsButton)
+    action, value = (button.action, button.routine) if button else ("", "")
     if action == "change":
         await subscribe.begin(update, context)
     elif action == "pause":
@@ -203,4 +220,4 @@ def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("pause", pause_command))
     app.add_handler(CommandHandler("resume", resume))
     app.add_handler(CommandHandler(["stop", "unsubscribe"], stop))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.SettingsButton)))

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from content.catalogue import Catalogue
-from content.lookup import other_codes
+from content.names import other_codes
 from content.schema import Meridian, Point, Safety
-from handlers import callbacks
+from scheduler import callback_data as cb
 
 MESSAGE_LIMIT = 4096
 SOURCE_NAMES = {
@@ -40,10 +40,6 @@ def short(text: str, length: int = 40) -> str:
     if len(printable) > length:
         printable = printable[: length - 1] + "…"
     return escape(printable)
-
-
-def point_title(point: Point) -> str:
-    return f"{point.code} · {point.pinyin} {point.hanzi_traditional}"
 
 
 def point_label(point: Point) -> str:
@@ -96,12 +92,13 @@ def point_keyboard(point: Point, catalogue: Catalogue) -> InlineKeyboardMarkup:
     if catalogue.meridian(point.meridian):
         row.append(
             InlineKeyboardButton(
-                f"{point.meridian} meridian", callback_data=callbacks.meridian(point.meridian)
+                f"{point.meridian} meridian",
+                callback_data=cb.encode(cb.MeridianButton(point.meridian)),
             )
         )
-    row.append(InlineKeyboardButton("All points", callback_data=callbacks.menu("points")))
+    row.append(InlineKeyboardButton("All points", callback_data=cb.encode(cb.MenuButton("points"))))
     return InlineKeyboardMarkup(
-        [row, [InlineKeyboardButton("⚠️ Safety", callback_data=callbacks.menu("safety"))]]
+        [row, [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))]]
     )
 
 
@@ -118,7 +115,7 @@ def points_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
             + ", ".join(escape(p.code) + ("⭐" if p.from_clinic_article else "") for p in points)
         )
         buttons = [
-            InlineKeyboardButton(point_label(p), callback_data=callbacks.point(p.code))
+            InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
             for p in points
         ]
         rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -129,7 +126,7 @@ def points_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
 def suggestions_keyboard(points: tuple[Point, ...] | list[Point]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(point_label(p), callback_data=callbacks.point(p.code))]
+            [InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))]
             for p in points
         ]
     )
@@ -159,10 +156,13 @@ def meridian_card(meridian: Meridian, catalogue: Catalogue) -> tuple[str, Inline
         f"<b>Its points in our catalogue</b> ({len(points)}): tap one for its card.",
     ]
     buttons = [
-        InlineKeyboardButton(point_label(p), callback_data=callbacks.point(p.code)) for p in points
+        InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
+        for p in points
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton("All meridians", callback_data=callbacks.menu("meridians"))])
+    rows.append(
+        [InlineKeyboardButton("All meridians", callback_data=cb.encode(cb.MenuButton("meridians")))]
+    )
     return fit("\n".join(lines)), InlineKeyboardMarkup(rows)
 
 
@@ -176,7 +176,7 @@ def meridians_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
             [
                 InlineKeyboardButton(
                     f"{meridian.code} · {meridian.name}",
-                    callback_data=callbacks.meridian(meridian.code),
+                    callback_data=cb.encode(cb.MeridianButton(meridian.code)),
                 )
             ]
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 
 from handlers.context import AcubotContext
+from handlers.update_parts import chat_of
 
 
 async def reply_html(
@@ -16,13 +16,13 @@ async def reply_html(
 ) -> Message:
     """An HTML message to the update's chat; works for old button presses too.
 
+    HTML and no link previews are the application's Defaults (bot/application.py).
+
     A button press on a message too old for Telegram to include still has a
     chat, so this sends to the chat rather than replying to the message.
     """
     return await context.bot.send_message(
-        chat_id=update.effective_chat.id,
+        chat_id=chat_of(update).id,
         text=text,
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
-        disable_web_page_preview=True,
     )

@@ -7,28 +7,38 @@ so the routine needs no stored state. The hold timer is a JobQueue
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.schema import Technique
 from handlers import checkins
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, job_of, jobs_of, query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.progress import record_routine_day
 from storage.users import get_user
 
-PREFIX = "rtn"
-SHOW, HOLD, STOP = "show", "hold", "stop"
+SHOW, HOLD, STOP = "show", "hold", "stop"  # RoutineButton's actions
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTimer:
+    """What a hold timer's job needs to offer the next step."""
+
+    routine: str
+    step: int
+    total: int
 
 
 def _data(routine_id: str, step: int, action: str) -> str:
-    return f"{PREFIX}:{routine_id}:{step}:{action}"
+    return cb.encode(cb.RoutineButton(routine_id, step, action))
 
 
 def _next_button(routine_id: str, step: int, total: int) -> InlineKeyboardButton:
@@ -62,7 +72,7 @@ async def start(update: Update, context: AcubotContext, routine_id: str | None =
 
 async def routine_command(update: Update, context: AcubotContext) -> None:
     services = context.services
-    user = update.effective_user
+    user = sender_of(update)
     # Opening the routine never stores the person: after /delete only /start
     # or finishing /remind brings them back (finish() stores nothing for them).
     async with services.sessions() as session:
@@ -98,16 +108,16 @@ async def show_step(update: Update, context: AcubotContext, routine_id: str, ste
 async def start_hold(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
     steps = context.services.catalogue.routine_steps(routine_id)
     seconds = steps[step].hold_seconds_max
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     # One timer per chat: a new one replaces an unfinished one.
-    for job in context.job_queue.get_jobs_by_name(f"hold:{chat_id}"):
+    for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_id}"):
         job.schedule_removal()
-    context.job_queue.run_once(
+    jobs_of(context).run_once(
         hold_finished,
         when=seconds,
         chat_id=chat_id,
-        user_id=update.effective_user.id,
-        data={"routine": routine_id, "step": step, "total": len(steps)},
+        user_id=sender_of(update).id,
+        data=HoldTimer(routine_id, step, len(steps)),
         name=f"hold:{chat_id}",
     )
     await reply_html(
@@ -119,13 +129,14 @@ async def start_hold(update: Update, context: AcubotContext, routine_id: str, st
 
 async def hold_finished(context: AcubotContext) -> None:
     """The hold is over: say so, offer the next step."""
-    job = context.job
-    data = job.data
-    keyboard = InlineKeyboardMarkup([[_next_button(data["routine"], data["step"], data["total"])]])
+    job = job_of(context)
+    hold = job.data
+    if not isinstance(hold, HoldTimer) or job.chat_id is None:
+        raise TypeError(f"hold timer job without its data: {job.name}")
+    keyboard = InlineKeyboardMarkup([[_next_button(hold.routine, hold.step, hold.total)]])
     await context.bot.send_message(
         job.chat_id,
         "✔ Time's up — release the pressure slowly.",
-        parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
 
@@ -134,7 +145,7 @@ async def finish(update: Update, context: AcubotContext) -> None:
     """The routine is done: it counts as today's ✅ Done, then the check-in."""
     services = context.services
     now = services.now()
-    user_id = update.effective_user.id
+    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
         sub = await reminders.get_subscription(session=session, user_id=user_id)
         # The patient's day: in their reminder's zone, else the clinic's.
@@ -156,25 +167,24 @@ async def finish(update: Update, context: AcubotContext) -> None:
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
-    query = update.callback_query
-    parts = (query.data or "").split(":")
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.RoutineButton)
     catalogue = context.services.catalogue
     if (
-        len(parts) != 4
-        or parts[1] not in {r.id for r in catalogue.routines}
-        or not parts[2].isdigit()
-        or int(parts[2]) > len(catalogue.routine_steps(parts[1]))
+        button is None
+        or button.routine not in {r.id for r in catalogue.routines}
+        or button.step > len(catalogue.routine_steps(button.routine))
     ):
         await query.answer(
             "This routine button is no longer in use. Send /routine.", show_alert=True
         )
         return
     await query.answer()
-    routine_id, step, action = parts[1], int(parts[2]), parts[3]
+    routine_id, step, action = button.routine, button.step, button.action
     if action == HOLD and step < len(catalogue.routine_steps(routine_id)):
         await start_hold(update, context, routine_id, step)
     elif action == STOP:
-        for job in context.job_queue.get_jobs_by_name(f"hold:{update.effective_chat.id}"):
+        for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_of(update).id}"):
             job.schedule_removal()
         await reply_html(update, context, "Routine stopped. You can start again with /routine.")
     else:
@@ -183,4 +193,4 @@ async def on_button(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("routine", routine_command))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.RoutineButton)))

@@ -7,10 +7,12 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers import callbacks, render
-from handlers.admin import ADMIN_COMMANDS
+from handlers import render
+from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.update_parts import query_of
+from scheduler import callback_data as cb
 from scheduler import subscriptions
 from storage.users import record_user_seen
 
@@ -20,11 +22,17 @@ def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
     settings = context.services.settings
     rows = [
         [
-            InlineKeyboardButton("📍 Points", callback_data=callbacks.menu("points")),
-            InlineKeyboardButton("🧭 Meridians", callback_data=callbacks.menu("meridians")),
+            InlineKeyboardButton("📍 Points", callback_data=cb.encode(cb.MenuButton("points"))),
+            InlineKeyboardButton(
+                "🧭 Meridians", callback_data=cb.encode(cb.MenuButton("meridians"))
+            ),
         ],
-        [InlineKeyboardButton("⏰ Daily reminder", callback_data="sub:begin")],
-        [InlineKeyboardButton("⚠️ Safety", callback_data=callbacks.menu("safety"))],
+        [
+            InlineKeyboardButton(
+                "⏰ Daily reminder", callback_data=cb.encode(cb.SubscribeButton("begin"))
+            )
+        ],
+        [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))],
     ]
     if settings.booking_url:
         rows[2].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
@@ -69,39 +77,19 @@ async def start(update: Update, context: AcubotContext) -> None:
 
 async def help_command(update: Update, context: AcubotContext) -> None:
     """What the bot can do, command by command."""
-    text = (
-        "<b>What I can do</b>\n\n"
-        "/point <i>name</i> — a point's card: <code>/point UB40</code>, "
-        "<code>/point bl-40</code>, <code>/point weizhong</code>, <code>/point 委中</code>\n"
-        "/points — browse all the points\n"
-        "/meridian <i>code</i> — a meridian and its points: <code>/meridian BL</code>\n"
-        "/safety — when to get medical help, and how to press safely\n"
-        "/book — book an appointment with the clinic\n\n"
-        "<b>Daily reminder</b>\n"
-        "/remind — a daily acupressure reminder at your own time\n"
-        "/routine — the guided home routine, step by step\n"
-        "/settings — your reminder's time, zone and routine\n"
-        "/pause <i>days</i> — a break (7 days unless you say), /resume after a pause, /stop\n"
-        "/progress — your streak, your pain scores and a chart\n\n"
-        "<b>Your data</b>\n"
-        "/privacy — what is stored and why · /export — a copy · /delete — erase it\n\n"
-        "You can also just type a point's code or name."
-    )
     user = update.effective_user
-    if user is not None and user.id in context.services.settings.admin_ids:
-        text += "\n\n<b>For clinic staff</b>\n" + "\n".join(
-            f"/{command.command} — {escape(command.description.removeprefix('Staff: '))}"
-            for command in ADMIN_COMMANDS
-        )
+    staff = user is not None and user.id in context.services.settings.admin_ids
+    text = help_text(staff=staff)
     await reply_html(update, context, text, main_menu(context))
 
 
 async def menu_button(update: Update, context: AcubotContext) -> None:
     """The main-menu buttons: points, meridians, safety."""
-    query = update.callback_query
+    query = query_of(update)
     await query.answer()
     catalogue = context.services.catalogue
-    choice = callbacks.value(query.data)
+    button = cb.decode_as(query.data, cb.MenuButton)
+    choice = button.choice if button else ""
     if choice == "points":
         text, keyboard = render.points_menu(catalogue)
     elif choice == "meridians":
@@ -116,4 +104,4 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CallbackQueryHandler(menu_button, pattern=callbacks.pattern(callbacks.MENU)))
+    app.add_handler(CallbackQueryHandler(menu_button, pattern=cb.pattern(cb.MenuButton)))

@@ -30,6 +30,8 @@ from handlers.flows import (
     stop_pending,
 )
 from handlers.reply import reply_html
+from handlers.update_parts import chat_of, message_of, query_of, sender_of
+from scheduler import callback_data as cb
 from scheduler import subscriptions
 from scheduler.schedule_rule import next_fire_at
 from scheduler.time_input import (
@@ -46,13 +48,12 @@ from storage.users import record_user_seen
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "21:00")
-PREFIX = "sub"
 STOPPED = "I stopped setting up your reminder. Nothing was changed."
 EXPIRED = "This question has expired. Send /remind to start again."
 
 
-def _data(*parts: str) -> str:
-    return ":".join((PREFIX, *parts))
+def _data(action: str, value: str = "") -> str:
+    return cb.encode(cb.SubscribeButton(action, value))
 
 
 def _cancel_button() -> InlineKeyboardButton:
@@ -69,9 +70,7 @@ async def begin(update: Update, context: AcubotContext) -> None:
     """Starts the flow, keeping the current zone and routine if already subscribed."""
     services = context.services
     async with services.sessions() as session:
-        existing = await reminders.get_subscription(
-            session=session, user_id=update.effective_user.id
-        )
+        existing = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
     data = {
         "time": None,
         "zone": existing.timezone if existing else services.settings.clinic_timezone,
@@ -168,13 +167,13 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     user again if they had deleted their data.
     """
     services = context.services
-    user = update.effective_user
+    user = sender_of(update)
     user_id = user.id
     async with services.sessions.begin() as session:
         await record_user_seen(
             session=session,
             user_id=user_id,
-            chat_id=update.effective_chat.id,
+            chat_id=chat_of(update).id,
             language_code=user.language_code,
             now=services.now(),
             unblock=True,
@@ -182,7 +181,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
         next_due = await subscriptions.subscribe(
             session=session,
             user_id=user_id,
-            chat_id=update.effective_chat.id,
+            chat_id=chat_of(update).id,
             local_time=time.fromisoformat(data["time"]),
             zone=data["zone"],
             routine=data["routine"],
@@ -202,7 +201,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
     """A typed time or place, or a shared location, for the step that is waiting."""
     data = dict(pending.data)
-    message = update.effective_message
+    message = message_of(update)
     point = None if message.location else context.services.index.find_in_text(message.text or "")
     if point is not None and parse_time_of_day(message.text or "").value is None:
         # A point's name is not an answer: ask again, and say how to see the point.
@@ -254,9 +253,9 @@ async def ask_confirm_again(
 
 async def button(update: Update, context: AcubotContext) -> None:
     """Every button of the flow: preset times, zones, confirm, change, cancel."""
-    query = update.callback_query
-    parts = (query.data or "").split(":", 2)
-    action = parts[1] if len(parts) > 1 else ""
+    query = query_of(update)
+    pressed = cb.decode_as(query.data, cb.SubscribeButton)
+    action, value = (pressed.action, pressed.value) if pressed else ("", "")
     if action == "begin":
         await query.answer()
         await begin(update, context)
@@ -267,8 +266,7 @@ async def button(update: Update, context: AcubotContext) -> None:
     if pending is None:
         return
     data = dict(pending.data)
-    value = parts[2] if len(parts) > 2 else ""
-    if action == "t" and _is_clock(value):
+    if action == "t":  # the codec accepts only a valid HHMM
         data["time"] = f"{value[:2]}:{value[2:]}"
         await ask_confirm(update, context, data, replace=True)
     elif action == "z" and find_zone(value).zone == value:
@@ -281,7 +279,7 @@ async def button(update: Update, context: AcubotContext) -> None:
     elif action == "ok" and data.get("time"):
         await confirm(update, context, data)
     elif action == "cancel":
-        await stop_pending(context, update.effective_user.id)
+        await stop_pending(context, sender_of(update).id)
         await show_step(update, context, STOPPED, replace=True)
     else:
         await reply_html(
@@ -289,21 +287,10 @@ async def button(update: Update, context: AcubotContext) -> None:
         )
 
 
-def _is_clock(value: str) -> bool:
-    """HHMM in ASCII digits, a real time of day."""
-    return (
-        len(value) == 4
-        and value.isascii()
-        and value.isdigit()
-        and int(value[:2]) < 24
-        and int(value[2:]) < 60
-    )
-
-
 async def _already_confirmed(update: Update, context: AcubotContext) -> bool:
     """A second ✅ Confirm after the reminder was saved: say it is done (True), act no more."""
-    query = update.callback_query
-    user_id = update.effective_user.id
+    query = query_of(update)
+    user_id = sender_of(update).id
     if await live_pending_of(context, user_id) is not None:
         return False
     async with context.services.sessions() as session:
@@ -325,5 +312,5 @@ async def live_pending_of(context: AcubotContext, user_id: int) -> PendingRecord
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler(["remind", "subscribe"], begin))
-    app.add_handler(CallbackQueryHandler(button, pattern=rf"^{PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.SubscribeButton)))
     register_flow(app, Flow(FLOW, answer, STOPPED, own_commands=frozenset({"remind", "subscribe"})))

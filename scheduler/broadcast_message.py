@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 
+from scheduler import callback_data as cb
 from storage.broadcasts import BroadcastRecord, RecipientStatus
-
-CANCEL_PREFIX = "bc:cancel"
 
 
 def button_markup(record: BroadcastRecord) -> InlineKeyboardMarkup | None:
@@ -30,10 +29,11 @@ async def send_copy(bot: Bot, chat_id: int, record: BroadcastRecord) -> Message:
             record.photo_file_id,
             caption=record.text or None,
             caption_entities=entities,
+            parse_mode=None,  # the staff's own text: never HTML (the bot's default)
             reply_markup=markup,
         )
     return await bot.send_message(
-        chat_id, record.text or "", entities=entities, reply_markup=markup
+        chat_id, record.text or "", entities=entities, parse_mode=None, reply_markup=markup
     )
 
 
@@ -42,7 +42,8 @@ def cancel_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(
-                    "✖ Cancel broadcast", callback_data=f"{CANCEL_PREFIX}:{broadcast_id}"
+                    "✖ Cancel broadcast",
+                    callback_data=cb.encode(cb.BroadcastCancelButton(broadcast_id)),
                 )
             ]
         ]

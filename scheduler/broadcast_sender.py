@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from scheduler import broadcast_message
@@ -203,7 +202,6 @@ async def show_progress(
             broadcast_message.progress_text(record, counts, zone, eta_seconds=eta),
             chat_id=record.progress_chat_id,
             message_id=record.progress_message_id,
-            parse_mode=ParseMode.HTML,
             reply_markup=keyboard,
         )
     except TelegramError as error:  # e.g. "message is not modified"

@@ -6,9 +6,9 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from scheduler import callback_data as cb
 from storage.checkins import CheckInKind
 
-PREFIX = "chk"
 QUESTIONS = {
     CheckInKind.PAIN: (
         "How is your back right now?",
@@ -29,7 +29,9 @@ def question_text(kind: CheckInKind) -> str:
 def score_keyboard(kind: CheckInKind, asked_on: date) -> InlineKeyboardMarkup:
     """0 to 10 in two rows; the data names the day the question was asked."""
     buttons = [
-        InlineKeyboardButton(str(score), callback_data=f"{PREFIX}:{kind}:{asked_on:%Y%m%d}:{score}")
+        InlineKeyboardButton(
+            str(score), callback_data=cb.encode(cb.CheckInButton(kind, asked_on, score))
+        )
         for score in range(11)
     ]
     return InlineKeyboardMarkup([buttons[:6], buttons[6:]])

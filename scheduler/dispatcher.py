@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.constants import ParseMode
 
 from content.catalogue import Catalogue
 from scheduler import checkin_message, reminder_message
@@ -277,9 +276,7 @@ class ReminderDispatcher:
             keyboard = checkin_message.score_keyboard(CheckInKind.ACTIVITY, plan.local_date)
             return await self.policy.send(
                 chat_id,
-                lambda cid: self.bot.send_message(
-                    cid, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-                ),
+                lambda cid: self.bot.send_message(cid, text, reply_markup=keyboard),
             )
 
         await asyncio.gather(*(ask(plan, outcome.chat_id) for plan, outcome in weekly))
@@ -319,9 +316,7 @@ class ReminderDispatcher:
         keyboard = reminder_message.reminder_keyboard(plan.delivery_id)
         return await self.policy.send(
             sub.chat_id,
-            lambda chat_id: self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-            ),
+            lambda chat_id: self.bot.send_message(chat_id, text, reply_markup=keyboard),
         )
 
     async def _send_snoozed(self, now: datetime, report: DispatchReport) -> None:

@@ -1,6 +1,6 @@
 """The daily reminder as the patient sees it: text and buttons.
 
-Callback data is `rem:<action>:<delivery id>`, so a button knows which day's
+Callback data is `rem:<action>:<delivery id>` (a ReminderButton), so a button knows which day's
 reminder it belongs to, even after a restart or on an old message.
 """
 
@@ -12,22 +12,11 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from content.catalogue import Catalogue
+from scheduler import callback_data as cb
 
-PREFIX = "rem"
+# The buttons' actions (scheduler/callback_data.py's ReminderButton carries them).
 START, DONE, SNOOZE_30, SNOOZE_60, SKIP, STOP = "go", "done", "s30", "s60", "skip", "stop"
 SNOOZE_MINUTES = {SNOOZE_30: 30, SNOOZE_60: 60}
-
-
-def button_data(action: str, delivery_id: int) -> str:
-    return f"{PREFIX}:{action}:{delivery_id}"
-
-
-def parse_button(data: str) -> tuple[str, int] | None:
-    """(action, delivery id) from callback data, or None if it is malformed."""
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[2].isdigit():
-        return None
-    return parts[1], int(parts[2])
 
 
 def routine_minutes(catalogue: Catalogue, routine_id: str) -> int:
@@ -60,7 +49,9 @@ def reminder_text(
 
 def reminder_keyboard(delivery_id: int) -> InlineKeyboardMarkup:
     def button(label: str, action: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=button_data(action, delivery_id))
+        return InlineKeyboardButton(
+            label, callback_data=cb.encode(cb.ReminderButton(action, delivery_id))
+        )
 
     return InlineKeyboardMarkup(
         [

@@ -79,13 +79,13 @@ _WORD_TIMES: dict[str, datetime.time] = {
 # "am", "pm", "a.m.", "p. m." at the very end; the input is already casefolded.
 _MERIDIEM = re.compile(r"\s*([ap])\s?\.?\s?m\.?\Z")
 # "7", "19", "21h".
-_HOUR_ONLY = re.compile(r"(\d{1,2})\s?h?")
+_HOUR_ONLY = re.compile(r"([0-9]{1,2})\s?h?")
 # "730", "0730", "1930": the last two digits are the minutes.
-_DIGITS_ONLY = re.compile(r"\d{3,4}")
+_DIGITS_ONLY = re.compile(r"[0-9]{3,4}")
 # "7:30", "7.30", "7h30", "7 30", "7:30:00" (seconds only with a colon, then dropped).
-_CLOCK = re.compile(r"(\d{1,2})\s?(?:[:.h]|\s)\s?(\d{2})(?::(\d{2}))?")
+_CLOCK = re.compile(r"([0-9]{1,2})\s?(?:[:.h]|\s)\s?([0-9]{2})(?::([0-9]{2}))?")
 # "7:5" could mean 7:05 or 7:50, so it is rejected rather than guessed.
-_ONE_DIGIT_MINUTE = re.compile(r"\d{1,2}\s?[:.h]\s?\d")
+_ONE_DIGIT_MINUTE = re.compile(r"[0-9]{1,2}\s?[:.h]\s?[0-9]")
 
 
 def parse_time_of_day(text: str) -> TimeParse:
@@ -121,7 +121,8 @@ def parse_time_of_day(text: str) -> TimeParse:
     else:
         return _time_problem(TIME_UNREADABLE)
 
-    # int() accepts any Unicode decimal digit, the same set `\d` matched.
+    # Only ASCII digits reach here: NFKC has turned full-width and superscript
+    # digits into them; other scripts' digits (Arabic-Indic...) are refused above.
     hour, minute = int(hour_text), int(minute_text)
     if meridiem is not None:
         if not 1 <= hour <= 12:

@@ -13,9 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_affected
 from storage.models import Broadcast, BroadcastRecipient, Subscription, User
 from storage.outcomes import SendRecord, record_send_outcomes
 
@@ -125,7 +126,7 @@ def _has_active_subscription() -> Any:
 
 
 def _audience_filter(audience: Audience, sender_id: int | None = None) -> Any:
-    reachable = User.blocked.is_(False)
+    reachable: ColumnElement[bool] = User.blocked.is_(False)
     if sender_id is not None:  # staff are not recipients of their own broadcast
         reachable = and_(reachable, User.id != sender_id)
     if audience == Audience.SUBSCRIBERS:
@@ -166,7 +167,8 @@ async def confirm_broadcast(
     row = changed.one_or_none()
     if row is None or row[0] is None:
         return None
-    audience, sender_id = row
+    audience: str = row[0]
+    sender_id: int = row[1]
     chosen = (
         select(
             literal(broadcast_id),
@@ -236,7 +238,7 @@ async def mark_interrupted(*, session: AsyncSession, broadcast_id: int, now: dat
         )
         .values(status=RecipientStatus.INTERRUPTED)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def claim_recipients(
@@ -308,7 +310,7 @@ async def finish_if_complete(*, session: AsyncSession, broadcast_id: int, now: d
         .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.SENDING)
         .values(status=BroadcastStatus.DONE, finished_at=now)
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
@@ -321,7 +323,7 @@ async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: dat
         )
         .values(status=BroadcastStatus.CANCELLED, finished_at=now)
     )
-    if not result.rowcount:
+    if not rows_affected(result):
         return False
     await session.execute(
         update(BroadcastRecipient)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for, rows_affected
 from storage.models import PendingStep
 
 
@@ -76,4 +76,4 @@ async def clear_pending(
     if stale_after is not None:  # a step saved meanwhile by another update stays
         statement = statement.where(PendingStep.updated_at <= stale_after)
     result = await session.execute(statement)
-    return bool(result.rowcount)
+    return rows_affected(result) > 0

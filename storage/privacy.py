@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_affected
 from storage.models import (
     Broadcast,
     BroadcastRecipient,
@@ -109,4 +110,4 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
         .values(progress_chat_id=None, progress_message_id=None)
     )
     result = await session.execute(delete(User).where(User.id == user_id))
-    return bool(result.rowcount)
+    return bool(rows_affected(result))

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for, rows_affected
 from storage.models import Delivery, Subscription
 from storage.outcomes import SendRecord, record_send_outcomes
 from storage.types import UTCDateTime
@@ -66,7 +67,9 @@ class DeliveryRecord:
     message_id: int | None
 
 
-_SUBSCRIPTION_COLUMNS = (
+# Selected in the records' field order; typed loosely because SQLAlchemy's
+# typed rows stop at a few columns, and a record is built from the whole row.
+_SUBSCRIPTION_COLUMNS: tuple[Any, ...] = (
     Subscription.id,
     Subscription.user_id,
     Subscription.chat_id,
@@ -78,7 +81,7 @@ _SUBSCRIPTION_COLUMNS = (
     Subscription.paused_until,
     Subscription.next_due_at,
 )
-_DELIVERY_COLUMNS = (
+_DELIVERY_COLUMNS: tuple[Any, ...] = (
     Delivery.id,
     Delivery.subscription_id,
     Delivery.user_id,
@@ -291,7 +294,7 @@ async def mark_interrupted_deliveries(*, session: AsyncSession, older_than: date
         .where(Delivery.status == DeliveryStatus.SENDING, Delivery.due_at < older_than)
         .values(status=DeliveryStatus.INTERRUPTED)
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def get_delivery(*, session: AsyncSession, delivery_id: int) -> DeliveryRecord | None:
@@ -345,7 +348,7 @@ async def mark_done(
         )
         .values(done_at=now, snooze_until=None, skipped_at=None)
     )
-    return bool(result.rowcount)
+    return bool(rows_affected(result))
 
 
 async def set_delivery_fields(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
@@ -84,10 +84,3 @@ async def update_chat_id(*, session: AsyncSession, old_chat_id: int, new_chat_id
     await session.execute(
         update(User).where(User.chat_id == old_chat_id).values(chat_id=new_chat_id)
     )
-
-
-async def count_users(*, session: AsyncSession) -> tuple[int, int]:
-    """(all users, users who blocked the bot)."""
-    total = await session.scalar(select(func.count()).select_from(User))
-    blocked = await session.scalar(select(func.count()).select_from(User).where(User.blocked))
-    return int(total or 0), int(blocked or 0)

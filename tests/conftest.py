@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.application import build_application, running
-from bot.local_api import InProcessBotAPI
+from bot.local_api import BotCall, InProcessBotAPI
 from bot.settings import Settings
 from handlers.context import AcubotApp
+from scheduler import callback_data
 from tests import postgres
 from tests.harness import FakeClock, Patient
 
@@ -62,8 +63,24 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def api() -> InProcessBotAPI:
-    return InProcessBotAPI()
+def api() -> Iterator[InProcessBotAPI]:
+    """The in-process Bot API; every test also checks each button the bot sent.
+
+    The API itself refuses callback data over Telegram's 64 bytes; here every
+    callback_data must read back through the one codec (scheduler/callback_data.py).
+    """
+    api = InProcessBotAPI()
+    unreadable: list[str] = []
+
+    def check_buttons(call: BotCall, result: object) -> None:
+        for button in call.buttons:
+            data = button.get("callback_data")
+            if data is not None and callback_data.decode(data) is None:
+                unreadable.append(f"{call.method}: {data!r}")
+
+    api.listeners.append(check_buttons)
+    yield api
+    assert not unreadable, f"buttons the codec does not read: {unreadable}"
 
 
 class ErrorCatcher(logging.Handler):

@@ -252,11 +252,11 @@ async def test_broadcasts_list_titles_end_at_a_word(app, admin: Patient) -> None
 
 async def test_staff_see_their_commands_in_help(app, admin: Patient, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     staff_help = only_text(await admin.send("/help"))
-    assert "For clinic staff" in staff_help
+    assert "Clinic staff" in staff_help
     for command in ("/broadcast", "/broadcasts", "/stats"):
         assert f"{command} — " in staff_help
     patient_help = only_text(await patient.send("/help"))
-    assert "For clinic staff" not in patient_help and "/broadcast" not in patient_help
+    assert "Clinic staff" not in patient_help and "/broadcast" not in patient_help
 
 
 async def test_expired_draft_buttons_say_so(app, admin: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]

@@ -447,3 +447,19 @@ async def test_stats_for_staff(app, api: InProcessBotAPI, admin: Patient) -> Non
     assert "Unreachable (blocked the bot): 1" in text
     assert "Active reminder subscribers: <b>2</b>" in text
     assert "Broadcasts sent: 1 (2 messages delivered)" in text
+
+
+async def test_replies_default_to_html_but_a_broadcast_is_sent_as_typed(
+    app, api: InProcessBotAPI, admin: Patient
+) -> None:  # type: ignore[no-untyped-def]
+    """PTB's Defaults make replies HTML without link previews; staff text is never parsed."""
+    await add_patients(app, [1])
+    [help_reply] = [c for c in await admin.send("/help") if c.method == "sendMessage"]
+    assert help_reply.params["parse_mode"] == "HTML"
+    assert help_reply.params["link_preview_options"] == {"is_disabled": True}
+    typed = "Hours <b>change</b> & so do prices < 5 €"
+    await compose(admin, text=typed)
+    await admin.press("Confirm")
+    await send_all(app)
+    [copy] = patient_sends(api, [1], typed)
+    assert "parse_mode" not in copy.params

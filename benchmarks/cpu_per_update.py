@@ -1,0 +1,172 @@
+"""CPU per update type through the in-process Bot API, beside a bare echo Application.
+
+Run by bench_morning.py in a process of its own (so nothing else shares it):
+the real Application (`build_application(settings, request=InProcessBotAPI())`,
+no background jobs) on the given database, today's reminder sent to the
+patients by the dispatcher, then, in rounds, K updates of each type are
+processed one after another with `app.process_update` and the process CPU
+(time.process_time: all threads, aiosqlite's included) is divided by K.
+Beside it, in the same rounds, the floor: a bare python-telegram-bot
+Application with one MessageHandler that echoes the text, on its own
+InProcessBotAPI. A few updates of each type are processed first as a warm-up
+(the first /point uploads its picture, the first chart loads matplotlib).
+Medians over the rounds are printed as JSON on stdout.
+
+Run: .venv/bin/python benchmarks/cpu_per_update.py --database URL --patients 100001 100200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.application import OFFLINE_TOKEN, build_application, running
+from bot.local_api import BotCall, InProcessBotAPI
+from bot.settings import Settings
+from bot.update_factory import UpdateFactory
+
+WARM_UP = 3
+
+
+def score_data(call: BotCall) -> dict[str, str]:
+    found = {str(b.get("text", "")).strip(): b.get("callback_data") for b in call.buttons}
+    return {k: v for k, v in found.items() if v} if {"0", "5", "10"} <= found.keys() else {}
+
+
+def done_data(call: BotCall) -> str | None:
+    for button in call.buttons:
+        if "done" in str(button.get("text", "")).lower() and button.get("callback_data"):
+            return str(button["callback_data"])
+    return None
+
+
+async def timed(app: Any, updates: list[Update]) -> float:
+    """CPU ms per update, processing them one after another."""
+    gc.collect()
+    start = time.process_time()
+    for update in updates:
+        await app.process_update(update)
+    return 1000 * (time.process_time() - start) / max(1, len(updates))
+
+
+async def measure(url: str, patients: list[int], rounds: int, codes: list[str]) -> dict[str, Any]:
+    api = InProcessBotAPI()
+    messages: dict[tuple[int, int], dict[str, Any]] = {}
+    last_with: dict[tuple[int, str], tuple[BotCall, dict[str, Any]]] = {}
+
+    def listen(call: BotCall, result: Any) -> None:
+        if isinstance(result, dict) and call.chat_id is not None:
+            messages[(call.chat_id, result.get("message_id", 0))] = result
+            if done_data(call):
+                last_with[(call.chat_id, "done")] = (call, result)
+            if score_data(call):
+                last_with[(call.chat_id, "score")] = (call, result)
+
+    api.listeners.append(listen)
+    settings = Settings(_env_file=None, database_url=url, weekly_checkin_day="never")  # type: ignore[call-arg]
+    app = build_application(settings, request=api, dispatch_interval=None)
+    echo_api = InProcessBotAPI()
+
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    bare = (
+        ApplicationBuilder()
+        .token(OFFLINE_TOKEN)
+        .request(echo_api)
+        .get_updates_request(echo_api)
+        .build()
+    )
+    bare.add_handler(MessageHandler(filters.TEXT, echo))
+    results: dict[str, list[float]] = {k: [] for k in ("echo", "point", "done", "pain", "progress")}
+    async with running(app):
+        await bare.initialize()
+        await bare.start()
+        services = app.bot_data
+        report = await services.dispatcher.run(now=services.now())
+        people = {p: UpdateFactory(app.bot, user_id=p) for p in patients}
+        reminded = [p for p in patients if (p, "done") in last_with]
+        if len(reminded) < len(patients):
+            raise SystemExit(f"only {len(reminded)} of {len(patients)} reminders sent: {report}")
+        echo_factory = UpdateFactory(bare.bot, user_id=1)
+        warm, rest = reminded[:WARM_UP], reminded[WARM_UP:]
+        per_round = max(1, len(rest) // rounds)
+
+        def presses(group: list[int], key: str, pick: Any) -> list[Update]:
+            out = []
+            for p in group:
+                if (p, key) in last_with:
+                    call, result = last_with[(p, key)]
+                    out.append(people[p].press(result, pick(call)))
+            return out
+
+        def score_of(call: BotCall) -> str:
+            return score_data(call)["5"]
+
+        def done_of(call: BotCall) -> str:
+            return done_data(call) or ""
+
+        # Warm-up: each type once or a few times, not measured.
+        for p in warm:
+            await app.process_update(people[p].text(f"/point {codes[0]}"))
+        for update in presses(warm, "done", done_of):
+            await app.process_update(update)
+        for update in presses(warm, "score", score_of):
+            await app.process_update(update)
+        await app.process_update(people[warm[0]].text("/progress"))
+        await bare.process_update(echo_factory.text("warm"))
+
+        for index in range(rounds):
+            group = rest[index * per_round : (index + 1) * per_round]
+            results["echo"].append(
+                await timed(bare, [echo_factory.text("Hello, is this the clinic?") for _ in group])
+            )
+            results["point"].append(
+                await timed(
+                    app,
+                    [
+                        people[p].text(f"/point {codes[i % len(codes)]}")
+                        for i, p in enumerate(group)
+                    ],
+                )
+            )
+            results["done"].append(await timed(app, presses(group, "done", done_of)))
+            results["pain"].append(await timed(app, presses(group, "score", score_of)))
+            results["progress"].append(
+                await timed(app, [people[p].text("/progress") for p in group[:5]])
+            )
+        await bare.stop()
+        await bare.shutdown()
+    out: dict[str, Any] = {k: statistics.median(v) for k, v in results.items() if v}
+    out["rounds"] = results
+    out["per_round"] = per_round
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--patients", nargs=2, type=int, required=True, help="first and last id")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--codes", nargs="+", default=["BL40", "BL23", "GB30"])
+    args = parser.parse_args()
+    patients = list(range(args.patients[0], args.patients[1] + 1))
+    result = asyncio.run(measure(args.database, patients, args.rounds, args.codes))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,383 @@
+"""Every button's callback data: one typed codec, one module that knows every prefix.
+
+A button carries a short string back to the bot (Telegram allows 64 bytes).
+Each kind of button is a frozen dataclass here; `encode` writes it and
+`decode` reads it back, or returns None for anything it does not know:
+an unknown prefix, a wrong number of fields, an action that does not exist,
+a number that is not plain ASCII digits ("²" and "٣" are refused, not
+crashed on), or a spelling `encode` would not write (such as "007"). Data is
+versionless: the formats below are what buttons already on patients' phones
+carry, so they must keep decoding.
+
+The module lives in scheduler/ because the reminder, check-in and broadcast
+messages are built here as well as in handlers/; it imports no Telegram.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+from scheduler.numbers import ascii_int
+from storage.broadcasts import Audience
+from storage.checkins import CheckInKind
+
+MAX_BYTES = 64  # Telegram's limit for callback_data
+_SEPARATOR = ":"
+# The shapes of the names buttons carry (ASCII only, never the separator).
+_POINT_CODE = re.compile(r"[A-Z]{2}[0-9]{1,2}|EX-[A-Z]{1,2}[0-9]{1,2}")
+_MERIDIAN_CODE = re.compile(r"[A-Z]{2}")
+_ROUTINE_ID = re.compile(r"[a-z0-9_]{1,32}")
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class PointButton:
+    """`pt:<code>`: a point's card."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeridianButton:
+    """`mer:<code>`: a meridian and its points."""
+
+    code: str
+
+
+MENU_CHOICES = ("points", "meridians", "safety")
+
+
+@dataclass(frozen=True, slots=True)
+class MenuButton:
+    """`menu:<choice>`: the main menu's points, meridians and safety."""
+
+    choice: str
+
+
+SUBSCRIBE_ACTIONS = ("begin", "cancel", "zone", "time", "ok")
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeButton:
+    """The /remind flow: `sub:<action>`, `sub:t:<HHMM>` (a preset time), `sub:z:<zone>`."""
+
+    action: str  # one of SUBSCRIBE_ACTIONS, or "t" / "z" with a value
+    value: str = ""
+
+
+SETTINGS_ACTIONS = ("change", "pause", "resume", "stop")
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsButton:
+    """/settings: `set:<action>`, or `set:routine:<routine id>`."""
+
+    action: str  # one of SETTINGS_ACTIONS, or "routine" with a routine id
+    routine: str = ""
+
+
+ROUTINE_ACTIONS = ("show", "hold", "stop")
+MAX_ROUTINE_STEPS = 999
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineButton:
+    """The guided routine: `rtn:<routine id>:<step>:<action>` (no stored state)."""
+
+    routine: str
+    step: int
+    action: str
+
+
+REMINDER_ACTIONS = ("go", "done", "s30", "s60", "skip", "stop")
+MAX_ID = 2**63 - 1  # database ids are 64-bit integers
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderButton:
+    """Under a daily reminder: `rem:<action>:<delivery id>`."""
+
+    action: str
+    delivery_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInButton:
+    """A 0-10 answer: `chk:<kind>:<YYYYMMDD the question was asked>:<score>`."""
+
+    kind: CheckInKind
+    asked_on: date
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastCancelButton:
+    """Staff, on a broadcast's progress message: `bc:cancel:<broadcast id>`."""
+
+    broadcast_id: int
+
+
+BROADCAST_ACTIONS = ("send", "later", "edit", "cancel", "now")
+BROADCAST_BUTTON_CHOICES = ("book", "custom", "none")
+# ◀ Back names the step it was shown on, so a Back from an older message is refused.
+BROADCAST_STEPS = (
+    "message", "button", "button_label", "button_url", "audience", "preview", "send_at", "edit",
+)  # fmt: skip
+# ✏️ Edit: the one thing to change.
+BROADCAST_EDITS = ("message", "button", "audience", "time")
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastDraftButton:
+    """Staff composing a broadcast: `bcx:<action>`, `bcx:btn:<choice>`, `bcx:aud:<audience>`,
+    `bcx:back:<step>`, `bcx:e:<what to edit>`."""
+
+    action: str  # one of BROADCAST_ACTIONS, or "btn" / "aud" / "back" / "e" with a value
+    value: str = ""
+
+
+PRIVACY_ACTIONS = ("delete", "keep")
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyButton:
+    """/delete's confirmation: `priv:delete` or `priv:keep`."""
+
+    action: str
+
+
+Button = (
+    PointButton
+    | MeridianButton
+    | MenuButton
+    | SubscribeButton
+    | SettingsButton
+    | RoutineButton
+    | ReminderButton
+    | CheckInButton
+    | BroadcastCancelButton
+    | BroadcastDraftButton
+    | PrivacyButton
+)
+B = TypeVar(
+    "B",
+    PointButton,
+    MeridianButton,
+    MenuButton,
+    SubscribeButton,
+    SettingsButton,
+    RoutineButton,
+    ReminderButton,
+    CheckInButton,
+    BroadcastCancelButton,
+    BroadcastDraftButton,
+    PrivacyButton,
+)
+
+PREFIXES: dict[type, str] = {
+    PointButton: "pt",
+    MeridianButton: "mer",
+    MenuButton: "menu",
+    SubscribeButton: "sub",
+    SettingsButton: "set",
+    RoutineButton: "rtn",
+    ReminderButton: "rem",
+    CheckInButton: "chk",
+    BroadcastCancelButton: "bc:cancel",
+    BroadcastDraftButton: "bcx",
+    PrivacyButton: "priv",
+}
+
+
+class CallbackDataError(ValueError):
+    """A button the codec would not read back, or one over Telegram's 64 bytes."""
+
+
+def _fields(button: Button) -> list[str]:
+    match button:
+        case PointButton(code) | MeridianButton(code):
+            return [code]
+        case MenuButton(choice):
+            return [choice]
+        case SubscribeButton(action, value) | BroadcastDraftButton(action, value):
+            return [action, value] if value else [action]
+        case SettingsButton(action, routine):
+            return [action, routine] if routine else [action]
+        case RoutineButton(routine, step, action):
+            return [routine, str(step), action]
+        case ReminderButton(action, delivery_id):
+            return [action, str(delivery_id)]
+        case CheckInButton(kind, asked_on, score):
+            return [kind.value, f"{asked_on:%Y%m%d}", str(score)]
+        case BroadcastCancelButton(broadcast_id):
+            return [str(broadcast_id)]
+        case PrivacyButton(action):
+            return [action]
+
+
+def encode(button: Button) -> str:
+    """The callback data for `button`; raises CallbackDataError if it would not decode."""
+    data = _SEPARATOR.join([PREFIXES[type(button)], *_fields(button)])
+    if len(data.encode()) > MAX_BYTES:
+        raise CallbackDataError(f"{len(data.encode())} bytes, over Telegram's {MAX_BYTES}")
+    if decode(data) != button:
+        raise CallbackDataError(f"{button!r} does not read back from {data!r}")
+    return data
+
+
+def decode(data: str | None) -> Button | None:
+    """The button `data` names, or None for anything this codec does not write."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    for prefix, reader in _READERS.items():
+        head = prefix + _SEPARATOR
+        if data.startswith(head) and len(data) > len(head):
+            return reader(data[len(head) :].split(_SEPARATOR))
+    return None
+
+
+def decode_as(data: str | None, kind: type[B]) -> B | None:
+    """`decode`, but only a button of this kind (a handler's own prefix)."""
+    button = decode(data)
+    return button if isinstance(button, kind) else None
+
+
+def pattern(kind: type[Button]) -> str:
+    """The regex a CallbackQueryHandler registers for one kind: its prefix.
+
+    The handler then decodes; a known prefix with unreadable data gets that
+    feature's own "no longer available" answer rather than the generic one.
+    """
+    return "^" + re.escape(PREFIXES[kind] + _SEPARATOR)
+
+
+def _id(text: str) -> int | None:
+    number = ascii_int(text, leading_zeros=False)
+    return number if number is not None and 0 < number <= MAX_ID else None
+
+
+def _point(fields: list[str]) -> Button | None:
+    match fields:
+        case [code] if _POINT_CODE.fullmatch(code):
+            return PointButton(code)
+    return None
+
+
+def _meridian(fields: list[str]) -> Button | None:
+    match fields:
+        case [code] if _MERIDIAN_CODE.fullmatch(code):
+            return MeridianButton(code)
+    return None
+
+
+def _menu(fields: list[str]) -> Button | None:
+    match fields:
+        case [choice] if choice in MENU_CHOICES:
+            return MenuButton(choice)
+    return None
+
+
+def _preset_time(hhmm: str) -> bool:
+    return (
+        len(hhmm) == 4 and ascii_int(hhmm) is not None and int(hhmm[:2]) < 24 and int(hhmm[2:]) < 60
+    )
+
+
+def _subscribe(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in SUBSCRIBE_ACTIONS:
+            return SubscribeButton(action)
+        case ["t", hhmm] if _preset_time(hhmm):
+            return SubscribeButton("t", hhmm)
+        case ["z", zone] if _ZONE_NAME.fullmatch(zone):
+            return SubscribeButton("z", zone)
+    return None
+
+
+def _settings(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in SETTINGS_ACTIONS:
+            return SettingsButton(action)
+        case ["routine", routine] if _ROUTINE_ID.fullmatch(routine):
+            return SettingsButton("routine", routine)
+    return None
+
+
+def _routine(fields: list[str]) -> Button | None:
+    match fields:
+        case [routine, step, action] if _ROUTINE_ID.fullmatch(routine) and (
+            action in ROUTINE_ACTIONS
+        ):
+            number = ascii_int(step, max_digits=3, leading_zeros=False)
+            return RoutineButton(routine, number, action) if number is not None else None
+    return None
+
+
+def _reminder(fields: list[str]) -> Button | None:
+    match fields:
+        case [action, delivery] if action in REMINDER_ACTIONS:
+            delivery_id = _id(delivery)
+            return ReminderButton(action, delivery_id) if delivery_id is not None else None
+    return None
+
+
+def _checkin(fields: list[str]) -> Button | None:
+    match fields:
+        case [kind, day, score] if kind in set(CheckInKind) and len(day) == 8:
+            number = ascii_int(score, max_digits=2, leading_zeros=False)
+            if ascii_int(day) is None or number is None or number > 10:
+                return None
+            try:
+                asked_on = date(int(day[:4]), int(day[4:6]), int(day[6:]))
+            except ValueError:  # 20261301, 20260230
+                return None
+            return CheckInButton(CheckInKind(kind), asked_on, number)
+    return None
+
+
+def _broadcast_cancel(fields: list[str]) -> Button | None:
+    match fields:
+        case [broadcast]:
+            broadcast_id = _id(broadcast)
+            return BroadcastCancelButton(broadcast_id) if broadcast_id is not None else None
+    return None
+
+
+def _broadcast_draft(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in BROADCAST_ACTIONS:
+            return BroadcastDraftButton(action)
+        case ["btn", choice] if choice in BROADCAST_BUTTON_CHOICES:
+            return BroadcastDraftButton("btn", choice)
+        case ["aud", audience] if audience in set(Audience):
+            return BroadcastDraftButton("aud", audience)
+        case ["back", step] if step in BROADCAST_STEPS:
+            return BroadcastDraftButton("back", step)
+        case ["e", what] if what in BROADCAST_EDITS:
+            return BroadcastDraftButton("e", what)
+    return None
+
+
+def _privacy(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in PRIVACY_ACTIONS:
+            return PrivacyButton(action)
+    return None
+
+
+_READERS = {
+    "pt": _point,
+    "mer": _meridian,
+    "menu": _menu,
+    "sub": _subscribe,
+    "set": _settings,
+    "rtn": _routine,
+    "rem": _reminder,
+    "chk": _checkin,
+    "bc:cancel": _broadcast_cancel,
+    "bcx": _broadcast_draft,
+    "priv": _privacy,
+}

@@ -1,0 +1,240 @@
+"""The callback-data codec: round trips, refusals, Unicode digits, Telegram's 64 bytes."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+import zoneinfo
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from content.catalogue import load_catalogue
+from scheduler import callback_data as cb
+from scheduler.numbers import ascii_int
+from scheduler.time_input import parse_time_of_day
+from storage.broadcasts import Audience
+from storage.checkins import CheckInKind
+
+# Every character Python calls a digit that is not 0-9: "²", "٣", "①" and hundreds more.
+UNICODE_DIGITS = [
+    chr(code)
+    for code in range(sys.maxunicode + 1)
+    if chr(code).isdigit() and not "0" <= chr(code) <= "9"
+]
+unicode_digit = st.sampled_from(UNICODE_DIGITS)
+
+ids = st.integers(min_value=1, max_value=cb.MAX_ID)
+routine_ids = st.from_regex(r"[a-z0-9_]{1,32}", fullmatch=True)
+buttons = st.one_of(
+    st.builds(
+        cb.PointButton, st.from_regex(r"[A-Z]{2}[0-9]{1,2}|EX-[A-Z]{1,2}[0-9]", fullmatch=True)
+    ),
+    st.builds(cb.MeridianButton, st.from_regex(r"[A-Z]{2}", fullmatch=True)),
+    st.builds(cb.MenuButton, st.sampled_from(cb.MENU_CHOICES)),
+    st.builds(cb.SubscribeButton, st.sampled_from(cb.SUBSCRIBE_ACTIONS)),
+    st.builds(
+        cb.SubscribeButton,
+        st.just("t"),
+        st.builds(lambda h, m: f"{h:02}{m:02}", st.integers(0, 23), st.integers(0, 59)),
+    ),
+    st.builds(
+        cb.SubscribeButton, st.just("z"), st.sampled_from(sorted(zoneinfo.available_timezones()))
+    ),
+    st.builds(cb.SettingsButton, st.sampled_from(cb.SETTINGS_ACTIONS)),
+    st.builds(cb.SettingsButton, st.just("routine"), routine_ids),
+    st.builds(
+        cb.RoutineButton,
+        routine_ids,
+        st.integers(0, cb.MAX_ROUTINE_STEPS),
+        st.sampled_from(cb.ROUTINE_ACTIONS),
+    ),
+    st.builds(cb.ReminderButton, st.sampled_from(cb.REMINDER_ACTIONS), ids),
+    st.builds(
+        cb.CheckInButton,
+        st.sampled_from(list(CheckInKind)),
+        st.dates(min_value=date(1000, 1, 1)),
+        st.integers(0, 10),
+    ),
+    st.builds(cb.BroadcastCancelButton, ids),
+    st.builds(cb.BroadcastDraftButton, st.sampled_from(cb.BROADCAST_ACTIONS)),
+    st.builds(
+        cb.BroadcastDraftButton, st.just("btn"), st.sampled_from(cb.BROADCAST_BUTTON_CHOICES)
+    ),
+    st.builds(
+        cb.BroadcastDraftButton, st.just("aud"), st.sampled_from([a.value for a in Audience])
+    ),
+    st.builds(cb.BroadcastDraftButton, st.just("back"), st.sampled_from(cb.BROADCAST_STEPS)),
+    st.builds(cb.BroadcastDraftButton, st.just("e"), st.sampled_from(cb.BROADCAST_EDITS)),
+    st.builds(cb.PrivacyButton, st.sampled_from(cb.PRIVACY_ACTIONS)),
+)
+
+
+@given(buttons)
+def test_every_button_round_trips_within_64_bytes(button: cb.Button) -> None:
+    data = cb.encode(button)
+    assert len(data.encode()) <= cb.MAX_BYTES
+    assert cb.decode(data) == button
+    assert cb.decode_as(data, type(button)) == button
+    assert data.startswith(cb.PREFIXES[type(button)] + ":")
+
+
+@given(st.text(max_size=80))
+def test_any_text_decodes_to_a_button_or_none_and_only_in_its_own_spelling(data: str) -> None:
+    button = cb.decode(data)
+    if button is not None:
+        assert cb.encode(button) == data
+
+
+@given(buttons, st.data())
+def test_a_changed_character_never_crashes_the_decoder(
+    button: cb.Button, data: st.DataObject
+) -> None:
+    text = cb.encode(button)
+    at = data.draw(st.integers(0, len(text) - 1))
+    forged = text[:at] + data.draw(st.one_of(unicode_digit, st.characters())) + text[at + 1 :]
+    decoded = cb.decode(forged)
+    assert decoded is None or cb.encode(decoded) == forged
+
+
+@given(unicode_digit)
+def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
+    forged = [
+        f"rem:done:{digit}",
+        f"rem:done:1{digit}",
+        f"chk:pain:20261201:{digit}",
+        f"chk:pain:2026120{digit}:5",
+        f"rtn:clinic:{digit}:show",
+        f"bc:cancel:{digit}",
+        f"sub:t:07{digit}0",
+        f"pt:BL4{digit}",
+    ]
+    for data in forged:
+        assert cb.decode(data) is None, data
+
+
+ascii_digits = st.text(alphabet="0123456789", max_size=3)
+
+
+@given(ascii_digits, unicode_digit, ascii_digits)
+def test_ascii_int_refuses_any_number_with_a_unicode_digit(
+    before: str, digit: str, after: str
+) -> None:
+    text = before + digit + after
+    assert ascii_int(text) is None
+    assert ascii_int(f" {text} ".strip()) is None
+
+
+@given(st.integers(0, 10**19 - 1))
+def test_ascii_int_reads_plain_numbers(number: int) -> None:
+    assert ascii_int(str(number)) == number
+    assert ascii_int(str(number), leading_zeros=False) == number
+
+
+def test_the_unicode_digit_list_has_the_forged_characters() -> None:
+    assert {"²", "٣", "①", "𝟕"} <= set(UNICODE_DIGITS)
+    assert all(unicodedata.digit(c, None) is not None or c.isdigit() for c in UNICODE_DIGITS[:50])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        "rem",
+        "rem:",
+        "rem::",
+        "rem:done",
+        "rem:done:0",
+        "rem:done:007",
+        "rem:done:-1",
+        "rem:done: 1",
+        "rem:done:1:2",
+        "rem:nap:1",
+        f"rem:done:{cb.MAX_ID + 1}",
+        "chk:pain:20261301:5",
+        "chk:pain:20260230:5",
+        "chk:pain:20261201:11",
+        "chk:mood:20261201:5",
+        "chk:pain:2026-12-01:5",
+        "rtn:clinic:1:dance",
+        "rtn:Clinic:1:show",
+        "rtn:clinic:1000:show",
+        "bc:cancel:",
+        "bc:cancel:x",
+        "bc:1",
+        "bcx:btn:maybe",
+        "bcx:aud:everyone",
+        "sub:t:2400",
+        "sub:t:0760",
+        "sub:t:700",
+        "sub:z:Europe/../etc",
+        "sub:z:",
+        "set:routine:",
+        "set:routine:a:b",
+        "priv:maybe",
+        "menu:nothing",
+        "pt:XX",
+        "pt:bl40",
+        "mer:BLX",
+        "nope:1",
+        "pt:" + "A" * 70,
+    ],
+)
+def test_refused(data: str) -> None:
+    assert cb.decode(data) is None
+
+
+def test_encode_refuses_what_it_could_not_read_back() -> None:
+    for bad in (
+        cb.ReminderButton("done", 0),
+        cb.RoutineButton("clinic", 1, "dance"),
+        cb.SubscribeButton("z", "Not a zone!"),
+        cb.PointButton("BL40:1"),
+    ):
+        with pytest.raises(cb.CallbackDataError):
+            cb.encode(bad)
+
+
+def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
+    """Each button the bot can make, from the real catalogue and the zone database."""
+    catalogue = load_catalogue()
+    built: list[cb.Button] = [cb.MenuButton(choice) for choice in cb.MENU_CHOICES]
+    built += [cb.PointButton(point.code) for point in catalogue.points]
+    built += [cb.MeridianButton(point.meridian) for point in catalogue.points]
+    built += [cb.MeridianButton(meridian.code) for meridian in catalogue.meridians]
+    for routine in catalogue.routines:
+        built.append(cb.SettingsButton("routine", routine.id))
+        for step in range(len(catalogue.routine_steps(routine.id)) + 1):
+            built += [cb.RoutineButton(routine.id, step, a) for a in cb.ROUTINE_ACTIONS]
+    built += [cb.SubscribeButton(a) for a in cb.SUBSCRIBE_ACTIONS]
+    built += [cb.SubscribeButton("t", f"{h:02}{m:02}") for h in range(24) for m in range(60)]
+    built += [cb.SubscribeButton("z", zone) for zone in zoneinfo.available_timezones()]
+    built += [cb.ReminderButton(a, cb.MAX_ID) for a in cb.REMINDER_ACTIONS]
+    built += [
+        cb.CheckInButton(kind, date(9999, 12, 31), score)
+        for kind in CheckInKind
+        for score in range(11)
+    ]
+    built.append(cb.BroadcastCancelButton(cb.MAX_ID))
+    built += [cb.BroadcastDraftButton(a) for a in cb.BROADCAST_ACTIONS]
+    built += [cb.BroadcastDraftButton("btn", c) for c in cb.BROADCAST_BUTTON_CHOICES]
+    built += [cb.BroadcastDraftButton("aud", a.value) for a in Audience]
+    built += [cb.BroadcastDraftButton("back", s) for s in cb.BROADCAST_STEPS]
+    built += [cb.BroadcastDraftButton("e", e) for e in cb.BROADCAST_EDITS]
+    built += [cb.PrivacyButton(a) for a in cb.PRIVACY_ACTIONS]
+    longest = max(built, key=lambda button: len(cb.encode(button).encode()))
+    assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
+    assert {type(button) for button in built} == set(cb.PREFIXES)
+
+
+@given(ascii_digits, unicode_digit, st.sampled_from(["", ":30", "30", " pm", "h"]))
+def test_typed_times_read_only_ascii_digits(before: str, digit: str, after: str) -> None:
+    """Full-width and superscript digits are ASCII ones after NFKC; other scripts' are refused."""
+    parsed = parse_time_of_day(before + digit + after)
+    compatible = unicodedata.normalize("NFKC", digit)
+    if len(compatible) == 1 and "0" <= compatible <= "9":
+        assert parsed == parse_time_of_day(before + compatible + after)
+    else:
+        assert parsed.value is None and parsed.problem
