@@ -542,8 +542,8 @@ async def database_outage(options: Options, name: str, recipients: int, mode: st
                         await world.reader.recipient_statuses())  # fmt: skip
     finally:
         await proxy.close()
-    db_replies = [p for p in probes if p.kind == "db" and p.replied is not None]
-    after = [p.replied - up for p in db_replies if p.replied >= up and not p.apology]
+    db_replies = [p.replied for p in probes if p.kind == "db" and p.replied and not p.apology]
+    after = [replied - up for replied in db_replies if replied >= up]
     first_after = min(after) if after else None
     during = [p for p in probes if down <= p.offered < up]
     content = [p for p in during if p.kind == "content"]

@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as wall_time
@@ -84,7 +84,7 @@ async def scratch_database(kind: str, postgres: str, folder: Path) -> AsyncItera
         await _migrate(url)
         yield url
         return
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
 
     name = f"acubot_bench_{uuid.uuid4().hex[:10]}"
@@ -298,7 +298,7 @@ async def wait_until(
 
 
 @contextlib.contextmanager
-def work_folder(keep: bool) -> Iterable[Path]:  # type: ignore[misc]
+def work_folder(keep: bool) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="acubot-bench-"))
     try:
         yield folder

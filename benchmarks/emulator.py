@@ -455,8 +455,9 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
             if part.get_filename():
                 params[name] = f"attach://{name}"  # an upload; its bytes are not kept
             else:
-                payload = part.get_payload(decode=True) or b""
-                params[name] = _decode(payload.decode())
+                payload = part.get_payload(decode=True)
+                text = payload.decode() if isinstance(payload, bytes) else str(payload or "")
+                params[name] = _decode(text)
     elif content_type.startswith("application/json"):
         params = json.loads(body or b"{}")
     else:

@@ -182,7 +182,9 @@ async def _post_init(app: AcubotApp) -> None:
             name=SENDER_JOB,
             job_kwargs=once,
         )
-    await app.bot.set_my_commands(menu_commands(staff=False))
+    await app.bot.set_my_commands(
+        menu_commands(staff=False, booking=services.settings.has_booking_info)
+    )
     await set_admin_commands(app)
     log.info("Acubot ready: %d points in the catalogue", len(services.catalogue.points))
 

@@ -2,9 +2,10 @@
 
 The very application `acubot run` starts (handlers, database, JobQueue) runs
 against the in-process Bot API. Each typed line becomes a Telegram update;
-each Bot API call the bot makes is printed as plain text. `#2` presses the
-second button of the latest message with buttons, `#word` the button whose
-label contains the word.
+each Bot API call the bot makes to you is printed as plain text; copies sent
+to other people (a broadcast) are summarised in one line. Log records go to a
+file, never between the messages. `#2` presses the second button of the
+latest message with buttons, `#word` the button whose label contains the word.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import queue
 import re
 import sys
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
@@ -39,6 +41,9 @@ INTRO = (
     "latest message with buttons, '#word' the button whose label contains 'word'.\n"
     "Ctrl-D or /quit to leave.\n"
 )
+_SENDS = {"sendMessage", "sendPhoto", "sendDocument"}
+# Moves to the start of the line and clears it: the prompt a timer's message interrupts.
+_CLEAR_LINE = "\r\x1b[K"
 
 
 def plain_text(markup: str) -> str:
@@ -48,19 +53,42 @@ def plain_text(markup: str) -> str:
 
 
 class TerminalChat:
-    """Prints what the bot sends and turns typed lines into updates."""
+    """Prints what the bot sends and turns typed lines into updates.
 
-    def __init__(self, api: InProcessBotAPI, out: TextIO) -> None:
+    Only calls to the person chatting (`user_id`) are printed in full; sends
+    to other chats are counted and summarised ("→ sent to 6 people: …") just
+    before the next line for this person, or by `flush()`. In interactive mode
+    a message that arrives while the prompt waits (a timer, a reminder) is
+    printed above a fresh prompt.
+    """
+
+    def __init__(
+        self,
+        api: InProcessBotAPI,
+        out: TextIO,
+        *,
+        user_id: int | None = None,
+        interactive: bool = False,
+    ) -> None:
         self.api = api
         self.out = out
+        self.user_id = user_id
+        self.interactive = interactive
+        # Set while the reader waits at the prompt for the next line.
+        self.at_prompt = threading.Event()
         self.latest_with_buttons: tuple[int, int] | None = None
         self.closed = False
+        self._others: Counter[str] = Counter()
         api.listeners.append(self.show)
 
     def show(self, call: BotCall, result: ApiResult) -> None:
         """Prints one Bot API call the way a person would see it."""
+        if self.user_id is not None and call.chat_id not in {None, self.user_id}:
+            if call.method in _SENDS:
+                self._others[_preview(call)] += 1
+            return
         lines: list[str] = []
-        if call.method in {"sendMessage", "sendPhoto", "sendDocument"}:
+        if call.method in _SENDS:
             for part, path in call.files.items():
                 lines.append(f"[{part} saved to {path}]" if path else f"[{part} sent]")
             if call.method == "sendPhoto" and not call.files:
@@ -86,6 +114,17 @@ class TerminalChat:
             self.latest_with_buttons = (result["chat"]["id"], result["message_id"])
         self._say("\n".join(lines))
 
+    def flush(self) -> None:
+        """Prints the summary of messages sent to other people since the last one."""
+        if not self._others:
+            return
+        summary = [
+            f"→ sent to {count} {'person' if count == 1 else 'people'}: {preview}"
+            for preview, count in self._others.items()
+        ]
+        self._others.clear()
+        self._write("\n".join(summary))
+
     def press(self, factory: UpdateFactory, choice: str) -> Update | None:
         """The callback update for `#2` or `#word`, or None (after saying why)."""
         if self.latest_with_buttons is None:
@@ -110,26 +149,71 @@ class TerminalChat:
         return factory.press(message, button["callback_data"])
 
     def _say(self, text: str) -> None:
+        self.flush()
+        self._write(text)
+
+    def _write(self, text: str) -> None:
         if self.closed:
             return
+        interrupted = self.interactive and self.at_prompt.is_set()
         try:
-            self.out.write(f"{text}\n\n")
+            if interrupted:
+                # Not the answer to a typed line: clear the waiting prompt, print
+                # the message, and show the prompt again with what was typed so far.
+                self.out.write(f"{_CLEAR_LINE}{text}\n\n{PROMPT}{_typed_so_far()}")
+            else:
+                self.out.write(f"{text}\n\n")
             self.out.flush()
         except OSError:  # the reader went away (`acubot chat | head`): stop quietly
             self.closed = True
 
 
-async def run_chat(settings: Settings, *, user_id: int, media_dir: Path) -> None:
+def _preview(call: BotCall) -> str:
+    """One short line naming a message sent to someone else."""
+    text = call.text
+    if call.params.get("parse_mode") == "HTML":
+        text = plain_text(text)
+    first_line = " ".join(text.split("\n", 1)[0].split())
+    if len(first_line) > 50:
+        first_line = first_line[:49] + "…"
+    kind = {"sendPhoto": "a photo", "sendDocument": "a file"}.get(call.method, "")
+    if kind and first_line:
+        return f"{kind}, “{first_line}”"
+    return kind or f"“{first_line}”"
+
+
+def _typed_so_far() -> str:
+    try:
+        import readline
+    except ImportError:  # no readline (Windows): the typed text stays in the input buffer
+        return ""
+    return readline.get_line_buffer()
+
+
+async def run_chat(
+    settings: Settings,
+    *,
+    user_id: int,
+    media_dir: Path,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    interactive: bool | None = None,
+    log_file: Path | None = None,
+) -> None:
     """Runs the chat until input ends (or /quit) and nothing is pending."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    if interactive is None:
+        interactive = stdin.isatty()
     api = InProcessBotAPI(media_dir=media_dir)
     app = build_application(settings, request=api)
-    interactive = sys.stdin.isatty()
-    chat = TerminalChat(api, sys.stdout)
+    chat = TerminalChat(api, stdout, user_id=user_id, interactive=interactive)
     async with running(app):
         factory = UpdateFactory(app.bot, user_id=user_id)
-        reader = LineReader(interactive)
+        reader = LineReader(interactive, stdin, chat.at_prompt)
         if interactive:
-            sys.stdout.write(INTRO + "\n")
+            logs = f"Log messages go to {log_file}.\n" if log_file else ""
+            stdout.write(f"{INTRO}{logs}\n")
         while True:
             line = await reader.next_line()
             if line is None or chat.closed or line.strip() in {"/quit", "/exit"}:
@@ -144,9 +228,11 @@ async def run_chat(settings: Settings, *, user_id: int, media_dir: Path) -> None
             if update is not None:
                 # Each line is processed to completion before the next is read.
                 await app.process_update(update)
+            chat.flush()
         # Pending work finishes before exit: a confirmed broadcast, then timers.
         await app.bot_data.sender.run()
         await wait_for_timers(app)
+        chat.flush()
 
 
 async def wait_for_timers(app: AcubotApp, limit: float = PENDING_LIMIT_SECONDS) -> None:
@@ -173,8 +259,12 @@ class LineReader:
     thread (not asyncio.to_thread) lets Ctrl-C exit without waiting for Enter.
     """
 
-    def __init__(self, interactive: bool) -> None:
+    def __init__(
+        self, interactive: bool, stdin: TextIO, at_prompt: threading.Event | None = None
+    ) -> None:
         self.interactive = interactive
+        self.stdin = stdin
+        self.at_prompt = at_prompt or threading.Event()
         self._requests: queue.Queue[asyncio.Future[str | None]] = queue.Queue()
         self._loop = asyncio.get_running_loop()
         threading.Thread(target=self._serve, name="stdin", daemon=True).start()
@@ -195,11 +285,14 @@ class LineReader:
 
     def _read(self) -> str | None:
         if self.interactive:
+            self.at_prompt.set()
             try:
                 return input(PROMPT)
             except (EOFError, KeyboardInterrupt):
                 return None
-        line = sys.stdin.readline()
+            finally:
+                self.at_prompt.clear()
+        line = self.stdin.readline()
         return line if line else None
 
 

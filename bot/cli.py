@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.settings import Settings, describe_settings_error
 
 EXIT_CONFIG = 2
+CHAT_LOG_FILE = "acubot-chat.log"
 NO_TOKEN = (
     "No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram. Get a token from "
     "@BotFather and put it in .env (see .env.example), or try the bot offline with "
@@ -44,6 +45,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=Path("acubot-media"),
         help="where photos and files the bot sends are saved (default ./acubot-media)",
     )
+    chat.add_argument(
+        "--log-file",
+        type=Path,
+        default=Path(CHAT_LOG_FILE),
+        help=f"where log messages go, out of the conversation (default ./{CHAT_LOG_FILE})",
+    )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply database migrations")
@@ -70,11 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.log_setup import configure_logging
 
-    # The chat prints the conversation on stdout; keep logs to warnings there.
-    level = (
-        "WARNING" if args.command == "chat" and settings.log_level == "INFO" else settings.log_level
+    # The chat prints the conversation in the terminal: its logs go to a file.
+    configure_logging(
+        settings.log_level, token, file=args.log_file if args.command == "chat" else None
     )
-    configure_logging(level, token)
+    if args.command == "chat":
+        logging.getLogger().addHandler(_ErrorCounter())
 
     from content.catalogue import ContentError
 
@@ -86,7 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat":
             from bot.chat import run_chat
 
-            asyncio.run(run_chat(settings, user_id=args.user_id, media_dir=args.media_dir))
+            asyncio.run(
+                run_chat(
+                    settings,
+                    user_id=args.user_id,
+                    media_dir=args.media_dir,
+                    log_file=args.log_file,
+                )
+            )
+            _mention_logged_errors(args.log_file)
             return 0
         if args.command == "db":
             return asyncio.run(upgrade_database(settings))
@@ -96,6 +112,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+class _ErrorCounter(logging.Handler):
+    """Counts error records, so the chat can say afterwards that there were some."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _mention_logged_errors(log_file: Path) -> None:
+    """After a chat: one line on stderr if the bot logged errors, saying where."""
+    counter = next((h for h in logging.getLogger().handlers if isinstance(h, _ErrorCounter)), None)
+    if counter is not None and counter.count:
+        noun = "error was" if counter.count == 1 else "errors were"
+        print(f"{counter.count} {noun} logged; details are in {log_file}.", file=sys.stderr)
 
 
 def run(settings: Settings) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,8 +40,11 @@ _MESSAGE_METHODS = {
     "editMessageMedia",
 }
 _FILE_FIELDS = ("photo", "document")
-# The ids this fake gives uploaded files; ids of other shapes (a photo a test
-# patient "sent") are accepted as they are.
+# The ids this fake gives uploaded files: "local-<run>-photo-<n>", unique to one
+# run (one InProcessBotAPI), as Telegram's are unique to one bot. An id from an
+# earlier run (stored in the database by `acubot chat` yesterday) is refused,
+# never taken for whatever file this run numbered the same. Ids of other
+# shapes (a photo a test patient "sent") are accepted as they are.
 LOCAL_FILE_PREFIX = "local-"
 WRONG_FILE_ID = "Bad Request: wrong file identifier/HTTP URL specified"
 BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
@@ -59,6 +63,8 @@ class BotCall:
     params: dict[str, Any]
     # Uploaded files by part name; the path is where they were saved, if anywhere.
     files: dict[str, Path | None] = field(default_factory=dict)
+    # The uploaded bytes, by part name.
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def chat_id(self) -> int | None:
@@ -93,15 +99,18 @@ class ErrorRule:
 class InProcessBotAPI(BaseRequest):
     """A recording, in-process stand-in for api.telegram.org."""
 
-    def __init__(self, media_dir: Path | None = None) -> None:
+    def __init__(self, media_dir: Path | None = None, *, run_id: str | None = None) -> None:
         self.calls: list[BotCall] = []
         self.rules: list[ErrorRule] = []
         self.listeners: list[Callable[[BotCall, ApiResult], None]] = []
         self.media_dir = media_dir
+        self.run_id = run_id or secrets.token_hex(4)
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        self._saved_files = itertools.count(1)
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
-        self._issued_file_ids: set[str] = set()
+        # The bytes behind every file id this run issued.
+        self.file_contents: dict[str, bytes] = {}
         # Where an uploaded file was saved, by the file_id it was given.
         self.file_paths: dict[str, Path] = {}
 
@@ -187,7 +196,8 @@ class InProcessBotAPI(BaseRequest):
         self, api_method: str, params: dict[str, Any], uploads: dict[str, tuple[str, bytes]]
     ) -> tuple[int, bytes]:
         """Answers one Bot API call: (HTTP status, JSON body), as Telegram would."""
-        call = BotCall(api_method, params, self._store_files(uploads))
+        contents = {part: content for part, (_, content) in uploads.items()}
+        call = BotCall(api_method, params, self._store_files(uploads), contents)
         self.calls.append(call)
 
         for rule in self.rules:
@@ -262,26 +272,34 @@ class InProcessBotAPI(BaseRequest):
         for name in _FILE_FIELDS:
             if name in params or name in call.files:
                 message[name] = self._file_object(name, params.get(name))
+                entry = message[name][-1] if name == "photo" else message[name]
+                if name in call.contents:
+                    self.file_contents[entry["file_id"]] = call.contents[name]
                 saved = call.files.get(name)
                 if saved is not None:
-                    entry = message[name][-1] if name == "photo" else message[name]
                     self.file_paths[entry["file_id"]] = saved
         self.messages[(chat_id, message_id)] = message
         return message
+
+    def file_content(self, call: BotCall, name: str = "photo") -> bytes | None:
+        """The bytes of the file a send shows: uploaded with it, or behind the id it names."""
+        if name in call.contents:
+            return call.contents[name]
+        file_id = call.params.get(name)
+        return self.file_contents.get(file_id) if isinstance(file_id, str) else None
 
     def _unknown_own_file_id(self, call: BotCall) -> bool:
         return any(
             isinstance(value := call.params.get(name), str)
             and value.startswith(LOCAL_FILE_PREFIX)
-            and value not in self._issued_file_ids
+            and value not in self.file_contents
             for name in _FILE_FIELDS
         )
 
     def _file_object(self, kind: str, file_id: object) -> Any:
         # An uploaded file gets a new id; a re-sent one keeps the id it had.
         if not isinstance(file_id, str):
-            file_id = f"{LOCAL_FILE_PREFIX}{kind}-{next(self._file_ids)}"
-            self._issued_file_ids.add(file_id)
+            file_id = f"{LOCAL_FILE_PREFIX}{self.run_id}-{kind}-{next(self._file_ids)}"
         entry = {"file_id": file_id, "file_unique_id": f"u-{file_id}"}
         if kind == "photo":
             return [{**entry, "width": 1024, "height": 1024}]
@@ -294,7 +312,10 @@ class InProcessBotAPI(BaseRequest):
             if self.media_dir is not None:
                 self.media_dir.mkdir(parents=True, exist_ok=True)
                 name = Path(filename or part).name
-                path = self.media_dir / f"{next(self._file_ids):04d}-{name}"
+                # A new name for every file: an earlier run's saved files stay as they were.
+                path = self.media_dir / f"{next(self._saved_files):04d}-{name}"
+                while path.exists():
+                    path = self.media_dir / f"{next(self._saved_files):04d}-{name}"
                 path.write_bytes(content)
                 stored[part] = path
         return stored

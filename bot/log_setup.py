@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from pathlib import Path
 
 _TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 _secrets: set[str] = set()
@@ -51,10 +52,17 @@ def protect_token(token: str | None) -> None:
         _installed = True
 
 
-def configure_logging(level: str, token: str | None) -> None:
-    """Root logging to stderr at `level`, token-redacted, quiet HTTP libraries."""
+def configure_logging(level: str, token: str | None, *, file: Path | None = None) -> None:
+    """Root logging to stderr (or `file`) at `level`, token-redacted, quiet HTTP libraries.
+
+    The file is created only when the first record arrives.
+    """
     protect_token(token)
-    handler = logging.StreamHandler()
+    handler: logging.Handler = (
+        logging.FileHandler(file, encoding="utf-8", delay=True)
+        if file is not None
+        else logging.StreamHandler()
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

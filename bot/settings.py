@@ -21,6 +21,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///acubot.sqlite3"
 MIN_SECRET_LENGTH = 32
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Digits, spaces and the usual phone punctuation; an optional "ext. 12" at the end.
+_PHONE = re.compile(r"\+?[\d\s().\-/]{3,30}(?:\s*(?:ext\.?|x)\s*\d{1,6})?", re.IGNORECASE)
+MAX_ADDRESS_CHARS = 200
 
 
 class Settings(BaseSettings):
@@ -36,6 +39,9 @@ class Settings(BaseSettings):
     clinic_name: str = Field(default="our clinic", min_length=1, max_length=100)
     clinic_timezone: str = "America/Chicago"
     booking_url: str | None = None
+    # How patients reach the clinic when there is no booking link (or as well).
+    clinic_phone: str | None = None
+    clinic_address: str | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reminder_grace: timedelta = timedelta(hours=2)
@@ -105,6 +111,35 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
             return value.strip()
         return value
+
+    @field_validator("clinic_phone", mode="before")
+    @classmethod
+    def _phone(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            phone = " ".join(value.split())
+            if not _PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 3:
+                raise ValueError("must be a phone number such as +1 708 555 0134")
+            return phone
+        return value
+
+    @field_validator("clinic_address", mode="before")
+    @classmethod
+    def _address(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            address = " ".join(value.split())
+            if len(address) > MAX_ADDRESS_CHARS:
+                raise ValueError(f"must be at most {MAX_ADDRESS_CHARS} characters")
+            return address
+        return value
+
+    @property
+    def has_booking_info(self) -> bool:
+        """Whether /book has anything to show: a link, a phone number or an address."""
+        return bool(self.booking_url or self.clinic_phone or self.clinic_address)
 
     @field_validator("webhook_url", mode="before")
     @classmethod

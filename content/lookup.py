@@ -1,7 +1,7 @@
 """Finds points and meridians from whatever a patient types.
 
-"UB40", "bl-40", "bl040", "B 40", "weizhong", "Wěi Zhōng", "委中" and
-"Middle of the Crook" all name BL40. Case, spaces, hyphens, tone marks and
+"UB40", "bl-40", "bl040", "B 40", "bladder 40", "weizhong", "Wěi Zhōng", "委中"
+and "Middle of the Crook" all name BL40. Case, spaces, hyphens, tone marks and
 leading zeros do not matter (the keys are made in content/names.py).
 """
 
@@ -18,6 +18,11 @@ from content.schema import Meridian, Point
 _WORD = re.compile(r"[\w\u3400-\u9fff]+")
 MAX_QUERY_LENGTH = 64  # nothing in the catalogue is longer; longer input is not a name
 MAX_SUGGESTIONS = 3
+# Channels with catalogue points beyond the meridians it describes in full.
+OTHER_CHANNEL_NAMES = {
+    "SI": ("si", "smallintestine", "smallintestinemeridian", "handtaiyang"),
+    "EX": ("ex", "extra", "extrapoints", "extrapoint"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,11 @@ class PointIndex:
             for name in (meridian.code, meridian.name, *meridian.aliases):
                 self._meridians[normalize(name)] = meridian
             self._meridians[normalize(meridian.name.removesuffix(" meridian"))] = meridian
+        self._channels = {name: meridian.code for name, meridian in self._meridians.items()}
+        with_points = {point.meridian for point in catalogue.points}
+        for code, names in OTHER_CHANNEL_NAMES.items():
+            if code in with_points and catalogue.meridian(code) is None:
+                self._channels.update(dict.fromkeys(names, code))
 
     def find(self, query: str) -> PointMatch:
         """The point this query names, or up to three close suggestions."""
@@ -75,6 +85,10 @@ class PointIndex:
     def find_meridian(self, query: str) -> Meridian | None:
         """The meridian this query names ("UB", "bladder", "Du Mai")."""
         return self._meridians.get(normalize(query[:MAX_QUERY_LENGTH]))
+
+    def find_channel(self, query: str) -> str | None:
+        """The code of the channel this query names, described in full or not ("SI", "extra")."""
+        return self._channels.get(normalize(query[:MAX_QUERY_LENGTH]))
 
     def _suggest(self, key: str) -> tuple[Point, ...]:
         close = difflib.get_close_matches(key, self._names, n=12, cutoff=0.6)

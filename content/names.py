@@ -1,7 +1,7 @@
 """The names a point answers to, as comparison keys.
 
-"UB40", "bl-40", "bl040", "B 40", "weizhong", "Wěi Zhōng", "委中" and
-"Middle of the Crook" all name BL40. Both the catalogue's check that no two
+"UB40", "bl-40", "bl040", "B 40", "bladder 40", "weizhong", "Wěi Zhōng", "委中"
+and "Middle of the Crook" all name BL40. Both the catalogue's check that no two
 points share a name and the lookup index use these keys, so they live apart
 from both (no import cycle between catalogue and lookup).
 """
@@ -27,6 +27,18 @@ CHANNEL_CODES = {
     "du": "GV",
     "si": "SI",
 }
+# A channel's name followed by a number is a code too: "kidney 3", "governing vessel 4".
+CHANNEL_NAMES = {
+    "bladder": "BL",
+    "urinarybladder": "BL",
+    "kidney": "KI",
+    "kidneys": "KI",
+    "gallbladder": "GB",
+    "governingvessel": "GV",
+    "governorvessel": "GV",
+    "dumai": "GV",
+    "smallintestine": "SI",
+}
 _CODE = re.compile(r"^([a-z]+)0*([0-9]{1,3})$")
 _DROP = re.compile(r"[\s\-_.'’·,()/]+")
 
@@ -44,7 +56,7 @@ def canonical_code_key(key: str) -> str:
     if not match:
         return key
     prefix, number = match.groups()
-    channel = CHANNEL_CODES.get(prefix)
+    channel = CHANNEL_CODES.get(prefix) or CHANNEL_NAMES.get(prefix)
     if channel:
         prefix = channel.lower()
     return f"{prefix}{int(number)}"

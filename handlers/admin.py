@@ -7,7 +7,6 @@ logged with the user id and the action, never the message text.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
 from html import escape
 
 from telegram import BotCommandScopeChat, Update
@@ -21,6 +20,7 @@ from handlers.update_parts import query_of
 from scheduler import broadcast_message
 from scheduler import callback_data as cb
 from scheduler.broadcast_sender import show_progress
+from scheduler.patient_days import clinic_days
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
 from storage.stats import MIN_GROUP, enough_patients, usage_stats
@@ -48,13 +48,12 @@ async def stats(update: Update, context: AcubotContext) -> None:
         return
     services = context.services
     zone = services.settings.zone
-    local_now = services.now().astimezone(zone)
-    today_start = datetime.combine(local_now.date(), time(0), tzinfo=zone)
+    days = clinic_days(services.now(), zone)
     async with services.sessions() as session:
         numbers = await usage_stats(
-            session=session, today_start=today_start, week_start=today_start - timedelta(days=6)
+            session=session, today_start=days.today_start, week_start=days.week_start
         )
-        outcomes = await clinic_outcomes(session=session, today=local_now.date())
+        outcomes = await clinic_outcomes(session=session, today=days.today)
     today = _counts(
         numbers.reminders_sent_today, numbers.reminders_done_today, numbers.reminder_patients_today
     )
@@ -149,7 +148,7 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
 
 async def set_admin_commands(app: AcubotApp) -> None:
     """Staff see their commands in the menu; patients never do (chat-scoped lists)."""
-    commands = menu_commands(staff=True)
+    commands = menu_commands(staff=True, booking=app.bot_data.settings.has_booking_info)
     for admin_id in app.bot_data.settings.admin_ids:
         try:
             await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from handlers.context import AcubotApp, AcubotContext
-from handlers.flows import remove_buttons
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
+from scheduler import patient_days
 from scheduler.checkin_message import question_text, score_keyboard
+from scheduler.checkin_rules import is_severe, may_answer
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.checkins import CheckInKind, record_checkin
 from storage.users import get_user
-
-SEVERE = 8
-ACTIVITY_ANSWER_DAYS = 6
 
 
 async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
     """The patient's zone: their reminder's, else the clinic's."""
     async with context.services.sessions() as session:
         sub = await reminders.get_subscription(session=session, user_id=sender_of(update).id)
-    return ZoneInfo(sub.timezone if sub else context.services.settings.clinic_timezone)
+    return patient_days.patient_zone(sub, context.services.settings.clinic_timezone)
 
 
 async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> None:
@@ -57,9 +55,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         return
     now = services.now()
     today = local_date_of(now, await patient_zone(update, context))
-    # The pain question is about today; the weekly one may be answered that week.
-    window = ACTIVITY_ANSWER_DAYS if kind == CheckInKind.ACTIVITY else 0
-    if not timedelta(0) <= today - asked_on <= timedelta(days=window):
+    if not may_answer(kind, asked_on, today):
         await query.answer()
         await reply_html(
             update,
@@ -77,10 +73,15 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             now=now,
         )
     await query.answer(f"Noted: {score}/10")
-    await remove_buttons(update)  # answered: a second tap is "already answered"
-    when = "today" if asked_on == today else f"the week of {asked_on:%-d %B}"
-    text = f"Thanks — I noted {score}/10 for {when}."
-    if score >= SEVERE:
+    # The weekly question is about the week up to the day it was asked; the pain one, today.
+    if kind != CheckInKind.ACTIVITY:
+        when = "today"
+    elif asked_on == today:
+        when = "this week"
+    else:
+        when = f"the week up to {asked_on:%A %-d %B}"
+    text = f"Thanks — I've noted {score}/10 for {when}. Tap another number to change it."
+    if is_severe(score):
         text += (
             "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "
             "or trouble passing urine, please see /safety and contact the clinic (/book)."

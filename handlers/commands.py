@@ -91,21 +91,26 @@ COMMANDS = (
 )
 
 
-def menu_commands(*, staff: bool) -> list[BotCommand]:
+def _offered(command: Command, *, staff: bool, booking: bool) -> bool:
+    # /book with no link, phone or address would have nothing to show.
+    return (staff or not command.staff) and (booking or command.name != "book")
+
+
+def menu_commands(*, staff: bool, booking: bool = True) -> list[BotCommand]:
     """Telegram's command menu: patients' commands, plus staff ones for staff."""
     return [
         BotCommand(command.name, command.menu)
         for command in COMMANDS
-        if command.menu is not None and (staff or not command.staff)
+        if command.menu is not None and _offered(command, staff=staff, booking=booking)
     ]
 
 
-def help_text(*, staff: bool) -> str:
+def help_text(*, staff: bool, booking: bool = True) -> str:
     """/help: each command's line under its section, staff commands for staff only."""
     lines = ["<b>What I can do</b>"]
     section: str | None = None
     for command in COMMANDS:
-        if command.help is None or (command.staff and not staff):
+        if command.help is None or not _offered(command, staff=staff, booking=booking):
             continue
         if command.section != section:
             section = command.section

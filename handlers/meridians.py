@@ -27,6 +27,17 @@ async def send_meridian(update: Update, context: AcubotContext, meridian: Meridi
     await reply_html(update, context, text, keyboard)
 
 
+async def send_channel(update: Update, context: AcubotContext, code: str) -> None:
+    """A described meridian with its picture, or a short card for a channel with a few points."""
+    catalogue = context.services.catalogue
+    meridian = catalogue.meridian(code)
+    if meridian is not None:
+        await send_meridian(update, context, meridian)
+        return
+    text, keyboard = render.channel_card(code, catalogue)
+    await reply_html(update, context, text, keyboard)
+
+
 async def meridian_command(update: Update, context: AcubotContext) -> None:
     """`/meridian BL`: the meridian and its points; no argument: the list."""
     services = context.services
@@ -35,9 +46,9 @@ async def meridian_command(update: Update, context: AcubotContext) -> None:
         text, keyboard = render.meridians_menu(services.catalogue)
         await reply_html(update, context, text, keyboard)
         return
-    meridian = services.index.find_meridian(query)
-    if meridian:
-        await send_meridian(update, context, meridian)
+    code = services.index.find_channel(query)
+    if code:
+        await send_channel(update, context, code)
         return
     text, keyboard = render.meridians_menu(services.catalogue)
     await reply_html(
@@ -51,12 +62,13 @@ async def meridian_command(update: Update, context: AcubotContext) -> None:
 async def meridian_button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
     button = cb.decode_as(query.data, cb.MeridianButton)
-    meridian = context.services.catalogue.meridian(button.code) if button else None
-    if meridian is None:
+    code = button.code if button else ""
+    catalogue = context.services.catalogue
+    if catalogue.meridian(code) is None and not catalogue.points_on(code):
         await query.answer("That meridian is no longer in the catalogue.", show_alert=True)
         return
     await query.answer()
-    await send_meridian(update, context, meridian)
+    await send_channel(update, context, code)
 
 
 def register(app: AcubotApp) -> None:

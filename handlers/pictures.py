@@ -33,7 +33,10 @@ async def send_picture(
 ) -> Message:
     """A photo with an HTML caption; the first send uploads, later ones reuse the file_id."""
     services = context.services
-    data, key = _picture(path)
+    data, picture_key = _picture(path)
+    # File ids belong to one bot: another bot (a new token, or `acubot chat` on
+    # the same database) must neither reuse nor overwrite this bot's ids.
+    key = f"{context.bot.id}/{picture_key}"
     chat_id = chat_of(update).id
     async with services.sessions() as session:
         file_id = await get_file_id(session=session, key=key)

@@ -9,6 +9,7 @@ from content.lookup import MAX_QUERY_LENGTH
 from content.schema import Point
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
+from handlers.meridians import send_channel
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
 from handlers.update_parts import query_of
@@ -51,9 +52,13 @@ async def point_command(update: Update, context: AcubotContext) -> None:
             "<code>/point BL40</code> or a name such as <code>/point weizhong</code>.",
         )
         return
-    match = context.services.index.find(query)
+    index = context.services.index
+    match = index.find(query)
     if match.point:
         await send_point_card(update, context, match.point)
+    elif channel := index.find_channel(query):
+        # "/point BL": the Bladder meridian's points, not three look-alike names.
+        await send_channel(update, context, channel)
     else:
         await send_not_found(update, context, query, match.suggestions)
 

@@ -11,7 +11,19 @@ from handlers.progress_chart import render_progress_chart
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, sender_of
 from scheduler.schedule_rule import local_date_of
+from storage import reminders
 from storage.progress import ProgressSummary, load_progress, summarize
+
+NOTHING_YET = (
+    "📈 Nothing to show yet. Do the routine (/routine) or subscribe to a daily reminder "
+    "(/remind), answer the quick 0–10 question at the end, and your progress and chart "
+    "will appear here."
+)
+# A subscriber (who may have skipped today) is not told to subscribe.
+NOTHING_YET_SUBSCRIBED = (
+    "📈 Nothing to show yet. Do the routine (/routine, or ▶ on your next reminder), "
+    "answer the quick 0–10 question at the end, and your progress and chart will appear here."
+)
 
 
 def _days(count: int) -> str:
@@ -46,14 +58,9 @@ async def progress(update: Update, context: AcubotContext) -> None:
     today = local_date_of(services.now(), await patient_zone(update, context))
     async with services.sessions() as session:
         data = await load_progress(session=session, user_id=user_id)
+        sub = await reminders.get_subscription(session=session, user_id=user_id)
     if data.empty:
-        await reply_html(
-            update,
-            context,
-            "📈 Nothing to show yet. Do the routine (/routine) or subscribe to a daily reminder "
-            "(/remind), answer the quick 0–10 question at the end, and your progress and chart "
-            "will appear here.",
-        )
+        await reply_html(update, context, NOTHING_YET_SUBSCRIBED if sub else NOTHING_YET)
         return
     await reply_html(update, context, progress_text(summarize(data, today)))
     chart = render_progress_chart(data, today)
@@ -61,8 +68,8 @@ async def progress(update: Update, context: AcubotContext) -> None:
         chat_of(update).id,
         InputFile(chart, filename=f"progress-{today:%Y-%m-%d}.png"),
         caption=(
-            "The last 30 days: green = routine done, orange line = back pain, "
-            "blue = how much pain limited your activities."
+            "Your last 30 days: the orange line is your back pain, the blue diamonds your "
+            "answers to the weekly question, and the green squares the days you did the routine."
         ),
     )
 

@@ -19,6 +19,7 @@ from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import reminder_message as rm
 from scheduler import subscriptions
+from scheduler.patient_days import NoSnooze, why_no_snooze
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.reminders import DeliveryRecord, SubscriptionRecord
@@ -73,9 +74,10 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             if is_today:
                 await checkins.ask_pain(update, context, today)
     elif action in rm.SNOOZE_MINUTES:
-        if not is_today or delivery.done_at or delivery.skipped_at:
+        refusal = why_no_snooze(delivery, today)
+        if refusal is not None:
             await query.answer()
-            await _nothing_to_snooze(update, context, delivery, sub, is_today)
+            await _nothing_to_snooze(update, context, delivery, sub, refusal)
             return
         until = now + timedelta(minutes=rm.SNOOZE_MINUTES[action])
         async with services.sessions.begin() as session:
@@ -115,13 +117,13 @@ async def _nothing_to_snooze(
     context: AcubotContext,
     delivery: DeliveryRecord,
     sub: SubscriptionRecord,
-    is_today: bool,
+    refusal: NoSnooze,
 ) -> None:
-    if not is_today:
+    if refusal == NoSnooze.NOT_TODAY:
         reason = (
             f"That reminder was for {delivery.local_date:%A %-d %B}, so there is nothing to snooze."
         )
-    elif delivery.done_at:
+    elif refusal == NoSnooze.DONE:
         reason = "You have already done today's routine — nothing to snooze. 🎉"
     else:
         reason = "You skipped today's routine, so there is nothing to snooze."

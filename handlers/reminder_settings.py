@@ -6,7 +6,9 @@ reminder will come.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -18,6 +20,7 @@ from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
 from scheduler.numbers import ascii_int
+from scheduler.schedule_rule import local_date_of
 from scheduler.subscriptions import DEFAULT_PAUSE_DAYS, MAX_PAUSE_DAYS
 from scheduler.time_input import zone_label
 from storage import reminders
@@ -53,11 +56,28 @@ async def _subscription(update: Update, context: AcubotContext) -> SubscriptionR
 def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
     if not sub.active:
         if sub.stopped_reason == StopReason.BLOCKED:
-            return "🔕 Stopped, because Telegram could not deliver to you. /remind to restart."
+            return (
+                "🔕 Stopped, because my messages stopped reaching you "
+                "(perhaps the bot was blocked). Send /remind to start again."
+            )
         return "🔕 Stopped. /remind to start again."
     if paused and sub.paused_until:
         return f"⏸ Paused until {render.local_when(sub.paused_until, sub.timezone)}."
     return "🔔 On."
+
+
+async def _pending_snooze(context: AcubotContext, sub: SubscriptionRecord) -> datetime | None:
+    """When today's snoozed reminder comes back, if it is still to come."""
+    now = context.services.now()
+    async with context.services.sessions() as session:
+        today = await reminders.get_delivery_on(
+            session=session,
+            subscription_id=sub.id,
+            local_date=local_date_of(now, ZoneInfo(sub.timezone)),
+        )
+    if today is None or today.done_at or today.skipped_at or today.snooze_until is None:
+        return None
+    return today.snooze_until if today.snooze_until > now else None
 
 
 async def show_settings(update: Update, context: AcubotContext) -> None:
@@ -68,6 +88,7 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
         return
     catalogue = context.services.catalogue
     paused = bool(sub.paused_until and sub.paused_until > context.services.now())
+    snoozed_until = await _pending_snooze(context, sub) if sub.active and not paused else None
     lines = [
         "⚙️ <b>Your daily reminder</b>",
         f"Time: <b>{sub.local_time:%H:%M}</b>",
@@ -75,8 +96,12 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
         f"Routine: {escape(catalogue.routine(sub.routine).title)}",
         _state_line(sub, paused),
     ]
+    if snoozed_until is not None:
+        back_at = snoozed_until.astimezone(ZoneInfo(sub.timezone))
+        lines.append(f"⏰ Today's reminder is snoozed: it comes back at <b>{back_at:%H:%M}</b>.")
     if sub.active and sub.next_due_at:
-        lines.append(f"Next reminder: <b>{render.local_when(sub.next_due_at, sub.timezone)}</b>")
+        label = "Then the next daily one" if snoozed_until else "Next reminder"
+        lines.append(f"{label}: <b>{render.local_when(sub.next_due_at, sub.timezone)}</b>")
     routine_buttons = [
         InlineKeyboardButton(
             ("● " if routine.id == sub.routine else "") + routine.title,
@@ -104,10 +129,13 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
                 ),
             ],
             routine_buttons,
+            # A stopped reminder has nothing to stop: Resume only.
             [
                 pause_or_resume,
                 InlineKeyboardButton("🔕 Stop", callback_data=cb.encode(cb.SettingsButton("stop"))),
-            ],
+            ]
+            if sub.active
+            else [pause_or_resume],
         ]
     )
     await reply_html(update, context, "\n".join(lines), keyboard)
@@ -198,7 +226,11 @@ async def button(update: Update, context: AcubotContext) -> None:
     elif action == "routine" and value in {r.id for r in context.services.catalogue.routines}:
         await set_routine(update, context, value)
     else:
-        await reply_html(update, context, "That button no longer applies. Send /settings.")
+        await reply_html(
+            update,
+            context,
+            "That button is from an older message. Send /settings to see your reminder now.",
+        )
 
 
 async def set_routine(update: Update, context: AcubotContext, routine_id: str) -> None:

@@ -42,12 +42,40 @@ def short(text: str, length: int = 40) -> str:
     return escape(printable)
 
 
+# About as many characters as a full-width inline button shows on a phone.
+BUTTON_CHARS = 38
+
+
 def point_label(point: Point) -> str:
-    """A button label: code and pinyin."""
+    """A button label: code, pinyin and English name, or as much of it as fits."""
+    for label in (
+        f"{point.code} {point.pinyin} · {point.english}",
+        f"{point.code} · {point.english}",
+    ):
+        if len(label) <= BUTTON_CHARS:
+            return label
     return f"{point.code} {point.pinyin}"
 
 
+def _one_per_row(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    return [[button] for button in buttons]
+
+
 CAPTION_LIMIT = 1024
+CLINIC_POINTS = "One of our clinic's five key points for low back pain"
+CLINIC_MERIDIANS = "One of the three meridians our clinic's article describes"
+# Channels the catalogue has points on but does not describe in full.
+CHANNEL_NOTES = {
+    "SI": (
+        "Hand Taiyang Small Intestine channel. It runs from the tip of the little finger "
+        "along the little-finger edge of the hand and arm, over the shoulder blade and up "
+        "the neck, to end just in front of the ear."
+    ),
+    "EX": (
+        "Extra points lie outside the main meridians. Each is named after where it sits "
+        "or what it is used for."
+    ),
+}
 
 
 def point_caption(point: Point, catalogue: Catalogue) -> str:
@@ -62,7 +90,7 @@ def point_caption(point: Point, catalogue: Catalogue) -> str:
     if also := other_codes(point):
         lines.append(f"Also written {escape(', '.join(also))}")
     if point.from_clinic_article:
-        lines.append("⭐ One of our clinic's five key points for low back pain")
+        lines.append(f"⭐ {CLINIC_POINTS}")
     lines += ["", "📍 <b>Where to find it</b>", escape(point.location)]
     if not point.bilateral:
         lines.append("It is a single point on the midline.")
@@ -72,9 +100,8 @@ def point_caption(point: Point, catalogue: Catalogue) -> str:
 
 
 def point_details(point: Point, catalogue: Catalogue) -> str:
-    """What follows the photo: uses, how to press, cautions, sources."""
-    lines = [f"<b>{escape(point.code)} · {escape(point.pinyin)}</b>"]
-    lines += ["", "💡 <b>What it is used for</b>", escape(point.uses)]
+    """What follows the photo (which carries the point's names): uses, how to press, cautions."""
+    lines = ["💡 <b>What it is used for</b>", escape(point.uses)]
     lines += ["", "👐 <b>How to press it at home</b>", escape(point.how_to_press)]
     lines += ["", "⚠️ <b>Take care</b>"]
     lines += [f"• {escape(caution)}" for caution in point.cautions]
@@ -88,15 +115,13 @@ def point_details(point: Point, catalogue: Catalogue) -> str:
 
 def point_keyboard(point: Point, catalogue: Catalogue) -> InlineKeyboardMarkup:
     """Buttons under a card: the point's meridian, all points, safety."""
-    row = []
-    if catalogue.meridian(point.meridian):
-        row.append(
-            InlineKeyboardButton(
-                f"{point.meridian} meridian",
-                callback_data=cb.encode(cb.MeridianButton(point.meridian)),
-            )
-        )
-    row.append(InlineKeyboardButton("All points", callback_data=cb.encode(cb.MenuButton("points"))))
+    row = [
+        InlineKeyboardButton(
+            f"🧭 {catalogue.channel_name(point.meridian)}",
+            callback_data=cb.encode(cb.MeridianButton(point.meridian)),
+        ),
+        InlineKeyboardButton("📍 All points", callback_data=cb.encode(cb.MenuButton("points"))),
+    ]
     return InlineKeyboardMarkup(
         [row, [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))]]
     )
@@ -108,70 +133,106 @@ def points_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
     for point in catalogue.points:
         groups.setdefault(point.meridian, []).append(point)
     lines = ["<b>Acupressure points for low back pain</b>", "Tap a point to see its card.", ""]
-    rows: list[list[InlineKeyboardButton]] = []
+    buttons: list[InlineKeyboardButton] = []
     for channel, points in groups.items():
         lines.append(
             f"<b>{escape(catalogue.channel_name(channel))}</b>: "
             + ", ".join(escape(p.code) + ("⭐" if p.from_clinic_article else "") for p in points)
         )
-        buttons = [
+        buttons += [
             InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
             for p in points
         ]
-        rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    lines += ["", "⭐ our clinic's five key points"]
-    return "\n".join(lines), InlineKeyboardMarkup(rows)
+    lines += ["", f"⭐ {CLINIC_POINTS}"]
+    return "\n".join(lines), InlineKeyboardMarkup(_one_per_row(buttons))
 
 
 def suggestions_keyboard(points: tuple[Point, ...] | list[Point]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))]
-            for p in points
-        ]
+        _one_per_row(
+            [
+                InlineKeyboardButton(
+                    point_label(p), callback_data=cb.encode(cb.PointButton(p.code))
+                )
+                for p in points
+            ]
+        )
     )
 
 
 def meridian_caption(meridian: Meridian) -> str:
-    """The photo caption of a meridian's picture."""
-    return fit(
-        f"<b>{escape(meridian.name)} ({escape(meridian.code)})</b>\n"
-        f"<i>{escape(meridian.chinese_name)}</i>\n\n🧭 {escape(meridian.course)}",
-        CAPTION_LIMIT,
-    )
-
-
-def meridian_card(meridian: Meridian, catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
-    """A meridian with its course, its link to the low back and its points."""
-    points = catalogue.points_on(meridian.code)
+    """The photo caption of a meridian's picture: its names and its course."""
     lines = [
         f"<b>{escape(meridian.name)} ({escape(meridian.code)})</b>",
         f"<i>{escape(meridian.chinese_name)}</i>",
-        f"Also called: {escape(', '.join(meridian.aliases) or meridian.code)}",
-        f"{meridian.point_count} points along its course (the picture above shows it).",
-        "",
+    ]
+    # Codes other systems use ("UB", "DU"); the names are in the title already.
+    if codes := [alias for alias in meridian.aliases if alias.isupper()]:
+        lines.append(f"Also written {escape(' or '.join(codes))}")
+    if meridian.from_clinic_article:
+        lines.append(f"⭐ {CLINIC_MERIDIANS}")
+    lines += ["", f"🧭 {escape(meridian.course)}"]
+    return fit("\n".join(lines), CAPTION_LIMIT)
+
+
+def _points_keyboard(points: list[Point]) -> InlineKeyboardMarkup:
+    rows = _one_per_row(
+        [
+            InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
+            for p in points
+        ]
+    )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "🧭 All meridians", callback_data=cb.encode(cb.MenuButton("meridians"))
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def _points_line(count: int, of_what: str = "its points") -> str:
+    if count == 1:
+        return f"<b>Our catalogue describes one of {of_what}</b> for low back pain: tap it."
+    return f"<b>Our catalogue describes {count} of {of_what}</b> for low back pain: tap one."
+
+
+def meridian_card(meridian: Meridian, catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
+    """What follows the meridian's picture (which carries its names): why it matters, its points."""
+    points = catalogue.points_on(meridian.code)
+    lines = [
         "🔗 <b>Why it matters for the low back</b>",
         escape(meridian.low_back_link),
         "",
-        f"<b>Its points in our catalogue</b> ({len(points)}): tap one for its card.",
+        f"It has {meridian.point_count} points in all, along the course the picture shows.",
+        "",
+        _points_line(len(points)),
     ]
-    buttons = [
-        InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
-        for p in points
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(
-        [InlineKeyboardButton("All meridians", callback_data=cb.encode(cb.MenuButton("meridians")))]
-    )
-    return fit("\n".join(lines)), InlineKeyboardMarkup(rows)
+    return fit("\n".join(lines)), _points_keyboard(points)
+
+
+def channel_card(code: str, catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
+    """A short card for a channel the catalogue has points on but does not describe in full."""
+    points = catalogue.points_on(code)
+    lines = [f"<b>{escape(catalogue.channel_name(code))} ({escape(code)})</b>"]
+    if note := CHANNEL_NOTES.get(code):
+        lines.append(escape(note))
+    lines += ["", _points_line(len(points), "them" if code == "EX" else "its points")]
+    return fit("\n".join(lines)), _points_keyboard(points)
 
 
 def meridians_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
-    lines = ["<b>Meridians that matter for the low back</b>", ""]
+    """The described meridians, then the other channels the catalogue has points on."""
+    lines = [
+        "<b>Meridians that matter for the low back</b>",
+        "Tap one to see its course and points.",
+        "",
+    ]
     rows = []
     for meridian in catalogue.meridians:
-        star = "⭐ " if meridian.from_clinic_article else ""
-        lines.append(f"{star}<b>{escape(meridian.code)}</b> {escape(meridian.name)}")
+        star = " ⭐" if meridian.from_clinic_article else ""
+        lines.append(f"<b>{escape(meridian.code)}</b> {escape(meridian.name)}{star}")
         rows.append(
             [
                 InlineKeyboardButton(
@@ -180,7 +241,23 @@ def meridians_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
                 )
             ]
         )
-    lines += ["", "⭐ the three our clinic's article describes"]
+    described = {meridian.code for meridian in catalogue.meridians}
+    others = list(
+        dict.fromkeys(p.meridian for p in catalogue.points if p.meridian not in described)
+    )
+    if others:
+        lines += ["", "Also with points in our catalogue:"]
+        for code in others:
+            name = catalogue.channel_name(code)
+            lines.append(f"<b>{escape(code)}</b> {escape(name)}")
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"{code} · {name}", callback_data=cb.encode(cb.MeridianButton(code))
+                    )
+                ]
+            )
+    lines += ["", f"⭐ {CLINIC_MERIDIANS}"]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 

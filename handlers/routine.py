@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -20,10 +19,8 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, job_of, jobs_of, query_of, sender_of
 from scheduler import callback_data as cb
-from scheduler.schedule_rule import local_date_of
+from scheduler.patient_days import complete_routine
 from storage import reminders
-from storage.progress import record_routine_day
-from storage.users import get_user
 
 SHOW, HOLD, STOP = "show", "hold", "stop"  # RoutineButton's actions
 
@@ -59,7 +56,11 @@ def step_text(technique: Technique, step: int, total: int) -> str:
         escape(technique.position),
     ]
     lines += [f"{number}. {escape(line)}" for number, line in enumerate(technique.steps, 1)]
-    lines += ["", f"Hold for {hold_text}, breathing slowly. Press gently — mild pressure only."]
+    lines += [
+        "",
+        f"Hold for {hold_text}, breathing slowly. "
+        "Keep it comfortable: a mild ache is fine, pain is not.",
+    ]
     return "\n".join(lines)
 
 
@@ -145,23 +146,13 @@ async def finish(update: Update, context: AcubotContext) -> None:
     """The routine is done: it counts as today's ✅ Done, then the check-in."""
     services = context.services
     now = services.now()
-    user_id = sender_of(update).id
     async with services.sessions.begin() as session:
-        sub = await reminders.get_subscription(session=session, user_id=user_id)
-        # The patient's day: in their reminder's zone, else the clinic's.
-        zone = ZoneInfo(sub.timezone if sub else services.settings.clinic_timezone)
-        today = local_date_of(now, zone)
-        if await get_user(session=session, user_id=user_id) is not None:
-            await record_routine_day(session=session, user_id=user_id, local_date=today, now=now)
-        if sub is not None:
-            await reminders.mark_done(
-                session=session,
-                subscription_id=sub.id,
-                user_id=user_id,
-                local_date=today,
-                due_at=now,
-                now=now,
-            )
+        today = await complete_routine(
+            session=session,
+            user_id=sender_of(update).id,
+            clinic_timezone=services.settings.clinic_timezone,
+            now=now,
+        )
     await reply_html(update, context, "🎉 Routine complete — well done! I've marked today as done.")
     await checkins.ask_pain(update, context, today)
 

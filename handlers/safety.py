@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
@@ -11,30 +12,42 @@ from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 
 async def safety(update: Update, context: AcubotContext) -> None:
     """Red flags, when to see a doctor, and how to press safely."""
     await reply_html(update, context, render.safety_text(context.services.catalogue.safety))
 
 
-async def book(update: Update, context: AcubotContext) -> None:
-    """The clinic's booking link as a button."""
-    settings = context.services.settings
+def booking_reply(settings: Settings) -> tuple[str, InlineKeyboardMarkup | None]:
+    """How to book: the link as a button, and the clinic's phone and address when set."""
     clinic = escape(settings.clinic_name)
-    if not settings.booking_url:
-        await reply_html(
-            update,
-            context,
-            f"Online booking is not set up in this bot yet. Please contact {clinic} "
-            "directly to make an appointment.",
+    if not settings.has_booking_info:
+        return (
+            f"Please contact {clinic} directly to make an appointment.",
+            None,
         )
-        return
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("📅 Book an appointment", url=settings.booking_url)]]
-    )
-    await reply_html(
-        update, context, f"Book a visit with {clinic} using the button below.", keyboard
-    )
+    lines = [f"📅 <b>Book a visit with {clinic}</b>"]
+    keyboard = None
+    if settings.booking_url:
+        lines.append("Tap the button below to book online.")
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("📅 Book an appointment", url=settings.booking_url)]]
+        )
+    if settings.clinic_phone:
+        intro = "Or call us" if settings.booking_url else "Call us to book"
+        lines.append(f"📞 {intro}: {escape(settings.clinic_phone)}")
+    if settings.clinic_address:
+        lines.append(f"📍 {escape(settings.clinic_address)}")
+    return "\n".join(lines), keyboard
+
+
+async def book(update: Update, context: AcubotContext) -> None:
+    """The clinic's booking link as a button, its phone number and address."""
+    text, keyboard = booking_reply(context.services.settings)
+    await reply_html(update, context, text, keyboard)
 
 
 def register(app: AcubotApp) -> None:

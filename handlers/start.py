@@ -11,6 +11,7 @@ from handlers import render
 from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
+from handlers.safety import booking_reply
 from handlers.update_parts import query_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
@@ -36,6 +37,10 @@ def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
     ]
     if settings.booking_url:
         rows[2].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
+    elif settings.has_booking_info:  # a phone number or an address: /book shows them
+        rows[2].append(
+            InlineKeyboardButton("📅 Book a visit", callback_data=cb.encode(cb.MenuButton("book")))
+        )
     return InlineKeyboardMarkup(rows)
 
 
@@ -78,8 +83,9 @@ async def start(update: Update, context: AcubotContext) -> None:
 async def help_command(update: Update, context: AcubotContext) -> None:
     """What the bot can do, command by command."""
     user = update.effective_user
-    staff = user is not None and user.id in context.services.settings.admin_ids
-    text = help_text(staff=staff)
+    settings = context.services.settings
+    staff = user is not None and user.id in settings.admin_ids
+    text = help_text(staff=staff, booking=settings.has_booking_info)
     await reply_html(update, context, text, main_menu(context))
 
 
@@ -96,6 +102,8 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
         text, keyboard = render.meridians_menu(catalogue)
     elif choice == "safety":
         text, keyboard = render.safety_text(catalogue.safety), None
+    elif choice == "book":
+        text, keyboard = booking_reply(context.services.settings)
     else:
         text, keyboard = "That button is no longer in use. Send /help to see what I can do.", None
     await reply_html(update, context, text, keyboard)

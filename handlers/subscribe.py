@@ -40,6 +40,7 @@ from scheduler.time_input import (
     parse_time_of_day,
     zone_for_location,
     zone_label,
+    zone_note,
 )
 from storage import reminders
 from storage.pending import PendingRecord, clear_pending
@@ -58,6 +59,14 @@ def _data(action: str, value: str = "") -> str:
 
 def _cancel_button() -> InlineKeyboardButton:
     return InlineKeyboardButton("✖ Cancel", callback_data=_data("cancel"))
+
+
+def _zone_lines(zone: str) -> list[str]:
+    """ "Time zone: …", and a note when the zone never changes for daylight saving."""
+    lines = [f"Time zone: {escape(zone_label(zone))}"]
+    if note := zone_note(zone):
+        lines.append(f"<i>{escape(note)}</i>")
+    return lines
 
 
 async def _save_step(
@@ -105,7 +114,7 @@ async def ask_time(
         "What time should I remind you each day? Tap a time, or type one such as "
         "<code>7:30</code>, <code>19:30</code> or <code>7:30 pm</code>.",
         "",
-        f"Time zone: {escape(zone_label(data['zone']))}",
+        *_zone_lines(data["zone"]),
     ]
     await show_step(update, context, "\n".join(lines), keyboard, replace=replace)
 
@@ -124,7 +133,8 @@ async def ask_zone(
     buttons = [
         InlineKeyboardButton(zone_label(zone), callback_data=_data("z", zone)) for zone in choices
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)] + [[_cancel_button()]]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([InlineKeyboardButton("◀ Back", callback_data=_data("back")), _cancel_button()])
     lines = [f"⚠️ {escape(problem)}", ""] if problem else []
     lines += [
         "🌍 <b>Which time zone are you in?</b>",
@@ -136,7 +146,12 @@ async def ask_zone(
 
 
 async def ask_confirm(
-    update: Update, context: AcubotContext, data: dict[str, Any], *, replace: bool = False
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    *,
+    replace: bool = False,
 ) -> None:
     await _save_step(update, context, CONFIRM, data)
     services = context.services
@@ -152,11 +167,14 @@ async def ask_confirm(
             [_cancel_button()],
         ]
     )
-    text = (
+    text = f"⚠️ {escape(problem)}\n\n" if problem else ""
+    text += (
         f"Remind you every day at <b>{data['time']}</b> "
         f"in {escape(zone_label(data['zone']))}?\n"
         f"The first reminder would come on {render.local_when(first, data['zone'])}."
     )
+    if note := zone_note(data["zone"]):
+        text += f"\n\n<i>{escape(note)}</i>"
     await show_step(update, context, text, keyboard, replace=replace)
 
 
@@ -178,6 +196,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             now=services.now(),
             unblock=True,
         )
+        before = await reminders.get_subscription(session=session, user_id=user_id)
         next_due = await subscriptions.subscribe(
             session=session,
             user_id=user_id,
@@ -189,9 +208,15 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
         )
         await clear_pending(session=session, user_id=user_id)
     routine = services.catalogue.routine(data["routine"])
+    where = escape(zone_label(data["zone"]))
+    if before is not None and before.active:  # a change, not a new subscription
+        first_line = f"✅ <b>Your reminder is now at {data['time']}</b> every day, in {where}."
+    else:
+        first_line = (
+            f"✅ <b>You're subscribed.</b> I'll remind you every day at {data['time']} in {where}."
+        )
     text = (
-        f"✅ <b>You're subscribed.</b> I'll remind you every day at {data['time']} "
-        f"in {escape(zone_label(data['zone']))} with <i>{escape(routine.title)}</i>.\n\n"
+        f"{first_line}\nRoutine: <i>{escape(routine.title)}</i>\n\n"
         f"Next reminder: <b>{render.local_when(next_due, data['zone'])}</b>.\n"
         "Change it any time with /settings; /pause or /stop when you need a break."
     )
@@ -230,13 +255,19 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
         return
     parsed = parse_time_of_day(message.text or "")
     if parsed.value is None:
-        # A place typed where a time was asked ("london") is a zone change.
+        # A place typed where a time was asked ("london"), or at the confirm
+        # step ("tokyo"), is a zone change; a time already chosen stays.
         place = (
             find_zone(message.text or "") if any(c.isalpha() for c in message.text or "") else None
         )
         if place is not None and place.zone is not None:
             data["zone"] = place.zone
-            await ask_time(update, context, data)
+            await (ask_confirm if data.get("time") else ask_time)(update, context, data)
+            return
+        if pending.step == CONFIRM and data.get("time"):
+            # Neither a time nor a place: ask again, keeping what was chosen.
+            problem = place.problem if place is not None else parsed.problem
+            await ask_confirm(update, context, data, problem)
             return
         await ask_time(update, context, data, parsed.problem)
         return
@@ -274,6 +305,8 @@ async def button(update: Update, context: AcubotContext) -> None:
         await (ask_confirm if data.get("time") else ask_time)(update, context, data, replace=True)
     elif action == "zone":
         await ask_zone(update, context, data, replace=True)
+    elif action == "back":  # from the zone list to where the patient was
+        await (ask_confirm if data.get("time") else ask_time)(update, context, data, replace=True)
     elif action == "time":
         await ask_time(update, context, data, replace=True)
     elif action == "ok" and data.get("time"):

@@ -47,7 +47,7 @@ class MeridianButton:
     code: str
 
 
-MENU_CHOICES = ("points", "meridians", "safety")
+MENU_CHOICES = ("points", "meridians", "safety", "book")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class MenuButton:
     choice: str
 
 
-SUBSCRIBE_ACTIONS = ("begin", "cancel", "zone", "time", "ok")
+SUBSCRIBE_ACTIONS = ("begin", "cancel", "zone", "time", "ok", "back")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ __all__ = [
     "parse_time_of_day",
     "zone_for_location",
     "zone_label",
+    "zone_note",
 ]
 
 
@@ -171,7 +172,7 @@ COMMON_ZONES: tuple[str, ...] = (
 ZONE_EMPTY = "Please type your city or time zone, for example Chicago or America/Chicago."
 ZONE_TOO_LONG = "That's too long for a place name. Please type just your city, for example Chicago."
 ZONE_NOT_FOUND = (
-    "I couldn't find that place. Please type a nearby big city, for example Chicago, "
+    "I don't know that place. Please type a nearby big city, for example Chicago, "
     "or a time zone like America/Chicago."
 )
 ZONE_SUGGEST = (
@@ -199,6 +200,8 @@ _MAX_ZONE_CHARS = 80
 _FUZZY_CONFIDENT = 0.8
 _FUZZY_MARGIN = 0.1
 _FUZZY_SUGGEST = 0.6
+# Weaker look-alikes are not offered: "narnia" is not a typo of "Armenia" (Yerevan).
+_FUZZY_OFFER = 0.78
 _FUZZY_MIN_CHARS = 3
 # Abbreviations are matched exactly only: "test" is not a typo of "est".
 _FUZZY_MIN_KEY_CHARS = 4
@@ -220,6 +223,7 @@ _ALIASES: dict[str, str] = {
             "pdt",
             "pacific",
             "pacific time",
+            "california",
         ),
         "America/Los_Angeles",
     ),
@@ -244,6 +248,16 @@ _ALIASES: dict[str, str] = {
             "cdt",
             "central",
             "central time",
+            # US states wholly in one zone (the clinic's patients type them).
+            "illinois",
+            "wisconsin",
+            "minnesota",
+            "iowa",
+            "missouri",
+            "arkansas",
+            "louisiana",
+            "mississippi",
+            "alabama",
         ),
         "America/Chicago",
     ),
@@ -268,11 +282,39 @@ _ALIASES: dict[str, str] = {
             "edt",
             "eastern",
             "eastern time",
+            "new jersey",
+            "new york state",
+            "pennsylvania",
+            "ohio",
+            "virginia",
+            "west virginia",
+            "maryland",
+            "delaware",
+            "connecticut",
+            "rhode island",
+            "massachusetts",
+            "vermont",
+            "new hampshire",
+            "maine",
+            "north carolina",
+            "south carolina",
         ),
         "America/New_York",
     ),
     **dict.fromkeys(
-        ("salt lake city", "albuquerque", "mst", "mdt", "mountain", "mountain time"),
+        (
+            "salt lake city",
+            "albuquerque",
+            "mst",
+            "mdt",
+            "mountain",
+            "mountain time",
+            "colorado",
+            "utah",
+            "new mexico",
+            "wyoming",
+            "montana",
+        ),
         "America/Denver",
     ),
     **dict.fromkeys(("arizona", "tucson", "scottsdale"), "America/Phoenix"),
@@ -309,6 +351,8 @@ _ALIASES: dict[str, str] = {
         "Europe/London",
     ),
     "melbourne": "Australia/Melbourne",
+    **dict.fromkeys(("munchen", "muenchen", "cologne", "koln"), "Europe/Berlin"),
+    "peking": "Asia/Shanghai",
     **dict.fromkeys(("utc", "gmt", "coordinated universal time"), _UTC),
 }
 # Extra names for countries with several zones (iso3166.tab says "United States").
@@ -317,6 +361,14 @@ _COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 # Resolving a link to one of these means the zone is UTC under another name.
 _UTC_TARGETS = frozenset({"Etc/UTC", "Etc/GMT", "UTC"})
+UTC_NOTE = (
+    "UTC (also called GMT) is the same all year: it never changes for daylight saving. "
+    "If your clocks change in summer, type your city instead, for example London."
+)
+FIXED_OFFSET_NOTE = (
+    "This zone is a fixed offset from UTC: it never changes for daylight saving. "
+    "If your clocks change in summer, type your city instead."
+)
 
 
 def zone_label(zone: str) -> str:
@@ -327,6 +379,15 @@ def zone_label(zone: str) -> str:
         return zone
     city = zone.rsplit("/", 1)[1].replace("_", " ")
     return f"{city} ({zone})"
+
+
+def zone_note(zone: str) -> str | None:
+    """A word of warning for zones that never change for daylight saving by design."""
+    if zone in _UTC_TARGETS:
+        return UTC_NOTE
+    if zone.startswith("Etc/"):
+        return FIXED_OFFSET_NOTE
+    return None
 
 
 def find_zone(text: str) -> ZoneMatch:
@@ -351,13 +412,19 @@ def find_zone(text: str) -> ZoneMatch:
             return ZoneMatch(None, None, zones[:_MAX_SUGGESTIONS], ZONE_COUNTRY)
 
     ranked = _fuzzy_rank(head or query, index)
-    if not ranked:
+    if ranked:
+        (best_zone, best), *rest = ranked
+        runner_up = rest[0][1] if rest else 0.0
+        if best >= _FUZZY_CONFIDENT and best - runner_up >= _FUZZY_MARGIN:
+            return _found(best_zone)
+    offered = [zone for zone, score in ranked if score >= _FUZZY_OFFER]
+    # "Chicago Illinois": a word that names a place is worth offering.
+    for word in query.split():
+        if len(word) >= _FUZZY_MIN_KEY_CHARS and (zone := index.exact.get(word)) is not None:
+            offered.insert(0, zone)
+    suggestions = tuple(dict.fromkeys(offered))[:_MAX_SUGGESTIONS]
+    if not suggestions:
         return _zone_problem(ZONE_NOT_FOUND)
-    (best_zone, best), *rest = ranked
-    runner_up = rest[0][1] if rest else 0.0
-    if best >= _FUZZY_CONFIDENT and best - runner_up >= _FUZZY_MARGIN:
-        return _found(best_zone)
-    suggestions = tuple(zone for zone, _ in ranked[:_MAX_SUGGESTIONS])
     return ZoneMatch(None, None, suggestions, ZONE_SUGGEST)
 
 

@@ -45,7 +45,7 @@ def test_chat_prints_the_card(workdir: Path) -> None:
     assert BL40_CARD_START in result.stdout.splitlines()[1]
     assert "back of" in result.stdout.lower() or "behind the knee" in result.stdout.lower()
     assert "How to press it at home" in result.stdout
-    assert "[1] BL meridian" in result.stdout
+    assert "[1] 🧭 Bladder meridian" in result.stdout
     assert (workdir / "acubot.sqlite3").exists()  # the default database, in the working directory
 
 
@@ -77,6 +77,20 @@ def test_chat_buttons_by_word_and_url_buttons(workdir: Path) -> None:
     assert "Kidney meridian (KI)" in result.stdout
     assert "No button '99'" in result.stdout
     assert (workdir / "other.sqlite3").exists()
+
+
+def test_chat_run_twice_shows_each_points_own_picture(workdir: Path) -> None:
+    """Issue 11.4: a second run must not resolve the first run's file id to KI3's picture."""
+    from content.catalogue import PICTURES_DIR
+
+    acubot(["chat"], workdir, "/point BL40\n")
+    result = acubot(["chat"], workdir, "/point KI3\n/point BL40\n")
+    assert result.returncode == 0, result.stderr
+    saved = [line for line in result.stdout.splitlines() if line.startswith("[photo")]
+    assert len(saved) == 2 and all("saved to" in line for line in saved), saved
+    for line, code in zip(saved, ("KI3", "BL40"), strict=True):
+        path = workdir / line.removeprefix("[photo saved to ").removesuffix("]")
+        assert path.read_bytes() == (PICTURES_DIR / "points" / f"{code}.png").read_bytes()
 
 
 def test_run_without_token_exits_2_with_one_line(workdir: Path) -> None:

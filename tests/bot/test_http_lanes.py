@@ -165,4 +165,4 @@ async def test_the_application_talks_to_telegram_through_lanes(tmp_path: Path) -
         assert isinstance(app.bot.request, LanedRequest)
         async with running(app):
             await Patient(app, loopback.api).send("/point UB40")
-    assert "BL40" in loopback.api.sent()[-1].params["text"]
+    assert "BL40" in loopback.api.sent()[0].text  # the card's caption names the point

@@ -48,6 +48,8 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("WEBHOOK_SECRET", "has spaces in it " * 3, "letters"),
         ("CLAIM_LEASE", "0", "longer than zero"),
         ("WEEKLY_CHECKIN_DAY", "someday", "monday"),
+        ("CLINIC_PHONE", "call us", "phone number"),
+        ("CLINIC_ADDRESS", "x" * 201, "at most 200"),
     ],
 )
 def test_bad_values_are_named_in_one_line(

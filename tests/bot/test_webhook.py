@@ -62,7 +62,8 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
 
 
 def replies(api: InProcessBotAPI, start: str = BL40_REPLY) -> list[str]:
-    return [call.text for call in api.calls_to("sendMessage") if call.text.startswith(start)]
+    # A point's card: the photo's caption names the point.
+    return [call.text for call in api.sent() if call.text.startswith(start)]
 
 
 def free_port() -> int:
@@ -420,8 +421,8 @@ SIGNAL_SCRIPT = textwrap.dedent(
                 app = build_application(settings)
                 await run_webhook(app, url="https://bot.clinic.example",
                                   secret="s3cret_webhook-token", listen="127.0.0.1", port=port)
-                replies = [c for c in loopback.api.calls_to("sendMessage")
-                           if str(c.params.get("text", "")).startswith("<b>BL40")]
+                replies = [c for c in loopback.api.calls_to("sendPhoto")
+                           if str(c.params.get("caption", "")).startswith("<b>BL40")]
                 print(f"{name}: clean exit running={app.running} replies={len(replies)}",
                       flush=True)
 

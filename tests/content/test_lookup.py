@@ -24,6 +24,8 @@ INDEX = PointIndex(load_catalogue())
         ("太谿", "KI3"), ("太溪", "KI3"),
         ("ex-b2", "EX-B2"), ("EXB2", "EX-B2"), ("huatuojiaji", "EX-B2"),
         ("SI-3", "SI3"), ("houxi", "SI3"), ("kunlun", "BL60"), ("崑崙", "BL60"), ("昆仑", "BL60"),
+        ("kidney 3", "KI3"), ("kidney3", "KI3"), ("bladder 40", "BL40"), ("gallbladder 30", "GB30"),
+        ("governing vessel 4", "GV4"), ("Gall Bladder 34", "GB34"), ("small intestine 3", "SI3"),
     ],
 )  # fmt: skip
 def test_every_spelling_finds_the_point(query: str, code: str) -> None:
@@ -60,6 +62,19 @@ def test_meridians_by_any_name() -> None:
     ]:
         assert INDEX.find_meridian(query).code == code
     assert INDEX.find_meridian("liver") is None
+
+
+def test_every_channel_with_points_is_found() -> None:
+    for point in INDEX.catalogue.points:
+        assert INDEX.find_channel(point.meridian) == point.meridian
+    assert INDEX.find_channel("small intestine") == "SI"
+    assert INDEX.find_channel("BL40") is None and INDEX.find_channel("liver") is None
+
+
+def test_channel_names_are_not_shown_as_other_codes() -> None:
+    from content.names import other_codes
+
+    assert other_codes(INDEX.catalogue.point("KI3")) == ["KID3", "K3"]
 
 
 def test_normalize_drops_case_tones_spaces_hyphens() -> None:

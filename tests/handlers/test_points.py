@@ -46,7 +46,60 @@ async def test_bl40_card_content(patient: Patient, api: InProcessBotAPI) -> None
     assert "UB40" in text  # other code systems are shown
     assert calls[-1].params["parse_mode"] == "HTML"
     labels = [b["text"] for b in calls[-1].buttons]
-    assert "BL meridian" in labels and "All points" in labels
+    assert "🧭 Bladder meridian" in labels and "📍 All points" in labels
+
+
+async def test_a_cards_title_is_printed_once(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11.15: the caption names the point; the text under it does not repeat the title."""
+    for point in app.bot_data.catalogue.points:
+        calls = await patient.send(f"/point {point.code}")
+        caption, details = (c.text for c in calls if c.method in {"sendPhoto", "sendMessage"})
+        assert caption.startswith(f"<b>{point.code} · {point.pinyin}</b>")
+        assert f"{point.code} · {point.pinyin}" not in details
+        assert details.startswith("💡 <b>What it is used for</b>")
+
+
+async def test_point_buttons_show_the_english_name(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11.15: /points buttons are not only code and pinyin."""
+    calls = await patient.send("/points")
+    labels = {b["callback_data"]: b["text"] for b in calls[-1].buttons}
+    for point in app.bot_data.catalogue.points:
+        label = labels[f"pt:{point.code}"]
+        assert label.startswith(point.code) and point.english in label, label
+        assert len(label) <= 38
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("kidney 3", "KI3"), ("kidney3", "KI3"), ("bladder 40", "BL40"), ("gallbladder 30", "GB30"),
+     ("governing vessel 4", "GV4"), ("Governing Vessel 3", "GV3"), ("small intestine 3", "SI3")],
+)  # fmt: skip
+async def test_channel_name_and_number_is_a_direct_hit(
+    patient: Patient, query: str, code: str
+) -> None:
+    """Issue 11.13."""
+    assert card(await patient.send(f"/point {query}")).startswith(f"<b>{code} · ")
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "codes"),
+    [("BL", "Bladder meridian", {"BL23", "BL40", "BL60"}), ("bladder", "Bladder meridian", {"BL23"}),
+     ("KI", "Kidney meridian", {"KI3", "KI7"}), ("DU", "Governing Vessel", {"GV3", "GV4"})],
+)  # fmt: skip
+async def test_point_with_a_meridians_code_shows_its_points(
+    patient: Patient, query: str, name: str, codes: set[str]
+) -> None:
+    """Issue 11.13: `/point BL` is the Bladder meridian's points, not three fuzzy suggestions."""
+    calls = await patient.send(f"/point {query}")
+    text = card(calls)
+    assert text.startswith(f"<b>{name}") and "not in our catalogue" not in text
+    assert {f"pt:{code}" for code in codes} <= {b.get("callback_data") for b in calls[-1].buttons}
+
+
+async def test_point_si_shows_the_channels_short_card(patient: Patient) -> None:
+    text = only_text(calls := await patient.send("/point SI"))
+    assert text.startswith("<b>Small Intestine meridian (SI)</b>")
+    assert "pt:SI3" in {b.get("callback_data") for b in calls[-1].buttons}
 
 
 async def test_card_explains_cun_where_used(patient: Patient) -> None:
@@ -169,3 +222,47 @@ async def test_a_file_id_from_an_earlier_run_is_refused_and_the_picture_uploaded
         calls = await Patient(second, second_api).send("/point BL40")
     photos = [c for c in calls if c.method == "sendPhoto"]
     assert len(photos) == 2 and photos[0].files == {} and "photo" in photos[1].files
+
+
+async def test_a_second_run_never_shows_another_points_picture_under_a_card(
+    settings,
+    clock,
+    sleep,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 11.4: run 1 stored BL40's id; run 2 uploaded KI3 first, then asked for BL40."""
+    from bot.application import running
+    from content.catalogue import PICTURES_DIR
+    from tests.conftest import make_app
+
+    first_api = InProcessBotAPI()
+    async with running(make_app(settings, first_api, clock, sleep)) as first:
+        await Patient(first, first_api).send("/point BL40")
+    second_api = InProcessBotAPI()
+    async with running(make_app(settings, second_api, clock, sleep)) as second:
+        patient = Patient(second, second_api)
+        for code in ("KI3", "BL40", "KI3", "BL40"):
+            calls = await patient.send(f"/point {code}")
+            shown = [c for c in calls if c.method == "sendPhoto"][-1]
+            expected = (PICTURES_DIR / "points" / f"{code}.png").read_bytes()
+            assert second_api.file_content(shown) == expected, code
+    assert first_api.run_id != second_api.run_id
+
+
+async def test_another_bot_on_the_same_database_keeps_its_own_file_ids(
+    settings,
+    clock,
+    sleep,  # type: ignore[no-untyped-def]
+) -> None:
+    """`acubot chat` on the clinic's database never overwrites the real bot's stored ids."""
+    from sqlalchemy import select
+
+    from bot.application import running
+    from storage.models import TelegramFile
+    from tests.conftest import make_app
+
+    api = InProcessBotAPI()
+    async with running(make_app(settings, api, clock, sleep)) as app:
+        await Patient(app, api).send("/point BL40")
+        async with app.bot_data.sessions() as session:
+            keys = list(await session.scalars(select(TelegramFile.key)))
+    assert keys and all(key.startswith(f"{app.bot.id}/") for key in keys)

@@ -95,26 +95,14 @@ async def test_progress_sends_a_readable_chart_from_the_database(
         assert image.width / image.height < 3
 
 
-async def test_check_in_is_answered_once(
-    app, patient: Patient, api: InProcessBotAPI, clock: FakeClock
-) -> None:  # type: ignore[no-untyped-def]
+async def test_check_in_same_day_replaces(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     clock.set(BEFORE_DST - timedelta(hours=2))
     await subscribe(app, 1, "08:00", "America/Chicago")
     clock.set(BEFORE_DST)
-    await do_todays_reminder(app, patient)
-    question = patient.message_with_button("10")
-    three = question["reply_markup"]["inline_keyboard"][0][3]["callback_data"]
-    await patient.press("7")
-    # The answered question has no buttons left; a second tap that raced the
-    # edit is answered as already done and changes nothing.
-    answered = api.messages[(1, question["message_id"])]
-    assert not any(row for row in answered["reply_markup"]["inline_keyboard"])
-    calls = await patient.press_data(three, answered)
-    assert [(c.method, c.params.get("text")) for c in calls] == [
-        ("answerCallbackQuery", "You already answered this one.")
-    ]
+    await do_todays_reminder(app, patient, pain=7)
+    await patient.press("3")
     async with app.bot_data.sessions() as session:
-        assert (await session.execute(select(CheckIn.kind, CheckIn.score))).all() == [("pain", 7)]
+        assert (await session.execute(select(CheckIn.kind, CheckIn.score))).all() == [("pain", 3)]
 
 
 async def test_weekly_activity_question_comes_with_sundays_reminder(
@@ -129,20 +117,18 @@ async def test_weekly_activity_question_comes_with_sundays_reminder(
     clock.set(sunday_8am)
     await dispatch(app)
     assert "Weekly question" in api.sent(1)[-1].text
+    # Answered the same day: "for this week", never "for today" (issue 11.12).
+    assert "noted 3/10 for this week" in only_text(await patient.press("3"))
     clock.advance(days=1)  # answered on Monday: still counts for that week
-    weekly = patient.message_with_button("4")
-    assert "noted 4/10 for the week of 6 June" in only_text(await patient.press("4"))
-    # A press on the answered question (its buttons gone) is answered, not acted on.
-    five = weekly["reply_markup"]["inline_keyboard"][0][5]["callback_data"]
-    again = await patient.press_data(five, api.messages[(1, weekly["message_id"])])
-    assert [c.method for c in again] == ["answerCallbackQuery"]
+    assert "noted 4/10 for the week up to Sunday 6 June" in only_text(await patient.press("4"))
+    assert "noted 5/10" in only_text(await patient.press("5"))  # replaces
     clock.advance(days=7)
-    assert "That question was for" in only_text(await patient.press_data(five, weekly))
+    assert "That question was for" in only_text(await patient.press("6"))
     async with app.bot_data.sessions() as session:
         rows = (
             await session.execute(select(CheckIn.kind, CheckIn.local_date, CheckIn.score))
         ).all()
-    assert rows == [("activity", date(2027, 6, 6), 4)]
+    assert rows == [("activity", date(2027, 6, 6), 5)]
 
 
 async def make_history(app, api: InProcessBotAPI, clock: FakeClock, user_id: int) -> Patient:  # type: ignore[no-untyped-def]

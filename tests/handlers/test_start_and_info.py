@@ -52,18 +52,69 @@ async def test_book_shows_the_booking_link(patient: Patient) -> None:
     ]
 
 
-async def test_book_without_a_link_says_so(tmp_path: Path) -> None:
+async def _chat(tmp_path: Path, commands: list[str], **settings: str) -> list[list]:  # type: ignore[type-arg]
     api = InProcessBotAPI()
-    app = build_application(make_settings(tmp_path / "b.sqlite3", booking_url=""), request=api)
+    app = build_application(make_settings(tmp_path / "b.sqlite3", **settings), request=api)
     async with running(app):
-        text = only_text(await Patient(app, api).send("/book"))
-    assert "not set up" in text
+        patient = Patient(app, api)
+        replies = [await patient.send(command) for command in commands]
+        replies.append(api.calls_to("setMyCommands"))
+    return replies
+
+
+async def test_book_without_anything_to_show_is_hidden(tmp_path: Path) -> None:
+    """Issue 11.14: no link, phone or address: /book is not offered anywhere."""
+    book, start, help_, menus = await _chat(tmp_path, ["/book", "/start", "/help"], booking_url="")
+    assert "contact River Forest Health &amp; Wellness directly" in only_text(book)
+    assert "/book" not in only_text(help_)
+    for reply in (start, help_):
+        assert not any("Book" in b["text"] for b in reply[-1].buttons)
+    for call in menus:
+        assert "book" not in {c["command"] for c in call.params["commands"]}
+
+
+async def test_book_without_a_link_gives_the_phone_and_address(tmp_path: Path) -> None:
+    """Issue 11.14: CLINIC_PHONE and CLINIC_ADDRESS when BOOKING_URL is not set."""
+    book, start, help_, menus = await _chat(
+        tmp_path,
+        ["/book", "/start", "/help"],
+        booking_url="",
+        clinic_phone="+1 708 555 0134",
+        clinic_address="7605 Lake St, River Forest, IL 60305",
+    )
+    text = only_text(book)
+    assert "Call us to book: +1 708 555 0134" in text
+    assert "7605 Lake St, River Forest, IL 60305" in text and "online" not in text
+    assert "/book" in only_text(help_)
+    assert all("book" in {c["command"] for c in call.params["commands"]} for call in menus)
+    # The menu's button shows the same (there is no link to open).
+    (button,) = [b for b in start[-1].buttons if "Book" in b["text"]]
+    assert button["callback_data"] == "menu:book"
+
+
+async def test_menu_book_button_shows_the_phone(tmp_path: Path) -> None:
+    api = InProcessBotAPI()
+    settings = make_settings(tmp_path / "b.sqlite3", booking_url="", clinic_phone="708 555 0134")
+    async with running(build_application(settings, request=api)) as app:
+        patient = Patient(app, api)
+        await patient.send("/start")
+        assert "Call us to book: 708 555 0134" in only_text(await patient.press("Book a visit"))
+
+
+async def test_book_with_a_link_and_a_phone_shows_both(tmp_path: Path) -> None:
+    (book, _menus) = await _chat(tmp_path, ["/book"], clinic_phone="708 555 0134")
+    assert "Or call us: 708 555 0134" in only_text(book)
+    assert book[-1].buttons[0]["url"] == "https://clinic.example.com/book"
 
 
 async def test_meridian_card_and_its_point_buttons(patient: Patient) -> None:
     calls = await patient.send("/meridian UB")
     text = card(calls)
     assert calls[0].method == "sendPhoto" and text.startswith("<b>Bladder") and "67 points" in text
+    caption, details = (c.text for c in calls)
+    assert "Bladder meridian" in caption and "Bladder meridian" not in details  # once (11.15)
+    assert "Foot Taiyang" in caption and "Foot Taiyang" not in details
+    assert "Also written UB or B" in caption
     assert {"pt:BL23", "pt:BL40"} <= {b.get("callback_data") for b in calls[-1].buttons}
     assert card(await patient.press("BL23")).startswith("<b>BL23")
 
@@ -78,6 +129,23 @@ async def test_meridian_list_and_unknown_meridian(patient: Patient) -> None:
     }
     assert "Governing Vessel" in card(await patient.press("GV"))
     assert "not one of the meridians" in only_text(await patient.send("/meridian liver"))
+
+
+async def test_every_channel_points_lists_has_a_meridian_card(patient: Patient, app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11.13: `/meridian SI` (and every other group /points shows) answers with its points."""
+    catalogue = app.bot_data.catalogue
+    for code in dict.fromkeys(point.meridian for point in catalogue.points):
+        calls = await patient.send(f"/meridian {code}")
+        text = calls[-1].text
+        assert "not one of the meridians" not in text, code
+        assert catalogue.channel_name(code) in calls[0].text, code
+        buttons = {b.get("callback_data") for b in calls[-1].buttons}
+        assert {f"pt:{p.code}" for p in catalogue.points_on(code)} <= buttons, code
+    menu = await patient.send("/meridian")
+    assert {"mer:SI", "mer:EX"} <= {b["callback_data"] for b in menu[-1].buttons}
+    pressed = await patient.press("Small Intestine")
+    assert only_text(pressed).startswith("<b>Small Intestine meridian (SI)</b>")
+    assert "One of the three meridians our clinic's article describes" in only_text(menu)
 
 
 async def test_unknown_command_gets_help(patient: Patient) -> None:
