@@ -25,6 +25,8 @@ from bot.rate_limit import ReplyRateLimiter
 from bot.settings import Settings
 from content.catalogue import Catalogue, load_catalogue
 from content.lookup import PointIndex
+from content.own_words import OwnWords
+from content.triage import default_screen
 from handlers.admin import set_admin_commands
 from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
@@ -32,7 +34,8 @@ from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
 from scheduler.send_policy import SendPolicy, Sleep
 from storage import migrate
-from storage.database import create_engine, create_session_factory
+from storage.database import DatabaseTimeouts, create_engine, open_database
+from storage.files import all_file_ids
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,14 @@ def bot_api_request() -> LanedRequest:
 def updates_request() -> LanedRequest:
     """getUpdates' own client (one long poll at a time), as PTB keeps it apart."""
     return LanedRequest(1)
+
+
+def database_timeouts(settings: Settings) -> DatabaseTimeouts:
+    """DATABASE_CONNECT_TIMEOUT and DATABASE_STATEMENT_TIMEOUT, in seconds."""
+    return DatabaseTimeouts(
+        connect=settings.database_connect_timeout.total_seconds(),
+        statement=settings.database_statement_timeout.total_seconds(),
+    )
 
 
 def build_application(
@@ -127,6 +138,9 @@ def build_application(
     services.settings = settings
     services.catalogue = catalogue or load_catalogue()
     services.index = PointIndex(services.catalogue)
+    # The red-flag screen and the own-words matcher: a broken data file stops start-up.
+    services.screen = default_screen()
+    services.own_words = OwnWords.load(services.catalogue, services.index)
     services.clock = clock
     services.dispatch_interval = (
         settings.dispatch_interval.total_seconds()
@@ -140,10 +154,21 @@ def build_application(
 
 async def _post_init(app: AcubotApp) -> None:
     services: Services = app.bot_data
-    services.engine = create_engine(services.settings.database_url)
-    await migrate.upgrade(services.engine)
-    services.sessions = create_session_factory(services.engine)
     settings = services.settings
+    # Migrations on an engine of their own, without the statement timeout
+    # (a migration, or waiting for another instance's, may take a while).
+    migrations_engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(migrations_engine)
+    finally:
+        await migrations_engine.dispose()
+    database = open_database(settings.database_url, database_timeouts(settings))
+    services.database = database
+    services.engine = database.engine
+    services.sessions = database.sessions
+    services.gate = database.gate
+    async with services.sessions() as session:
+        services.file_ids.update(await all_file_ids(session=session))
     services.policy = SendPolicy(rate=settings.send_rate, sleep=services.sleep)
     services.dispatcher = ReminderDispatcher(
         sessions=services.sessions,
@@ -152,9 +177,11 @@ async def _post_init(app: AcubotApp) -> None:
         policy=services.policy,
         grace=settings.reminder_grace,
         lease=settings.claim_lease,
+        retention=settings.delivery_retention,
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
         keep_going=lambda: app.running,
         clock=services.now,
+        gate=services.gate,
     )
     services.sender = BroadcastSender(
         sessions=services.sessions,
@@ -164,6 +191,7 @@ async def _post_init(app: AcubotApp) -> None:
         zone=settings.zone,
         lease=settings.claim_lease,
         keep_going=lambda: app.running,
+        gate=services.gate,
     )
     if services.dispatch_interval is not None and app.job_queue is not None:
         # One repeating job for everyone, not one job per patient: see ARCHITECTURE.md.
@@ -200,9 +228,9 @@ async def _send_broadcasts(context: AcubotContext) -> None:
 
 async def _post_shutdown(app: AcubotApp) -> None:
     services: Services = app.bot_data
-    engine = getattr(services, "engine", None)
-    if engine is not None:
-        await engine.dispose()
+    database = getattr(services, "database", None)
+    if database is not None:
+        await database.dispose()
 
 
 @asynccontextmanager

@@ -15,6 +15,14 @@ timeouts and errors as `HTTPXRequest` (which each lane is), at most `lanes`
 requests in flight, and a request that finds every lane busy for longer than
 the pool timeout fails with `TimedOut`, as PTB's own pool does. Lanes are
 created when first needed, so a bot that only answers chats keeps one or two.
+
+It also tells the send policy whether a failed request could have reached
+Telegram. A request that certainly never left (pool timeout, connection
+refused, DNS failure, connect timeout, reset while writing) fails with
+`RequestNotSent` (a `NetworkError`; `PoolTimedOut` is also a `TimedOut`), and
+the policy may send it again. A read or write timeout, or the connection
+closed after the request was written, stays PTB's plain `TimedOut` /
+`NetworkError`: Telegram may have delivered it, so it is never retried.
 """
 
 from __future__ import annotations
@@ -28,13 +36,21 @@ import httpx
 
 # PTB's own marker type for "not passed", checked as HTTPXRequest checks it.
 from telegram._utils.defaultvalue import DefaultValue
-from telegram.error import TimedOut
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from scheduler.send_policy import PoolTimedOut, RequestNotSent
 
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
 
 __all__ = ["LanedRequest"]
+
+# httpx's errors raised before any byte of the request reached the server.
+# A WriteError means the request was not completely written: a server does not
+# act on half a request. A WriteTimeout is not here: the brief is to treat a
+# write that stalled as maybe-delivered (the bytes may all be in the kernel).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError)
 
 
 @functools.cache
@@ -122,6 +138,13 @@ class LanedRequest(BaseRequest):
                     connect_timeout=connect_timeout,
                     pool_timeout=pool_timeout,
                 )
+            except NetworkError as error:
+                # HTTPXRequest raises TimedOut / NetworkError from httpx's error.
+                if isinstance(error.__cause__, _NOT_SENT):
+                    raise RequestNotSent(
+                        f"{error.message} (not sent: {type(error.__cause__).__name__})"
+                    ) from error.__cause__
+                raise
             finally:
                 if not self._closed:
                     self._idle.append(lane)
@@ -136,7 +159,7 @@ class LanedRequest(BaseRequest):
             async with asyncio.timeout(wait):
                 await self._slots.acquire()
         except TimeoutError:
-            raise TimedOut(
+            raise PoolTimedOut(
                 "Pool timeout: every connection to the Bot API is busy. "
                 "The request was not sent to Telegram."
             ) from None

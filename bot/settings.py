@@ -42,18 +42,28 @@ class Settings(BaseSettings):
     # How patients reach the clinic when there is no booking link (or as well).
     clinic_phone: str | None = None
     clinic_address: str | None = None
+    # Shown first in every emergency reply and in /safety (the clinic is in Illinois).
+    emergency_number: str = Field(default="911", pattern=r"^\+?[0-9]{2,15}$")
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reminder_grace: timedelta = timedelta(hours=2)
     # How often the reminder dispatcher looks for due reminders.
     dispatch_interval: timedelta = timedelta(seconds=15)
-    # How long a claim on reminders or broadcast recipients lasts; an instance
-    # that dies holding one has its work taken over once it runs out.
-    claim_lease: timedelta = timedelta(minutes=5)
+    # How long a claim on reminders or broadcast recipients lasts; renewed
+    # while the work goes on, so an instance that dies holding one has its
+    # unstarted work taken over within this.
+    claim_lease: timedelta = timedelta(seconds=20)
+    # Delivered reminders older than this are deleted (the patient's /export
+    # shows them until then).
+    delivery_retention: timedelta = timedelta(days=400)
     # How long a question (/remind's time, a broadcast's next step) waits for
     # an answer; after it, a message is read as new, not as the answer.
     flow_timeout: timedelta = timedelta(minutes=30)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
+    # Bounded waits on the database (storage/database.py): opening a
+    # connection, and one statement (SQLite: waiting for a lock).
+    database_connect_timeout: timedelta = timedelta(seconds=3)
+    database_statement_timeout: timedelta = timedelta(seconds=10)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
@@ -192,7 +202,14 @@ class Settings(BaseSettings):
         return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator(
-        "reminder_grace", "dispatch_interval", "claim_lease", "flow_timeout", mode="before"
+        "reminder_grace",
+        "dispatch_interval",
+        "claim_lease",
+        "flow_timeout",
+        "delivery_retention",
+        "database_connect_timeout",
+        "database_statement_timeout",
+        mode="before",
     )
     @classmethod
     def _grace(cls, value: object) -> object:
@@ -202,7 +219,14 @@ class Settings(BaseSettings):
             return timedelta(seconds=number * _UNIT_SECONDS[unit])
         return value
 
-    @field_validator("dispatch_interval", "claim_lease", "flow_timeout")
+    @field_validator(
+        "dispatch_interval",
+        "claim_lease",
+        "flow_timeout",
+        "delivery_retention",
+        "database_connect_timeout",
+        "database_statement_timeout",
+    )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -42,7 +42,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import signal
 import threading
@@ -62,6 +61,7 @@ from telegram.ext import ExtBot
 
 from bot.application import running
 from bot.settings import secret_problem, webhook_url_problem
+from bot.webhook_body import update_data
 from handlers.context import AcubotApp
 from scheduler.numbers import ascii_int
 
@@ -168,14 +168,8 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 
 def _parse_update(body: bytes, app: AcubotApp) -> Update | None:
-    try:
-        data = json.loads(body)
-    except ValueError:  # includes UnicodeDecodeError
-        return None
-    if not isinstance(data, dict):
-        return None
-    update_id = data.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool):
+    data = update_data(body)  # JSON of an update's shape (bot/webhook_body.py), or None
+    if data is None:
         return None
     try:
         return Update.de_json(data, app.bot)

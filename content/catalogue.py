@@ -77,9 +77,32 @@ class Catalogue:
     def default_routine(self) -> Routine:
         return next(r for r in self.routines if r.default)
 
-    def routine_steps(self, routine_id: str) -> list[Technique]:
-        """The techniques of a routine, in order."""
-        return [self._techniques_by_id[t] for t in self.routine(routine_id).techniques]
+    def routine_steps(self, routine_id: str, *, pregnant: bool = False) -> list[Technique]:
+        """The techniques of a routine, in order; in pregnancy, without flagged points."""
+        steps = [self._techniques_by_id[t] for t in self.routine(routine_id).techniques]
+        if pregnant:
+            steps = [t for t in steps if not self._points_by_code[t.point].pregnancy_caution]
+        return steps
+
+    def left_out_in_pregnancy(self, routine_id: str) -> list[Technique]:
+        """The routine's techniques whose point is traditionally avoided in pregnancy."""
+        return [
+            t
+            for t in self.routine_steps(routine_id)
+            if self._points_by_code[t.point].pregnancy_caution
+        ]
+
+    def routine_minutes(self, routine_id: str, *, pregnant: bool = False) -> int:
+        """About how long a routine takes: every hold (both sides) plus time to get ready."""
+        seconds = sum(
+            t.hold_seconds_max * t.rounds + 20
+            for t in self.routine_steps(routine_id, pregnant=pregnant)
+        )
+        return max(1, round(seconds / 60))
+
+    def safe_in_pregnancy(self) -> list[Point]:
+        """The catalogue's points that carry no pregnancy caution."""
+        return [point for point in self.points if not point.pregnancy_caution]
 
     def points_on(self, meridian_code: str) -> list[Point]:
         """The catalogue's points on one channel, in catalogue order."""

@@ -47,13 +47,30 @@ class Technique(_Strict):
     steps: list[str] = Field(min_length=1)
     hold_seconds_min: int = Field(ge=5, le=600)
     hold_seconds_max: int = Field(ge=5, le=600)
+    pressure: Literal["firm", "gentle", "steady"] = Field(
+        description="How hard, as the steps say: firm (the article's 'press firmly'), "
+        "gentle, or steady (body weight on a ball or roller)."
+    )
+    sides: Literal["both_at_once", "one_then_other", "midline"] = Field(
+        description="Both sides pressed together, one side then the other, or one midline point."
+    )
     from_clinic_article: bool = False
 
     @model_validator(mode="after")
     def _hold_range(self) -> Technique:
         if self.hold_seconds_max < self.hold_seconds_min:
             raise ValueError("hold_seconds_max must not be below hold_seconds_min")
+        said = " ".join(self.steps).lower()
+        if ("firm" in said) != (self.pressure == "firm"):
+            raise ValueError("'pressure' must be firm exactly when the steps say to press firmly")
+        if self.pressure == "firm" and "gentl" in said:
+            raise ValueError("the steps say both firm and gentle")
         return self
+
+    @property
+    def rounds(self) -> int:
+        """How many holds the technique takes: two when each side is done in turn."""
+        return 2 if self.sides == "one_then_other" else 1
 
 
 class Point(_Strict):
@@ -77,6 +94,13 @@ class Point(_Strict):
     cautions: list[str] = Field(default_factory=list)
     pregnancy_caution: bool = False
     bilateral: bool = True
+    count_note: str | None = Field(
+        default=None,
+        description="How many there are, when not one per side ('Two on each hand.').",
+    )
+    article_name: str | None = Field(
+        default=None, description="The name the clinic's article gives the point."
+    )
     from_clinic_article: bool = False
     sources: list[Source] = Field(min_length=1)
 
@@ -101,16 +125,66 @@ class Meridian(_Strict):
     from_clinic_article: bool = False
 
 
+class AvoidedPoint(_Strict):
+    """A point traditionally avoided in pregnancy that the catalogue does not describe."""
+
+    code: str
+    name: str = Field(min_length=2)
+    where: str = Field(min_length=10)
+
+    @field_validator("code")
+    @classmethod
+    def _code_form(cls, value: str) -> str:
+        if not POINT_CODE.match(value):
+            raise ValueError(f"{value!r} is not a WHO point code such as LI4")
+        return value
+
+
+class Evidence(_Strict):
+    """One research finding for /evidence, with where it comes from."""
+
+    says: str = Field(min_length=20)
+    source: str = Field(min_length=5)
+
+
+def _needs(text: str, *placeholders: str) -> str:
+    for placeholder in placeholders:
+        if "{" + placeholder + "}" not in text:
+            raise ValueError(f"must contain {{{placeholder}}}")
+    return text
+
+
 class Safety(_Strict):
-    """Red flags and self-care cautions, shown at /start and with /safety."""
+    """Red flags, cautions, stop rules, the screen's replies and the evidence page."""
 
     emergency: list[str] = Field(min_length=1)
     see_doctor_soon: list[str] = Field(min_length=1)
     do_not_press: list[str] = Field(min_length=1)
-    pressing_gently: str = Field(min_length=20)
+    pressure_rule: str = Field(min_length=20, max_length=400)
+    stop_rules: list[str] = Field(min_length=1)
+    no_change: str = Field(min_length=20)
     pregnancy: str = Field(min_length=20)
+    avoided_in_pregnancy: list[AvoidedPoint] = Field(default_factory=list)
     disclaimer: str = Field(min_length=20)
     short_notice: str = Field(min_length=20, max_length=400)
+    emergency_reply: str = Field(min_length=20)
+    see_doctor_reply: str = Field(min_length=20)
+    negated_reminder: str = Field(min_length=20)
+    adverse_event_reply: str = Field(min_length=20)
+    severe_pain_question: str = Field(min_length=20)
+    evidence: list[Evidence] = Field(min_length=1)
+    evidence_summary: str = Field(min_length=20)
+    keep_active: str = Field(min_length=20)
+
+    @field_validator("emergency_reply", "see_doctor_reply")
+    @classmethod
+    def _reply_placeholders(cls, value: str) -> str:
+        return _needs(value, "number", "sign")
+
+    @field_validator("negated_reminder")
+    @classmethod
+    def _reminder_placeholders(cls, value: str) -> str:
+        return _needs(value, "number")
 
 
 class Glossary(_Strict):

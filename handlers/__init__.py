@@ -2,7 +2,10 @@
 
 `register_all` is the only place that decides the order. In
 python-telegram-bot the first matching handler of a group wins, so specific
-handlers come first and the catch-alls of `fallback` come last.
+handlers come first and the catch-alls of `fallback` come last. The early
+groups run in this order, each before the next: the red-flag screen (-4), the
+group-chat filter (-3), a command stopping a waiting question (-2), last-seen
+(-1), then every feature (0).
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ def register_all(app: AcubotApp) -> None:
         errors,
         fallback,
         flows,
+        groups,
         meridians,
         points,
+        pregnancy,
         privacy,
         progress,
         reminder_buttons,
@@ -28,15 +33,19 @@ def register_all(app: AcubotApp) -> None:
         safety,
         start,
         subscribe,
+        triage,
         users,
     )
 
+    triage.register(app)  # group -4: every text message meets the red-flag screen first
+    groups.register(app)  # group -3: in groups, general content only; the rest stays private
+    flows.register(app)  # group -2: a command stops a waiting question; spent buttons; /cancel
     users.register(app)  # group -1: records who is talking, never answers
-    flows.register(app)  # groups -3/-4: a command stops a waiting question; /cancel
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons
     meridians.register(app)  # /meridian, meridian buttons
-    safety.register(app)  # /safety, /book
+    safety.register(app)  # /safety, /evidence, /book
+    pregnancy.register(app)  # /pregnancy and its buttons
     subscribe.register(app)  # /remind flow and its typed answers (via handlers.flows)
     reminder_settings.register(app)  # /settings, /pause, /resume, /stop
     reminder_buttons.register(app)  # buttons under a daily reminder
@@ -46,5 +55,5 @@ def register_all(app: AcubotApp) -> None:
     privacy.register(app)  # /privacy, /export, /delete
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
-    fallback.register(app)  # last: unknown commands, free text (and flow answers), stale buttons
+    fallback.register(app)  # last: unknown commands, flow answers, own words (handlers.own_words)
     errors.register(app)

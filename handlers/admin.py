@@ -7,6 +7,7 @@ logged with the user id and the action, never the message text.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from html import escape
 
 from telegram import BotCommandScopeChat, Update
@@ -23,6 +24,7 @@ from scheduler.broadcast_sender import show_progress
 from scheduler.patient_days import clinic_days
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
+from storage.safety import count_adverse_events
 from storage.stats import MIN_GROUP, enough_patients, usage_stats
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,18 @@ async def stats(update: Update, context: AcubotContext) -> None:
             session=session, today_start=days.today_start, week_start=days.week_start
         )
         outcomes = await clinic_outcomes(session=session, today=days.today)
+        sore_30 = await count_adverse_events(
+            session=session, since=days.today_start - timedelta(days=29)
+        )
+        sore_all = await count_adverse_events(session=session)
     today = _counts(
         numbers.reminders_sent_today, numbers.reminders_done_today, numbers.reminder_patients_today
     )
     week = _counts(
-        numbers.reminders_sent_week, numbers.reminders_done_week, numbers.reminder_patients_week
+        numbers.reminders_sent_week,
+        numbers.reminders_done_week,
+        numbers.reminder_patients_week,
+        maybe=numbers.reminders_maybe_week,
     )
     text = (
         "📊 <b>How the bot is used</b>\n\n"
@@ -68,11 +77,14 @@ async def stats(update: Update, context: AcubotContext) -> None:
         f"Reminders today: {today}\n"
         f"Reminders in the last 7 days: {week}\n\n"
         f"Broadcasts sent: {numbers.broadcasts_sent} "
-        f"({numbers.broadcast_messages_sent} messages delivered)\n\n"
+        f"({numbers.broadcast_messages_sent} messages delivered, "
+        f"{numbers.broadcast_messages_maybe} may not have arrived)\n\n"
         "<b>Outcomes (all patients together)</b>\n"
         f"Reminders done: {_share(outcomes.adherence_7, outcomes.patients_7)} over 7 days, "
         f"{_share(outcomes.adherence_30, outcomes.patients_30)} over 30 days\n"
         f"Average change in back pain, first week to latest week: {_change(outcomes)}\n"
+        f"“Too sore / bruised” after the routine: {sore_30} in the last 30 days "
+        f"({sore_all} in all)\n"
         f"<i>Days are counted in {escape(zone.key)}. Figures from fewer than {MIN_GROUP} "
         "patients are not shown, so no one patient can be recognised.</i>"
     )
@@ -82,10 +94,12 @@ async def stats(update: Update, context: AcubotContext) -> None:
 NOT_ENOUGH = "not enough patients yet"
 
 
-def _counts(sent: int, done: int, patients: int) -> str:
+def _counts(sent: int, done: int, patients: int, *, maybe: int | None = None) -> str:
     if not enough_patients(patients):
         return NOT_ENOUGH
-    return f"{sent} sent, {done} done"
+    if maybe is None:
+        return f"{sent} sent, {done} done"
+    return f"{sent} sent, {done} done, {maybe} may not have arrived"
 
 
 def _share(value: float | None, patients: int) -> str:

@@ -38,6 +38,7 @@ from scheduler.send_time import describe_send_time, parse_send_time, send_time_e
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastRecord, BroadcastStatus
 from storage.pending import PendingRecord, clear_pending
+from storage.types import has_unstorable
 
 FLOW = "broadcast"
 MESSAGE, BUTTON, BUTTON_LABEL, BUTTON_URL, AUDIENCE, PREVIEW, SEND_AT, EDIT = (
@@ -136,8 +137,16 @@ async def ask_message(
     await show_step(update, context, "\n".join(lines), keyboard, replace=replace)
 
 
+UNSTORABLE = (
+    "That message contains an invisible control character (such as NUL) that I can't "
+    "store or send. Please type or paste it again without it."
+)
+
+
 def read_message(message: Message) -> tuple[dict[str, Any] | None, str | None]:
     """The broadcast content of a message, or why it cannot be broadcast."""
+    if has_unstorable(message.text or message.caption or ""):
+        return None, UNSTORABLE
     if message.photo:
         caption = message.caption or ""
         if len(caption) > MessageLimit.CAPTION_LENGTH:
@@ -411,6 +420,9 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
             await ask_button(update, context, data)
     elif pending.step == BUTTON_LABEL:
         label = (message.text or "").strip()
+        if has_unstorable(label):
+            await ask_label(update, context, data, UNSTORABLE.replace("message", "label", 1))
+            return
         if not label or len(label) > MAX_LABEL:
             await ask_label(
                 update, context, data, f"Please type a label of 1 to {MAX_LABEL} characters."

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
+from handlers import triage
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
@@ -52,6 +53,8 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await reply_html(
             update, context, "I don't keep any data about you now, so I can't store this. /start"
         )
+        if is_severe(score):  # stored or not, severe pain is asked about red flags
+            await triage.ask_severe_pain_red_flags(update, context)
         return
     now = services.now()
     today = local_date_of(now, await patient_zone(update, context))
@@ -81,12 +84,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     else:
         when = f"the week up to {asked_on:%A %-d %B}"
     text = f"Thanks — I've noted {score}/10 for {when}. Tap another number to change it."
-    if is_severe(score):
-        text += (
-            "\n\nThat sounds hard. If the pain is severe, new, or comes with numbness, weakness "
-            "or trouble passing urine, please see /safety and contact the clinic (/book)."
-        )
     await reply_html(update, context, text)
+    if is_severe(score):
+        await triage.ask_severe_pain_red_flags(update, context)
 
 
 def register(app: AcubotApp) -> None:

@@ -44,6 +44,13 @@ COMMANDS = (
         "When to get help, how to press safely",
         "when to get medical help, and how to press safely",
     ),
+    Command("evidence", "What the research says", "what the research says, with sources"),
+    Command(
+        "pregnancy",
+        "Tell me if you are pregnant",
+        "tell me you are pregnant (or not): <code>/pregnancy on</code>, "
+        "<code>/pregnancy off</code>",
+    ),
     Command("book", "Book an appointment", "book an appointment with the clinic"),
     Command(
         "remind",
@@ -117,5 +124,9 @@ def help_text(*, staff: bool, booking: bool = True) -> str:
             lines.append(f"\n<b>{section}</b>" if section else "")
         argument = f" <i>{command.argument}</i>" if command.argument else ""
         lines.append(f"/{command.name}{argument} — {command.help}")
-    lines += ["", "You can also just type a point's code or name."]
+    lines += [
+        "",
+        "You can also just write in your own words: a point's name (<i>kidney 3</i>), "
+        "what bothers you (<i>sciatica</i>), or <i>remind me at 8</i>.",
+    ]
     return "\n".join(lines)

@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from bot.settings import Settings
     from content.catalogue import Catalogue
     from content.lookup import PointIndex
+    from content.own_words import OwnWords
+    from content.triage import Screen
     from scheduler.broadcast_sender import BroadcastSender
     from scheduler.dispatcher import ReminderDispatcher
     from scheduler.send_policy import SendPolicy
+    from storage.database import Database, DatabaseGate
 
 Clock = Callable[[], datetime]
 
@@ -37,9 +40,14 @@ class Services:
     settings: Settings
     catalogue: Catalogue
     index: PointIndex
+    screen: Screen
+    own_words: OwnWords
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    database: Database
+    # Closed while the database is unreachable: see storage/database.py.
+    gate: DatabaseGate
     policy: SendPolicy
     dispatcher: ReminderDispatcher
     sender: BroadcastSender
@@ -51,6 +59,10 @@ class Services:
         self.seen_at: dict[int, datetime] = {}
         # Multi-step flows by name (see handlers.flows).
         self.flows: dict[str, Any] = {}
+        # Telegram file ids of our pictures, so a card never waits for the
+        # database (handlers.pictures); keys not yet saved there are retried.
+        self.file_ids: dict[str, str] = {}
+        self.unsaved_file_ids: set[str] = set()
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

@@ -8,9 +8,11 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
+from handlers.own_words import answer_own_words
 from handlers.points import send_point_card
 from handlers.reply import reply_html
 from handlers.update_parts import message_of, query_of
+from storage.database import is_unavailable
 
 HINT = (
     "I can look up acupressure points for low back pain. Try <code>/point UB40</code>, "
@@ -27,15 +29,23 @@ async def unknown_command(update: Update, context: AcubotContext) -> None:
 
 
 async def free_text(update: Update, context: AcubotContext) -> None:
-    """An answer to a pending question, a point's name, or else a hint."""
-    if await continue_flow(update, context):
-        return
+    """An answer to a pending question, else the patient's own words (handlers.own_words).
+
+    The red-flag screen (handlers.triage) has already seen the message.
+    """
     text = message_of(update).text or ""
-    point = context.services.index.find_in_text(text)
-    if point:
+    try:
+        if await continue_flow(update, context):
+            return
+    except Exception as error:
+        # The database is away: a point's name still gets its card; anything
+        # else may be an answer to a question, so the error handler says so.
+        point = context.services.index.find_in_text(text) if is_unavailable(error) else None
+        if point is None:
+            raise
         await send_point_card(update, context, point)
         return
-    await reply_html(update, context, HINT)
+    await answer_own_words(update, context, text)
 
 
 async def other_message(update: Update, context: AcubotContext) -> None:

@@ -26,15 +26,21 @@ from telegram.ext import (
 )
 
 from handlers.context import AcubotApp, AcubotContext
+from handlers.groups import is_private
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
+from storage.database import is_unavailable
 from storage.pending import PendingRecord, clear_pending, get_pending, is_stale, set_pending
 
 FlowHandler = Callable[[Update, AcubotContext, PendingRecord], Awaitable[None]]
 
-# Before the feature handlers (group 0) and the users group (-1): a command
-# must stop the waiting question before the command itself answers.
-FLOW_GUARD_GROUP = -3
+# After the red-flag screen (-4: a red flag typed while a question waits is
+# answered as a red flag) and the group-chat filter (-3), before the users
+# group (-1) and the feature handlers (0): a command must stop the waiting
+# question before the command itself answers. The group holds both handlers
+# below: one takes only messages, the other only button presses, so no update
+# matches both.
+FLOW_GUARD_GROUP = -2
 NOTHING_TO_CANCEL = "There was nothing to cancel."
 ALREADY_ANSWERED = "You already answered this one."
 
@@ -175,12 +181,19 @@ def _command(message: Message) -> str:
 async def command_stops_flow(update: Update, context: AcubotContext) -> None:
     """Any command (but /cancel and the flow's own) stops the waiting question, in one line."""
     user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
+    if user is None or message is None or not is_private(update):
+        return  # a question waits in the private chat; a group never reads it
     command = _command(message)
-    if command == "cancel":
+    if command == "cancel" or not context.services.gate.available:
+        return  # the database is away: the command answers (or says so) by itself
+    try:
+        pending = await live_pending(context, user.id)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        # A point card must not wait for the database, nor carry an apology:
+        # the question stays until it expires or the next command meets it.
         return
-    pending = await live_pending(context, user.id)
     if pending is None:
         return
     flow: Flow | None = context.services.flows.get(pending.flow)
@@ -217,5 +230,5 @@ def register(app: AcubotApp) -> None:
     app.add_handler(
         MessageHandler(filters.COMMAND, command_stops_flow, block=True), group=FLOW_GUARD_GROUP
     )
-    app.add_handler(CallbackQueryHandler(answered_button), group=FLOW_GUARD_GROUP - 1)
+    app.add_handler(CallbackQueryHandler(answered_button), group=FLOW_GUARD_GROUP)
     app.add_handler(CommandHandler("cancel", cancel_command))

@@ -1,18 +1,25 @@
-"""Sending catalogue pictures: uploaded once, then reused by Telegram file_id."""
+"""Sending catalogue pictures: uploaded once, then reused by Telegram file_id.
+
+The file ids live in memory (loaded at start, `Services.file_ids`) so a card
+never waits for the database; a new id is saved to the database beside the
+reply, and saved again later if the database was away.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import BadRequest
 
-from handlers.context import AcubotContext
+from handlers.context import AcubotContext, Services
 from handlers.update_parts import chat_of
-from storage.files import get_file_id, save_file_id
+from storage.database import is_unavailable
+from storage.files import save_file_id
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +45,19 @@ async def send_picture(
     # the same database) must neither reuse nor overwrite this bot's ids.
     key = f"{context.bot.id}/{picture_key}"
     chat_id = chat_of(update).id
-    async with services.sessions() as session:
-        file_id = await get_file_id(session=session, key=key)
+    file_id = services.file_ids.get(key)
     if file_id is not None:
         try:
-            return await context.bot.send_photo(
+            message = await context.bot.send_photo(
                 chat_id, file_id, caption=caption, reply_markup=keyboard
             )
         except BadRequest as error:  # the id is no longer valid: upload again
             log.info("Stored file id for %s was refused (%s); uploading again", key, error)
+            services.file_ids.pop(key, None)
+        else:
+            if key in services.unsaved_file_ids:
+                _save_beside(context, key, file_id)
+            return message
     message = await context.bot.send_photo(
         chat_id,
         InputFile(data, filename=path.name),
@@ -54,8 +65,28 @@ async def send_picture(
         reply_markup=keyboard,
     )
     if message.photo:
-        async with services.sessions.begin() as session:
-            await save_file_id(
-                session=session, key=key, file_id=message.photo[-1].file_id, now=services.now()
-            )
+        services.file_ids[key] = message.photo[-1].file_id
+        services.unsaved_file_ids.add(key)
+        _save_beside(context, key, message.photo[-1].file_id)
     return message
+
+
+def _save_beside(context: AcubotContext, key: str, file_id: str) -> None:
+    """Saves the id without holding up the reply; kept as unsaved if the database is away."""
+    services = context.services
+    if services.gate.available:
+        context.application.create_task(
+            _save(services, key, file_id, services.now()), name=f"file-id-{key}"
+        )
+
+
+async def _save(services: Services, key: str, file_id: str, now: datetime) -> None:
+    try:
+        async with services.sessions.begin() as session:
+            await save_file_id(session=session, key=key, file_id=file_id, now=now)
+    except Exception as error:
+        if not is_unavailable(error):
+            log.error("Could not save a picture's file id", exc_info=error)
+        return
+    if services.file_ids.get(key) == file_id:
+        services.unsaved_file_ids.discard(key)

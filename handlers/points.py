@@ -12,25 +12,40 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.meridians import send_channel
 from handlers.pictures import send_picture
 from handlers.reply import reply_html
-from handlers.update_parts import query_of
+from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
+from storage.database import is_unavailable
+from storage.safety import is_pregnant
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
     catalogue = context.services.catalogue
+    # The caution leads the card while pregnancy is on.
+    pregnant = point.pregnancy_caution and await _pregnant(update, context)
     await send_picture(
         update,
         context,
         catalogue.point_picture_path(point.code),
-        render.point_caption(point, catalogue),
+        render.point_caption(point, catalogue, pregnant=pregnant),
     )
     await reply_html(
         update,
         context,
-        render.point_details(point, catalogue),
+        render.point_details(point, catalogue, pregnant=pregnant),
         render.point_keyboard(point, catalogue),
     )
+
+
+async def _pregnant(update: Update, context: AcubotContext) -> bool:
+    """The patient's pregnancy flag; while the database is away, assumed on (safety first)."""
+    try:
+        async with context.services.sessions() as session:
+            return await is_pregnant(session=session, user_id=sender_of(update).id)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        return True  # a card must not wait for the database: lead with the caution
 
 
 async def send_points_menu(update: Update, context: AcubotContext) -> None:
@@ -59,6 +74,8 @@ async def point_command(update: Update, context: AcubotContext) -> None:
     elif channel := index.find_channel(query):
         # "/point BL": the Bladder meridian's points, not three look-alike names.
         await send_channel(update, context, channel)
+    elif avoided := context.services.own_words.avoided_point(query):
+        await reply_html(update, context, render.avoided_point_text(avoided))
     else:
         await send_not_found(update, context, query, match.suggestions)
 

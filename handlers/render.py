@@ -14,14 +14,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from content.catalogue import Catalogue
 from content.names import other_codes
-from content.schema import Meridian, Point, Safety
+from content.schema import AvoidedPoint, Meridian, Point, Safety
 from scheduler import callback_data as cb
 
 MESSAGE_LIMIT = 4096
 SOURCE_NAMES = {
     "WHO": "WHO Standard Acupuncture Point Locations (2008)",
     "DM": "Deadman et al., A Manual of Acupuncture",
-    "GK": "general acupressure references",
+    "GK": "the clinic's general guidance (not checked against a published source)",
     "ARTICLE": "our clinic's article on low back pain",
 }
 
@@ -78,12 +78,21 @@ CHANNEL_NOTES = {
 }
 
 
-def point_caption(point: Point, catalogue: Catalogue) -> str:
+def pregnancy_line(point: Point) -> str:
+    """The caution that leads a flagged point's card while pregnancy is on."""
+    return (
+        f"🤰 <b>Pregnancy: {escape(point.code)} is traditionally avoided during pregnancy.</b> "
+        "Please leave it out and ask your practitioner first."
+    )
+
+
+def point_caption(point: Point, catalogue: Catalogue, *, pregnant: bool = False) -> str:
     """The photo caption: the point's names and where to find it."""
     names = point.hanzi_traditional
     if point.hanzi_simplified != point.hanzi_traditional:
         names += f" / {point.hanzi_simplified}"
-    lines = [
+    lines = [pregnancy_line(point), ""] if pregnant and point.pregnancy_caution else []
+    lines += [
         f"<b>{escape(point.code)} · {escape(point.pinyin)}</b> {escape(names)}",
         f"<i>{escape(point.english)}</i> · {escape(catalogue.channel_name(point.meridian))}",
     ]
@@ -91,21 +100,28 @@ def point_caption(point: Point, catalogue: Catalogue) -> str:
         lines.append(f"Also written {escape(', '.join(also))}")
     if point.from_clinic_article:
         lines.append(f"⭐ {CLINIC_POINTS}")
+    if point.article_name:
+        lines.append(f"Our clinic's article calls it the “{escape(point.article_name)}”.")
     lines += ["", "📍 <b>Where to find it</b>", escape(point.location)]
-    if not point.bilateral:
+    if point.count_note:
+        lines.append(escape(point.count_note))
+    elif not point.bilateral:
         lines.append("It is a single point on the midline.")
     else:
         lines.append("There is one on each side of the body.")
     return fit("\n".join(lines), CAPTION_LIMIT)
 
 
-def point_details(point: Point, catalogue: Catalogue) -> str:
+def point_details(point: Point, catalogue: Catalogue, *, pregnant: bool = False) -> str:
     """What follows the photo (which carries the point's names): uses, how to press, cautions."""
-    lines = ["💡 <b>What it is used for</b>", escape(point.uses)]
+    lines: list[str] = []
+    if pregnant and point.pregnancy_caution:
+        lines += [pregnancy_line(point), ""]
+    lines += ["💡 <b>What it is used for</b>", escape(point.uses)]
     lines += ["", "👐 <b>How to press it at home</b>", escape(point.how_to_press)]
     lines += ["", "⚠️ <b>Take care</b>"]
     lines += [f"• {escape(caution)}" for caution in point.cautions]
-    lines.append(f"• {escape(catalogue.safety.pressing_gently)}")
+    lines.append(f"• {escape(catalogue.safety.pressure_rule)}")
     if "cun" in point.location.lower():
         lines += ["", f"📏 <i>{escape(catalogue.glossary.cun)}</i>"]
     sources = ", ".join(SOURCE_NAMES[source] for source in point.sources)
@@ -261,16 +277,75 @@ def meridians_menu(catalogue: Catalogue) -> tuple[str, InlineKeyboardMarkup]:
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-def safety_text(safety: Safety) -> str:
-    """Red flags first, then how to press safely."""
-    lines = ["🚨 <b>Get urgent medical care the same day, not acupressure, if you have:</b>"]
+def safety_text(safety: Safety, emergency_number: str) -> str:
+    """Red flags first, then when to stop and how to press safely."""
+    number = escape(emergency_number)
+    lines = [
+        f"🚨 <b>Stop and call {number} or go to the emergency department now, "
+        "not acupressure, if you have:</b>"
+    ]
     lines += [f"• {escape(item)}" for item in safety.emergency]
-    lines += ["", "🩺 <b>See a doctor soon if you have back pain with:</b>"]
+    lines += ["", "🩺 <b>See a doctor soon if your back pain comes with:</b>"]
     lines += [f"• {escape(item)}" for item in safety.see_doctor_soon]
-    lines += ["", "✋ <b>Do not press on or over:</b>"]
+    lines += ["", "✋ <b>Do not press on these, or take extra care:</b>"]
     lines += [f"• {escape(item)}" for item in safety.do_not_press]
-    lines += ["", "👐 <b>Pressing safely</b>", escape(safety.pressing_gently)]
+    lines += ["", "👐 <b>How firmly to press</b>", escape(safety.pressure_rule)]
+    lines += ["", *stop_lines(safety)]
     lines += ["", "🤰 <b>Pregnancy</b>", escape(safety.pregnancy)]
+    lines += ["", f"<i>{escape(safety.disclaimer)}</i>"]
+    return fit("\n".join(lines))
+
+
+def avoided_point_text(avoided: AvoidedPoint) -> str:
+    """A point traditionally avoided in pregnancy that our catalogue does not describe."""
+    return (
+        f"🤰 <b>{escape(avoided.code)} · {escape(avoided.name)}</b> is traditionally avoided "
+        f"during pregnancy. It lies {escape(avoided.where)}.\n\n"
+        "It is not one of our points for low back pain, so I have no card for it. If you are "
+        "pregnant, or might be, please do not press it and ask your practitioner first. "
+        "Send /pregnancy to tell me, and /points to see the points I do describe."
+    )
+
+
+def short_html(text: str) -> str:
+    """Plain content text, escaped for an HTML message."""
+    return escape(text)
+
+
+def stop_lines(safety: Safety) -> list[str]:
+    """When to stop a session, and when to talk to the practitioner."""
+    lines = ["🛑 <b>Stop pressing and rest if you notice:</b>"]
+    lines += [f"• {escape(item)}" for item in safety.stop_rules]
+    lines.append(escape(safety.no_change))
+    return lines
+
+
+def emergency_reply(safety: Safety, emergency_number: str, says: str) -> str:
+    """The red-flag screen's emergency answer: the number first, no booking link."""
+    number = escape(emergency_number)
+    body = escape(safety.emergency_reply).replace("{number}", f"<b>{number}</b>")
+    return f"🚨 <b>Call {number} or go to the emergency department now.</b>\n\n" + body.replace(
+        "{sign}", escape(says)
+    )
+
+
+def see_doctor_reply(safety: Safety, emergency_number: str, says: str) -> str:
+    """The screen's see-a-doctor answer."""
+    body = escape(safety.see_doctor_reply).replace("{number}", escape(emergency_number))
+    return "🩺 <b>Please see a doctor soon.</b>\n\n" + body.replace("{sign}", escape(says))
+
+
+def negated_reminder(safety: Safety, emergency_number: str) -> str:
+    """The short reminder after a message that mentions a red flag only as absent."""
+    return "ℹ️ " + escape(safety.negated_reminder).replace("{number}", escape(emergency_number))
+
+
+def evidence_text(safety: Safety) -> str:
+    """/evidence: what the research says, with sources, and keep active."""
+    lines = ["📚 <b>What the research says</b>", "", escape(safety.evidence_summary), ""]
+    for finding in safety.evidence:
+        lines += [f"• {escape(finding.says)}", f"  <i>{escape(finding.source)}</i>"]
+    lines += ["", "🚶 <b>Keep active</b>", escape(safety.keep_active)]
     lines += ["", f"<i>{escape(safety.disclaimer)}</i>"]
     return fit("\n".join(lines))
 

@@ -14,13 +14,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.schema import Technique
-from handlers import checkins
+from handlers import checkins, render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, job_of, jobs_of, query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler.patient_days import complete_routine
 from storage import reminders
+from storage.safety import is_pregnant, record_adverse_event
+from storage.users import get_user
 
 SHOW, HOLD, STOP = "show", "hold", "stop"  # RoutineButton's actions
 
@@ -46,7 +48,22 @@ def _next_button(routine_id: str, step: int, total: int) -> InlineKeyboardButton
     return InlineKeyboardButton("Finish ✔", callback_data=_data(routine_id, total, SHOW))
 
 
-def step_text(technique: Technique, step: int, total: int) -> str:
+PRESSURE_LINES = {
+    "firm": "👐 Press firmly but comfortably, building up slowly. It should never hurt.",
+    "gentle": "👐 Keep the pressure gentle and build it up slowly. It should never hurt.",
+    "steady": "👐 Let the pressure build slowly and keep it steady. It should never hurt.",
+}
+SIDE_LINES = {
+    "both_at_once": "↔ Both sides are pressed at the same time.",
+    "one_then_other": "↔ Then do the same on the other side.",
+    "midline": "This is a single point on the middle line.",
+}
+
+
+def step_text(
+    technique: Technique, step: int, total: int, cautions: list[str] | tuple[str, ...] = ()
+) -> str:
+    """One step: position, what to do, the hold, the other side, pressure and cautions."""
     hold = technique.hold_seconds_max
     low = technique.hold_seconds_min
     hold_text = f"{low} seconds" if low == hold else f"{low} to {hold} seconds"
@@ -56,19 +73,52 @@ def step_text(technique: Technique, step: int, total: int) -> str:
         escape(technique.position),
     ]
     lines += [f"{number}. {escape(line)}" for number, line in enumerate(technique.steps, 1)]
-    lines += [
-        "",
-        f"Hold for {hold_text}, breathing slowly. "
-        "Keep it comfortable: a mild ache is fine, pain is not.",
-    ]
+    lines += ["", f"Hold for {hold_text}, breathing slowly.", SIDE_LINES[technique.sides]]
+    lines.append(PRESSURE_LINES[technique.pressure])
+    if cautions:
+        lines += ["", "⚠️ <b>Take care</b>"]
+        lines += [f"• {escape(caution)}" for caution in cautions]
     return "\n".join(lines)
+
+
+async def patient_is_pregnant(update: Update, context: AcubotContext) -> bool:
+    async with context.services.sessions() as session:
+        return await is_pregnant(session=session, user_id=sender_of(update).id)
 
 
 async def start(update: Update, context: AcubotContext, routine_id: str | None = None) -> None:
     """Shows the first step of the routine (the patient's, else the default)."""
     catalogue = context.services.catalogue
     routine = catalogue.routine(routine_id or catalogue.default_routine.id)
+    if await patient_is_pregnant(update, context):
+        left_out = catalogue.left_out_in_pregnancy(routine.id)
+        if not catalogue.routine_steps(routine.id, pregnant=True):
+            await offer_safe_points(update, context)
+            return
+        if left_out:
+            names = [escape(t.point) for t in left_out]
+            codes = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+            await reply_html(
+                update,
+                context,
+                f"🤰 As you told me you are pregnant, I have left out {codes}: "
+                "they are traditionally avoided in pregnancy. Please check with your "
+                "practitioner before you start.",
+            )
     await show_step(update, context, routine.id, 0)
+
+
+async def offer_safe_points(update: Update, context: AcubotContext) -> None:
+    """Every step of the routine is flagged for pregnancy: the safe points instead."""
+    catalogue = context.services.catalogue
+    await reply_html(
+        update,
+        context,
+        "🤰 Every step of this routine uses a point that is traditionally avoided in "
+        "pregnancy, so I won't guide you through it. These points carry no such caution; "
+        "please ask your practitioner which of them suit you.",
+        render.suggestions_keyboard(catalogue.safe_in_pregnancy()),
+    )
 
 
 async def routine_command(update: Update, context: AcubotContext) -> None:
@@ -82,11 +132,15 @@ async def routine_command(update: Update, context: AcubotContext) -> None:
 
 
 async def show_step(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
-    steps = context.services.catalogue.routine_steps(routine_id)
+    catalogue = context.services.catalogue
+    pregnant = await patient_is_pregnant(update, context)
+    steps = catalogue.routine_steps(routine_id, pregnant=pregnant)
     if step >= len(steps):
-        await finish(update, context)
+        await finish(update, context, routine_id)
         return
     technique = steps[step]
+    point = catalogue.point(technique.point)
+    cautions = point.cautions if point else []
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -103,11 +157,16 @@ async def show_step(update: Update, context: AcubotContext, routine_id: str, ste
             ],
         ]
     )
-    await reply_html(update, context, step_text(technique, step, len(steps)), keyboard)
+    await reply_html(update, context, step_text(technique, step, len(steps), cautions), keyboard)
 
 
 async def start_hold(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
-    steps = context.services.catalogue.routine_steps(routine_id)
+    steps = context.services.catalogue.routine_steps(
+        routine_id, pregnant=await patient_is_pregnant(update, context)
+    )
+    if step >= len(steps):
+        await show_step(update, context, routine_id, step)
+        return
     seconds = steps[step].hold_seconds_max
     chat_id = chat_of(update).id
     # One timer per chat: a new one replaces an unfinished one.
@@ -142,8 +201,8 @@ async def hold_finished(context: AcubotContext) -> None:
     )
 
 
-async def finish(update: Update, context: AcubotContext) -> None:
-    """The routine is done: it counts as today's ✅ Done, then the check-in."""
+async def finish(update: Update, context: AcubotContext, routine_id: str) -> None:
+    """The routine is done: it counts as today's ✅ Done; when to stop; then the check-in."""
     services = context.services
     now = services.now()
     async with services.sessions.begin() as session:
@@ -153,8 +212,40 @@ async def finish(update: Update, context: AcubotContext) -> None:
             clinic_timezone=services.settings.clinic_timezone,
             now=now,
         )
-    await reply_html(update, context, "🎉 Routine complete — well done! I've marked today as done.")
+    lines = ["🎉 Routine complete — well done! I've marked today as done.", ""]
+    lines += render.stop_lines(services.catalogue.safety)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "😣 Too sore / bruised", callback_data=cb.encode(cb.SoreButton(routine_id))
+                )
+            ]
+        ]
+    )
+    await reply_html(update, context, "\n".join(lines), keyboard)
     await checkins.ask_pain(update, context, today)
+
+
+async def sore_button(update: Update, context: AcubotContext) -> None:
+    """ "Too sore / bruised" after the routine: recorded with the time, then the stop advice."""
+    query = query_of(update)
+    services = context.services
+    button = cb.decode_as(query.data, cb.SoreButton)
+    if button is None or button.routine not in {r.id for r in services.catalogue.routines}:
+        await query.answer("This button is no longer in use.", show_alert=True)
+        return
+    await query.answer()
+    routine_id = button.routine
+    user_id = sender_of(update).id
+    async with services.sessions.begin() as session:
+        if await get_user(session=session, user_id=user_id) is not None:
+            await record_adverse_event(
+                session=session, user_id=user_id, routine=routine_id, now=services.now()
+            )
+    safety = services.catalogue.safety
+    text = "\n".join([escape(safety.adverse_event_reply), "", *render.stop_lines(safety)])
+    await reply_html(update, context, text)
 
 
 async def on_button(update: Update, context: AcubotContext) -> None:
@@ -185,3 +276,4 @@ async def on_button(update: Update, context: AcubotContext) -> None:
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("routine", routine_command))
     app.add_handler(CallbackQueryHandler(on_button, pattern=cb.pattern(cb.RoutineButton)))
+    app.add_handler(CallbackQueryHandler(sore_button, pattern=cb.pattern(cb.SoreButton)))

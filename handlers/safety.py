@@ -1,4 +1,4 @@
-"""/safety and /book."""
+"""/safety, /evidence and /book."""
 
 from __future__ import annotations
 
@@ -18,7 +18,18 @@ if TYPE_CHECKING:
 
 async def safety(update: Update, context: AcubotContext) -> None:
     """Red flags, when to see a doctor, and how to press safely."""
-    await reply_html(update, context, render.safety_text(context.services.catalogue.safety))
+    await reply_html(
+        update,
+        context,
+        render.safety_text(
+            context.services.catalogue.safety, context.services.settings.emergency_number
+        ),
+    )
+
+
+async def evidence(update: Update, context: AcubotContext) -> None:
+    """What the research says about acupuncture and acupressure, with sources."""
+    await reply_html(update, context, render.evidence_text(context.services.catalogue.safety))
 
 
 def booking_reply(settings: Settings) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -52,4 +63,5 @@ async def book(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("safety", safety))
+    app.add_handler(CommandHandler("evidence", evidence))
     app.add_handler(CommandHandler(["book", "booking"], book))

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from handlers import render
 from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
+from handlers.groups import is_private, private_chat_button
 from handlers.reply import reply_html
 from handlers.safety import booking_reply
 from handlers.update_parts import query_of
@@ -48,6 +49,9 @@ async def start(update: Update, context: AcubotContext) -> None:
     """Greets, explains the bot, shows the safety notice and the menu."""
     services = context.services
     user, chat = update.effective_user, update.effective_chat
+    if not is_private(update):
+        await group_start(update, context)
+        return
     resumed = None
     if user and chat:
         # /start always writes: it is how a person who blocked the bot, or
@@ -80,13 +84,46 @@ async def start(update: Update, context: AcubotContext) -> None:
     await reply_html(update, context, text, main_menu(context))
 
 
+async def group_start(update: Update, context: AcubotContext) -> None:
+    """/start in a group: what the bot does, nothing stored, personal things in private."""
+    services = context.services
+    clinic = escape(services.settings.clinic_name)
+    text = (
+        f"Hello! 👋 I'm the acupressure helper of {clinic}.\n\n"
+        "Here I can show everyone point cards for low back pain (<code>/point UB40</code>, "
+        "/points), the meridians (/meridian) and when to get medical help (/safety).\n\n"
+        "Daily reminders, your progress and your data are personal: message me privately "
+        "for those.\n\n"
+        f"⚠️ {escape(services.catalogue.safety.short_notice)}"
+    )
+    await reply_html(update, context, text, group_menu(context))
+
+
+def group_menu(context: AcubotContext) -> InlineKeyboardMarkup:
+    """The general buttons, and one that opens a private chat."""
+    rows = [
+        [
+            InlineKeyboardButton("📍 Points", callback_data=cb.encode(cb.MenuButton("points"))),
+            InlineKeyboardButton(
+                "🧭 Meridians", callback_data=cb.encode(cb.MenuButton("meridians"))
+            ),
+        ],
+        [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))],
+    ]
+    private = private_chat_button(context.bot.username)
+    if private is not None:
+        rows += [list(row) for row in private.inline_keyboard]
+    return InlineKeyboardMarkup(rows)
+
+
 async def help_command(update: Update, context: AcubotContext) -> None:
     """What the bot can do, command by command."""
     user = update.effective_user
     settings = context.services.settings
     staff = user is not None and user.id in settings.admin_ids
     text = help_text(staff=staff, booking=settings.has_booking_info)
-    await reply_html(update, context, text, main_menu(context))
+    keyboard = main_menu(context) if is_private(update) else group_menu(context)
+    await reply_html(update, context, text, keyboard)
 
 
 async def menu_button(update: Update, context: AcubotContext) -> None:
@@ -101,7 +138,8 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
     elif choice == "meridians":
         text, keyboard = render.meridians_menu(catalogue)
     elif choice == "safety":
-        text, keyboard = render.safety_text(catalogue.safety), None
+        number = context.services.settings.emergency_number
+        text, keyboard = render.safety_text(catalogue.safety, number), None
     elif choice == "book":
         text, keyboard = booking_reply(context.services.settings)
     else:

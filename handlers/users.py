@@ -2,17 +2,27 @@
 
 It never creates a user: people are stored from /start (or a flow that needs
 storage) on, so a button pressed after /delete does not bring their row back.
+Only private chats count: a message in a group never changes where the
+bot writes to a patient (see handlers.groups).
+
+The write runs beside the update, not before it: a point card must not wait
+for the database (during an outage it would wait for a timeout). A write
+that fails is tried again with the person's next update.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.ext import TypeHandler
 
-from handlers.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext, Services
+from storage.database import is_unavailable
 from storage.users import touch_user
+
+log = logging.getLogger(__name__)
 
 # Last-seen is for the clinic's statistics; to the hour is precise enough.
 SEEN_REFRESH = timedelta(hours=1)
@@ -22,16 +32,36 @@ USERS_GROUP = -1  # runs before the feature handlers, never stops them
 async def remember_user(update: Update, context: AcubotContext) -> None:
     """Refresh who is talking to the bot, at most once an hour per person."""
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot:
+    if user is None or chat is None or user.is_bot or chat.type != Chat.PRIVATE:
         return
     services = context.services
     now = services.now()
     last = services.seen_at.get(user.id)
     if last is not None and now - last < SEEN_REFRESH:
         return
-    async with services.sessions.begin() as session:
-        await touch_user(session=session, user_id=user.id, chat_id=chat.id, now=now)
+    if not services.gate.available:
+        return  # the database is away: the next update after it is back writes
+    # Marked now so one write is in flight per person; undone if it fails.
     services.seen_at[user.id] = now
+    context.application.create_task(
+        _touch(services, user.id, chat.id, now, last), name=f"seen-{user.id}"
+    )
+
+
+async def _touch(
+    services: Services, user_id: int, chat_id: int, now: datetime, last: datetime | None
+) -> None:
+    try:
+        async with services.sessions.begin() as session:
+            await touch_user(session=session, user_id=user_id, chat_id=chat_id, now=now)
+    except Exception as error:
+        if services.seen_at.get(user_id) == now:
+            if last is None:
+                services.seen_at.pop(user_id, None)
+            else:
+                services.seen_at[user_id] = last
+        if not is_unavailable(error):
+            log.error("Could not record that a user was seen", exc_info=error)
 
 
 def register(app: AcubotApp) -> None:

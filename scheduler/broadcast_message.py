@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity
 
 from scheduler import callback_data as cb
-from storage.broadcasts import BroadcastRecord, RecipientStatus
+from storage.broadcasts import MAYBE_STATUSES, OPEN_STATUSES, BroadcastRecord, RecipientStatus
 
 
 def button_markup(record: BroadcastRecord) -> InlineKeyboardMarkup | None:
@@ -57,11 +57,17 @@ def progress_text(
     *,
     eta_seconds: float | None = None,
 ) -> str:
-    """One message, edited as the broadcast goes: counts, time left, final state."""
+    """One message, edited as the broadcast goes: counts, time left, final state.
+
+    Every recipient is in exactly one line: sent, blocked, failed, may not
+    have arrived, cancelled, or still to send.
+    """
     sent = counts.get(RecipientStatus.SENT, 0)
     blocked = counts.get(RecipientStatus.BLOCKED, 0)
-    failed = counts.get(RecipientStatus.FAILED, 0) + counts.get(RecipientStatus.INTERRUPTED, 0)
+    failed = counts.get(RecipientStatus.FAILED, 0)
+    maybe = maybe_arrived(counts)
     cancelled = counts.get(RecipientStatus.CANCELLED, 0)
+    waiting = sum(counts.get(status, 0) for status in OPEN_STATUSES)
     state = {
         "scheduled": "🕐 scheduled",
         "sending": "⏳ sending",
@@ -74,8 +80,14 @@ def progress_text(
         f"Blocked the bot (skipped): {blocked}",
         f"Failed: {failed}",
     ]
+    if maybe:
+        # A timeout after the request was written, or a send in flight when
+        # the bot stopped: Telegram may have delivered it, so it is not resent.
+        lines.append(f"May not have arrived (not resent): {maybe}")
     if cancelled:
         lines.append(f"Not sent because cancelled: {cancelled}")
+    if waiting and record.status in {"sending", "scheduled"}:
+        lines.append(f"Still to send: {waiting}")
     if record.status == "sending" and eta_seconds is not None and eta_seconds >= 1:
         lines.append(f"About {_duration(eta_seconds)} left")
     if record.status == "scheduled" and record.send_at:
@@ -90,7 +102,8 @@ def summary_line(record: BroadcastRecord, counts: dict[str, int]) -> str:
     return (
         f"#{record.id} · {record.status} · {sent}/{record.total} sent, "
         f"{counts.get(RecipientStatus.BLOCKED, 0)} blocked, "
-        f"{counts.get(RecipientStatus.FAILED, 0)} failed · “{preview}”"
+        f"{counts.get(RecipientStatus.FAILED, 0)} failed, "
+        f"{maybe_arrived(counts)} may not have arrived · “{preview}”"
     )
 
 
@@ -101,6 +114,11 @@ def title(text: str, limit: int = 40) -> str:
         return line
     cut = line[: limit + 1].rsplit(" ", 1)[0] if " " in line[:limit] else line[:limit]
     return cut.rstrip(" ,.;:-–—") + "…"
+
+
+def maybe_arrived(counts: dict[str, int]) -> int:
+    """Recipients whose message may or may not have arrived (never resent)."""
+    return sum(counts.get(status, 0) for status in MAYBE_STATUSES)
 
 
 def _duration(seconds: float) -> str:

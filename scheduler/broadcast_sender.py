@@ -1,35 +1,43 @@
 """Drains confirmed broadcasts: batches under a lease, through the send policy.
 
-Recipients were snapshotted at Confirm. Each chunk is claimed (marked as
-being sent, with a lease) before it is sent and recorded after, so a restart
-resumes with the pending rows and nobody gets the broadcast twice. Staff see
-one progress message, edited at most every few seconds.
+Recipients were snapshotted at Confirm. Each chunk is claimed under a short
+lease (renewed while the sender works); each recipient is marked as being
+sent only when its request is about to be written, and recorded after. So a
+restart resumes with the pending rows and the dead sender's claimed but
+unstarted ones, only the sends truly in flight at a kill are "may not have
+arrived", and nobody gets the broadcast twice. In one process, one sender
+drains at a time (Confirm's one-off job and the repeating job take turns).
+Staff see one progress message, edited at most every few seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import TelegramError
 
 from scheduler import broadcast_message
 from scheduler.dispatcher import instance_name
+from scheduler.leases import renewing
+from scheduler.marks import MarkSending
 from scheduler.recipients import apply_send_outcome, send_record
-from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
+from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from storage import broadcasts
 from storage.broadcasts import (
+    OPEN_STATUSES,
     BroadcastRecord,
     BroadcastStatus,
     Claimed,
     RecipientStatus,
 )
+from storage.database import DatabaseGate, when_available
 from storage.outcomes import SendRecord
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,7 @@ _RECIPIENT_STATUS = {
     SendStatus.SENT: RecipientStatus.SENT,
     SendStatus.BLOCKED: RecipientStatus.BLOCKED,
     SendStatus.FAILED: RecipientStatus.FAILED,
+    SendStatus.UNDECIDED: RecipientStatus.UNDECIDED,
 }
 
 
@@ -46,6 +55,7 @@ class SenderReport:
     sent: int = 0
     blocked: int = 0
     failed: int = 0
+    undecided: int = 0
     finished: int = 0
 
 
@@ -62,14 +72,18 @@ class BroadcastSender:
         zone: ZoneInfo,
         owner: str | None = None,
         chunk_size: int = 16,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=20),
         progress_every: timedelta = timedelta(seconds=2),
         keep_going: Callable[[], bool] = lambda: True,
+        gate: DatabaseGate | None = None,
     ) -> None:
         self.sessions = sessions
         self.bot = bot
         self.policy = policy
         self.clock = clock
+        # With a gate, the outcomes of a chunk already sent wait out a database
+        # outage instead of being dropped (they would count as undecided).
+        self.gate = gate
         self.zone = zone
         self.owner = owner or instance_name()
         self.chunk_size = chunk_size
@@ -80,6 +94,16 @@ class BroadcastSender:
         self._stop = asyncio.Event()
         # Cancelled here and now: even the chunk in flight sends no more of it.
         self._cancelled: set[int] = set()
+        # One drain at a time in this process: Confirm starts a one-off run
+        # while the repeating job may be running; they must not share a broadcast.
+        self._running = asyncio.Lock()
+        self._mark_sending = MarkSending(self._mark_recipients)
+
+    async def _mark_recipients(self, recipient_ids: Sequence[int]) -> set[int]:
+        async with self.sessions.begin() as session:
+            return await broadcasts.mark_recipients_sending(
+                session=session, recipient_ids=recipient_ids, owner=self.owner
+            )
 
     def cancel(self, broadcast_id: int) -> None:
         """Staff cancelled it in this process: skip every message not yet handed to Telegram."""
@@ -90,7 +114,14 @@ class BroadcastSender:
         self._stop.set()
 
     async def run(self) -> SenderReport:
-        """Start scheduled broadcasts that are due, then drain every sending one."""
+        """Start scheduled broadcasts that are due, then drain every sending one.
+
+        A second call while one runs waits for it, then finds what is left.
+        """
+        async with self._running:
+            return await self._run()
+
+    async def _run(self) -> SenderReport:
         report = SenderReport()
         async with self.sessions.begin() as session:
             await broadcasts.start_due_scheduled(session=session, now=self.clock())
@@ -107,22 +138,37 @@ class BroadcastSender:
             await broadcasts.mark_interrupted(
                 session=session, broadcast_id=record.id, now=self.clock()
             )
-        while not self._stop.is_set() and self.keep_going():
+
+        async def renew() -> None:
             async with self.sessions.begin() as session:
-                current = await broadcasts.get_broadcast(session=session, broadcast_id=record.id)
-                if current is None or current.status != BroadcastStatus.SENDING:
-                    break  # cancelled (or deleted) while we were sending
-                claimed = await broadcasts.claim_recipients(
+                await broadcasts.renew_recipient_leases(
                     session=session,
                     broadcast_id=record.id,
-                    lease_until=self.clock() + self.lease,
                     owner=self.owner,
-                    limit=self.chunk_size,
+                    lease_until=self.clock() + self.lease,
                 )
-            if not claimed:
-                break
-            await self._send_chunk(current, claimed, report)
-            await self._show_progress(record.id)
+
+        async with renewing(self.lease, renew):
+            while not self._stop.is_set() and self.keep_going():
+                async with self.sessions.begin() as session:
+                    current = await broadcasts.get_broadcast(
+                        session=session, broadcast_id=record.id
+                    )
+                    if current is None or current.status != BroadcastStatus.SENDING:
+                        break  # cancelled (or deleted) while we were sending
+                    now = self.clock()
+                    claimed = await broadcasts.claim_recipients(
+                        session=session,
+                        broadcast_id=record.id,
+                        now=now,
+                        lease_until=now + self.lease,
+                        owner=self.owner,
+                        limit=self.chunk_size,
+                    )
+                if not claimed:
+                    break
+                await self._send_chunk(current, claimed, report)
+                await self._show_progress(record.id)
         async with self.sessions.begin() as session:
             finished = await broadcasts.finish_if_complete(
                 session=session, broadcast_id=record.id, now=self.clock()
@@ -135,37 +181,61 @@ class BroadcastSender:
         self, record: BroadcastRecord, claimed: list[Claimed], report: SenderReport
     ) -> None:
 
+        not_handed: set[int] = set()
+
         async def send_one(recipient: Claimed) -> SendOutcome | None:
             if record.id in self._cancelled:
                 return None
-            return await self.policy.send(
-                recipient.chat_id,
-                lambda chat_id: broadcast_message.send_copy(self.bot, chat_id, record),
-            )
+            marked = False
+
+            async def send(chat_id: int) -> Message:
+                nonlocal marked
+                if not marked:
+                    if record.id in self._cancelled:
+                        not_handed.add(recipient.id)  # cancelled while it waited its turn
+                        raise NotClaimed
+                    # Only now, with the pacing turn in hand, is the recipient "sending".
+                    if not await self._mark_sending(recipient.id):
+                        raise NotClaimed
+                    marked = True
+                return await broadcast_message.send_copy(self.bot, chat_id, record)
+
+            return await self.policy.send(recipient.chat_id, send)
 
         outcomes = await asyncio.gather(*(send_one(recipient) for recipient in claimed))
         now = self.clock()
         rows = []
         for recipient, outcome in zip(claimed, outcomes, strict=True):
-            if outcome is None:
+            if outcome is None or recipient.id in not_handed:
                 rows.append(SendRecord(recipient.id, RecipientStatus.CANCELLED, attempts=0))
                 continue
+            if outcome.status == SendStatus.SKIPPED:
+                continue  # another sender has it now, or staff cancelled: theirs to record
             status = _RECIPIENT_STATUS[outcome.status]
             if status == RecipientStatus.SENT:
                 report.sent += 1
             elif status == RecipientStatus.BLOCKED:
                 report.blocked += 1
+            elif status == RecipientStatus.UNDECIDED:
+                report.undecided += 1
             else:
                 report.failed += 1
             rows.append(send_record(recipient.id, status, outcome, now))
-        async with self.sessions.begin() as session:
-            await broadcasts.record_outcomes(session=session, outcomes=rows)
-            for recipient, outcome in zip(claimed, outcomes, strict=True):
-                if outcome is None:
-                    continue
-                await apply_send_outcome(
-                    session=session, user_id=recipient.user_id, outcome=outcome, now=now
-                )
+
+        async def record_outcomes() -> None:
+            async with self.sessions.begin() as session:
+                await broadcasts.record_outcomes(session=session, outcomes=rows)
+                for recipient, outcome in zip(claimed, outcomes, strict=True):
+                    if outcome is None or outcome.status == SendStatus.SKIPPED:
+                        continue
+                    await apply_send_outcome(
+                        session=session, user_id=recipient.user_id, outcome=outcome, now=now
+                    )
+
+        if self.gate is None:
+            await record_outcomes()
+        else:
+            await when_available(self.gate, record_outcomes, keep_going=self.keep_going)
 
     async def _show_progress(self, broadcast_id: int, *, force: bool = False) -> None:
         """Edits the staff's progress message, at most every `progress_every`."""
@@ -190,7 +260,7 @@ async def show_progress(
     """Edits the progress message; a failed edit never stops the broadcast."""
     if record.progress_chat_id is None or record.progress_message_id is None:
         return
-    remaining = counts.get(RecipientStatus.PENDING, 0) + counts.get(RecipientStatus.SENDING, 0)
+    remaining = sum(counts.get(status, 0) for status in OPEN_STATUSES)
     eta = remaining / rate if rate > 0 else None
     keyboard = (
         broadcast_message.cancel_keyboard(record.id)

@@ -149,6 +149,27 @@ class PrivacyButton:
     action: str
 
 
+@dataclass(frozen=True, slots=True)
+class SoreButton:
+    """After the guided routine: `sore:<routine id>`, a "too sore / bruised" report."""
+
+    routine: str
+
+
+@dataclass(frozen=True, slots=True)
+class PregnancyButton:
+    """/pregnancy and "I'm pregnant": `preg:1` (pregnant) or `preg:0` (not)."""
+
+    pregnant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagButton:
+    """After a pain score of 8-10, "any of these signs?": `rf:1` (yes) or `rf:0` (no)."""
+
+    present: bool
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -161,6 +182,9 @@ Button = (
     | BroadcastCancelButton
     | BroadcastDraftButton
     | PrivacyButton
+    | SoreButton
+    | PregnancyButton
+    | RedFlagButton
 )
 B = TypeVar(
     "B",
@@ -175,6 +199,9 @@ B = TypeVar(
     BroadcastCancelButton,
     BroadcastDraftButton,
     PrivacyButton,
+    SoreButton,
+    PregnancyButton,
+    RedFlagButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -189,6 +216,9 @@ PREFIXES: dict[type, str] = {
     BroadcastCancelButton: "bc:cancel",
     BroadcastDraftButton: "bcx",
     PrivacyButton: "priv",
+    SoreButton: "sore",
+    PregnancyButton: "preg",
+    RedFlagButton: "rf",
 }
 
 
@@ -216,6 +246,10 @@ def _fields(button: Button) -> list[str]:
             return [str(broadcast_id)]
         case PrivacyButton(action):
             return [action]
+        case SoreButton(routine):
+            return [routine]
+        case PregnancyButton(flag) | RedFlagButton(flag):
+            return ["1" if flag else "0"]
 
 
 def encode(button: Button) -> str:
@@ -368,6 +402,27 @@ def _privacy(fields: list[str]) -> Button | None:
     return None
 
 
+def _sore(fields: list[str]) -> Button | None:
+    match fields:
+        case [routine] if _ROUTINE_ID.fullmatch(routine):
+            return SoreButton(routine)
+    return None
+
+
+def _pregnancy(fields: list[str]) -> Button | None:
+    match fields:
+        case [("0" | "1") as flag]:
+            return PregnancyButton(flag == "1")
+    return None
+
+
+def _red_flag(fields: list[str]) -> Button | None:
+    match fields:
+        case [("0" | "1") as flag]:
+            return RedFlagButton(flag == "1")
+    return None
+
+
 _READERS = {
     "pt": _point,
     "mer": _meridian,
@@ -380,4 +435,7 @@ _READERS = {
     "bc:cancel": _broadcast_cancel,
     "bcx": _broadcast_draft,
     "priv": _privacy,
+    "sore": _sore,
+    "preg": _pregnancy,
+    "rf": _red_flag,
 }

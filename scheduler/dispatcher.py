@@ -1,10 +1,13 @@
 """The reminder dispatcher: one repeating job sends every due reminder.
 
-Each tick claims due subscriptions in batches under a lease, writes the
-day's delivery row (unique per subscription and local date) BEFORE sending,
-sends through the shared send policy, records the outcome and advances
-`next_due_at` with the schedule rule. Why this shape and not one JobQueue job
-per patient: see ARCHITECTURE.md ("Why not one APScheduler job per user").
+Each tick claims due subscriptions in batches under a short lease (renewed
+while the tick works), writes the day's delivery row (unique per
+subscription and local date) "queued" BEFORE sending, marks it "sending"
+just before its request is written, sends through the shared send policy,
+records the outcome and advances `next_due_at` with the schedule rule. Old
+deliveries are pruned after the retention period, once an hour. Why this
+shape and not one JobQueue job per patient: see ARCHITECTURE.md ("Why not
+one APScheduler job per user").
 """
 
 from __future__ import annotations
@@ -14,28 +17,37 @@ import logging
 import os
 import socket
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot
+from telegram import Bot, Message
 
 from content.catalogue import Catalogue
 from scheduler import checkin_message, reminder_message
+from scheduler.leases import renewing
+from scheduler.marks import MarkSending
 from scheduler.recipients import apply_send_outcome, send_record
 from scheduler.schedule_rule import local_date_of, next_fire_at
-from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus
+from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from storage import reminders
 from storage.checkins import CheckInKind
+from storage.database import DatabaseGate, when_available
 from storage.reminders import DeliveryStatus, NewDelivery, SubscriptionRecord
+from storage.safety import pregnant_among
 
 _DELIVERY_STATUS = {
     SendStatus.SENT: DeliveryStatus.SENT,
     SendStatus.BLOCKED: DeliveryStatus.BLOCKED,
     SendStatus.FAILED: DeliveryStatus.FAILED,
+    SendStatus.UNDECIDED: DeliveryStatus.UNDECIDED,
 }
+
+# How many old deliveries one prune deletes: bounded, so a first prune of a
+# long history does not hold a write lock for long; the rest go next time.
+PRUNE_BATCH = 10_000
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +68,9 @@ class DispatchReport:
     already_handled: int = 0
     snoozes_sent: int = 0
     interrupted: int = 0
+    undecided: int = 0  # may not have arrived: a timeout after the request was written
+    skipped: int = 0  # taken over by another instance before we started them
+    pruned: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, outcomes: Sequence[SendOutcome]) -> None:
@@ -65,13 +80,25 @@ class DispatchReport:
                 self.sent += 1
             elif outcome.status == SendStatus.BLOCKED:
                 self.blocked += 1
+            elif outcome.status == SendStatus.SKIPPED:
+                self.skipped += 1
+            elif outcome.status == SendStatus.UNDECIDED:
+                self.undecided += 1
+                self.errors.append(outcome.error or "unknown")
             else:
                 self.failed += 1
                 self.errors.append(outcome.error or "unknown")
 
     @property
     def total(self) -> int:
-        return self.sent + self.failed + self.blocked + self.missed + self.already_handled
+        return (
+            self.sent
+            + self.failed
+            + self.blocked
+            + self.undecided
+            + self.missed
+            + self.already_handled
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +110,7 @@ class _Planned:
     local_date: date | None
     next_due_at: datetime | None
     row: NewDelivery | None = None  # the delivery row to write; None when paused
+    pregnant: bool = False  # the reminder's routine leaves out points avoided in pregnancy
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +136,18 @@ class ReminderDispatcher:
         owner: str | None = None,
         batch_size: int = 200,
         concurrency: int = 16,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=20),
+        retention: timedelta | None = None,
+        prune_every: timedelta = timedelta(hours=1),
         weekly_checkin_weekday: int | None = None,
         keep_going: Callable[[], bool] = lambda: True,
         clock: Callable[[], datetime] | None = None,
+        gate: DatabaseGate | None = None,
     ) -> None:
         self.sessions = sessions
+        # With a gate, recording the outcomes of a chunk already sent waits out
+        # a database outage instead of dropping them (see `_recording`).
+        self.gate = gate
         self.bot = bot
         self.catalogue = catalogue
         self.policy = policy
@@ -122,8 +156,13 @@ class ReminderDispatcher:
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.lease = lease
+        # Deliveries older than this are deleted (DELIVERY_RETENTION); None keeps all.
+        self.retention = retention
+        self.prune_every = prune_every
+        self._pruned_at: datetime | None = None
+        self._mark_sending = MarkSending(self._mark_deliveries)
         self.weekly_checkin_weekday = weekly_checkin_weekday
-        self._texts: dict[tuple[str, date, bool], str] = {}
+        self._texts: dict[tuple[str, date, bool, bool], str] = {}
         # False once the application is stopping: finish the batch in hand and
         # claim no more, so a long paced run does not hold up shutdown.
         self.keep_going = keep_going
@@ -138,17 +177,37 @@ class ReminderDispatcher:
         previous chunk's outcomes and writes this chunk's delivery rows; then
         the chunk is sent. Batches are claimed in transactions of their own,
         after the last chunk of the batch before is recorded.
-        So at any moment at most one chunk is undecided (written, outcome not
-        yet stored), and no row is written long before its send. If the process
-        dies or an error stops the run, that chunk stays "sending" and is later
-        marked interrupted (never resent); its leases run out and the rest of
-        the batch is claimed again.
+        Rows are written "queued" and each is marked "sending" only when its
+        request is about to be written, so a kill leaves at most the sends
+        then in flight (at most `concurrency`) undecided: a later tick records
+        them "interrupted" once nobody holds their subscription (never resent).
+        Queued rows of a dead instance are taken over, and sent, by whoever
+        claims their subscription when its lease runs out. Leases are short
+        and renewed while the tick works.
         """
         report = DispatchReport()
         async with self.sessions.begin() as session:
             report.interrupted = await reminders.mark_interrupted_deliveries(
-                session=session, older_than=now - self.lease
+                session=session, now=self._lease_start(now)
             )
+        await self._prune(now, report)
+        async with renewing(self.lease, self._renew_leases):
+            await self._dispatch(now, report)
+            await self._send_snoozed(now, report)
+        if report.total or report.snoozes_sent:
+            log.info(
+                "Reminders: %d sent, %d snoozed sent, %d failed, %d blocked, "
+                "%d may not have arrived, %d missed",
+                report.sent,
+                report.snoozes_sent,
+                report.failed,
+                report.blocked,
+                report.undecided,
+                report.missed,
+            )
+        return report
+
+    async def _dispatch(self, now: datetime, report: DispatchReport) -> None:
         claimed: deque[SubscriptionRecord] = deque()
         unrecorded: _SentChunk | None = None
         while True:
@@ -156,8 +215,7 @@ class ReminderDispatcher:
                 if unrecorded is not None:
                     # Before claiming again: a subscription it moved on (a missed
                     # day) may be due once more, today.
-                    async with self.sessions.begin() as session:
-                        await self._record(session, unrecorded, now)
+                    await self._recording(self._record_only(unrecorded, now))
                     unrecorded = None
                 if not self.keep_going():
                     break
@@ -177,27 +235,76 @@ class ReminderDispatcher:
                     break
                 claimed.extend(batch)
             chunk = [claimed.popleft() for _ in range(min(self.concurrency, len(claimed)))]
-            async with self.sessions.begin() as session:
-                if unrecorded is not None:
-                    await self._record(session, unrecorded, now)
-                plans, to_send = await self._open(session, chunk, now, report)
+            opened: list[tuple[list[_Planned], list[_Planned]]] = []
+
+            async def record_and_open(
+                chunk: list[SubscriptionRecord] = chunk,
+                unrecorded: _SentChunk | None = unrecorded,
+                opened: list[tuple[list[_Planned], list[_Planned]]] = opened,
+            ) -> None:
+                async with self.sessions.begin() as session:
+                    if unrecorded is not None:
+                        await self._record(session, unrecorded, now)
+                    # Progress renews the leases too (by the app's clock); the
+                    # background renewal covers the stalls between chunks.
+                    await self._renew_leases_now(session, now)
+                    opened.append(await self._open(session, chunk, now, report))
+
+            await self._recording(record_and_open)
+            plans, to_send = opened[-1]
             unrecorded = None  # its outcomes are stored now
             # Sent outside any transaction; the policy paces and retries.
             outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
             unrecorded = _SentChunk(plans, to_send, outcomes)
             report.add(outcomes)
             await self._ask_weekly_question(to_send, outcomes)
-        await self._send_snoozed(now, report)
-        if report.total or report.snoozes_sent:
-            log.info(
-                "Reminders: %d sent, %d snoozed sent, %d failed, %d blocked, %d missed",
-                report.sent,
-                report.snoozes_sent,
-                report.failed,
-                report.blocked,
-                report.missed,
+
+    async def _renew_leases(self) -> None:
+        async with self.sessions.begin() as session:
+            await self._renew_leases_now(session, self._now())
+
+    async def _renew_leases_now(self, session: AsyncSession, now: datetime) -> None:
+        # One UPDATE per chunk, on the partial index of leased rows: cheap.
+        await reminders.renew_subscription_leases(
+            session=session, owner=self.owner, lease_until=self._lease_start(now) + self.lease
+        )
+
+    async def _mark_deliveries(self, delivery_ids: Sequence[int]) -> set[int]:
+        async with self.sessions.begin() as session:
+            return await reminders.mark_deliveries_sending(
+                session=session, delivery_ids=delivery_ids
             )
-        return report
+
+    def _now(self) -> datetime:
+        return self.clock() if self.clock is not None else datetime.now(UTC)
+
+    async def _prune(self, now: datetime, report: DispatchReport) -> None:
+        """Deletes deliveries older than the retention period, at most once per `prune_every`."""
+        if self.retention is None:
+            return
+        if self._pruned_at is not None and now - self._pruned_at < self.prune_every:
+            return
+        self._pruned_at = now
+        async with self.sessions.begin() as session:
+            report.pruned = await reminders.prune_deliveries(
+                session=session, due_before=now - self.retention, limit=PRUNE_BATCH
+            )
+        if report.pruned:
+            log.info("Pruned %d deliveries older than %s", report.pruned, self.retention)
+
+    def _record_only(self, sent: _SentChunk, now: datetime) -> Callable[[], Awaitable[None]]:
+        async def record() -> None:
+            async with self.sessions.begin() as session:
+                await self._record(session, sent, now)
+
+        return record
+
+    async def _recording(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs a transaction that stores sent outcomes, waiting out a database outage."""
+        if self.gate is None:
+            await work()
+        elif not await when_available(self.gate, work, keep_going=self.keep_going):
+            raise RuntimeError("stopping during a database outage; leases decide the rest")
 
     def _lease_start(self, now: datetime) -> datetime:
         return now if self.clock is None else max(now, self.clock())
@@ -229,18 +336,29 @@ class ReminderDispatcher:
                 report.missed += 1
             else:
                 to_send.append(replace(plan, delivery_id=delivery_id))
+        pregnant = await pregnant_among(
+            session=session, user_ids=[plan.subscription.user_id for plan in to_send]
+        )
+        if pregnant:
+            to_send = [replace(p, pregnant=p.subscription.user_id in pregnant) for p in to_send]
         return plans, to_send
 
     async def _record(self, session: AsyncSession, sent: _SentChunk, now: datetime) -> None:
         """Stores a sent chunk's outcomes and moves every subscription to its next day."""
         records = []
-        for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True):
+        # Skipped: another instance took the row over; its outcome is theirs to store.
+        ours = [
+            (plan, outcome)
+            for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True)
+            if outcome.status != SendStatus.SKIPPED
+        ]
+        for plan, outcome in ours:
             assert plan.delivery_id is not None  # every plan sent has its day's row
             status = _DELIVERY_STATUS[outcome.status]
             records.append(send_record(plan.delivery_id, status, outcome, now))
         await reminders.record_delivery_outcomes(session=session, outcomes=records)
         blocked = set()
-        for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True):
+        for plan, outcome in ours:
             await apply_send_outcome(
                 session=session, user_id=plan.subscription.user_id, outcome=outcome, now=now
             )
@@ -294,30 +412,39 @@ class ReminderDispatcher:
         # a week offline records one missed day, not seven catch-up loops.
         next_due = next_fire_at(sub.local_time, zone, after=max(occurrence, now - self.grace))
         late = now - occurrence
-        status = DeliveryStatus.MISSED if late > self.grace else DeliveryStatus.SENDING
+        status = DeliveryStatus.MISSED if late > self.grace else DeliveryStatus.QUEUED
         row = NewDelivery(sub.id, sub.user_id, local_date, occurrence, status)
         return _Planned(sub, None, local_date, next_due, row)
 
-    def _text(self, routine: str, local_date: date, snoozed: bool) -> str:
+    def _text(self, routine: str, local_date: date, snoozed: bool, pregnant: bool) -> str:
         """The reminder's text: the same for everyone with that routine that day."""
-        key = (routine, local_date, snoozed)
+        key = (routine, local_date, snoozed, pregnant)
         if key not in self._texts:
             if len(self._texts) > 64:  # a few routines x a few days; keep it small
                 self._texts.clear()
             self._texts[key] = reminder_message.reminder_text(
-                self.catalogue, routine, local_date, snoozed=snoozed
+                self.catalogue, routine, local_date, snoozed=snoozed, pregnant=pregnant
             )
         return self._texts[key]
 
     async def _send(self, plan: _Planned, *, snoozed: bool = False) -> SendOutcome:
         sub = plan.subscription
         assert plan.delivery_id is not None and plan.local_date is not None
-        text = self._text(sub.routine, plan.local_date, snoozed)
-        keyboard = reminder_message.reminder_keyboard(plan.delivery_id)
-        return await self.policy.send(
-            sub.chat_id,
-            lambda chat_id: self.bot.send_message(chat_id, text, reply_markup=keyboard),
-        )
+        delivery_id = plan.delivery_id
+        text = self._text(sub.routine, plan.local_date, snoozed, plan.pregnant)
+        keyboard = reminder_message.reminder_keyboard(delivery_id)
+        marked = snoozed  # a snooze was claimed by clearing its time: no row to mark
+
+        async def send(chat_id: int) -> Message:
+            nonlocal marked
+            if not marked:
+                # Only now, with the pacing turn in hand, is the reminder "sending".
+                if not await self._mark_sending(delivery_id):
+                    raise NotClaimed
+                marked = True
+            return await self.bot.send_message(chat_id, text, reply_markup=keyboard)
+
+        return await self.policy.send(sub.chat_id, send)
 
     async def _send_snoozed(self, now: datetime, report: DispatchReport) -> None:
         while True:
@@ -325,10 +452,14 @@ class ReminderDispatcher:
                 taken = await reminders.claim_due_snoozes(
                     session=session, now=now, limit=self.batch_size
                 )
+                pregnant = await pregnant_among(
+                    session=session, user_ids=[sub.user_id for _, sub in taken]
+                )
             if not taken:
                 return
             plans = [
-                _Planned(sub, delivery.id, delivery.local_date, None) for delivery, sub in taken
+                _Planned(sub, delivery.id, delivery.local_date, None, None, sub.user_id in pregnant)
+                for delivery, sub in taken
             ]
             outcomes = await asyncio.gather(*(self._send(p, snoozed=True) for p in plans))
             async with self.sessions.begin() as session:

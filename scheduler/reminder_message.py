@@ -19,30 +19,41 @@ START, DONE, SNOOZE_30, SNOOZE_60, SKIP, STOP = "go", "done", "s30", "s60", "ski
 SNOOZE_MINUTES = {SNOOZE_30: 30, SNOOZE_60: 60}
 
 
-def routine_minutes(catalogue: Catalogue, routine_id: str) -> int:
-    """About how long a routine takes, holds plus time to get into position."""
-    seconds = sum(t.hold_seconds_max + 20 for t in catalogue.routine_steps(routine_id))
-    return max(1, round(seconds / 60))
+def routine_minutes(catalogue: Catalogue, routine_id: str, *, pregnant: bool = False) -> int:
+    """About how long a routine takes, both sides' holds plus time to get into position."""
+    return catalogue.routine_minutes(routine_id, pregnant=pregnant)
 
 
 def reminder_text(
-    catalogue: Catalogue, routine_id: str, local_date: date, *, snoozed: bool = False
+    catalogue: Catalogue,
+    routine_id: str,
+    local_date: date,
+    *,
+    snoozed: bool = False,
+    pregnant: bool = False,
 ) -> str:
     routine = catalogue.routine(routine_id)
     heading = "⏰ Here is your snoozed reminder" if snoozed else "🌿 Time for today's back care"
     lines = [
         f"<b>{heading}</b> — {local_date:%A %-d %B}",
         "",
-        f"<b>{escape(routine.title)}</b>, about {routine_minutes(catalogue, routine_id)} minutes:",
+        f"<b>{escape(routine.title)}</b>, about "
+        f"{routine_minutes(catalogue, routine_id, pregnant=pregnant)} minutes:",
     ]
-    for number, technique in enumerate(catalogue.routine_steps(routine_id), start=1):
+    for number, technique in enumerate(
+        catalogue.routine_steps(routine_id, pregnant=pregnant), start=1
+    ):
         hold = _hold(technique.hold_seconds_min, technique.hold_seconds_max)
         lines.append(f"{number}. {escape(technique.title)} — hold {hold}")
+    left_out = catalogue.left_out_in_pregnancy(routine_id) if pregnant else []
+    if left_out:
+        codes = ", ".join(escape(t.point) for t in left_out)
+        lines.append(f"🤰 Left out for pregnancy (traditionally avoided): {codes}.")
     lines += [
         "",
         "Press ▶ and I'll guide you step by step, or ✅ once you have done it yourself.",
-        "<i>Press gently. If you have numbness, weakness or trouble passing urine, "
-        "get medical care instead (/safety).</i>",
+        "<i>Build the pressure up slowly; it should never hurt. If you have numbness, "
+        "weakness or trouble passing urine, get emergency care instead (/safety).</i>",
     ]
     return "\n".join(lines)
 

@@ -11,16 +11,27 @@ Per attempt, the policy:
 * paces: at most `rate` attempts per second across all concurrent callers,
   spaced evenly (a leaky bucket holding one token) rather than in bursts, so
   no one-second window ever sees much more than `rate` sends;
-* on RetryAfter (flood control): pauses *all* sends, because flood control is
-  bot-wide: retrying other chats during the pause only earns more 429s.
-  Then it retries. A pause longer than `max_retry_after` is not waited for:
-  the send fails at once rather than stalling the whole batch;
+* on RetryAfter (flood control): pauses *all* sends (every sender that shares
+  this policy: the dispatcher and the broadcast sender), because flood control
+  is bot-wide: retrying other chats during the pause only earns more 429s.
+  Then it retries. A 429 says the message was not sent, so it does not use up
+  the send's `max_attempts`: a storm fails nobody. Only a single pause longer
+  than `max_retry_after`, or more than `max_flood_wait` seconds of pauses for
+  one send, gives up (a storm that never ends must not stall a batch forever);
 * on Forbidden (blocked, deactivated, kicked): BLOCKED, no retry; the caller
   marks the user unreachable;
 * on ChatMigrated: retries once with the new chat id and reports both ids so
   the caller can store the new one;
-* on TimedOut / NetworkError (5xx, connection trouble): retries with
-  exponential backoff, these are usually transient;
+* on RequestNotSent (the HTTP layer knows the request never reached
+  Telegram: pool timeout, connection refused, DNS, reset before the request
+  was written) and on a 5xx answer: retries with exponential backoff;
+* on any other TimedOut / NetworkError (a read or write timeout, the
+  connection closed after the request was written): UNDECIDED, never retried.
+  Telegram may have delivered the message; retrying could send it twice, and
+  "never twice" is the product's promise. The caller records it as "may not
+  have arrived";
+* on NotClaimed (raised by the `send` callable when its row was taken over
+  before the request was written): SKIPPED, nothing was sent;
 * on BadRequest and any other TelegramError: FAILED with the reason, retrying
   a request Telegram rejected would only be rejected again.
 
@@ -53,10 +64,20 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.warnings import PTBDeprecationWarning
 
-__all__ = ["SendOutcome", "SendPolicy", "SendStatus", "Sleep", "describe"]
+__all__ = [
+    "NotClaimed",
+    "PoolTimedOut",
+    "RequestNotSent",
+    "SendOutcome",
+    "SendPolicy",
+    "SendStatus",
+    "Sleep",
+    "describe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +95,35 @@ _MAX_REASON = 200
 _JITTER = 0.1
 
 
+class RequestNotSent(NetworkError):
+    """The request certainly never reached Telegram: safe to send again.
+
+    Raised by the HTTP layer (bot/http_lanes.py) when it knows no byte of the
+    request was handed to the server: no free connection in time, the
+    connection was refused or reset before the request was written, the name
+    did not resolve. Any other NetworkError may have been delivered.
+    """
+
+
+class PoolTimedOut(TimedOut, RequestNotSent):
+    """Every connection stayed busy for the pool timeout: the request was not sent."""
+
+
+class NotClaimed(Exception):
+    """Raised by a `send` callable: its row is no longer this sender's to send."""
+
+
 class SendStatus(StrEnum):
     """How one send ended."""
 
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
+    # The request may have reached Telegram (read/write timeout, connection
+    # closed after writing): maybe delivered, so never retried.
+    UNDECIDED = "undecided"
+    # Not sent by us: the row was taken over before its request was written.
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +138,7 @@ class SendOutcome:
     migrated_from: int | None = None
     # Short reason for BLOCKED / FAILED (see `describe`).
     error: str | None = None
+    # Requests made, flood-control retries included.
     attempts: int = 1
     # Total seconds this send waited because of its own RetryAfter errors.
     retried_after_seconds: float = 0.0
@@ -137,6 +182,7 @@ class SendPolicy:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         max_retry_after: float = 600.0,
+        max_flood_wait: float = 3600.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         if rate < 0:
@@ -148,6 +194,7 @@ class SendPolicy:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.max_retry_after = max_retry_after
+        self.max_flood_wait = max_flood_wait
         self._sleep = sleep
         # One token, refilled `rate` times a second: evenly spaced sends, no burst.
         # rate == 0 disables pacing (benchmarks).
@@ -177,35 +224,46 @@ class SendPolicy:
                 retried_after_seconds=waited,
             )
 
+        failures = 0  # attempts that count against max_attempts (not 429s)
         while True:
             attempts += 1
             await self._take_turn()
             try:
                 message = await _as_bulk_send(send, target)
+            except NotClaimed:
+                attempts -= 1  # nothing was requested
+                return outcome(SendStatus.SKIPPED)
             except RetryAfter as error:
                 delay = retry_after_seconds(error)
                 if delay > self.max_retry_after:
                     return outcome(SendStatus.FAILED, error)
-                # Pause everyone even if this send gives up: the limit is bot-wide.
-                self._pause_all(delay)
-                if attempts >= self.max_attempts:
+                if waited + delay > self.max_flood_wait:
+                    self._pause_all(delay)  # the others still wait
                     return outcome(SendStatus.FAILED, error)
+                # Pause everyone: the limit is bot-wide. Not a failure of this
+                # send: Telegram refused it unsent, so it keeps its budget.
+                self._pause_all(delay)
                 waited += delay  # the next turn waits for the pause
+                continue
             except ChatMigrated as error:
                 if migrated_from is not None:  # moved again: follow one move only
                     return outcome(SendStatus.FAILED, error)
                 # Recorded even if we cannot retry, so the caller still stores the new id.
                 migrated_from, target = target, error.new_chat_id
-                if attempts >= self.max_attempts:
+                failures += 1
+                if failures >= self.max_attempts:
                     return outcome(SendStatus.FAILED, error)
             except Forbidden as error:
                 return outcome(SendStatus.BLOCKED, error)
             except BadRequest as error:
                 # Must precede NetworkError: PTB makes BadRequest a NetworkError subclass.
                 return outcome(SendStatus.FAILED, error)
-            except NetworkError as error:  # includes TimedOut and 5xx answers
-                if attempts >= self.max_attempts:
+            except NetworkError as error:  # TimedOut, transport errors, 5xx answers
+                if not _certainly_not_delivered(error):
+                    return outcome(SendStatus.UNDECIDED, error)
+                if failures + 1 >= self.max_attempts:
                     return outcome(SendStatus.FAILED, error)
+                failures += 1
                 await self._sleep(self._backoff(network_failures))
                 network_failures += 1
             except TelegramError as error:  # InvalidToken, Conflict, ...
@@ -245,6 +303,21 @@ class SendPolicy:
         """Delay before retry number `failures + 1` after a network error."""
         delay = self.backoff_base * 2**failures * (1 + random.uniform(0, _JITTER))
         return min(self.backoff_cap, delay)
+
+
+def _certainly_not_delivered(error: NetworkError) -> bool:
+    """True when retrying cannot send the message twice.
+
+    RequestNotSent: the HTTP layer knows the request never left. A plain
+    NetworkError raised without a cause is PTB's reading of an HTTP 5xx
+    answer: the Bot API answered that the method failed. Everything else (a
+    TimedOut, a transport error wrapped from httpx) may have been delivered.
+    """
+    if isinstance(error, RequestNotSent):
+        return True
+    if isinstance(error, TimedOut):
+        return False
+    return error.__cause__ is None and error.__context__ is None
 
 
 async def _as_bulk_send(send: Callable[[int], Awaitable[Message]], chat_id: int) -> Message:

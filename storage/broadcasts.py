@@ -1,8 +1,12 @@
 """Queries for broadcasts and their recipients. The caller owns the transaction.
 
 Confirming snapshots the recipients into rows; senders claim those rows
-under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so a restart resumes
-where it stopped and nobody is sent the same broadcast twice.
+under a short lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so a restart
+resumes where it stopped and nobody is sent the same broadcast twice. A
+claimed row becomes "sending" only when its request is about to be written
+(`mark_recipient_sending`, a compare-and-set); a claimed row whose lease ran
+out goes back to the queue, a sending one is "interrupted" (never resent).
+Every per-tick query reads only the open rows through a partial index.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_affected
-from storage.models import Broadcast, BroadcastRecipient, Subscription, User
+from storage.models import OPEN_RECIPIENT, Broadcast, BroadcastRecipient, Subscription, User
 from storage.outcomes import SendRecord, record_send_outcomes
 
 
@@ -31,12 +35,26 @@ class BroadcastStatus(StrEnum):
 
 class RecipientStatus(StrEnum):
     PENDING = "pending"
-    SENDING = "sending"
+    CLAIMED = "claimed"  # leased to a sender, nothing handed to Telegram yet
+    SENDING = "sending"  # its request is about to be written
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
+    # Maybe delivered ("may not have arrived"), so never resent:
+    UNDECIDED = "undecided"  # a read/write timeout or a drop after the request was written
+    INTERRUPTED = "interrupted"  # found sending after its sender's lease ran out
+
+
+# Recipients not yet decided: still to send, or in a sender's hands.
+OPEN_STATUSES = (RecipientStatus.PENDING, RecipientStatus.CLAIMED, RecipientStatus.SENDING)
+# The "may not have arrived" column of the progress message, /broadcasts and /stats.
+MAYBE_STATUSES = (RecipientStatus.UNDECIDED, RecipientStatus.INTERRUPTED)
+
+
+def _open_rows() -> Any:
+    # Word for word the partial index's predicate (see storage/models.py).
+    return text(f"broadcast_recipients.{OPEN_RECIPIENT}")
 
 
 class Audience(StrEnum):
@@ -220,6 +238,7 @@ async def skip_unreachable(*, session: AsyncSession, broadcast_id: int) -> None:
         update(BroadcastRecipient)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
+            _open_rows(),
             BroadcastRecipient.status == RecipientStatus.PENDING,
             BroadcastRecipient.user_id.in_(blocked_user.scalar_subquery()),
         )
@@ -233,10 +252,11 @@ async def mark_interrupted(*, session: AsyncSession, broadcast_id: int, now: dat
         update(BroadcastRecipient)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
+            _open_rows(),
             BroadcastRecipient.status == RecipientStatus.SENDING,
             BroadcastRecipient.lease_until < now,
         )
-        .values(status=RecipientStatus.INTERRUPTED)
+        .values(status=RecipientStatus.INTERRUPTED, lease_until=None, lease_owner=None)
     )
     return rows_affected(result)
 
@@ -245,16 +265,24 @@ async def claim_recipients(
     *,
     session: AsyncSession,
     broadcast_id: int,
+    now: datetime,
     lease_until: datetime,
     owner: str,
     limit: int,
 ) -> list[Claimed]:
-    """Hand up to `limit` pending recipients to `owner`, marked as being sent."""
-    pending = (
+    """Lease up to `limit` recipients to `owner`: pending ones, and claimed ones
+    whose lease ran out (their sender died before starting them)."""
+    free = (
         select(BroadcastRecipient.id)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
-            BroadcastRecipient.status == RecipientStatus.PENDING,
+            _open_rows(),
+            # An IN the index can seek on, then the lease test for claimed rows.
+            BroadcastRecipient.status.in_([RecipientStatus.PENDING, RecipientStatus.CLAIMED]),
+            or_(
+                BroadcastRecipient.status == RecipientStatus.PENDING,
+                BroadcastRecipient.lease_until < now,
+            ),
         )
         .order_by(BroadcastRecipient.id)
         .limit(limit)
@@ -262,11 +290,65 @@ async def claim_recipients(
     )
     claimed = await session.execute(
         update(BroadcastRecipient)
-        .where(BroadcastRecipient.id.in_(pending.scalar_subquery()))
-        .values(status=RecipientStatus.SENDING, lease_until=lease_until, lease_owner=owner)
+        .where(BroadcastRecipient.id.in_(free.scalar_subquery()))
+        .values(status=RecipientStatus.CLAIMED, lease_until=lease_until, lease_owner=owner)
         .returning(BroadcastRecipient.id, BroadcastRecipient.user_id, BroadcastRecipient.chat_id)
     )
     return sorted((Claimed(*row) for row in claimed), key=lambda c: c.id)
+
+
+async def mark_recipient_sending(*, session: AsyncSession, recipient_id: int, owner: str) -> bool:
+    """Claimed -> sending, just before the request is written; False if no longer ours.
+
+    A compare-and-set: a row whose lease ran out and was claimed by another
+    sender, or that staff cancelled, is not sent by us.
+    """
+    won = await mark_recipients_sending(session=session, recipient_ids=[recipient_id], owner=owner)
+    return recipient_id in won
+
+
+async def mark_recipients_sending(
+    *, session: AsyncSession, recipient_ids: Sequence[int], owner: str
+) -> set[int]:
+    """`mark_recipient_sending` for several rows in one statement; returns the ids won."""
+    result = await session.execute(
+        update(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.id.in_(recipient_ids),
+            BroadcastRecipient.status == RecipientStatus.CLAIMED,
+            BroadcastRecipient.lease_owner == owner,
+        )
+        .values(status=RecipientStatus.SENDING)
+        .returning(BroadcastRecipient.id)
+    )
+    return {row[0] for row in result}
+
+
+async def renew_recipient_leases(
+    *, session: AsyncSession, broadcast_id: int, owner: str, lease_until: datetime
+) -> int:
+    """Extends the leases `owner` holds on this broadcast's open rows.
+
+    Rows another transaction has locked are skipped (SKIP LOCKED), so the
+    background renewal never waits on, or deadlocks with, the sender
+    recording those very rows.
+    """
+    held = (
+        select(BroadcastRecipient.id)
+        .where(
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            _open_rows(),
+            BroadcastRecipient.status.in_([RecipientStatus.CLAIMED, RecipientStatus.SENDING]),
+            BroadcastRecipient.lease_owner == owner,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(BroadcastRecipient)
+        .where(BroadcastRecipient.id.in_(held.scalar_subquery()))
+        .values(lease_until=lease_until)
+    )
+    return rows_affected(result)
 
 
 async def record_outcomes(*, session: AsyncSession, outcomes: Sequence[SendRecord]) -> None:
@@ -295,13 +377,7 @@ async def finish_if_complete(*, session: AsyncSession, broadcast_id: int, now: d
     remaining = await session.scalar(
         select(func.count())
         .select_from(BroadcastRecipient)
-        .where(
-            BroadcastRecipient.broadcast_id == broadcast_id,
-            or_(
-                BroadcastRecipient.status == RecipientStatus.PENDING,
-                BroadcastRecipient.status == RecipientStatus.SENDING,
-            ),
-        )
+        .where(BroadcastRecipient.broadcast_id == broadcast_id, _open_rows())
     )
     if remaining:
         return False
@@ -325,11 +401,14 @@ async def cancel_broadcast(*, session: AsyncSession, broadcast_id: int, now: dat
     )
     if not rows_affected(result):
         return False
+    # Claimed rows too: their sender's compare-and-set then fails, so not
+    # even another instance's claimed chunk goes out after this.
     await session.execute(
         update(BroadcastRecipient)
         .where(
             BroadcastRecipient.broadcast_id == broadcast_id,
-            BroadcastRecipient.status == RecipientStatus.PENDING,
+            _open_rows(),
+            BroadcastRecipient.status.in_([RecipientStatus.PENDING, RecipientStatus.CLAIMED]),
         )
         .values(status=RecipientStatus.CANCELLED)
     )

@@ -21,3 +21,9 @@ async def save_file_id(*, session: AsyncSession, key: str, file_id: str, now: da
     await session.execute(
         statement.on_conflict_do_update(index_elements=[TelegramFile.key], set_=values)
     )
+
+
+async def all_file_ids(*, session: AsyncSession) -> dict[str, str]:
+    """Every stored file id by key (a few dozen pictures), loaded once at start."""
+    rows = await session.execute(select(TelegramFile.key, TelegramFile.file_id))
+    return {key: file_id for key, file_id in rows}

@@ -9,22 +9,23 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
-    Text,
     Time,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.types import UTCDateTime
+from storage.types import CleanJSON, CleanString, CleanText, UTCDateTime
 
 # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -40,6 +41,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# The rows still in the senders' hands: a few dozen at most, however long the
+# history. Partial indexes on exactly these keep every per-tick query off the
+# ever-growing tables; queries repeat the predicate word for word, because
+# SQLite uses a partial index only when the query's WHERE contains its WHERE.
+OPEN_DELIVERY = "status IN ('queued', 'sending')"
+OPEN_RECIPIENT = "status IN ('pending', 'claimed', 'sending')"
+
+
+def _partial(index_name: str, predicate: str, *columns: str) -> Index:
+    return Index(
+        index_name,
+        *columns,
+        sqlite_where=text(predicate),
+        postgresql_where=text(predicate),
+    )
+
+
 class User(Base):
     """A person who has talked to the bot."""
 
@@ -49,16 +67,22 @@ class User(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    language_code: Mapped[str | None] = mapped_column(String(16))
+    # An IETF tag from Telegram: up to 35 characters (storage.users.LANGUAGE_TAG_LENGTH).
+    language_code: Mapped[str | None] = mapped_column(CleanString(35))
     # Set when Telegram says the user blocked the bot or the account is gone;
     # cleared when they /start again.
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Said they are pregnant (/pregnancy): points traditionally avoided are left out.
+    pregnant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Subscription(Base):
     """A patient's daily reminder: when, where (zone), which routine, what next."""
 
     __tablename__ = "subscriptions"
+    __table_args__ = (
+        _partial("ix_subscriptions_lease_owner", "lease_owner IS NOT NULL", "lease_owner"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -66,7 +90,7 @@ class Subscription(Base):
     )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     local_time: Mapped[time] = mapped_column(Time)
-    timezone: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(CleanString(64))
     routine: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "user" (/stop) or "blocked" (Telegram said so; /start brings it back).
@@ -90,7 +114,10 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("subscription_id", "local_date"),)
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "local_date"),
+        _partial("ix_deliveries_open", OPEN_DELIVERY, "status", "subscription_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(
@@ -100,10 +127,15 @@ class Delivery(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     local_date: Mapped[date] = mapped_column(Date)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for pruning after DELIVERY_RETENTION.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # queued (written, not started; whoever holds the subscription sends it)
+    # -> sending (its request is about to be written) -> sent | failed |
+    # blocked | undecided (maybe delivered: a timeout after writing);
+    # sending whose sender died -> interrupted (maybe delivered: never resent).
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(CleanString(200, truncate=True))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -121,7 +153,7 @@ class PendingStep(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(CleanJSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -153,11 +185,11 @@ class Broadcast(Base):
     admin_id: Mapped[int] = mapped_column(BigInteger)
     # draft -> scheduled | sending -> done | cancelled
     status: Mapped[str] = mapped_column(String(16), index=True)
-    text: Mapped[str | None] = mapped_column(Text)
-    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    photo_file_id: Mapped[str | None] = mapped_column(String(200))
-    button_label: Mapped[str | None] = mapped_column(String(64))
-    button_url: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str | None] = mapped_column(CleanText)
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(CleanJSON, default=list)
+    photo_file_id: Mapped[str | None] = mapped_column(CleanString(200))
+    button_label: Mapped[str | None] = mapped_column(CleanString(64))
+    button_url: Mapped[str | None] = mapped_column(CleanString(512))
     audience: Mapped[str | None] = mapped_column(String(16))
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     total: Mapped[int] = mapped_column(Integer, default=0)
@@ -177,7 +209,10 @@ class BroadcastRecipient(Base):
     """
 
     __tablename__ = "broadcast_recipients"
-    __table_args__ = (UniqueConstraint("broadcast_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "user_id"),
+        _partial("ix_broadcast_recipients_open", OPEN_RECIPIENT, "broadcast_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(
@@ -187,13 +222,16 @@ class BroadcastRecipient(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    # pending -> sending -> sent | blocked | failed; pending -> cancelled;
+    # pending -> claimed (leased to a sender; back to the queue when the lease
+    # runs out) -> sending (its request is about to be written) -> sent |
+    # blocked | failed | undecided (maybe delivered: a timeout after writing);
+    # pending | claimed -> cancelled;
     # sending whose lease ran out -> interrupted (maybe delivered: never resent)
     status: Mapped[str] = mapped_column(String(16))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(CleanString(200, truncate=True))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -228,3 +266,17 @@ class RoutineDay(Base):
     )
     local_date: Mapped[date] = mapped_column(Date)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdverseEvent(Base):
+    """A patient pressed "too sore / bruised" after the routine; staff see only the count."""
+
+    __tablename__ = "adverse_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    routine: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_affected
 from storage.models import (
+    AdverseEvent,
     Broadcast,
     BroadcastRecipient,
     CheckIn,
@@ -83,6 +84,12 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .order_by(RoutineDay.local_date),
         ),
         "broadcasts_received": await _rows(session, received),
+        "sore_after_routine": await _rows(
+            session,
+            select(AdverseEvent.__table__)
+            .where(AdverseEvent.user_id == user_id)
+            .order_by(AdverseEvent.recorded_at),
+        ),
         "unfinished_question": next(
             iter(
                 await _rows(
@@ -101,7 +108,15 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     does not depend on the database enforcing foreign keys. Broadcasts a
     staff member wrote stay for the clinic's records, without their id.
     """
-    for model in (BroadcastRecipient, CheckIn, Delivery, PendingStep, RoutineDay, Subscription):
+    for model in (
+        AdverseEvent,
+        BroadcastRecipient,
+        CheckIn,
+        Delivery,
+        PendingStep,
+        RoutineDay,
+        Subscription,
+    ):
         await session.execute(delete(model).where(model.user_id == user_id))
     await session.execute(update(Broadcast).where(Broadcast.admin_id == user_id).values(admin_id=0))
     await session.execute(

@@ -136,7 +136,8 @@ class ClinicOutcomes:
 
 async def clinic_outcomes(*, session: AsyncSession, today: date) -> ClinicOutcomes:
     """Aggregates for staff: never one patient's data."""
-    due_statuses = [s.value for s in DeliveryStatus if s != DeliveryStatus.SENDING]
+    in_flight = {DeliveryStatus.QUEUED, DeliveryStatus.SENDING}
+    due_statuses = [s.value for s in DeliveryStatus if s not in in_flight]
     rows = (
         await session.execute(
             select(Delivery.local_date, Delivery.done_at.is_not(None), Delivery.user_id).where(

@@ -2,8 +2,12 @@
 
 The dispatcher's guarantees live here: `claim_due_subscriptions` hands each
 due row to one instance (a lease, and `FOR UPDATE SKIP LOCKED` on
-PostgreSQL), and `open_delivery` writes the (subscription, local date) row
-that makes a second reminder that day impossible.
+PostgreSQL), and `open_deliveries` writes the (subscription, local date) row
+that makes a second reminder that day impossible. The row is written
+"queued"; `mark_delivery_sending` moves it to "sending" just before its
+request is written, once (a compare-and-set), so only sends truly in flight
+are ever in doubt, and a queued row of a dead instance is sent by whoever
+holds the subscription next.
 """
 
 from __future__ import annotations
@@ -14,22 +18,26 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
 from storage.dialect import insert_for, rows_affected
-from storage.models import Delivery, Subscription
+from storage.models import OPEN_DELIVERY, Delivery, Subscription
 from storage.outcomes import SendRecord, record_send_outcomes
 from storage.types import UTCDateTime
 
 
 class DeliveryStatus(StrEnum):
-    SENDING = "sending"  # written before the send; stays so only if the process died mid-send
+    QUEUED = "queued"  # written before the send; nothing handed to Telegram yet
+    SENDING = "sending"  # its request is about to be written; stays so only if the sender died
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
+    # Maybe delivered ("may not have arrived"), so never resent:
+    UNDECIDED = "undecided"  # a read/write timeout or a drop after the request was written
+    INTERRUPTED = "interrupted"  # found SENDING after its sender's lease ran out
     MISSED = "missed"  # due during downtime longer than the grace window: not sent
-    INTERRUPTED = "interrupted"  # found SENDING after its lease: maybe sent, never resent
     NOT_NEEDED = "not_needed"  # the patient did the routine before the reminder time
 
 
@@ -225,18 +233,22 @@ class NewDelivery:
 async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery]) -> dict[int, int]:
     """Write the days' delivery rows in one statement.
 
-    Returns {subscription id: delivery id} for the rows written; a
-    subscription missing from it already had a row for that local date.
+    Returns {subscription id: delivery id} for the rows written, and for rows
+    still "queued" from a sender that lost its lease before starting them
+    (taken over here: nothing of theirs was handed to Telegram). A
+    subscription missing from it already had a row for that local date that
+    was sent, started, done or skipped.
     """
     if not rows:
         return {}
     # One statement for every chunk size: an executemany, which SQLAlchemy
     # batches into multi-row INSERTs with RETURNING, compiled once and cached.
-    statement = (
-        insert_for(session, Delivery)
-        .on_conflict_do_nothing(index_elements=[Delivery.subscription_id, Delivery.local_date])
-        .returning(Delivery.subscription_id, Delivery.id)
-    )
+    insert = insert_for(session, Delivery)
+    statement = insert.on_conflict_do_update(
+        index_elements=[Delivery.subscription_id, Delivery.local_date],
+        set_={"status": insert.excluded.status},
+        where=Delivery.status == DeliveryStatus.QUEUED,
+    ).returning(Delivery.subscription_id, Delivery.id)
     connection = await session.connection()
     written = await connection.execute(
         statement,
@@ -287,12 +299,105 @@ async def advance_subscriptions(
     )
 
 
-async def mark_interrupted_deliveries(*, session: AsyncSession, older_than: datetime) -> int:
-    """SENDING rows whose process died: maybe delivered, so never resent."""
+async def mark_delivery_sending(*, session: AsyncSession, delivery_id: int) -> bool:
+    """Queued -> sending, just before the request is written; False if not queued.
+
+    A compare-and-set: of two senders holding the same queued row (one whose
+    lease ran out while it waited), exactly one wins and sends.
+    """
+    return delivery_id in await mark_deliveries_sending(session=session, delivery_ids=[delivery_id])
+
+
+async def mark_deliveries_sending(
+    *, session: AsyncSession, delivery_ids: Sequence[int]
+) -> set[int]:
+    """`mark_delivery_sending` for several rows in one statement; returns the ids won."""
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.due_at < older_than)
+        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.SENDING)
+        .returning(Delivery.id)
+    )
+    return {row[0] for row in result}
+
+
+def _open_deliveries() -> TextClause:
+    # Word for word the partial index's predicate (see storage/models.py).
+    return text(f"deliveries.{OPEN_DELIVERY}")
+
+
+async def mark_interrupted_deliveries(*, session: AsyncSession, now: datetime) -> int:
+    """Settles the rows a dead sender left; returns how many were in flight.
+
+    "sending" rows whose subscription nobody holds any more: the request may
+    have been written when the sender died, so "interrupted", never resent.
+    "queued" rows whose subscription moved on without them (the patient
+    changed the time or stopped while the row waited): "missed".
+    Queued rows of a subscription still due stay: its next holder sends them.
+    Reads only the open rows (a partial index), however long the history.
+    """
+    held = exists().where(
+        Subscription.id == Delivery.subscription_id, Subscription.lease_until >= now
+    )
+    result = await session.execute(
+        update(Delivery)
+        .where(_open_deliveries(), Delivery.status == DeliveryStatus.SENDING, ~held)
         .values(status=DeliveryStatus.INTERRUPTED)
+    )
+    still_due = exists().where(
+        Subscription.id == Delivery.subscription_id,
+        or_(
+            Subscription.lease_until >= now,
+            and_(Subscription.active, Subscription.next_due_at <= Delivery.due_at),
+        ),
+    )
+    await session.execute(
+        update(Delivery)
+        .where(_open_deliveries(), Delivery.status == DeliveryStatus.QUEUED, ~still_due)
+        .values(status=DeliveryStatus.MISSED)
+    )
+    return rows_affected(result)
+
+
+async def renew_subscription_leases(
+    *, session: AsyncSession, owner: str, lease_until: datetime
+) -> int:
+    """Extends every lease `owner` still holds: it is alive and working on them.
+
+    Rows another transaction has locked are skipped (PostgreSQL's SKIP
+    LOCKED), so the background renewal never waits on, or deadlocks with, the
+    sender recording those very rows (which releases their leases anyway).
+    """
+    held = (
+        select(Subscription.id)
+        .where(Subscription.lease_owner.is_not(None), Subscription.lease_owner == owner)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(Subscription)
+        .where(Subscription.id.in_(held.scalar_subquery()))
+        .values(lease_until=lease_until)
+    )
+    return rows_affected(result)
+
+
+async def prune_deliveries(*, session: AsyncSession, due_before: datetime, limit: int) -> int:
+    """Deletes up to `limit` deliveries due before `due_before` (the retention period).
+
+    Open rows are never pruned; they are minutes old anyway.
+    """
+    old = (
+        select(Delivery.id)
+        .where(Delivery.due_at < due_before)
+        .order_by(Delivery.due_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        delete(Delivery).where(
+            Delivery.id.in_(old),
+            Delivery.status.not_in([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]),
+        )
     )
     return rows_affected(result)
 

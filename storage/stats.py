@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.broadcasts import BroadcastStatus, RecipientStatus
+from storage.broadcasts import MAYBE_STATUSES, BroadcastStatus, RecipientStatus
 from storage.models import Broadcast, BroadcastRecipient, Delivery, Subscription, User
 from storage.reminders import DeliveryStatus
 
@@ -39,6 +39,9 @@ class UsageStats:
     # How many patients the reminder figures of today and the week come from.
     reminder_patients_today: int = 0
     reminder_patients_week: int = 0
+    # Maybe delivered (a timeout after writing, or in flight at a crash): never resent.
+    reminders_maybe_week: int = 0
+    broadcast_messages_maybe: int = 0
 
 
 async def usage_stats(
@@ -51,11 +54,17 @@ async def usage_stats(
 
     sent = select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.SENT)
     done = select(func.count()).select_from(Delivery).where(Delivery.done_at.is_not(None))
+    maybe_statuses = [DeliveryStatus.UNDECIDED, DeliveryStatus.INTERRUPTED]
+    maybe = select(func.count()).select_from(Delivery).where(Delivery.status.in_(maybe_statuses))
 
     def reminded(since: datetime) -> Select[Any]:
-        """Patients behind the sent and done counts since `since`."""
+        """Patients behind the sent, done and maybe-delivered counts since `since`."""
         return select(func.count(func.distinct(Delivery.user_id))).where(
-            or_(Delivery.sent_at >= since, Delivery.done_at >= since)
+            or_(
+                Delivery.sent_at >= since,
+                Delivery.done_at >= since,
+                and_(Delivery.status.in_(maybe_statuses), Delivery.due_at >= since),
+            )
         )
 
     return UsageStats(
@@ -80,4 +89,10 @@ async def usage_stats(
         ),
         reminder_patients_today=await count(reminded(today_start)),
         reminder_patients_week=await count(reminded(week_start)),
+        reminders_maybe_week=await count(maybe.where(Delivery.due_at >= week_start)),
+        broadcast_messages_maybe=await count(
+            select(func.count())
+            .select_from(BroadcastRecipient)
+            .where(BroadcastRecipient.status.in_(MAYBE_STATUSES))
+        ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
 from storage.models import User
+
+# Telegram's language_code is an IETF language tag: at most 35 characters.
+LANGUAGE_TAG_LENGTH = 35
+_LANGUAGE_TAG = re.compile(r"[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
+
+
+def language_tag(code: str | None) -> str | None:
+    """The tag as stored: None when it is not a tag or longer than the column holds."""
+    if not code or len(code) > LANGUAGE_TAG_LENGTH or not _LANGUAGE_TAG.fullmatch(code):
+        return None
+    return code
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,7 @@ async def record_user_seen(
     `unblock` is for /start: a person who blocked the bot and came back
     wants to hear from it again.
     """
+    language_code = language_tag(language_code)
     statement = insert_for(session, User).values(
         id=user_id,
         chat_id=chat_id,

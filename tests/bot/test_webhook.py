@@ -165,6 +165,84 @@ async def test_what_is_not_an_update_is_refused(client: httpx.AsyncClient, app: 
     assert app.update_queue.qsize() == 0
 
 
+def _message(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "message_id": 5,
+        "date": 1700000000,
+        "chat": {"id": 1, "type": "private"},
+        "from": {"id": 1, "is_bot": False, "first_name": "Pat"},
+        "text": "/point UB40",
+    }
+    base.update(fields)
+    return base
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = {"a": [value]}
+    return value
+
+
+MALFORMED: dict[str, bytes] = {
+    "nested past Python's limit": b"[" * 100_000 + b"]" * 100_000,
+    "nested objects past Python's limit": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    "nested deep inside an unknown field": json.dumps(
+        {"update_id": 1, "message": _message(), "extra": _nested(40)}
+    ).encode(),
+    "message id as text": json.dumps(
+        {"update_id": 1, "message": _message(message_id="5")}
+    ).encode(),
+    "text as a number": json.dumps({"update_id": 1, "message": _message(text=42)}).encode(),
+    "sender id as text": json.dumps(
+        {
+            "update_id": 1,
+            "message": _message(**{"from": {"id": "1", "is_bot": False, "first_name": "Pat"}}),
+        }
+    ).encode(),
+    "chat as a list": json.dumps({"update_id": 1, "message": _message(chat=[1])}).encode(),
+    "entities as an object": json.dumps(
+        {"update_id": 1, "message": _message(entities={"type": "bot_command"})}
+    ).encode(),
+    "latitude off the globe": json.dumps(
+        {"update_id": 1, "message": _message(location={"latitude": 200, "longitude": 0})}
+    ).encode(),
+    "latitude infinite": b'{"update_id": 1, "message": {"message_id": 5, "date": 1, "chat": '
+    b'{"id": 1, "type": "private"}, "location": {"latitude": Infinity, "longitude": 0}}}',
+    "callback data as a number": json.dumps(
+        {
+            "update_id": 1,
+            "callback_query": {
+                "id": "q",
+                "chat_instance": "c",
+                "data": 7,
+                "from": {"id": 1, "is_bot": False, "first_name": "Pat"},
+            },
+        }
+    ).encode(),
+    "a NUL in the text": json.dumps({"update_id": 1, "message": _message(text="a\x00b")}).encode(),
+    "a lone surrogate": b'{"update_id": 1, "message": {"message_id": 5, "date": 1, "chat": '
+    b'{"id": 1, "type": "private"}, "text": "\\ud800"}}',
+    "update id too large for any int": b'{"update_id": 1' + b"0" * 5000 + b"}",
+    "update id as a float": b'{"update_id": 1.5}',
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+async def test_malformed_bodies_get_400_and_the_server_keeps_answering(
+    case: str, client: httpx.AsyncClient, app: AcubotApp, api: InProcessBotAPI
+) -> None:
+    secret = {SECRET_HEADER: SECRET}
+    response = await client.post(WEBHOOK_PATH, content=MALFORMED[case], headers=secret)
+    assert response.status_code == 400, case
+    assert app.update_queue.qsize() == 0
+    assert api.sent() == []  # nothing processed
+    ok = await client.post(WEBHOOK_PATH, content=point_update(app), headers=secret)
+    assert ok.status_code == 200
+    assert await wait_for(lambda: bool(replies(api)))
+    assert (await client.get("/healthz")).status_code == 200
+
+
 def test_a_secret_telegram_would_refuse_is_rejected_up_front() -> None:
     not_used = object()  # the secret is checked before the application is touched
     for bad in ("", "has space", "x" * 257, "ünïcode"):

@@ -1,4 +1,5 @@
-"""After /delete, nothing brings a person back but /start or finishing /remind.
+"""After /delete, nothing brings a person back but /start, finishing /remind or
+saying they are pregnant (the flag is stored so cards and the routine carry the caution).
 
 The walk sends every command the bot registers and presses every button of
 every message it ever showed the person (old ones from before /delete too),
@@ -24,7 +25,8 @@ MORNING = datetime(2027, 6, 1, 11, 0, tzinfo=UTC)  # Tuesday 06:00 in Chicago
 # Arguments a person would type after these commands.
 ARGUMENTS = {"point": " ub40", "meridian": " BL", "pause": " 3"}
 # Finishing /remind is consent to be messaged again: walked separately below.
-CONSENT = {"sub:ok"}
+# "Yes, I'm pregnant" asks the bot to remember it (safety first): it stores them.
+CONSENT = {"sub:ok", "preg:1"}
 
 
 async def rows(app, model, user_id: int = 1) -> int:  # type: ignore[no-untyped-def]
@@ -148,3 +150,17 @@ async def test_finishing_remind_is_consent_and_brings_them_back(
     assert await rows(app, User) == 1 and await rows(app, Subscription) == 1
     clock.set(MORNING + timedelta(days=1, hours=1))  # Wednesday 07:00 in Chicago
     assert (await dispatch(app)).sent == 1
+
+
+async def test_saying_they_are_pregnant_stores_the_flag_saying_not_stores_nobody(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    me = await deleted_patient(app, api, clock)
+    await me.send("/pregnancy")
+    await me.press("No, I'm not pregnant")
+    assert await rows(app, User) == 0  # "off" is what the bot assumes of a stranger
+    await me.send("/pregnancy")
+    await me.press("✅ Yes, I'm pregnant")
+    assert await rows(app, User) == 1
+    async with app.bot_data.sessions() as session:
+        assert await session.scalar(select(User.pregnant).where(User.id == 1)) is True

@@ -13,7 +13,7 @@ from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
 from storage.models import CheckIn, Delivery, PendingStep, Subscription
 from tests.conftest import RecordingSleep, make_app
-from tests.harness import FakeClock, Patient, only_text
+from tests.harness import FakeClock, Patient, only_text, texts
 from tests.reminders_support import delivery_of, dispatch, subscribe, subscription_of
 
 SEVEN_AM_CHICAGO = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # Tuesday 1 June, 07:00 CDT
@@ -221,10 +221,15 @@ async def test_done_then_pain_check_in(app, patient: Patient, clock: FakeClock) 
     ]
 
 
-async def test_severe_pain_points_to_safety(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+async def test_severe_pain_asks_about_red_flags(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     await reminder_for(app, patient, clock)
     await patient.press("✅ Done")
-    assert "/safety" in only_text(await patient.press("9"))
+    noted, question = texts(await patient.press("9"))
+    assert "9/10" in noted and "numbness around the groin" in question.lower()
+    emergency = only_text(await patient.press("Yes, one of these"))
+    assert emergency.startswith("🚨 <b>Call 911") and "/book" not in emergency
+    await patient.press("8")  # answering again replaces the score and asks again
+    assert "/safety" in only_text(await patient.press("No, none of these"))
 
 
 async def test_snooze_survives_a_restart_and_keeps_the_schedule(

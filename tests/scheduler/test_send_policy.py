@@ -14,11 +14,19 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from telegram import Message
-from telegram.error import RetryAfter, TelegramError, TimedOut
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.local_api import InProcessBotAPI
 from handlers.context import AcubotApp
-from scheduler.send_policy import SendOutcome, SendPolicy, SendStatus, describe
+from scheduler.send_policy import (
+    NotClaimed,
+    PoolTimedOut,
+    RequestNotSent,
+    SendOutcome,
+    SendPolicy,
+    SendStatus,
+    describe,
+)
 
 ALICE = 101
 BOB = 102
@@ -119,22 +127,39 @@ async def test_retry_after_pauses_every_send_then_retries(
     assert len(api.calls_to("sendMessage", BOB)) == 1
 
 
-async def test_retry_after_every_time_fails_after_max_attempts(
+async def test_retry_after_does_not_use_up_the_attempts(
+    app: AcubotApp, api: InProcessBotAPI, fake_sleep: FakeSleep
+) -> None:
+    # Six 429s in a row, more than max_attempts: each says "not sent", so the
+    # send keeps its budget and goes out when the storm ends.
+    api.fail(429, "Too Many Requests: retry after 5", retry_after=5, times=6)
+    policy = SendPolicy(0, max_attempts=4, sleep=fake_sleep)
+
+    outcome = await policy.send(ALICE, text_to(app))
+
+    assert outcome.status is SendStatus.SENT
+    assert outcome.attempts == 7
+    assert outcome.retried_after_seconds == 30
+    assert fake_sleep.delays == [5] * 6
+    assert len(api.calls_to("sendMessage", ALICE)) == 7
+
+
+async def test_a_storm_that_never_ends_gives_up_after_max_flood_wait(
     app: AcubotApp, api: InProcessBotAPI, fake_sleep: FakeSleep
 ) -> None:
     api.fail(429, "Too Many Requests: retry after 5", retry_after=5, times=None)
-    policy = SendPolicy(0, max_attempts=4, sleep=fake_sleep)
+    policy = SendPolicy(0, max_attempts=4, max_flood_wait=20, sleep=fake_sleep)
 
     outcome = await policy.send(ALICE, text_to(app))
     await spin()  # let the pause started by the last 429 run
 
     assert outcome.status is SendStatus.FAILED
-    assert outcome.attempts == 4
+    assert outcome.attempts == 5
     assert outcome.error == "RetryAfter: Flood control exceeded. Retry in 5 seconds"
-    # Waited after attempts 1-3; the last 429 still pauses the others, but not this send.
-    assert outcome.retried_after_seconds == 15
-    assert fake_sleep.delays == [5, 5, 5, 5]
-    assert len(api.calls_to("sendMessage", ALICE)) == 4
+    # Waited 4 x 5 s; the fifth 429 would pass 20 s: given up, yet it still
+    # pauses the others.
+    assert outcome.retried_after_seconds == 20
+    assert fake_sleep.delays == [5, 5, 5, 5, 5]
 
 
 async def test_retry_after_above_the_maximum_fails_without_waiting(
@@ -241,24 +266,67 @@ async def test_network_errors_fail_after_max_attempts_with_capped_backoff(
     assert fake_sleep.delays[2:] == [3, 3]  # 4 and 8 capped at 3
 
 
-async def test_timeout_is_retried(
+async def test_a_timeout_is_undecided_and_never_retried(
+    app: AcubotApp, api: InProcessBotAPI, fake_sleep: FakeSleep
+) -> None:
+    # A read timeout: Telegram may have delivered it. Retrying could send it twice.
+    async def slow(chat_id: int) -> Message:
+        raise TimedOut()
+
+    outcome = await SendPolicy(0, sleep=fake_sleep).send(ALICE, slow)
+
+    assert outcome.status is SendStatus.UNDECIDED
+    assert outcome.attempts == 1
+    assert outcome.error == "TimedOut: Timed out"
+    assert fake_sleep.delays == []
+
+
+async def test_a_transport_error_after_writing_is_undecided(
+    app: AcubotApp, api: InProcessBotAPI, fake_sleep: FakeSleep
+) -> None:
+    async def dropped(chat_id: int) -> Message:
+        try:
+            raise ConnectionResetError("peer closed")
+        except ConnectionResetError as error:
+            raise NetworkError("httpx.RemoteProtocolError: Server disconnected") from error
+
+    outcome = await SendPolicy(0, sleep=fake_sleep).send(ALICE, dropped)
+
+    assert outcome.status is SendStatus.UNDECIDED
+    assert outcome.attempts == 1
+
+
+async def test_a_request_that_was_not_sent_is_retried(
     app: AcubotApp, api: InProcessBotAPI, fake_sleep: FakeSleep
 ) -> None:
     attempts = 0
 
-    async def flaky(chat_id: int) -> Message:
+    async def refused_once(chat_id: int) -> Message:
         nonlocal attempts
         attempts += 1
         if attempts == 1:
-            raise TimedOut()
+            raise RequestNotSent("httpx.ConnectError: connection refused")
+        if attempts == 2:
+            raise PoolTimedOut("Pool timeout: not sent")
         return await app.bot.send_message(chat_id, "hello")
 
-    outcome = await SendPolicy(0, sleep=fake_sleep).send(ALICE, flaky)
+    outcome = await SendPolicy(0, sleep=fake_sleep).send(ALICE, refused_once)
 
     assert outcome.status is SendStatus.SENT
-    assert outcome.attempts == 2
-    assert len(fake_sleep.delays) == 1
+    assert outcome.attempts == 3
+    assert len(fake_sleep.delays) == 2
     assert len(api.calls_to("sendMessage", ALICE)) == 1
+
+
+async def test_a_row_taken_over_is_skipped(app: AcubotApp, api: InProcessBotAPI) -> None:
+    async def not_ours(chat_id: int) -> Message:
+        raise NotClaimed
+
+    outcome = await SendPolicy(0).send(ALICE, not_ours)
+
+    assert outcome.status is SendStatus.SKIPPED
+    assert outcome.attempts == 0
+    assert api.calls == [] or api.calls_to("sendMessage") == []
 
 
 async def test_other_telegram_errors_fail_without_retry(

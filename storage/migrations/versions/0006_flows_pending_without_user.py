@@ -5,7 +5,7 @@ being stored as a user before they confirm, so the pending step no longer
 refers to `users`.
 
 Revision ID: 0006_flows
-Revises: 0005
+Revises: 0006_delivery
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0006_flows"
-down_revision = "0005"
+down_revision = "0006_delivery"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,177 @@
+"""The red-flag screen's test tables: messages as patients type them.
+
+RED_FLAGS must each get the emergency or the see-a-doctor reply as listed;
+ORDINARY must get neither. Shared by the pure test (tests/content) and the
+end-to-end one (tests/handlers), which types them while questions wait.
+"""
+
+from __future__ import annotations
+
+EMERGENCY = "emergency"
+SEE_DOCTOR = "see_doctor"
+
+RED_FLAGS: list[tuple[str, str]] = [
+    # saddle area
+    ("I have numbness in my groin and cannot pee", EMERGENCY),
+    ("numb down there since yesterday", EMERGENCY),
+    ("i cant feel when i wipe", EMERGENCY),
+    ("NUMBNESS IN MY INNER THIGHS", EMERGENCY),
+    ("tingling in my genitals and back pain", EMERGENCY),
+    ("numbnes around my bum", EMERGENCY),
+    ("my buttocks feel numb", EMERGENCY),
+    ("i think i have saddle numbness", EMERGENCY),
+    ("numb grion", EMERGENCY),
+    ("pins and needles in my crotch", EMERGENCY),
+    (
+        "Hi, quick question: since Tuesday I can't really feel anything when I wipe "
+        "after the toilet, is that normal?",
+        EMERGENCY,
+    ),
+    # bladder and bowels
+    ("cant pee properly since my back went", EMERGENCY),
+    ("I've lost control of my bladder", EMERGENCY),
+    ("lost control of my bowels this morning", EMERGENCY),
+    ("i wet myself without noticing", EMERGENCY),
+    ("cant feel when i need to pee", EMERGENCY),
+    ("having trouble peeing and my back is killing me", EMERGENCY),
+    ("Difficulty passing urine.", EMERGENCY),
+    ("i havent been able to pee all day", EMERGENCY),
+    ("incontinence started last week", EMERGENCY),
+    ("my bladder is leaking since the back pain started", EMERGENCY),
+    ("cnat pee", EMERGENCY),
+    ("Thanks for the routine. Also I have been wetting myself a bit, is that the back?", EMERGENCY),
+    ("no pain in my leg but I can't pee", EMERGENCY),
+    # both legs, a leg getting weaker
+    ("my legs are both going numb", EMERGENCY),
+    ("both my legs are giving way", EMERGENCY),
+    ("weakness in both legs", EMERGENCY),
+    ("both legs feel weak and heavy", EMERGENCY),
+    ("numbness in both feet", EMERGENCY),
+    ("sciatica in both legs", EMERGENCY),
+    ("i cnat feel my legs", EMERGENCY),
+    ("my legs r numb", EMERGENCY),
+    ("my leg is getting weaker every day", EMERGENCY),
+    ("my foot is dragging when I walk", EMERGENCY),
+    ("i think i have foot drop", EMERGENCY),
+    ("my leg keeps giving way", EMERGENCY),
+    # sexual function
+    ("erectile problems since my back went", EMERGENCY),
+    ("no feeling during sex since the pain started", EMERGENCY),
+    # trauma
+    ("I fell down the stairs and now my back hurts", EMERGENCY),
+    ("back pain after a car accident", EMERGENCY),
+    ("I was hit by a car yesterday", EMERGENCY),
+    ("had a bad fall off a ladder", EMERGENCY),
+    # chest pain, very unwell
+    ("chest pain and back pain", EMERGENCY),
+    ("my back hurts and my chest is tight", EMERGENCY),
+    ("back pain and i feel very unwell", EMERGENCY),
+    ("my upper back hurts and I am short of breath", EMERGENCY),
+    # see a doctor soon
+    ("I have a fever and back pain", SEE_DOCTOR),
+    ("fevr and backache", SEE_DOCTOR),
+    ("feeling hot and shivery with my back", SEE_DOCTOR),
+    ("I've lost weight without trying and my back aches", SEE_DOCTOR),
+    ("the pain is worse at night", SEE_DOCTOR),
+    ("it wakes me up at night", SEE_DOCTOR),
+    ("I had cancer five years ago", SEE_DOCTOR),
+    ("im on chemo", SEE_DOCTOR),
+    ("I have osteoporosis, is pressing ok?", SEE_DOCTOR),
+    ("I take steroids long term", SEE_DOCTOR),
+    ("I am 72 and my back started hurting", SEE_DOCTOR),
+    ("i'm 16 and have back pain", SEE_DOCTOR),
+    ("there is a lump on my spine", SEE_DOCTOR),
+    ("it hasnt improved for 2 months", SEE_DOCTOR),
+    ("my back has not got better in six weeks", SEE_DOCTOR),
+    ("I inject drugs", SEE_DOCTOR),
+    ("I had a kidney infection last month", SEE_DOCTOR),
+    ("it hurts when I cough or sneeze", SEE_DOCTOR),
+    ("constant pain no matter what position", SEE_DOCTOR),
+    ("HIV positive and back pain", SEE_DOCTOR),
+    ("pain between my shoulder blades", SEE_DOCTOR),
+    ("my foot feels numb", SEE_DOCTOR),
+]
+
+ORDINARY: list[str] = [
+    "my back is stiff today",
+    "thanks!",
+    "where is BL23",
+    "remind me at 8",
+    "remind me at 7:30 pm",
+    "hi",
+    "hello",
+    "help",
+    "menu",
+    "stop",
+    "pause",
+    "book",
+    "appointment",
+    "what helps sciatica",
+    "pain down my leg",
+    "hip",
+    "knee",
+    "stiff lower back",
+    "tired back",
+    "upper back",
+    "neck",
+    "kidney 3",
+    "bladder 40",
+    "KI 3",
+    "governing vessel 4",
+    "my lower back hurts",
+    "I did the routine, feels better",
+    "can I do this while pregnant?",
+    "I'm pregnant",
+    "I'm 8 weeks pregnant",
+    "how long should I hold each point",
+    "is it normal to feel a mild ache",
+    "the ball is too hard for my hip",
+    "I fell asleep during the routine",
+    "7:30",
+    "19:30",
+    "London",
+    "Europe/London",
+    "cancel",
+    "cancel my reminder",
+    "what is a cun",
+    "weizhong",
+    "委中",
+    "my back feels better after a week",
+    "I've been doing it for a month and it helps",
+    "the pain is a 4 out of 10",
+    "I'm 35 and my back is sore",
+    "getting myself a lacrosse ball",
+    "can you show me the points",
+    "thank you so much",
+    "good morning",
+    "I pressed too hard yesterday",
+    "where do I press for hip pain",
+    "my knee crease is tender",
+    "painted the fence and my back aches",
+    "what does the research say",
+    "does acupressure work",
+    "I sit at a desk all day",
+    "ok",
+    "lol",
+    "my sciatic pain is better",
+    "I use a foam roller on my glutes",
+    "is it safe to press GB30",
+    "the hold timer is too short",
+    "I'll do it tonight",
+    "I forgot to do it yesterday",
+    "LI4",
+    "my back aches after gardening",
+]
+
+# Mention a red flag only as absent: no emergency, but a short reminder.
+NEGATED: list[str] = [
+    "no numbness",
+    "I have no fever",
+    "no numbness or tingling in my groin",
+    "I don't have any trouble peeing",
+    "my legs are not numb",
+]
+
+
+def rate(hits: int, total: int) -> str:
+    return f"{hits}/{total} = {hits / total:.1%}"
