@@ -138,6 +138,18 @@ async def test_group_chatter_never_reaches_a_pending_flow(
     assert any("07:30" in text for text in reply)
 
 
+async def test_a_general_command_in_a_group_leaves_the_private_question_waiting(
+    app: AcubotApp, patient: Patient, api: InProcessBotAPI
+) -> None:
+    await patient.send("/remind")
+    calls = await in_group(patient, "/point UB40")
+    assert {c.chat_id for c in calls if c.chat_id is not None} == {GROUP["id"]}
+    assert not any("I stopped" in text for text in texts(calls))  # the card only
+    assert any("BL40" in text for text in texts(calls))
+    reply = texts(await patient.send("7:30"))  # the private question still takes it
+    assert any("07:30" in text for text in reply)
+
+
 async def test_bulk_messages_go_to_the_private_chat_after_a_group_start(
     app: AcubotApp, patient: Patient, api: InProcessBotAPI
 ) -> None:
