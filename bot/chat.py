@@ -94,6 +94,8 @@ class TerminalChat:
             if call.method == "sendPhoto" and not call.files:
                 saved = self.api.file_paths.get(str(call.params.get("photo")))
                 lines.append(f"[photo saved to {saved}]" if saved else "[photo sent by file id]")
+        elif call.method == "editMessageReplyMarkup" and not call.buttons:
+            return  # an answered question's buttons were taken off: nothing new to read
         elif call.method.startswith("editMessage"):
             lines.append("(edited)")
         elif call.method == "answerCallbackQuery" and call.params.get("text"):

@@ -266,7 +266,8 @@ class InProcessBotAPI(BaseRequest):
             message["text"] = params["text"]
         if "caption" in params:
             message["caption"] = params["caption"]
-        if "reply_markup" in params or call.method == "editMessageReplyMarkup":
+        if "reply_markup" in params or call.method.startswith("edit"):
+            # Like Telegram: an edit without reply_markup drops the inline keyboard.
             message["reply_markup"] = params.get("reply_markup") or {"inline_keyboard": []}
         for name in _FILE_FIELDS:
             if name in params or name in call.files:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Delivered reminders older than this are deleted (the patient's /export
     # shows them until then).
     delivery_retention: timedelta = timedelta(days=400)
+    # How long a question (/remind's time, a broadcast's next step) waits for
+    # an answer; after it, a message is read as new, not as the answer.
+    flow_timeout: timedelta = timedelta(minutes=30)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
     # Bounded waits on the database (storage/database.py): opening a
     # connection, and one statement (SQLite: waiting for a lock).
@@ -202,6 +205,7 @@ class Settings(BaseSettings):
         "reminder_grace",
         "dispatch_interval",
         "claim_lease",
+        "flow_timeout",
         "delivery_retention",
         "database_connect_timeout",
         "database_statement_timeout",
@@ -218,6 +222,7 @@ class Settings(BaseSettings):
     @field_validator(
         "dispatch_interval",
         "claim_lease",
+        "flow_timeout",
         "delivery_retention",
         "database_connect_timeout",
         "database_statement_timeout",

@@ -2,7 +2,10 @@
 
 `register_all` is the only place that decides the order. In
 python-telegram-bot the first matching handler of a group wins, so specific
-handlers come first and the catch-alls of `fallback` come last.
+handlers come first and the catch-alls of `fallback` come last. The early
+groups run in this order, each before the next: the red-flag screen (-4), the
+group-chat filter (-3), a command stopping a waiting question (-2), last-seen
+(-1), then every feature (0).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ def register_all(app: AcubotApp) -> None:
         checkins,
         errors,
         fallback,
+        flows,
         groups,
         meridians,
         points,
@@ -33,8 +37,9 @@ def register_all(app: AcubotApp) -> None:
         users,
     )
 
-    triage.register(app)  # group -3: every text message meets the red-flag screen first
-    groups.register(app)  # group -2: in groups, general content only; the rest stays private
+    triage.register(app)  # group -4: every text message meets the red-flag screen first
+    groups.register(app)  # group -3: in groups, general content only; the rest stays private
+    flows.register(app)  # group -2: a command stops a waiting question; spent buttons; /cancel
     users.register(app)  # group -1: records who is talking, never answers
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons

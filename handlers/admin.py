@@ -25,7 +25,7 @@ from scheduler.patient_days import clinic_days
 from storage import broadcasts
 from storage.progress import ClinicOutcomes, clinic_outcomes
 from storage.safety import count_adverse_events
-from storage.stats import usage_stats
+from storage.stats import MIN_GROUP, enough_patients, usage_stats
 
 log = logging.getLogger(__name__)
 NOT_ALLOWED = "Sorry, that is only for clinic staff."
@@ -60,37 +60,59 @@ async def stats(update: Update, context: AcubotContext) -> None:
             session=session, since=days.today_start - timedelta(days=29)
         )
         sore_all = await count_adverse_events(session=session)
+    today = _counts(
+        numbers.reminders_sent_today, numbers.reminders_done_today, numbers.reminder_patients_today
+    )
+    week = _counts(
+        numbers.reminders_sent_week,
+        numbers.reminders_done_week,
+        numbers.reminder_patients_week,
+        maybe=numbers.reminders_maybe_week,
+    )
     text = (
         "📊 <b>How the bot is used</b>\n\n"
         f"People who started the bot: <b>{numbers.users}</b>\n"
         f"Unreachable (blocked the bot): {numbers.unreachable}\n"
         f"Active reminder subscribers: <b>{numbers.active_subscribers}</b>\n\n"
-        f"Reminders today: {numbers.reminders_sent_today} sent, "
-        f"{numbers.reminders_done_today} done\n"
-        f"Reminders in the last 7 days: {numbers.reminders_sent_week} sent, "
-        f"{numbers.reminders_done_week} done, "
-        f"{numbers.reminders_maybe_week} may not have arrived\n\n"
+        f"Reminders today: {today}\n"
+        f"Reminders in the last 7 days: {week}\n\n"
         f"Broadcasts sent: {numbers.broadcasts_sent} "
         f"({numbers.broadcast_messages_sent} messages delivered, "
         f"{numbers.broadcast_messages_maybe} may not have arrived)\n\n"
         "<b>Outcomes (all patients together)</b>\n"
-        f"Reminders done: {_share(outcomes.adherence_7)} over 7 days, "
-        f"{_share(outcomes.adherence_30)} over 30 days\n"
+        f"Reminders done: {_share(outcomes.adherence_7, outcomes.patients_7)} over 7 days, "
+        f"{_share(outcomes.adherence_30, outcomes.patients_30)} over 30 days\n"
         f"Average change in back pain, first week to latest week: {_change(outcomes)}\n"
         f"“Too sore / bruised” after the routine: {sore_30} in the last 30 days "
         f"({sore_all} in all)\n"
-        f"<i>Days are counted in {escape(zone.key)}.</i>"
+        f"<i>Days are counted in {escape(zone.key)}. Figures from fewer than {MIN_GROUP} "
+        "patients are not shown, so no one patient can be recognised.</i>"
     )
     await reply_html(update, context, text)
 
 
-def _share(value: float | None) -> str:
-    return "no data yet" if value is None else f"{value:.0%}"
+NOT_ENOUGH = "not enough patients yet"
+
+
+def _counts(sent: int, done: int, patients: int, *, maybe: int | None = None) -> str:
+    if not enough_patients(patients):
+        return NOT_ENOUGH
+    if maybe is None:
+        return f"{sent} sent, {done} done"
+    return f"{sent} sent, {done} done, {maybe} may not have arrived"
+
+
+def _share(value: float | None, patients: int) -> str:
+    if value is None:
+        return "no data yet"
+    return f"{value:.0%}" if enough_patients(patients) else NOT_ENOUGH
 
 
 def _change(outcomes: ClinicOutcomes) -> str:
     if outcomes.pain_change is None:
         return "not enough check-ins yet (needs answers spanning over a week)"
+    if not enough_patients(outcomes.patients_with_change):
+        return NOT_ENOUGH
     who = f"{outcomes.patients_with_change} patient" + (
         "s" if outcomes.patients_with_change != 1 else ""
     )

@@ -1,8 +1,11 @@
-"""/broadcast: staff compose a message, a button and an audience, preview, confirm.
+"""/broadcast: staff compose a message, a button, an audience and a time, preview, confirm.
 
-The draft is a `broadcasts` row and the step waiting for an answer is a
-pending step, both in the database. Every step re-checks that the person is
-staff. Confirming snapshots the recipients; the sender job does the rest.
+The draft lives in the pending step (database), not in the broadcasts table:
+a broadcast row, and so its number, exists only once staff confirm, so a
+dropped draft takes no number. Every step has ◀ Back and ✖ Cancel; ✏️ Edit
+changes one thing and returns to the preview. Every step re-checks that the
+person is staff. Confirming snapshots the recipients; the sender job does the
+rest.
 """
 
 from __future__ import annotations
@@ -18,27 +21,49 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from content.web_addresses import https_url_problem
 from handlers.admin import require_admin
 from handlers.context import AcubotApp, AcubotContext
-from handlers.flows import pending_for_button, register_flow, save_step
+from handlers.flows import (
+    Flow,
+    live_pending,
+    pending_for_button,
+    register_flow,
+    remove_buttons,
+    save_step,
+    show_step,
+)
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, jobs_of, message_of, query_of, sender_of
 from scheduler import broadcast_message
 from scheduler import callback_data as cb
-from scheduler.time_input import SEND_TIME_HELP, parse_send_time
+from scheduler.send_time import describe_send_time, parse_send_time, send_time_examples
 from storage import broadcasts
-from storage.broadcasts import Audience, BroadcastStatus
-from storage.pending import PendingRecord, clear_pending, get_pending
+from storage.broadcasts import Audience, BroadcastRecord, BroadcastStatus
+from storage.pending import PendingRecord, clear_pending
 from storage.types import has_unstorable
 
 FLOW = "broadcast"
-MESSAGE, BUTTON, BUTTON_LABEL, BUTTON_URL, AUDIENCE, PREVIEW, SEND_AT = (
-    "message", "button", "button_label", "button_url", "audience", "preview", "send_at",
+MESSAGE, BUTTON, BUTTON_LABEL, BUTTON_URL, AUDIENCE, PREVIEW, SEND_AT, EDIT = (
+    "message", "button", "button_label", "button_url", "audience", "preview", "send_at", "edit",
 )  # fmt: skip
+# Where ◀ Back goes from each step while composing; while editing, the steps
+# that edit one thing go back to the edit menu instead.
+BACK = {
+    BUTTON: MESSAGE,
+    BUTTON_LABEL: BUTTON,
+    BUTTON_URL: BUTTON_LABEL,
+    AUDIENCE: BUTTON,
+    PREVIEW: AUDIENCE,
+    SEND_AT: PREVIEW,
+    EDIT: PREVIEW,
+}
 MAX_LABEL = 40
+STOPPED = "I stopped composing your broadcast. Nothing was sent."
+EXPIRED = "This broadcast draft is no longer open. Start again with /broadcast."
 AUDIENCE_NAMES = {
     Audience.ALL: "Everyone who started the bot",
     Audience.SUBSCRIBERS: "Reminder subscribers",
     Audience.NOT_SUBSCRIBED: "People without reminders",
 }
+CONTENT_FIELDS = ("text", "entities", "photo_file_id", "button_label", "button_url", "audience")
 
 
 def people(count: int) -> str:
@@ -51,43 +76,65 @@ def _button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
     )
 
 
+def _nav(step: str, data: dict[str, Any]) -> list[InlineKeyboardButton]:
+    """◀ Back (where there is somewhere to go back to) and ✖ Cancel."""
+    row = [_button("✖ Cancel", "cancel")]
+    if step in BACK or data.get("editing"):
+        row.insert(0, _button("◀ Back", "back", step))
+    return row
+
+
 async def _step(update: Update, context: AcubotContext, step: str, data: dict[str, Any]) -> None:
     await save_step(update, context, FLOW, step, data)
 
 
+def draft_record(data: dict[str, Any], admin_id: int, now: datetime) -> BroadcastRecord:
+    """The draft as the message patients would get (it has no number yet)."""
+    return BroadcastRecord(
+        id=0,
+        admin_id=admin_id,
+        status=BroadcastStatus.DRAFT,
+        text=data.get("text"),
+        entities=data.get("entities") or [],
+        photo_file_id=data.get("photo_file_id"),
+        button_label=data.get("button_label"),
+        button_url=data.get("button_url"),
+        audience=data.get("audience"),
+        send_at=None,
+        total=0,
+        progress_chat_id=None,
+        progress_message_id=None,
+        progress_shown_at=None,
+        created_at=now,
+        confirmed_at=None,
+        finished_at=None,
+    )
+
+
 async def begin(update: Update, context: AcubotContext) -> None:
-    """Starts a new draft, unless one is already being composed."""
+    """Starts a new draft (a command stopped any earlier one, and said so)."""
     if not await require_admin(update, context, "/broadcast"):
         return
-    services = context.services
-    user_id = sender_of(update).id
-    async with services.sessions.begin() as session:
-        pending = await get_pending(session=session, user_id=user_id)
-        if pending is not None and pending.flow == FLOW:
-            await reply_html(
-                update,
-                context,
-                f"You are already composing broadcast #{pending.data['id']}. "
-                "Answer the last question, or send /cancel to drop it.",
-            )
-            return
-        draft_id = await broadcasts.create_draft(
-            session=session, admin_id=user_id, now=services.now()
-        )
-    await ask_message(update, context, {"id": draft_id})
+    await ask_message(update, context, {})
 
 
 async def ask_message(
-    update: Update, context: AcubotContext, data: dict[str, Any], problem: str | None = None
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    *,
+    replace: bool = False,
 ) -> None:
     await _step(update, context, MESSAGE, data)
-    lines = [f"⚠️ {escape(problem)}", ""] if problem else []
+    lines = [f"⚠️ {escape(problem, quote=False)}", ""] if problem else []
     lines += [
-        f"📣 <b>Broadcast #{data['id']}</b>",
+        "📣 <b>New broadcast</b>" if not data.get("editing") else "📣 <b>Edit the message</b>",
         "Send me the message for patients: text (bold, italics and links are kept), "
         "or a photo with a caption. /cancel stops without sending anything.",
     ]
-    await reply_html(update, context, "\n".join(lines))
+    keyboard = InlineKeyboardMarkup([_nav(MESSAGE, data)])
+    await show_step(update, context, "\n".join(lines), keyboard, replace=replace)
 
 
 UNSTORABLE = (
@@ -131,91 +178,212 @@ def read_message(message: Message) -> tuple[dict[str, Any] | None, str | None]:
     )
 
 
-async def ask_button(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
+async def ask_button(
+    update: Update, context: AcubotContext, data: dict[str, Any], *, replace: bool = False
+) -> None:
     await _step(update, context, BUTTON, data)
     rows = []
     if context.services.settings.booking_url:
         rows.append([_button("📅 “Book an appointment” (booking link)", "btn", "book")])
     rows += [[_button("✏️ A custom button", "btn", "custom")], [_button("No button", "btn", "none")]]
-    await reply_html(update, context, "Add a button under the message?", InlineKeyboardMarkup(rows))
+    rows.append(_nav(BUTTON, data))
+    await show_step(
+        update,
+        context,
+        "Add a button under the message?",
+        InlineKeyboardMarkup(rows),
+        replace=replace,
+    )
 
 
-async def ask_audience(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
+async def ask_label(
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    *,
+    replace: bool = False,
+) -> None:
+    await _step(update, context, BUTTON_LABEL, data)
+    text = (
+        f"⚠️ {escape(problem, quote=False)}\n\n" if problem else ""
+    ) + "Type the button's label (for example “Book now”)."
+    keyboard = InlineKeyboardMarkup([_nav(BUTTON_LABEL, data)])
+    await show_step(update, context, text, keyboard, replace=replace)
+
+
+async def ask_url(
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    *,
+    replace: bool = False,
+) -> None:
+    await _step(update, context, BUTTON_URL, data)
+    text = (
+        f"⚠️ {escape(problem, quote=False)}\n\n" if problem else ""
+    ) + f"Now the web address “{escape(data['label'])}” opens (it must start with https://)."
+    keyboard = InlineKeyboardMarkup([_nav(BUTTON_URL, data)])
+    await show_step(update, context, text, keyboard, replace=replace)
+
+
+def _sender(update: Update) -> int:
+    return sender_of(update).id
+
+
+async def ask_audience(
+    update: Update, context: AcubotContext, data: dict[str, Any], *, replace: bool = False
+) -> None:
     await _step(update, context, AUDIENCE, data)
     async with context.services.sessions() as session:
-        sizes = await broadcasts.audience_sizes(session=session)
+        sizes = await broadcasts.audience_sizes(session=session, sender_id=_sender(update))
     rows = [
         [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", "aud", audience.value)]
         for audience in Audience
     ]
-    await reply_html(
+    rows.append(_nav(AUDIENCE, data))
+    await show_step(
         update,
         context,
-        "Who should get it? (People who blocked the bot are never included.)",
+        "Who should get it? (People who blocked the bot, and you, are never included.)",
         InlineKeyboardMarkup(rows),
+        replace=replace,
     )
 
 
-async def show_preview(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
-    """The message exactly as patients will see it, then the count and the choices."""
-    await _step(update, context, PREVIEW, data)
+async def ask_send_at(
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    *,
+    replace: bool = False,
+) -> None:
+    await _step(update, context, SEND_AT, data)
     services = context.services
-    async with services.sessions() as session:
-        record = await broadcasts.get_broadcast(session=session, broadcast_id=data["id"])
-        sizes = await broadcasts.audience_sizes(session=session)
-    assert record is not None and record.audience is not None
-    await broadcast_message.send_copy(context.bot, chat_of(update).id, record)
-    audience = Audience(record.audience)
+    zone = services.settings.zone
+    lines = [f"⚠️ {escape(problem, quote=False)}", ""] if problem else []
+    lines += [
+        f"🕐 When should it go out? Type a day and time in {escape(zone.key)}.",
+        send_time_examples(zone, services.now()),
+    ]
+    rows = [_nav(SEND_AT, data)]
+    if data.get("send_at"):
+        rows.insert(0, [_button("▶ Send it now instead", "now")])
+    await show_step(update, context, "\n".join(lines), InlineKeyboardMarkup(rows), replace=replace)
+
+
+async def ask_edit(
+    update: Update, context: AcubotContext, data: dict[str, Any], *, replace: bool = False
+) -> None:
+    """✏️ Edit: which one thing to change; each returns to the preview."""
+    data = {**data, "editing": True}
+    await _step(update, context, EDIT, data)
     keyboard = InlineKeyboardMarkup(
         [
-            [_button("✅ Confirm: send now", "send")],
-            [_button("🕐 Send later", "later"), _button("✏️ Edit", "edit")],
-            [_button("✖ Cancel", "cancel")],
+            [_button("📝 Message", "e", "message"), _button("🔘 Button", "e", "button")],
+            [_button("👥 Audience", "e", "audience"), _button("🕐 Time", "e", "time")],
+            _nav(EDIT, data),
+        ]
+    )
+    await show_step(update, context, "✏️ What would you like to change?", keyboard, replace=replace)
+
+
+def _send_at(data: dict[str, Any]) -> datetime | None:
+    value = data.get("send_at")
+    return datetime.fromisoformat(value) if value else None
+
+
+async def show_preview(
+    update: Update, context: AcubotContext, data: dict[str, Any], *, with_copy: bool = True
+) -> None:
+    """The message exactly as patients will see it, then the count, the time and the choices."""
+    data = {key: value for key, value in data.items() if key not in {"editing", "label"}}
+    await _step(update, context, PREVIEW, data)
+    services = context.services
+    await remove_buttons(update)
+    async with services.sessions() as session:
+        sizes = await broadcasts.audience_sizes(session=session, sender_id=_sender(update))
+    if with_copy:
+        record = draft_record(data, _sender(update), services.now())
+        await broadcast_message.send_copy(context.bot, chat_of(update).id, record)
+    audience = Audience(data["audience"])
+    send_at = _send_at(data)
+    zone = services.settings.zone
+    when = (
+        f"It will go out <b>{escape(describe_send_time(send_at, zone, services.now()))}</b>."
+        if send_at
+        else "It will go out as soon as you confirm."
+    )
+    confirm_label = "✅ Confirm: schedule it" if send_at else "✅ Confirm: send now"
+    keyboard = InlineKeyboardMarkup(
+        [
+            [_button(confirm_label, "send")],
+            [
+                _button("🕐 Change time" if send_at else "🕐 Send later", "later"),
+                _button("✏️ Edit", "edit"),
+            ],
+            _nav(PREVIEW, data),
         ]
     )
     await reply_html(
         update,
         context,
-        f"☝️ That is exactly what patients will see.\n"
-        f"It will go to <b>{people(sizes[audience])}</b> "
-        f"({AUDIENCE_NAMES[audience].lower()}).",
+        ("☝️ That is exactly what patients will see.\n" if with_copy else "")
+        + f"It will go to <b>{people(sizes[audience])}</b> "
+        f"({AUDIENCE_NAMES[audience].lower()}; you are not counted).\n{when}",
         keyboard,
     )
 
 
-async def confirm(
-    update: Update,
-    context: AcubotContext,
-    data: dict[str, Any],
-    send_at: datetime | None = None,
-) -> None:
-    """Snapshots the recipients and hands the broadcast to the sender."""
+async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
+    """Creates the broadcast, snapshots the recipients and hands it to the sender.
+
+    Deleting the pending step is the claim: of two taps on Confirm (or two
+    instances), only the one that deleted it creates a broadcast.
+    """
     services = context.services
     user_id = sender_of(update).id
+    now = services.now()
+    send_at = _send_at(data)
+    if send_at is not None and send_at <= now:
+        await ask_send_at(update, context, data, "That time has passed in the meantime.")
+        return
     async with services.sessions.begin() as session:
-        total = await broadcasts.confirm_broadcast(
-            session=session, broadcast_id=data["id"], now=services.now(), send_at=send_at
-        )
-        await clear_pending(session=session, user_id=user_id)
-    if total is None:  # a second tap on Confirm
-        await reply_html(update, context, f"Broadcast #{data['id']} was already confirmed.")
+        if not await clear_pending(session=session, user_id=user_id):
+            broadcast_id = None
+        else:
+            content = {key: data[key] for key in CONTENT_FIELDS if key in data}
+            broadcast_id = await broadcasts.create_draft(
+                session=session, admin_id=user_id, now=now, **content
+            )
+            await broadcasts.confirm_broadcast(
+                session=session, broadcast_id=broadcast_id, now=now, send_at=send_at
+            )
+    if broadcast_id is None:  # a second tap on Confirm
+        await query_of(update).answer("This broadcast was already confirmed. See /broadcasts.")
         return
     async with services.sessions() as session:
-        record = await broadcasts.get_broadcast(session=session, broadcast_id=data["id"])
+        record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
     assert record is not None
-    progress = await reply_html(
+    # The preview's control message becomes the progress report: its
+    # Confirm button is gone, so it cannot be confirmed twice.
+    progress = await show_step(
         update,
         context,
         broadcast_message.progress_text(record, {}, services.settings.zone),
         broadcast_message.cancel_keyboard(record.id),
+        replace=True,
     )
-    async with services.sessions.begin() as session:
-        await broadcasts.update_broadcast(
-            session=session,
-            broadcast_id=record.id,
-            progress_chat_id=progress.chat_id,
-            progress_message_id=progress.message_id,
-        )
+    if isinstance(progress, Message):
+        async with services.sessions.begin() as session:
+            await broadcasts.update_broadcast(
+                session=session,
+                broadcast_id=record.id,
+                progress_chat_id=progress.chat_id,
+                progress_message_id=progress.message_id,
+            )
     if record.status == BroadcastStatus.SENDING and services.dispatch_interval is not None:
         # Start now instead of at the sender's next tick (tests drive the sender themselves).
         jobs_of(context).run_once(_send_now, when=0, name=f"broadcast-{record.id}")
@@ -223,6 +391,14 @@ async def confirm(
 
 async def _send_now(context: AcubotContext) -> None:
     await context.services.sender.run()
+
+
+async def _after_content(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
+    """After the message or the button: the next step, or the preview when editing."""
+    if data.get("editing"):
+        await show_preview(update, context, data)
+    else:
+        await ask_audience(update, context, data)
 
 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
@@ -237,50 +413,41 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
         if content is None:
             await ask_message(update, context, data, problem)
             return
-        async with services.sessions.begin() as session:
-            await broadcasts.update_broadcast(session=session, broadcast_id=data["id"], **content)
-        await ask_button(update, context, data)
+        data.update(content)
+        if data.get("editing"):
+            await show_preview(update, context, data)
+        else:
+            await ask_button(update, context, data)
     elif pending.step == BUTTON_LABEL:
         label = (message.text or "").strip()
         if has_unstorable(label):
-            await _step(update, context, BUTTON_LABEL, data)
-            await reply_html(update, context, UNSTORABLE.replace("message", "label", 1))
+            await ask_label(update, context, data, UNSTORABLE.replace("message", "label", 1))
             return
         if not label or len(label) > MAX_LABEL:
-            await _step(update, context, BUTTON_LABEL, data)
-            await reply_html(
-                update, context, f"Please type a button label of 1 to {MAX_LABEL} characters."
+            await ask_label(
+                update, context, data, f"Please type a label of 1 to {MAX_LABEL} characters."
             )
             return
         data["label"] = label
-        await _step(update, context, BUTTON_URL, data)
-        await reply_html(
-            update, context, "Now the web address it opens (it must start with https://)."
-        )
+        await ask_url(update, context, data)
     elif pending.step == BUTTON_URL:
         url = (message.text or "").strip()
         problem = https_url_problem(url) if len(url) <= 512 else "is too long"
         if problem:
-            await reply_html(
-                update, context, f"That address {escape(problem)}. Please type an https:// address."
-            )
+            await ask_url(update, context, data, f"That address {problem}.")
             return
-        async with services.sessions.begin() as session:
-            await broadcasts.update_broadcast(
-                session=session,
-                broadcast_id=data["id"],
-                button_label=data.pop("label"),
-                button_url=url,
-            )
-        await ask_audience(update, context, data)
+        data["button_label"], data["button_url"] = data.pop("label"), url
+        await _after_content(update, context, data)
     elif pending.step == SEND_AT:
         send_at, problem = parse_send_time(
             message.text or "", services.settings.zone, services.now()
         )
         if send_at is None:
-            await reply_html(update, context, f"⚠️ {escape(problem or SEND_TIME_HELP)}")
+            await ask_send_at(update, context, data, problem)
             return
-        await confirm(update, context, data, send_at=send_at)
+        data["send_at"] = send_at.isoformat()
+        # The preview states the resolved day and time in words before anything is scheduled.
+        await show_preview(update, context, data, with_copy=False)
     else:
         await reply_html(update, context, "Please use the buttons above, or /cancel.")
 
@@ -289,68 +456,102 @@ async def button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
     if not await require_admin(update, context, "broadcast button"):
         return
-    services = context.services
-    pending = await pending_for_button(
-        update,
-        context,
-        FLOW,
-        "This broadcast draft is no longer open. Start again with /broadcast.",
-    )
+    draft = cb.decode_as(query.data, cb.BroadcastDraftButton)
+    action, value = (draft.action, draft.value) if draft else ("", "")
+    if action == "cancel":
+        await cancel(update, context)
+        return
+    pending = await pending_for_button(update, context, FLOW, EXPIRED)
     if pending is None:
         return
     data = dict(pending.data)
-    draft = cb.decode_as(query.data, cb.BroadcastDraftButton)
-    action, value = (draft.action, draft.value) if draft else ("", "")
-    settings = services.settings
-    if pending.step == BUTTON and action == "btn":
+    step = pending.step
+    settings = context.services.settings
+    if action == "back" and value == step:
+        await go_back(update, context, step, data)
+    elif step == BUTTON and action == "btn":
         choice = value
         if choice == "custom":
-            await _step(update, context, BUTTON_LABEL, data)
-            await reply_html(update, context, "Type the button's label (for example “Book now”).")
+            await ask_label(update, context, data, replace=True)
             return
-        label, url = (
-            ("Book an appointment", settings.booking_url) if choice == "book" else (None, None)
-        )
-        async with services.sessions.begin() as session:
-            await broadcasts.update_broadcast(
-                session=session, broadcast_id=data["id"], button_label=label, button_url=url
-            )
-        await ask_audience(update, context, data)
-    elif pending.step == AUDIENCE and action == "aud":
+        if choice == "book" and settings.booking_url:
+            data["button_label"], data["button_url"] = "Book an appointment", settings.booking_url
+        else:
+            data["button_label"], data["button_url"] = None, None
+        await remove_buttons(update)
+        await _after_content(update, context, data)
+    elif step == AUDIENCE and action == "aud":
         if value not in {a.value for a in Audience}:
             await reply_html(update, context, "Please pick one of the audiences above.")
             return
-        async with services.sessions.begin() as session:
-            await broadcasts.update_broadcast(
-                session=session, broadcast_id=data["id"], audience=value
-            )
+        data["audience"] = value
         await show_preview(update, context, data)
-    elif pending.step == PREVIEW and action == "send":
+    elif step == PREVIEW and action == "send":
         await confirm(update, context, data)
-    elif pending.step == PREVIEW and action == "later":
-        await _step(update, context, SEND_AT, data)
-        await reply_html(
-            update,
-            context,
-            f"When should it go out? Times are in {escape(settings.clinic_timezone)}.\n"
-            f"{SEND_TIME_HELP}",
-        )
-    elif pending.step == PREVIEW and action == "edit":
-        await ask_message(update, context, data)
-    elif action == "cancel":
-        async with services.sessions.begin() as session:
-            await broadcasts.update_broadcast(
-                session=session, broadcast_id=data["id"], status=BroadcastStatus.CANCELLED
-            )
-            await clear_pending(session=session, user_id=sender_of(update).id)
-        await reply_html(update, context, f"Broadcast #{data['id']} dropped. Nothing was sent.")
+    elif step == PREVIEW and action == "later":
+        await ask_send_at(update, context, data, replace=True)
+    elif step == PREVIEW and action == "edit":
+        await ask_edit(update, context, data, replace=True)
+    elif step == SEND_AT and action == "now":
+        data.pop("send_at", None)
+        await show_preview(update, context, data, with_copy=False)
+    elif step == EDIT and action == "e":
+        await edit_one(update, context, value, data)
     else:
         await reply_html(
             update, context, "That button belongs to an earlier step. Please use the latest one."
         )
 
 
+async def edit_one(update: Update, context: AcubotContext, what: str, data: dict[str, Any]) -> None:
+    if what == "message":
+        await ask_message(update, context, data, replace=True)
+    elif what == "button":
+        await ask_button(update, context, data, replace=True)
+    elif what == "audience":
+        await ask_audience(update, context, data, replace=True)
+    elif what == "time":
+        await ask_send_at(update, context, data, replace=True)
+    else:
+        await ask_edit(update, context, data, replace=True)
+
+
+async def go_back(update: Update, context: AcubotContext, step: str, data: dict[str, Any]) -> None:
+    """◀ Back: the step before this one; while editing, the edit menu."""
+    if data.get("editing") and step in {MESSAGE, BUTTON, AUDIENCE, SEND_AT}:
+        await ask_edit(update, context, data, replace=True)
+        return
+    target = BACK.get(step, PREVIEW)
+    if target == MESSAGE:
+        await ask_message(update, context, data, replace=True)
+    elif target == BUTTON:
+        await ask_button(update, context, data, replace=True)
+    elif target == BUTTON_LABEL:
+        await ask_label(update, context, data, replace=True)
+    elif target == AUDIENCE:
+        await ask_audience(update, context, data, replace=True)
+    else:
+        await show_preview(update, context, data, with_copy=False)
+
+
+async def cancel(update: Update, context: AcubotContext) -> None:
+    """✖ Cancel from any step: the draft is dropped; nothing was numbered or sent."""
+    query = query_of(update)
+    user_id = sender_of(update).id
+    pending = await live_pending(context, user_id)
+    had_draft = False
+    if pending is not None and pending.flow == FLOW:
+        async with context.services.sessions.begin() as session:
+            had_draft = await clear_pending(session=session, user_id=user_id)
+    if not had_draft:
+        await query.answer(EXPIRED, show_alert=True)
+        await remove_buttons(update)
+        return
+    await query.answer()
+    await show_step(update, context, STOPPED, replace=True)
+
+
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("broadcast", begin))
     app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.BroadcastDraftButton)))
-    register_flow(app, FLOW, answer)
+    register_flow(app, Flow(FLOW, answer, STOPPED))

@@ -77,6 +77,8 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await reply_html(
             update, context, "I don't keep any data about you now, so I can't store this. /start"
         )
+        if is_severe(score):  # stored or not, severe pain is asked about red flags
+            await triage.ask_severe_pain_red_flags(update, context)
         return
     except _OutsideWindow:
         await query.answer()

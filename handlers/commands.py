@@ -74,7 +74,7 @@ COMMANDS = (
         REMINDER,
         argument="days",
     ),
-    Command("resume", "Resume reminders", "turn reminders back on", REMINDER),
+    Command("resume", "Resume reminders", "turn reminders back on after a pause", REMINDER),
     Command("stop", "Stop reminders", "stop the daily reminders", REMINDER),
     Command(
         "progress",

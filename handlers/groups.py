@@ -16,7 +16,7 @@ from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler import callback_data as cb
 
-GROUPS_GROUP = -2  # after the red-flag screen (-3), before handlers.users (-1)
+GROUPS_GROUP = -3  # after the red-flag screen (-4), before handlers.flows (-2) and users (-1)
 # Commands whose answer is the same for everyone and needs no database.
 GENERAL_COMMANDS = frozenset(
     {"point", "points", "meridian", "meridians", "safety", "book", "booking", "help", "start"}

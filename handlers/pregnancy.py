@@ -90,13 +90,17 @@ async def set_flag(update: Update, context: AcubotContext, pregnant: bool) -> No
     services = context.services
     user = sender_of(update)
     async with services.sessions.begin() as session:
-        await record_user_seen(
-            session=session,
-            user_id=user.id,
-            chat_id=chat_of(update).id,
-            language_code=user.language_code,
-            now=services.now(),
-        )
+        if pregnant:
+            # Telling the bot asks it to remember (cards and the routine need
+            # the flag): it stores the person, as /start does. "Off" is what
+            # the bot assumes of anyone it does not know, so it stores nobody.
+            await record_user_seen(
+                session=session,
+                user_id=user.id,
+                chat_id=chat_of(update).id,
+                language_code=user.language_code,
+                now=services.now(),
+            )
         await set_pregnant(session=session, user_id=user.id, pregnant=pregnant)
     if pregnant:
         text = (

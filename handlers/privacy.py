@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers.context import AcubotApp, AcubotContext
+from handlers.flows import show_step
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, jobs_of, query_of, sender_of
 from scheduler import callback_data as cb
@@ -85,10 +86,11 @@ async def delete(update: Update, context: AcubotContext) -> None:
 
 
 async def delete_button(update: Update, context: AcubotContext) -> None:
+    """The answer replaces the question, so its buttons cannot be pressed again."""
     query = query_of(update)
     await query.answer()
     if cb.decode(query.data) != cb.PrivacyButton("delete"):
-        await reply_html(update, context, "Nothing was deleted.")
+        await show_step(update, context, "Nothing was deleted. Your data is kept.", replace=True)
         return
     services = context.services
     user_id = sender_of(update).id
@@ -100,14 +102,17 @@ async def delete_button(update: Update, context: AcubotContext) -> None:
         for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_of(update).id}"):
             job.schedule_removal()
     if not erased:
-        await reply_html(update, context, "There is nothing stored about you any more.")
+        await show_step(
+            update, context, "There is nothing stored about you any more.", replace=True
+        )
         return
     log.info("Erased the data of a user on request")
-    await reply_html(
+    await show_step(
         update,
         context,
-        "🗑 Done. Everything I stored about you is deleted. If you ever want to come back, "
-        "send /start.",
+        "🗑 Done. Everything I stored about you is deleted, and I will not message you again. "
+        "If you ever want to come back, send /start.",
+        replace=True,
     )
 
 

@@ -95,9 +95,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await query.answer()
         async with services.sessions.begin() as session:
             await subscriptions.stop(session=session, user_id=sub.user_id, now=now)
-        await reply_html(
-            update, context, "🔕 Reminders stopped. Send /resume or /remind to start again."
-        )
+        await reply_html(update, context, "🔕 Reminders stopped. Send /remind to start again.")
     else:
         await query.answer("This button is no longer in use.", show_alert=True)
 
@@ -157,7 +155,7 @@ async def _nothing_to_snooze(
 def _next_line(sub: SubscriptionRecord) -> str:
     if sub.active and sub.next_due_at:
         return f"Next reminder: {render.local_when(sub.next_due_at, sub.timezone)}."
-    return "Send /resume to turn reminders back on."
+    return "Send /remind to turn reminders back on."
 
 
 def register(app: AcubotApp) -> None:

@@ -29,6 +29,23 @@ from storage.reminders import StopReason, SubscriptionRecord
 NOT_SUBSCRIBED = (
     "You have no daily reminder yet. Send /remind to choose a time — it takes a few seconds."
 )
+NOTHING_TO_PAUSE = (
+    "You have no daily reminder running, so there is nothing to pause or resume. "
+    "Send /remind to set one up — it takes a few seconds."
+)
+
+
+def _remind_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "⏰ Set up a daily reminder",
+                    callback_data=cb.encode(cb.SubscribeButton("begin")),
+                )
+            ]
+        ]
+    )
 
 
 async def _subscription(update: Update, context: AcubotContext) -> SubscriptionRecord | None:
@@ -41,9 +58,9 @@ def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
         if sub.stopped_reason == StopReason.BLOCKED:
             return (
                 "🔕 Stopped, because my messages stopped reaching you "
-                "(perhaps the bot was blocked). Send /resume to start again."
+                "(perhaps the bot was blocked). Send /remind to start again."
             )
-        return "🔕 Stopped. /resume to start again."
+        return "🔕 Stopped. /remind to start again."
     if paused and sub.paused_until:
         return f"⏸ Paused until {render.local_when(sub.paused_until, sub.timezone)}."
     return "🔔 On."
@@ -93,8 +110,12 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
         for routine in catalogue.routines
     ]
     pause_or_resume = (
-        InlineKeyboardButton("▶ Resume", callback_data=cb.encode(cb.SettingsButton("resume")))
-        if paused or not sub.active
+        InlineKeyboardButton(
+            "⏰ Set up again", callback_data=cb.encode(cb.SubscribeButton("begin"))
+        )
+        if not sub.active
+        else InlineKeyboardButton("▶ Resume", callback_data=cb.encode(cb.SettingsButton("resume")))
+        if paused
         else InlineKeyboardButton(
             f"⏸ Pause {DEFAULT_PAUSE_DAYS} days",
             callback_data=cb.encode(cb.SettingsButton("pause")),
@@ -121,10 +142,10 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
 
 
 async def pause(update: Update, context: AcubotContext, days_text: str | None = None) -> None:
-    """`/pause [days]`: default 7, at most 90."""
+    """`/pause [days]`: default 7, at most 90. A stopped reminder stays stopped."""
     sub = await _subscription(update, context)
-    if sub is None:
-        await reply_html(update, context, NOT_SUBSCRIBED)
+    if sub is None or not sub.active:
+        await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
         return
     days = DEFAULT_PAUSE_DAYS
     if days_text is not None:
@@ -157,9 +178,10 @@ async def pause_command(update: Update, context: AcubotContext) -> None:
 
 
 async def resume(update: Update, context: AcubotContext) -> None:
+    """Ends a pause. A stopped reminder stays stopped: /remind sets it up again."""
     sub = await _subscription(update, context)
-    if sub is None:
-        await reply_html(update, context, NOT_SUBSCRIBED)
+    if sub is None or not sub.active:
+        await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
         return
     services = context.services
     async with services.sessions.begin() as session:
@@ -184,7 +206,7 @@ async def stop(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        "🔕 Reminders stopped. Your progress is kept. Send /resume or /remind to start again.",
+        "🔕 Reminders stopped. Your progress is kept. Send /remind to start again.",
     )
 
 

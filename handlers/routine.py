@@ -22,7 +22,7 @@ from scheduler import callback_data as cb
 from scheduler.patient_days import complete_routine
 from storage import reminders
 from storage.safety import is_pregnant, record_adverse_event
-from storage.users import get_user, record_user_seen
+from storage.users import get_user
 
 SHOW, HOLD, STOP = "show", "hold", "stop"  # RoutineButton's actions
 
@@ -124,15 +124,9 @@ async def offer_safe_points(update: Update, context: AcubotContext) -> None:
 async def routine_command(update: Update, context: AcubotContext) -> None:
     services = context.services
     user = sender_of(update)
-    async with services.sessions.begin() as session:
-        # The routine ends with a check-in, which is stored for the person.
-        await record_user_seen(
-            session=session,
-            user_id=user.id,
-            chat_id=chat_of(update).id,
-            language_code=user.language_code,
-            now=services.now(),
-        )
+    # Opening the routine never stores the person: after /delete only /start
+    # or finishing /remind brings them back (finish() stores nothing for them).
+    async with services.sessions() as session:
         sub = await reminders.get_subscription(session=session, user_id=user.id)
     await start(update, context, sub.routine if sub else None)
 

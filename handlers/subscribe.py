@@ -1,7 +1,10 @@
 """/remind: choose a daily reminder time and zone, confirm, subscribed.
 
 The flow's state (chosen time, zone, step) is a pending step in the
-database; nothing is subscribed until the patient presses Confirm.
+database; nothing is subscribed, and nobody stored as a user, until the
+patient presses Confirm (which is their consent to be messaged). A button
+moves the question on in the same message, so an answered step cannot be
+answered twice.
 """
 
 from __future__ import annotations
@@ -16,7 +19,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
-from handlers.flows import pending_for_button, register_flow, save_step
+from handlers.flows import (
+    Flow,
+    live_pending,
+    pending_for_button,
+    register_flow,
+    remove_buttons,
+    save_step,
+    show_step,
+    stop_pending,
+)
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, message_of, query_of, sender_of
 from scheduler import callback_data as cb
@@ -32,10 +44,13 @@ from scheduler.time_input import (
 )
 from storage import reminders
 from storage.pending import PendingRecord, clear_pending
+from storage.users import record_user_seen
 
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "21:00")
+STOPPED = "I stopped setting up your reminder. Nothing was changed."
+EXPIRED = "This question has expired. Send /remind to start again."
 
 
 def _data(action: str, value: str = "") -> str:
@@ -74,7 +89,12 @@ async def begin(update: Update, context: AcubotContext) -> None:
 
 
 async def ask_time(
-    update: Update, context: AcubotContext, data: dict[str, Any], problem: str | None = None
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    *,
+    replace: bool = False,
 ) -> None:
     await _save_step(update, context, ASK_TIME, data)
     times = [
@@ -96,7 +116,7 @@ async def ask_time(
         "",
         *_zone_lines(data["zone"]),
     ]
-    await reply_html(update, context, "\n".join(lines), keyboard)
+    await show_step(update, context, "\n".join(lines), keyboard, replace=replace)
 
 
 async def ask_zone(
@@ -105,6 +125,8 @@ async def ask_zone(
     data: dict[str, Any],
     problem: str | None = None,
     suggestions: tuple[str, ...] = (),
+    *,
+    replace: bool = False,
 ) -> None:
     await _save_step(update, context, ASK_ZONE, data)
     choices = suggestions or COMMON_ZONES
@@ -120,11 +142,16 @@ async def ask_zone(
         "<code>Europe/London</code>), share your location (📎 → Location), "
         "or pick one below.",
     ]
-    await reply_html(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
+    await show_step(update, context, "\n".join(lines), InlineKeyboardMarkup(rows), replace=replace)
 
 
 async def ask_confirm(
-    update: Update, context: AcubotContext, data: dict[str, Any], problem: str | None = None
+    update: Update,
+    context: AcubotContext,
+    data: dict[str, Any],
+    problem: str | None = None,
+    *,
+    replace: bool = False,
 ) -> None:
     await _save_step(update, context, CONFIRM, data)
     services = context.services
@@ -148,14 +175,27 @@ async def ask_confirm(
     )
     if note := zone_note(data["zone"]):
         text += f"\n\n<i>{escape(note)}</i>"
-    await reply_html(update, context, text, keyboard)
+    await show_step(update, context, text, keyboard, replace=replace)
 
 
 async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
-    """Saves the subscription and says when the next reminder comes."""
+    """Saves the subscription and says when the next reminder comes.
+
+    Confirming is the patient's consent to be messaged: it stores them as a
+    user again if they had deleted their data.
+    """
     services = context.services
-    user_id = sender_of(update).id
+    user = sender_of(update)
+    user_id = user.id
     async with services.sessions.begin() as session:
+        await record_user_seen(
+            session=session,
+            user_id=user_id,
+            chat_id=chat_of(update).id,
+            language_code=user.language_code,
+            now=services.now(),
+            unblock=True,
+        )
         before = await reminders.get_subscription(session=session, user_id=user_id)
         next_due = await subscriptions.subscribe(
             session=session,
@@ -180,13 +220,28 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
         f"Next reminder: <b>{render.local_when(next_due, data['zone'])}</b>.\n"
         "Change it any time with /settings; /pause or /stop when you need a break."
     )
-    await reply_html(update, context, text)
+    await show_step(update, context, text, replace=True)
 
 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
     """A typed time or place, or a shared location, for the step that is waiting."""
     data = dict(pending.data)
     message = message_of(update)
+    point = None if message.location else context.services.index.find_in_text(message.text or "")
+    if point is not None and parse_time_of_day(message.text or "").value is None:
+        # A point's name is not an answer: ask again, and say how to see the point.
+        hint = (
+            f"“{message.text}” is the acupressure point {point.code} ({point.pinyin}), "
+            f"not an answer to this question. To see it, send /point {point.code} "
+            "(that stops this question)."
+        )
+        if pending.step == ASK_ZONE:
+            await ask_zone(update, context, data, hint)
+        elif pending.step == CONFIRM:
+            await ask_confirm_again(update, context, data, hint)
+        else:
+            await ask_time(update, context, data, hint)
+        return
     if pending.step == ASK_ZONE or message.location:
         if message.location:
             match = zone_for_location(message.location.latitude, message.location.longitude)
@@ -220,6 +275,13 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     await ask_confirm(update, context, data)
 
 
+async def ask_confirm_again(
+    update: Update, context: AcubotContext, data: dict[str, Any], problem: str
+) -> None:
+    await reply_html(update, context, f"⚠️ {escape(problem)}")
+    await ask_confirm(update, context, data)
+
+
 async def button(update: Update, context: AcubotContext) -> None:
     """Every button of the flow: preset times, zones, confirm, change, cancel."""
     query = query_of(update)
@@ -229,47 +291,59 @@ async def button(update: Update, context: AcubotContext) -> None:
         await query.answer()
         await begin(update, context)
         return
-    services = context.services
-    pending = await pending_for_button(
-        update, context, FLOW, "This question has expired. Send /remind to start again."
-    )
+    if action == "ok" and await _already_confirmed(update, context):
+        return
+    pending = await pending_for_button(update, context, FLOW, EXPIRED)
     if pending is None:
         return
     data = dict(pending.data)
     if action == "t":  # the codec accepts only a valid HHMM
         data["time"] = f"{value[:2]}:{value[2:]}"
-        await ask_confirm(update, context, data)
+        await ask_confirm(update, context, data, replace=True)
     elif action == "z" and find_zone(value).zone == value:
         data["zone"] = value
-        await (ask_confirm if data.get("time") else ask_time)(update, context, data)
+        await (ask_confirm if data.get("time") else ask_time)(update, context, data, replace=True)
     elif action == "zone":
-        await ask_zone(update, context, data)
+        await ask_zone(update, context, data, replace=True)
     elif action == "back":  # from the zone list to where the patient was
-        await (ask_confirm if data.get("time") else ask_time)(update, context, data)
+        await (ask_confirm if data.get("time") else ask_time)(update, context, data, replace=True)
     elif action == "time":
-        await ask_time(update, context, data)
+        await ask_time(update, context, data, replace=True)
     elif action == "ok" and data.get("time"):
         await confirm(update, context, data)
     elif action == "cancel":
-        async with services.sessions.begin() as session:
-            await clear_pending(session=session, user_id=sender_of(update).id)
-        await reply_html(update, context, "Cancelled — nothing was changed.")
+        await stop_pending(context, sender_of(update).id)
+        await show_step(update, context, STOPPED, replace=True)
     else:
         await reply_html(
             update, context, "That button no longer applies. Send /remind to start again."
         )
 
 
-async def cancel_command(update: Update, context: AcubotContext) -> None:
-    """/cancel leaves whatever question is waiting."""
-    services = context.services
-    async with services.sessions.begin() as session:
-        await clear_pending(session=session, user_id=sender_of(update).id)
-    await reply_html(update, context, "Cancelled — nothing was changed.")
+async def _already_confirmed(update: Update, context: AcubotContext) -> bool:
+    """A second ✅ Confirm after the reminder was saved: say it is done (True), act no more."""
+    query = query_of(update)
+    user_id = sender_of(update).id
+    if await live_pending_of(context, user_id) is not None:
+        return False
+    async with context.services.sessions() as session:
+        sub = await reminders.get_subscription(session=session, user_id=user_id)
+    if sub is None or not sub.active:
+        return False
+    await query.answer(
+        f"Already done: your reminder is set for {sub.local_time:%H:%M}. /settings changes it.",
+        show_alert=True,
+    )
+    await remove_buttons(update)
+    return True
+
+
+async def live_pending_of(context: AcubotContext, user_id: int) -> PendingRecord | None:
+    pending = await live_pending(context, user_id)
+    return pending if pending is not None and pending.flow == FLOW else None
 
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler(["remind", "subscribe"], begin))
-    app.add_handler(CommandHandler("cancel", cancel_command))
     app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.SubscribeButton)))
-    register_flow(app, FLOW, answer)
+    register_flow(app, Flow(FLOW, answer, STOPPED, own_commands=frozenset({"remind", "subscribe"})))

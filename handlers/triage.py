@@ -1,9 +1,10 @@
 """The red-flag screen runs first on every text message.
 
-It is its own handler group, before the users group and every feature
-handler, so a red flag typed as a command's argument, as the answer to a
-pending /remind or /broadcast question, or as free text is answered as a
-red flag and goes no further. The rules are in content/triage.py.
+It is its own handler group, the first of all: before the group-chat filter,
+the command check that stops a waiting question, the users group and every
+feature handler. So a red flag typed as a command's argument, as the answer to
+a pending /remind or /broadcast question, or as free text is answered as a red
+flag and goes no further. The rules are in content/triage.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from handlers.reply import reply_html
 from handlers.update_parts import query_of
 from scheduler import callback_data as cb
 
-SCREEN_GROUP = -3  # before handlers.groups (-2), handlers.users (-1) and every feature (0)
+SCREEN_GROUP = -4  # first: before handlers.groups (-3), handlers.flows (-2), handlers.users (-1)
 
 
 async def send_triage_reply(update: Update, context: AcubotContext, triage: Triage) -> None:

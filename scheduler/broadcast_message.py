@@ -88,7 +88,7 @@ def progress_text(
         lines.append(f"Not sent because cancelled: {cancelled}")
     if waiting and record.status in {"sending", "scheduled"}:
         lines.append(f"Still to send: {waiting}")
-    if record.status == "sending" and eta_seconds is not None:
+    if record.status == "sending" and eta_seconds is not None and eta_seconds >= 1:
         lines.append(f"About {_duration(eta_seconds)} left")
     if record.status == "scheduled" and record.send_at:
         lines.append(f"Starts {record.send_at.astimezone(zone):%A %-d %B at %H:%M} ({zone.key})")
@@ -97,7 +97,7 @@ def progress_text(
 
 def summary_line(record: BroadcastRecord, counts: dict[str, int]) -> str:
     """One line for /broadcasts."""
-    preview = escape((record.text or "📷 photo")[:40].replace("\n", " "))
+    preview = escape(title(record.text or "📷 photo"))
     sent = counts.get(RecipientStatus.SENT, 0)
     return (
         f"#{record.id} · {record.status} · {sent}/{record.total} sent, "
@@ -105,6 +105,15 @@ def summary_line(record: BroadcastRecord, counts: dict[str, int]) -> str:
         f"{counts.get(RecipientStatus.FAILED, 0)} failed, "
         f"{maybe_arrived(counts)} may not have arrived · “{preview}”"
     )
+
+
+def title(text: str, limit: int = 40) -> str:
+    """The start of a message on one line, cut at a word with an ellipsis."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit + 1].rsplit(" ", 1)[0] if " " in line[:limit] else line[:limit]
+    return cut.rstrip(" ,.;:-–—") + "…"
 
 
 def maybe_arrived(counts: dict[str, int]) -> int:

@@ -120,15 +120,22 @@ class BroadcastCancelButton:
     broadcast_id: int
 
 
-BROADCAST_ACTIONS = ("send", "later", "edit", "cancel")
+BROADCAST_ACTIONS = ("send", "later", "edit", "cancel", "now")
 BROADCAST_BUTTON_CHOICES = ("book", "custom", "none")
+# ◀ Back names the step it was shown on, so a Back from an older message is refused.
+BROADCAST_STEPS = (
+    "message", "button", "button_label", "button_url", "audience", "preview", "send_at", "edit",
+)  # fmt: skip
+# ✏️ Edit: the one thing to change.
+BROADCAST_EDITS = ("message", "button", "audience", "time")
 
 
 @dataclass(frozen=True, slots=True)
 class BroadcastDraftButton:
-    """Staff composing a broadcast: `bcx:<action>`, `bcx:btn:<choice>`, `bcx:aud:<audience>`."""
+    """Staff composing a broadcast: `bcx:<action>`, `bcx:btn:<choice>`, `bcx:aud:<audience>`,
+    `bcx:back:<step>`, `bcx:e:<what to edit>`."""
 
-    action: str  # one of BROADCAST_ACTIONS, or "btn" / "aud" with a value
+    action: str  # one of BROADCAST_ACTIONS, or "btn" / "aud" / "back" / "e" with a value
     value: str = ""
 
 
@@ -381,6 +388,10 @@ def _broadcast_draft(fields: list[str]) -> Button | None:
             return BroadcastDraftButton("btn", choice)
         case ["aud", audience] if audience in set(Audience):
             return BroadcastDraftButton("aud", audience)
+        case ["back", step] if step in BROADCAST_STEPS:
+            return BroadcastDraftButton("back", step)
+        case ["e", what] if what in BROADCAST_EDITS:
+            return BroadcastDraftButton("e", what)
     return None
 
 

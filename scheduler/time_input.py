@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scheduler.schedule_rule import occurrence_on
-
 if TYPE_CHECKING:
     from timezonefinder import TimezoneFinder
 
@@ -656,46 +654,3 @@ def _fuzzy_rank(query: str, index: _ZoneIndex) -> list[tuple[str, float]]:
             scores[zone] = score
     # Ties are broken by name so the answer does not depend on dict order.
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-
-
-SEND_TIME_HELP = (
-    "Type a date and time such as 2026-11-24 09:00, or 'tomorrow 9:00', or just '17:30' for today."
-)
-MAX_SCHEDULE_AHEAD = datetime.timedelta(days=90)
-
-
-def parse_send_time(
-    text: str, zone: zoneinfo.ZoneInfo, now: datetime.datetime
-) -> tuple[datetime.datetime | None, str | None]:
-    """A future send time typed in `zone`: ('2026-11-24 09:00' | 'tomorrow 9:00' | '17:30').
-
-    Returns (aware UTC instant, None) or (None, a sentence for the person).
-    """
-    if not isinstance(text, str) or len(text) > 40:
-        return None, f"I couldn't read that as a date and time. {SEND_TIME_HELP}"
-    words = unicodedata.normalize("NFKC", text).strip().casefold()
-    today = now.astimezone(zone).date()
-    day, rest = today, words
-    if match := re.fullmatch(r"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})\s+(.+)", words):
-        try:
-            day = datetime.date.fromisoformat(
-                "-".join(part.zfill(2) for part in match.group(1).split("-"))
-            )
-        except ValueError:
-            return None, f"That date doesn't exist. {SEND_TIME_HELP}"
-        rest = match.group(2)
-    elif words.startswith(("tomorrow ", "today ")):
-        first, _, rest = words.partition(" ")
-        day = today + datetime.timedelta(days=1 if first == "tomorrow" else 0)
-    parsed = parse_time_of_day(rest)
-    if parsed.value is None:
-        return None, f"I couldn't read that as a date and time. {SEND_TIME_HELP}"
-    try:
-        instant = occurrence_on(day, parsed.value, zone)
-    except ValueError:
-        return None, f"That time doesn't exist on that day in {zone.key}. {SEND_TIME_HELP}"
-    if instant <= now:
-        return None, f"That time has already passed. {SEND_TIME_HELP}"
-    if instant - now > MAX_SCHEDULE_AHEAD:
-        return None, "Please choose a time within the next 90 days."
-    return instant, None

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_affected
@@ -114,12 +114,15 @@ _COLUMNS = (
 )
 
 
-async def create_draft(*, session: AsyncSession, admin_id: int, now: datetime) -> int:
+async def create_draft(
+    *, session: AsyncSession, admin_id: int, now: datetime, **content: Any
+) -> int:
+    """A draft row; the compose flow creates it only when staff confirm, so a
+    dropped draft never takes a broadcast number."""
+    values: dict[str, Any] = {"entities": [], **content}
     result = await session.execute(
         insert(Broadcast)
-        .values(
-            admin_id=admin_id, status=BroadcastStatus.DRAFT, entities=[], total=0, created_at=now
-        )
+        .values(admin_id=admin_id, status=BroadcastStatus.DRAFT, total=0, created_at=now, **values)
         .returning(Broadcast.id)
     )
     return int(result.scalar_one())
@@ -140,8 +143,10 @@ def _has_active_subscription() -> Any:
     return exists().where(Subscription.user_id == User.id, Subscription.active)
 
 
-def _audience_filter(audience: Audience) -> Any:
-    reachable = User.blocked.is_(False)
+def _audience_filter(audience: Audience, sender_id: int | None = None) -> Any:
+    reachable: ColumnElement[bool] = User.blocked.is_(False)
+    if sender_id is not None:  # staff are not recipients of their own broadcast
+        reachable = and_(reachable, User.id != sender_id)
     if audience == Audience.SUBSCRIBERS:
         return and_(reachable, _has_active_subscription())
     if audience == Audience.NOT_SUBSCRIBED:
@@ -149,12 +154,14 @@ def _audience_filter(audience: Audience) -> Any:
     return reachable
 
 
-async def audience_sizes(*, session: AsyncSession) -> dict[Audience, int]:
-    """How many people each audience would reach now (blocked users excluded)."""
+async def audience_sizes(
+    *, session: AsyncSession, sender_id: int | None = None
+) -> dict[Audience, int]:
+    """How many people each audience would reach now (blocked users and the sender excluded)."""
     sizes = {}
     for audience in Audience:
         count = await session.scalar(
-            select(func.count()).select_from(User).where(_audience_filter(audience))
+            select(func.count()).select_from(User).where(_audience_filter(audience, sender_id))
         )
         sizes[audience] = int(count or 0)
     return sizes
@@ -173,11 +180,13 @@ async def confirm_broadcast(
         update(Broadcast)
         .where(Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.DRAFT)
         .values(status=status, confirmed_at=now, send_at=send_at)
-        .returning(Broadcast.audience)
+        .returning(Broadcast.audience, Broadcast.admin_id)
     )
-    audience = changed.scalar_one_or_none()
-    if audience is None:
+    row = changed.one_or_none()
+    if row is None or row[0] is None:
         return None
+    audience: str = row[0]
+    sender_id: int = row[1]
     chosen = (
         select(
             literal(broadcast_id),
@@ -186,7 +195,7 @@ async def confirm_broadcast(
             literal(RecipientStatus.PENDING.value),
             literal(0),
         )
-        .where(_audience_filter(Audience(audience)))
+        .where(_audience_filter(Audience(audience), sender_id))
         .order_by(User.id)
     )
     await session.execute(

@@ -148,9 +148,9 @@ class PendingStep(Base):
 
     __tablename__ = "pending_steps"
 
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key: a person who deleted their data can answer /remind's
+    # questions without becoming a user again before they confirm.
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(CleanJSON)

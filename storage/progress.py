@@ -129,6 +129,9 @@ class ClinicOutcomes:
     adherence_30: float | None
     pain_change: float | None  # mean of (latest week - first week) per patient
     patients_with_change: int
+    # How many patients each adherence figure is computed from.
+    patients_7: int = 0
+    patients_30: int = 0
 
 
 async def clinic_outcomes(*, session: AsyncSession, today: date) -> ClinicOutcomes:
@@ -137,15 +140,18 @@ async def clinic_outcomes(*, session: AsyncSession, today: date) -> ClinicOutcom
     due_statuses = [s.value for s in DeliveryStatus if s not in in_flight]
     rows = (
         await session.execute(
-            select(Delivery.local_date, Delivery.done_at.is_not(None)).where(
+            select(Delivery.local_date, Delivery.done_at.is_not(None), Delivery.user_id).where(
                 Delivery.status.in_(due_statuses), Delivery.local_date > today - timedelta(days=30)
             )
         )
     ).all()
 
     def adherence(days: int) -> float | None:
-        window = [done for day, done in rows if today - day < timedelta(days=days)]
+        window = [done for day, done, _ in rows if today - day < timedelta(days=days)]
         return round(sum(window) / len(window), 3) if window else None
+
+    def patients(days: int) -> int:
+        return len({user for day, _, user in rows if today - day < timedelta(days=days)})
 
     pain = (
         await session.execute(
@@ -171,4 +177,6 @@ async def clinic_outcomes(*, session: AsyncSession, today: date) -> ClinicOutcom
         adherence_30=adherence(30),
         pain_change=round(fmean(changes), 1) if changes else None,
         patients_with_change=len(changes),
+        patients_7=patients(7),
+        patients_30=patients(30),
     )

@@ -101,8 +101,8 @@ def texts(calls: list[BotCall]) -> list[str]:
 
 
 def only_text(calls: list[BotCall]) -> str:
-    """The one message these calls sent; fails if there were more or none."""
-    sent = [c for c in calls if c.method in {"sendMessage", "sendPhoto"}]
+    """The one message these calls sent (or showed by editing one); fails if more or none."""
+    sent = [c for c in calls if c.method in {"sendMessage", "sendPhoto", "editMessageText"}]
     assert len(sent) == 1, f"expected one message, got {[c.text[:60] for c in sent]}"
     return sent[0].text
 

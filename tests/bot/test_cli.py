@@ -122,3 +122,41 @@ def test_webhook_mode_needs_its_settings(workdir: Path) -> None:
 def test_worker_without_token_exits_2(workdir: Path) -> None:
     result = acubot(["worker"], workdir)
     assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_chat_a_command_stops_the_reminder_question(workdir: Path) -> None:
+    """Issue 17's acceptance: the /point line and the point's name both show BL40's card."""
+    result = acubot(["chat"], workdir, "/remind\n/point ub40\nweizhong\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "I stopped setting up your reminder." in out
+    assert out.count(BL40_CARD_START) == 2
+    assert out.index("I stopped setting up") < out.index(BL40_CARD_START)
+    assert "couldn't read that as a time" not in out
+
+
+def test_chat_stop_then_pause_says_there_is_nothing_to_pause(workdir: Path) -> None:
+    fresh = acubot(["chat", "--db", str(workdir / "fresh.sqlite3")], workdir, "/stop\n/pause\n")
+    assert "nothing to stop" in fresh.stdout and "nothing to pause" in fresh.stdout
+    result = acubot(["chat"], workdir, "/remind\n#08:00\n#Confirm\n/stop\n/pause\n/resume\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Reminders stopped" in out
+    assert out.count("nothing to pause") == 2 and "Reminders paused" not in out
+    assert "Reminders are on" not in out.split("Reminders stopped", 1)[1]
+
+
+def test_chat_after_delete_an_everyone_broadcast_reaches_nobody(workdir: Path) -> None:
+    """Issue 11's acceptance: /delete, then /routine; staff's broadcast on the same database."""
+    patient = acubot(["chat", "--user-id", "2"], workdir, "/start\n/delete\n#yes\n/routine\n")
+    assert patient.returncode == 0, patient.stderr
+    assert "Everything I stored about you is deleted" in patient.stdout
+    staff = acubot(
+        ["chat", "--user-id", "1"],
+        workdir,
+        "/broadcast\nClosed on Friday\n#No button\n#Everyone\n#Confirm\n",
+        ADMIN_IDS="1",
+    )
+    assert staff.returncode == 0, staff.stderr
+    assert "Everyone who started the bot (0)" in staff.stdout
+    assert "Sent: 0 of 0" in staff.stdout and "finished" in staff.stdout

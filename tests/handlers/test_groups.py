@@ -36,7 +36,10 @@ async def in_group(patient: Patient, text: str) -> list[BotCall]:
 
 
 async def press_in_group(patient: Patient, data: str) -> list[BotCall]:
-    message = {"message_id": 7, "date": 0, "chat": GROUP, "text": "menu"}
+    # Telegram sends the pressed message with its keyboard (handlers.flows reads
+    # a press on a message without one as a second tap on an answered question).
+    keyboard = {"inline_keyboard": [[{"text": "menu", "callback_data": data}]]}
+    message = {"message_id": 7, "date": 0, "chat": GROUP, "text": "menu", "reply_markup": keyboard}
     before = len(patient.api.calls)
     await patient.app.process_update(patient.updates.press(message, data))
     return patient.api.calls[before:]
@@ -132,6 +135,18 @@ async def test_group_chatter_never_reaches_a_pending_flow(
     async with app.bot_data.sessions() as session:
         assert (await session.scalar(select(PendingStep))) is not None
     reply = texts(await patient.send("7:30"))
+    assert any("07:30" in text for text in reply)
+
+
+async def test_a_general_command_in_a_group_leaves_the_private_question_waiting(
+    app: AcubotApp, patient: Patient, api: InProcessBotAPI
+) -> None:
+    await patient.send("/remind")
+    calls = await in_group(patient, "/point UB40")
+    assert {c.chat_id for c in calls if c.chat_id is not None} == {GROUP["id"]}
+    assert not any("I stopped" in text for text in texts(calls))  # the card only
+    assert any("BL40" in text for text in texts(calls))
+    reply = texts(await patient.send("7:30"))  # the private question still takes it
     assert any("07:30" in text for text in reply)
 
 

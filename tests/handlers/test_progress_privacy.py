@@ -16,7 +16,7 @@ from bot.local_api import InProcessBotAPI
 from storage.models import Base, CheckIn, User
 from storage.progress import ProgressData, Score, summarize
 from tests.conftest import ADMIN_ID
-from tests.harness import FakeClock, Patient, only_shown, only_text, pain_data
+from tests.harness import FakeClock, Patient, only_shown, only_text, pain_data, texts
 from tests.reminders_support import dispatch, subscribe, subscribe_many
 
 BEFORE_DST = datetime(2027, 3, 11, 14, 0, 5, tzinfo=UTC)  # Thursday 08:00:05 CST (UTC-6), Chicago
@@ -238,7 +238,9 @@ async def test_delete_erases_every_row_and_nothing_is_sent_after(
     await admin.press("Confirm")
     await app.bot_data.sender.run()
 
-    assert "cannot be undone" in only_text(await me.send("/delete"))
+    stopped, question = texts(await me.send("/delete"))
+    assert stopped == "I stopped setting up your reminder. Nothing was changed."
+    assert "cannot be undone" in question
     delete_message = me.message_with_button("Yes, delete")
     assert "Everything I stored about you is deleted" in only_text(await me.press("Yes, delete"))
     # Double tap on the same button: answered, nothing breaks.
@@ -260,7 +262,7 @@ async def test_delete_erases_every_row_and_nothing_is_sent_after(
                 select(func.count()).select_from(table).where(or_(*(c == 1 for c in columns)))
             )
             assert remaining == 0, f"{table.name} still has rows about the user"
-        assert await session.scalar(select(func.count()).select_from(User)) == 2  # user 2 and staff
+        assert await session.scalar(select(func.count()).select_from(User)) == 1  # user 2 only
 
     # Old buttons, the dispatcher and new broadcasts leave them alone.
     calls = await me.press_data(
@@ -300,26 +302,52 @@ async def test_delete_can_be_declined(app, patient: Patient) -> None:  # type: i
 
 async def test_clinic_outcomes_in_stats(app, api: InProcessBotAPI, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     clock.set(BEFORE_DST - timedelta(hours=2))
-    patients = [Patient(app, api, user_id=u) for u in (1, 2)]
-    await subscribe_many(app, [1, 2])
+    patients = [Patient(app, api, user_id=u) for u in (1, 2, 3, 4, 5)]
+    await subscribe_many(app, [1, 2, 3, 4, 5])
+    admin = Patient(app, api, user_id=ADMIN_ID)
     for day in range(10):
         clock.set(BEFORE_DST + timedelta(days=day, hours=-1 if day >= 3 else 0))
-        assert (await dispatch(app)).sent == 2
-        await patients[0].press("✅ Done")
-        await patients[0].press(str(8 - day // 3))  # 8 falling to 5
+        assert (await dispatch(app)).sent == 5
+        for every_day in patients[:3]:
+            await every_day.press("✅ Done")
+            await every_day.press(str(8 - day // 3))  # 8 falling to 5
         if day % 2 == 0:
-            await patients[1].press("✅ Done")
-    admin = Patient(app, api, user_id=ADMIN_ID)
+            for some_days in patients[3:]:
+                await some_days.press("✅ Done")
+        if day == 0:
+            # One day, five patients: no figure is computed from enough of them yet
+            # except the day's counts (five patients were reminded).
+            early = only_text(await admin.send("/stats"))
+            assert "Reminders today: 5 sent, 5 done" in early
     text = only_text(await admin.send("/stats"))
-    # Days 3-9: 7 + 3 of 14 done; all 10 days: 10 + 5 of 20.
-    assert "Reminders done: 71% over 7 days, 75% over 30 days" in text
-    # Patient 1: first week 8,8,8,7,7,7,6 (7.3); latest week 7,7,7,6,6,6,5 (6.3).
-    assert "first week to latest week: -1.0 points on the 0–10 scale (1 patient)" in text
+    # Days 3-9: 3x7 + 2x3 of 35 done; all 10 days: 3x10 + 2x5 of 50.
+    assert "Reminders done: 77% over 7 days, 80% over 30 days" in text
+    # Patients 1-3 each: first week 8,8,8,7,7,7,6 (7.3); latest week 7,7,7,6,6,6,5 (6.3):
+    # three patients are fewer than five, so the change is not shown.
+    assert "first week to latest week: not enough patients yet" in text
+    assert "-1.0" not in text
+
+
+async def test_stats_hide_figures_from_fewer_than_five_patients(
+    app, api: InProcessBotAPI, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    clock.set(BEFORE_DST - timedelta(hours=2))
+    await subscribe_many(app, [1, 2, 3, 4])
+    clock.set(BEFORE_DST)
+    assert (await dispatch(app)).sent == 4
+    await Patient(app, api, user_id=1).press("✅ Done")
+    text = only_text(await Patient(app, api, user_id=ADMIN_ID).send("/stats"))
+    assert "Reminders today: not enough patients yet" in text
+    assert "Reminders in the last 7 days: not enough patients yet" in text
+    assert "Reminders done: not enough patients yet over 7 days" in text
+    assert "25%" not in text and "1 done" not in text
+    assert "Active reminder subscribers: <b>4</b>" in text  # head counts stay
 
 
 async def test_a_routine_without_a_reminder_counts_for_the_streak(
     app, patient: Patient, api: InProcessBotAPI
 ) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/start")
     await patient.send("/routine")
     for step in (2, 3, 4):
         await patient.press(f"Next: step {step}")

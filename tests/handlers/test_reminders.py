@@ -109,10 +109,11 @@ async def test_a_city_typed_for_the_time_changes_the_zone(app, patient: Patient)
 async def test_cancel_keeps_nothing(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
     await patient.press("08:00")
-    assert "nothing was changed" in only_text(await patient.press("Cancel"))
+    assert "Nothing was changed" in only_text(await patient.press("Cancel"))
     assert await count(app, Subscription) == 0 and await count(app, PendingStep) == 0
     await patient.send("/remind")
-    assert "nothing was changed" in only_text(await patient.send("/cancel"))
+    assert "Nothing was changed" in only_text(await patient.send("/cancel"))
+    assert only_text(await patient.send("/cancel")) == "There was nothing to cancel."
     # With no question pending, a time is just text again.
     assert "/point UB40" in only_text(await patient.send("8:00"))
 
@@ -167,7 +168,15 @@ async def test_settings_pause_resume_stop(app, patient: Patient, clock: FakeCloc
     sub = await subscription_of(app, 1)
     assert sub.active is False and sub.next_due_at is None
     assert "nothing to stop" in only_text(await patient.send("/unsubscribe"))
-    assert "Tuesday 1 June at 08:00" in only_text(await patient.send("/resume"))
+    # A stopped reminder stays stopped: /pause and /resume say so and offer /remind.
+    for command in ("/pause", "/pause 3", "/resume"):
+        calls = await patient.send(command)
+        assert "nothing to pause" in only_text(calls) and "/remind" in only_text(calls)
+        assert calls[-1].buttons == [
+            {"text": "⏰ Set up a daily reminder", "callback_data": "sub:begin"}
+        ]
+    sub = await subscription_of(app, 1)
+    assert sub.active is False and sub.next_due_at is None and sub.paused_until is None
 
 
 async def test_settings_buttons_change_routine_and_pause(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
@@ -476,8 +485,12 @@ async def test_a_stopped_reminder_has_no_stop_button(app, patient: Patient) -> N
     await patient.send("/stop")
     calls = await patient.send("/settings")
     labels = [b["text"] for b in calls[-1].buttons]
-    assert "▶ Resume" in labels and not any("Stop" in label for label in labels)
-    await patient.send("/resume")
+    # A stopped reminder is set up again with /remind (issue 11.1), not resumed.
+    assert "⏰ Set up again" in labels and not any("Stop" in label for label in labels)
+    assert "nothing to pause" in only_text(await patient.send("/resume"))
+    await patient.press("Set up again")
+    await patient.press("08:00")
+    await patient.press("Confirm")
     labels = [b["text"] for b in (await patient.send("/settings"))[-1].buttons]
     assert "🔕 Stop" in labels
 

@@ -131,12 +131,26 @@ async def test_start_and_safety_agree_on_now(patient: Patient) -> None:
 
 
 async def test_severe_pain_red_flag_yes_gets_the_emergency_reply(patient: Patient) -> None:
+    await patient.send("/start")  # /routine stores nobody; the check-in is kept for a user
     await patient.send("/routine")
     for _ in range(3):
         await patient.press("Next")
     await patient.press("Finish")
     noted, question = texts(await patient.press("9"))
     assert "9/10" in noted and "both legs" in question
+    reply = only_text(await patient.press("Yes, one of these"))
+    assert reply.startswith(EMERGENCY_START) and "/book" not in reply
+
+
+async def test_severe_pain_asks_about_red_flags_even_when_nothing_is_stored(
+    patient: Patient,
+) -> None:
+    await patient.send("/routine")  # never started: the score cannot be stored
+    for _ in range(3):
+        await patient.press("Next")
+    await patient.press("Finish")
+    not_stored, question = texts(await patient.press("9"))
+    assert "can't store this" in not_stored and "both legs" in question
     reply = only_text(await patient.press("Yes, one of these"))
     assert reply.startswith(EMERGENCY_START) and "/book" not in reply
 
@@ -366,6 +380,7 @@ async def test_every_step_shows_its_cautions_sides_and_pressure(app, patient: Pa
 async def test_too_sore_is_recorded_and_counted_for_staff(
     app, patient: Patient, admin: Patient
 ) -> None:  # type: ignore[no-untyped-def]
+    await patient.send("/start")  # /routine stores nobody; the report is kept for a user
     await patient.send("/routine")
     for _ in range(3):
         await patient.press("Next")

@@ -66,6 +66,8 @@ buttons = st.one_of(
     st.builds(
         cb.BroadcastDraftButton, st.just("aud"), st.sampled_from([a.value for a in Audience])
     ),
+    st.builds(cb.BroadcastDraftButton, st.just("back"), st.sampled_from(cb.BROADCAST_STEPS)),
+    st.builds(cb.BroadcastDraftButton, st.just("e"), st.sampled_from(cb.BROADCAST_EDITS)),
     st.builds(cb.PrivacyButton, st.sampled_from(cb.PRIVACY_ACTIONS)),
     st.builds(cb.SoreButton, routine_ids),
     st.builds(cb.PregnancyButton, st.booleans()),
@@ -222,6 +224,8 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.BroadcastDraftButton(a) for a in cb.BROADCAST_ACTIONS]
     built += [cb.BroadcastDraftButton("btn", c) for c in cb.BROADCAST_BUTTON_CHOICES]
     built += [cb.BroadcastDraftButton("aud", a.value) for a in Audience]
+    built += [cb.BroadcastDraftButton("back", s) for s in cb.BROADCAST_STEPS]
+    built += [cb.BroadcastDraftButton("e", e) for e in cb.BROADCAST_EDITS]
     built += [cb.PrivacyButton(a) for a in cb.PRIVACY_ACTIONS]
     built += [cb.SoreButton(routine.id) for routine in catalogue.routines]
     built += [cb.PregnancyButton(flag) for flag in (True, False)]
@@ -233,10 +237,13 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
 
 @given(ascii_digits, unicode_digit, st.sampled_from(["", ":30", "30", " pm", "h"]))
 def test_typed_times_read_only_ascii_digits(before: str, digit: str, after: str) -> None:
-    """Full-width and superscript digits are ASCII ones after NFKC; other scripts' are refused."""
+    """Full-width and superscript digits are ASCII ones after NFKC; other scripts' are refused.
+
+    A digit whose NFKC form is ASCII text ("⒈" is "1.") is read as that text.
+    """
     parsed = parse_time_of_day(before + digit + after)
     compatible = unicodedata.normalize("NFKC", digit)
-    if len(compatible) == 1 and "0" <= compatible <= "9":
+    if compatible.isascii():
         assert parsed == parse_time_of_day(before + compatible + after)
     else:
         assert parsed.value is None and parsed.problem

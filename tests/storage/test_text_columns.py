@@ -17,7 +17,7 @@ from bot.local_api import InProcessBotAPI
 from bot.update_factory import UpdateFactory
 from handlers.context import AcubotApp
 from storage import broadcasts, pending, users
-from storage.models import Broadcast, User
+from storage.models import Broadcast, PendingStep, User
 from storage.types import has_unstorable, storable
 from tests.conftest import ADMIN_ID
 from tests.harness import Patient, texts
@@ -62,9 +62,12 @@ async def test_nul_in_a_broadcast_is_refused_with_a_clear_message(
     reply = texts(await admin.send("Book\x00 now"))
     assert "control character" in reply[0]
     await admin.send("Book now")
+    # The draft lives in the pending step until it is confirmed (no broadcast row yet).
     async with app.bot_data.sessions() as session:
-        draft = await session.scalar(select(Broadcast))
-    assert draft is not None and draft.text == "Evening hours"
+        assert await session.scalar(select(Broadcast)) is None
+        draft = await session.scalar(select(PendingStep).where(PendingStep.user_id == ADMIN_ID))
+    assert draft is not None and draft.flow == "broadcast"
+    assert draft.data["text"] == "Evening hours" and draft.data["label"] == "Book now"
 
 
 async def test_the_column_types_clean_what_the_databases_refuse(app: AcubotApp) -> None:
