@@ -70,6 +70,10 @@ async def everyone_broadcast(admin: Patient, text: str) -> None:
     await admin.app.bot_data.sender.run()
 
 
+# The reminder as it was first sent, per app (its buttons are pressed after /delete).
+OLD_REMINDERS: dict[int, dict[str, Any]] = {}
+
+
 async def deleted_patient(app, api: InProcessBotAPI, clock: FakeClock) -> Patient:  # type: ignore[no-untyped-def]
     """A patient with a reminder, a done day and a check-in, who then deletes it all."""
     clock.set(MORNING)
@@ -80,6 +84,8 @@ async def deleted_patient(app, api: InProcessBotAPI, clock: FakeClock) -> Patien
     await me.press("Confirm")
     clock.advance(hours=2)
     assert (await dispatch(app)).sent == 1
+    # ✅ Done edits the reminder in place: keep a copy of it as first sent, buttons and all.
+    OLD_REMINDERS[id(app)] = me.message_with_button("✅ Done")
     await me.press("✅ Done")
     await me.press("4")
     await me.send("/delete")
@@ -100,8 +106,17 @@ async def test_no_command_or_button_brings_a_deleted_person_back(
         await me.send("weizhong")  # and free text after each
         assert await rows(app, User) == 0, f"/{command} stored the person again"
         walked.add(f"/{command}")
+    reminder = OLD_REMINDERS.pop(id(app))
+    old_copies = [
+        (reminder, button["callback_data"])
+        for row in reminder["reply_markup"]["inline_keyboard"]
+        for button in row
+        if "callback_data" in button
+    ]
     for _ in range(10):  # buttons, and the buttons those buttons showed, to the end
-        new = [(m, d) for m, d in callback_buttons(api, 1) if d not in walked | CONSENT]
+        new = [
+            (m, d) for m, d in [*old_copies, *callback_buttons(api, 1)] if d not in walked | CONSENT
+        ]
         if not new:
             break
         for message, data in new:
