@@ -68,6 +68,9 @@ class _Waiter:
     chat_id: int
     bulk: bool
     future: asyncio.Future[None] = field(repr=False)
+    # A bulk send's per-chat bound as it queued: replies to that chat while it waits
+    # do not push it later (a patient chatting every second would starve it forever).
+    chat_free: float = float("-inf")
 
 
 class MessageBudget:
@@ -83,6 +86,7 @@ class MessageBudget:
         self._sent: deque[float] = deque(maxlen=max(self._capacity, 1))  # the last `capacity`
         self._next_bulk = float("-inf")
         self._last_to_chat: dict[int, float] = {}
+        self._last_bulk_to_chat: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._held_until = float("-inf")
         self._replies: deque[_Waiter] = deque()
@@ -110,7 +114,9 @@ class MessageBudget:
         if not queued_ahead and self._allowed(chat_id, bulk, now):
             self._take(chat_id, bulk, now)
             return
-        waiter = _Waiter(chat_id, bulk, loop.create_future())
+        last = self._last_to_chat.get(chat_id)
+        chat_free = last + CHAT_INTERVAL if bulk and last is not None else float("-inf")
+        waiter = _Waiter(chat_id, bulk, loop.create_future(), chat_free)
         (self._bulk if bulk else self._replies).append(waiter)
         self._schedule(loop, now)
         try:
@@ -135,8 +141,12 @@ class MessageBudget:
         self._schedule(loop, loop.time())
 
     # -- the rules ------------------------------------------------------------------
-    def _free_at(self, chat_id: int, bulk: bool) -> float:
-        """The earliest instant a message to `chat_id` could take a slot."""
+    def _free_at(self, chat_id: int, bulk: bool, chat_free: float | None = None) -> float:
+        """The earliest instant a message to `chat_id` could take a slot.
+
+        A queued bulk send passes `chat_free`, its per-chat bound from when it
+        queued: later bulk sends to the chat still space it, later replies do not.
+        """
         at = self._held_until
         # Bulk sends leave a few slots of every window free, so a reply never waits for one.
         limit = max(1, self._capacity - REPLY_RESERVE) if bulk else self._capacity
@@ -144,7 +154,12 @@ class MessageBudget:
             at = max(at, self._sent[len(self._sent) - limit] + WINDOW)
         if bulk:
             last = self._last_to_chat.get(chat_id)
-            at = max(at, self._next_bulk, last + CHAT_INTERVAL if last is not None else at)
+            if chat_free is None:
+                chat_free = last + CHAT_INTERVAL if last is not None else at
+            last_bulk = self._last_bulk_to_chat.get(chat_id)
+            if last_bulk is not None:
+                chat_free = max(chat_free, last_bulk + CHAT_INTERVAL)
+            at = max(at, self._next_bulk, chat_free)
         if chat_id < 0 and (group := self._groups.get(chat_id)) and len(group) >= GROUP_RATE:
             at = max(at, group[0] + GROUP_WINDOW)
         return at
@@ -152,16 +167,20 @@ class MessageBudget:
     def _allowed(self, chat_id: int, bulk: bool, now: float) -> bool:
         return now >= self._free_at(chat_id, bulk)
 
+    def _waiter_free_at(self, waiter: _Waiter) -> float:
+        return self._free_at(waiter.chat_id, waiter.bulk, waiter.chat_free if waiter.bulk else None)
+
     def _take(self, chat_id: int, bulk: bool, now: float) -> None:
         self._sent.append(now)
         self.granted += 1
         if bulk:
             self._next_bulk = now + self._bulk_interval
+            self._last_bulk_to_chat[chat_id] = now
+            if len(self._last_bulk_to_chat) > 4096:
+                self._last_bulk_to_chat = _recent(self._last_bulk_to_chat, now)
         self._last_to_chat[chat_id] = now
         if len(self._last_to_chat) > 4096:  # forget chats that are free again
-            self._last_to_chat = {
-                chat: at for chat, at in self._last_to_chat.items() if now - at < CHAT_INTERVAL
-            }
+            self._last_to_chat = _recent(self._last_to_chat, now)
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque(maxlen=GROUP_RATE)).append(now)
 
@@ -172,7 +191,7 @@ class MessageBudget:
         waiters = [w for w in (*self._replies, *self._bulk) if not w.future.done()]
         if not waiters:
             return
-        wake = min(self._free_at(w.chat_id, w.bulk) for w in waiters)
+        wake = min(self._waiter_free_at(w) for w in waiters)
         self._timer = loop.call_at(max(wake, now) + _MARGIN, self._grant)
 
     def _grant(self) -> None:
@@ -184,11 +203,16 @@ class MessageBudget:
             for waiter in list(queue):
                 if waiter.future.done():
                     queue.remove(waiter)
-                elif self._allowed(waiter.chat_id, waiter.bulk, now):
+                elif now >= self._waiter_free_at(waiter):
                     queue.remove(waiter)
                     self._take(waiter.chat_id, waiter.bulk, now)
                     waiter.future.set_result(None)
         self._schedule(loop, now)
+
+
+def _recent(last: dict[int, float], now: float) -> dict[int, float]:
+    """The chats sent to within the last CHAT_INTERVAL (the others are free again)."""
+    return {chat: at for chat, at in last.items() if now - at < CHAT_INTERVAL}
 
 
 class BudgetRateLimiter(BaseRateLimiter[int]):

@@ -346,3 +346,25 @@ async def test_a_card_whose_text_may_have_arrived_is_not_sent_twice(
     calls = await patient.send("/point BL40")
     assert [c.method for c in calls if c.method != "sendMessage"] == ["sendPhoto"]
     assert handler_errors  # logged, and the patient got the apology
+
+
+@pytest.mark.looptime
+async def test_a_patient_chatting_every_second_does_not_starve_a_bulk_send_to_them() -> None:
+    # The benchmark's hang: a broadcast's send to a patient who kept asking the
+    # bot (a reply a little under every second) waited for "one second since
+    # the last message to this chat" forever, and the broadcast never finished.
+    budget = MessageBudget(bulk_rate=BULK_RATE)
+    replies: list[tuple[float, int]] = []
+    sent: list[tuple[float, int]] = []
+    await take(budget, 7, bulk=False, log=replies)  # a reply to the patient at 0.0
+    bulk = asyncio.ensure_future(take(budget, 7, bulk=True, log=sent))
+    for _ in range(30):  # the patient keeps chatting: a reply every 0.9 s
+        await asyncio.sleep(0.9)
+        await take(budget, 7, bulk=False, log=replies)
+        if bulk.done():
+            break
+    assert bulk.done(), "the bulk send never got a slot"
+    await bulk
+    [(bulk_at, _chat)] = sent
+    # One second after the message to this chat that it queued behind, not later.
+    assert bulk_at == pytest.approx(1.0, abs=0.01)
