@@ -44,13 +44,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, insert
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
 from bot.application import OFFLINE_TOKEN, build_application, running
 from bot.local_api import BOT_USER, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
+from scheduler import callback_data as cb
+from scheduler.checkin_message import score_keyboard
+from scheduler.reminder_message import DONE, reminder_keyboard
+from storage.checkins import CheckInKind
 from storage.models import Delivery, Subscription, User
 
 NOW = datetime(2027, 3, 1, 14, 0, 5, tzinfo=UTC)  # 08:00:05 in Chicago
@@ -160,13 +164,16 @@ async def seed(app: Any, first: int, count: int) -> dict[int, int]:
     return deliveries
 
 
-def reminder_message(user: int) -> dict[str, Any]:
+def reminder_message(user: int, keyboard: InlineKeyboardMarkup) -> dict[str, Any]:
+    """The reminder as the patient has it, with its buttons (a message without buttons
+    is answered as already answered, by the flow guard)."""
     return {
         "message_id": 500_000 + user,
         "date": int(NOW.timestamp()),
         "chat": {"id": user, "type": "private"},
         "from": BOT_USER,
         "text": "Time for today's back care",
+        "reply_markup": keyboard.to_dict(),
     }
 
 
@@ -178,11 +185,16 @@ def updates_for(
         return [p.text("/point BL40") for p in people]
     if kind == "Done":
         return [
-            p.press(reminder_message(p.user_id), f"rem:done:{deliveries[p.user_id]}")
+            p.press(
+                reminder_message(p.user_id, reminder_keyboard(deliveries[p.user_id])),
+                cb.encode(cb.ReminderButton(DONE, deliveries[p.user_id])),
+            )
             for p in people
         ]
-    if kind == "pain":
-        return [p.press(reminder_message(p.user_id), f"chk:pain:{TODAY:%Y%m%d}:4") for p in people]
+    if kind == "pain":  # on the reminder as Done left it: the 0-10 question
+        pain = score_keyboard(CheckInKind.PAIN, TODAY)
+        data = cb.encode(cb.CheckInButton(CheckInKind.PAIN, TODAY, 4))
+        return [p.press(reminder_message(p.user_id, pain), data) for p in people]
     if kind == "/start":  # new people
         return [
             UpdateFactory(app.bot, user_id=first + 50_000 + i).text("/start")
@@ -324,8 +336,10 @@ async def stall_rounds(database_url: str, charts: int) -> dict[str, tuple[float,
         services = app.bot_data
         deliveries = await seed(app, 10_000, 1)
         person = UpdateFactory(app.bot, user_id=next(iter(deliveries)))
+        delivery = deliveries[person.user_id]
         done = person.press(
-            reminder_message(person.user_id), f"rem:done:{deliveries[person.user_id]}"
+            reminder_message(person.user_id, reminder_keyboard(delivery)),
+            cb.encode(cb.ReminderButton(DONE, delivery)),
         )
         await app.process_update(done)
         process_pool = services.cpu
