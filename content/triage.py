@@ -166,6 +166,35 @@ def _matches_at(words: list[str], start: int, pattern: Pattern) -> bool:
     return True
 
 
+class _Patterns:
+    """Phrases as word patterns, found by their first word.
+
+    A pattern can only match where the message has its first word (or, for
+    `word*`, a word with that beginning; a phrase never starts with `_`), so
+    each word of the message is tried against the few patterns that start
+    with it rather than against all of them: the same answers, in a fraction
+    of the time (the screen runs on every text message).
+    """
+
+    def __init__(self, phrases: list[str]) -> None:
+        self._exact: dict[str, list[Pattern]] = {}
+        self._prefixed: dict[str, list[Pattern]] = {}
+        for phrase in phrases:
+            pattern = tuple(phrase.split())
+            first = pattern[0]
+            if first.endswith("*"):
+                self._prefixed.setdefault(first[:-1], []).append(pattern)
+            else:
+                self._exact.setdefault(first, []).append(pattern)
+
+    def starting_with(self, word: str) -> list[Pattern]:
+        found = self._exact.get(word, [])
+        for prefix, patterns in self._prefixed.items():
+            if word.startswith(prefix):
+                found = [*found, *patterns]
+        return found
+
+
 class Screen:
     """The compiled rules; `screen()` uses one built from triage.yaml."""
 
@@ -178,8 +207,8 @@ class Screen:
         self._signs = sorted(rules.signs, key=lambda s: Level(s.level) is not Level.EMERGENCY)
         self._compiled = {
             sign.id: (
-                [tuple(p.split()) for p in sign.phrases],
-                [[[tuple(p.split()) for p in group] for group in combo] for combo in sign.together],
+                _Patterns(sign.phrases),
+                [[_Patterns(group) for group in combo] for combo in sign.together],
             )
             for sign in rules.signs
         }
@@ -209,11 +238,11 @@ class Screen:
             return best
         return word
 
-    def _find(self, words: list[str], patterns: list[Pattern]) -> tuple[bool, bool]:
+    def _find(self, words: list[str], patterns: _Patterns) -> tuple[bool, bool]:
         """(found affirmed, found only negated) for any of these patterns."""
         negated = False
-        for pattern in patterns:
-            for start in range(len(words)):
+        for start, word in enumerate(words):
+            for pattern in patterns.starting_with(word):
                 if _matches_at(words, start, pattern):
                     if self._is_negated(words, start):
                         negated = True

@@ -80,3 +80,45 @@ def test_the_rules_are_validated(tmp_path: Path) -> None:
 def test_default_screen_is_built_once() -> None:
     assert default_screen() is default_screen()
     assert isinstance(default_screen(), Screen)
+
+
+def _naive_find(screen_: Screen, words: list[str], phrases: list[str]) -> tuple[bool, bool]:
+    """Every phrase at every position: what the screen's first-word index must agree with."""
+    from content.triage import _matches_at
+
+    negated = False
+    for phrase in phrases:
+        pattern = tuple(phrase.split())
+        for start in range(len(words)):
+            if _matches_at(words, start, pattern):
+                if screen_._is_negated(words, start):
+                    negated = True
+                else:
+                    return True, False
+    return False, negated
+
+
+_RULES = load_rules()
+_VOCABULARY = sorted(
+    {
+        word.rstrip("*") + suffix
+        for sign in _RULES.signs
+        for phrase in sign.all_phrases()
+        for word in phrase.split()
+        if word != "_"
+        for suffix in ("", "ed")
+    }
+    | set(_RULES.negations)
+    | {"|", "but", "my", "back", "the"}
+)
+
+
+@given(st.lists(st.sampled_from(_VOCABULARY), max_size=12))
+def test_the_first_word_index_finds_what_a_full_search_finds(words: list[str]) -> None:
+    fast = default_screen()
+    for sign in _RULES.signs:
+        phrases, together = fast._compiled[sign.id]
+        assert fast._find(words, phrases) == _naive_find(fast, words, sign.phrases)
+        for compiled, raw in zip(together, sign.together, strict=True):
+            for group, raw_group in zip(compiled, raw, strict=True):
+                assert fast._find(words, group) == _naive_find(fast, words, raw_group)
