@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from storage.pending import PendingIndex
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -68,6 +70,8 @@ class Services:
         self.unsaved_file_ids: set[str] = set()
         # Point cards as rendered (picture path, caption, text, keyboard), by code.
         self.cards: dict[str, tuple[Any, str, str, Any]] = {}
+        # Who may have a waiting step, so a command from anyone else reads nothing.
+        self.pending = PendingIndex()
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

@@ -66,15 +66,12 @@ async def save_step(
     (finishing /remind) does that when it finishes.
     """
     services = context.services
+    user_id, now = sender_of(update).id, services.now()
     async with services.sessions.begin() as session:
         await set_pending(
-            session=session,
-            user_id=sender_of(update).id,
-            flow=flow,
-            step=step,
-            data=data,
-            now=services.now(),
+            session=session, user_id=user_id, flow=flow, step=step, data=data, now=now
         )
+    services.pending.note(user_id, now)
 
 
 async def live_pending(context: AcubotContext, user_id: int) -> PendingRecord | None:
@@ -83,16 +80,38 @@ async def live_pending(context: AcubotContext, user_id: int) -> PendingRecord | 
     fresh_after = services.now() - services.settings.flow_timeout
     async with services.sessions() as session:
         pending = await get_pending(session=session, user_id=user_id)
-    if pending is not None and is_stale(pending, fresh_after):
-        async with services.sessions.begin() as session:
-            await clear_pending(session=session, user_id=user_id, stale_after=fresh_after)
+    if pending is None or is_stale(pending, fresh_after):
+        services.pending.forget(user_id)
+        if pending is not None:
+            async with services.sessions.begin() as session:
+                await clear_pending(session=session, user_id=user_id, stale_after=fresh_after)
         return None
+    if pending.updated_at is not None:
+        services.pending.note(user_id, pending.updated_at)
     return pending
+
+
+async def may_have_pending(context: AcubotContext, user_id: int) -> bool:
+    """False when the user surely has no live step: then no read is needed.
+
+    See storage.pending.PendingIndex: steps this process saved are known,
+    steps other instances saved are read for everyone at most once a second.
+    """
+    services = context.services
+    index = services.pending
+    fresh_after = services.now() - services.settings.flow_timeout
+    if index.needs_refresh():
+        async with index.lock:
+            if index.needs_refresh():
+                async with services.sessions() as session:
+                    await index.refresh(session=session, fresh_after=fresh_after)
+    return index.may_have(user_id, fresh_after)
 
 
 async def stop_pending(context: AcubotContext, user_id: int) -> None:
     async with context.services.sessions.begin() as session:
         await clear_pending(session=session, user_id=user_id)
+    context.services.pending.forget(user_id)
 
 
 async def pending_for_button(
@@ -187,7 +206,11 @@ async def command_stops_flow(update: Update, context: AcubotContext) -> None:
     if command == "cancel" or not context.services.gate.available:
         return  # the database is away: the command answers (or says so) by itself
     try:
-        pending = await live_pending(context, user.id)
+        pending = (
+            await live_pending(context, user.id)
+            if await may_have_pending(context, user.id)
+            else None
+        )
     except Exception as error:
         if not is_unavailable(error):
             raise

@@ -10,6 +10,9 @@ start /remind again without being stored as a user until they confirm.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,3 +80,82 @@ async def clear_pending(
         statement = statement.where(PendingStep.updated_at <= stale_after)
     result = await session.execute(statement)
     return rows_affected(result) > 0
+
+
+async def live_pending_since(
+    *, session: AsyncSession, fresh_after: datetime
+) -> list[tuple[int, datetime]]:
+    """(user, last touched) of every step younger than `fresh_after`: the few people mid-flow."""
+    rows = await session.execute(
+        select(PendingStep.user_id, PendingStep.updated_at).where(
+            PendingStep.updated_at > fresh_after
+        )
+    )
+    return [(user_id, updated_at) for user_id, updated_at in rows.all()]
+
+
+class PendingIndex:
+    """Who may have a waiting step, kept in each process, so a command from
+    anyone else needs no database read.
+
+    Steps saved by this process are noted at once. Steps saved by another
+    instance are learnt by `refresh`, which reads every live step in one
+    statement at most once per `refresh_every` seconds (monotonic clock),
+    however many commands arrive. A person listed here is checked in the
+    database as before (and dropped if they have nothing waiting), so the
+    index can only make a command skip a read for someone with no step, never
+    act on a step that is not there.
+
+    The one thing it can miss: a step another instance saved less than
+    `refresh_every` before a command reaches this one. With several
+    instances, updates of one person are not ordered between instances
+    anyway (the per-person order holds within an instance), so a command
+    racing the question it follows is already a race; the window is kept
+    near a human's reading time, and what is missed is benign: the question
+    keeps waiting, and a point's name typed next gets it again with a hint.
+    """
+
+    def __init__(
+        self, *, refresh_every: float = 1.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.refresh_every = refresh_every
+        self._monotonic = monotonic
+        self._touched: dict[int, datetime] = {}
+        self._refreshed_at: float | None = None
+        self.lock = asyncio.Lock()
+
+    def may_have(self, user_id: int, fresh_after: datetime) -> bool:
+        """False only if the user has no step younger than `fresh_after`, as far as is known."""
+        touched = self._touched.get(user_id)
+        if touched is None:
+            return False
+        if touched <= fresh_after:
+            del self._touched[user_id]
+            return False
+        return True
+
+    def note(self, user_id: int, updated_at: datetime) -> None:
+        """A step was saved (or read) with this time."""
+        known = self._touched.get(user_id)
+        if known is None or known < updated_at:
+            self._touched[user_id] = updated_at
+
+    def forget(self, user_id: int) -> None:
+        """The user's step was cleared, or a read found none."""
+        self._touched.pop(user_id, None)
+
+    def needs_refresh(self) -> bool:
+        last = self._refreshed_at
+        return last is None or self._monotonic() - last >= self.refresh_every
+
+    async def refresh(self, *, session: AsyncSession, fresh_after: datetime) -> None:
+        """Learns the steps saved anywhere (other instances included) that are still live.
+
+        Callers hold `lock`, so concurrent commands share one read.
+        """
+        started = self._monotonic()
+        for user_id, updated_at in await live_pending_since(
+            session=session, fresh_after=fresh_after
+        ):
+            self.note(user_id, updated_at)
+        self._refreshed_at = started  # only once read: a failed read is tried again

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from bot.application import running
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
 from storage.models import Broadcast, PendingStep, Subscription
-from tests.conftest import ADMIN_ID, make_settings
+from storage.pending import PendingIndex
+from tests.conftest import ADMIN_ID, make_app, make_settings
 from tests.harness import FakeClock, Patient, card, only_text, texts
 
 NOON = datetime(2027, 6, 7, 17, 0, tzinfo=UTC)  # Monday 12:00 in Chicago
@@ -210,3 +212,79 @@ async def test_times_and_places_are_still_read_as_answers(app, patient: Patient)
 
 def test_settings_fixture_default(settings: Settings) -> None:
     assert settings.flow_timeout == timedelta(minutes=30)
+
+
+# -- the pending-step index: no read for people with nothing waiting --------------
+
+
+class Ticks:
+    """A monotonic clock moved by hand (the index's refresh cadence)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def count_statements(app):  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+
+    def on_statement(_conn, _cursor, statement, *_: object) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(app.bot_data.engine.sync_engine, "before_cursor_execute", on_statement)
+    return seen
+
+
+async def test_a_command_from_someone_with_nothing_waiting_reads_nothing(
+    app, api: InProcessBotAPI
+) -> None:  # type: ignore[no-untyped-def]
+    ticks = Ticks()
+    app.bot_data.pending = PendingIndex(refresh_every=1.0, monotonic=ticks)
+    first, second = Patient(app, api, user_id=1), Patient(app, api, user_id=2)
+    await first.send("/point ub40")  # the first command reads every live step, once
+    statements = count_statements(app)
+    await second.send("/point ub40")
+    await first.send("/point bl23")
+    assert [s for s in statements if "pending_steps" in s] == []
+    # Someone with a question waiting is still checked, and stopped.
+    await first.send("/remind")
+    calls = await first.send("/point ub40")
+    assert texts(calls)[0] == REMIND_STOPPED
+    assert await pending_step(app) is None
+
+
+async def test_a_question_asked_by_another_instance_is_stopped_by_a_command_here(
+    settings: Settings, clock: FakeClock, sleep
+) -> None:  # type: ignore[no-untyped-def]
+    ticks = Ticks()
+    api_a, api_b = InProcessBotAPI(), InProcessBotAPI()
+    async with (
+        running(make_app(settings, api_a, clock, sleep)) as a,
+        running(make_app(settings, api_b, clock, sleep)) as b,
+    ):
+        b.bot_data.pending = PendingIndex(refresh_every=1.0, monotonic=ticks)
+        on_b = Patient(b, api_b, user_id=1)
+        await on_b.send("/point ub40")  # instance B has read the (empty) list of steps
+        await Patient(a, api_a, user_id=1).send("/remind")  # asked on instance A
+        ticks.now += 1.0  # B's next command reads the list again
+        calls = await on_b.send("/point ub40")
+        assert texts(calls)[0] == REMIND_STOPPED
+        assert "BL40 · Wěizhōng" in card(calls[1:])
+        assert await pending_step(a) is None
+        # And an answer typed on B is read as an answer there without any refresh.
+        await Patient(a, api_a, user_id=1).send("/remind")
+        assert "Remind you every day at <b>08:00</b>" in only_text(await on_b.send("8:00"))
+
+
+async def test_a_step_older_than_the_timeout_is_not_kept_in_the_index(
+    app, patient: Patient, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    app.bot_data.pending = PendingIndex(refresh_every=1.0, monotonic=Ticks())
+    await patient.send("/remind")
+    clock.advance(minutes=31)
+    statements = count_statements(app)
+    calls = await patient.send("/point ub40")
+    assert REMIND_STOPPED not in texts(calls)
+    assert [s for s in statements if "pending_steps" in s] == []
