@@ -252,6 +252,38 @@ def _add_sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.close()
 
 
+def _skip_empty_sqlite_endings(engine: AsyncEngine) -> None:
+    """COMMIT and ROLLBACK on SQLite only when a transaction is open.
+
+    With aiosqlite each is a round trip to the driver's thread, and SQLAlchemy
+    sends them even when there is nothing to end: a read-only session rolls
+    back twice (its own end, then the pool's reset on return), a write rolls
+    back after its commit. SQLite knows exactly whether a transaction is open
+    (`sqlite3_get_autocommit`, read in this thread without a round trip);
+    when none is, COMMIT and ROLLBACK would do nothing, so they are skipped.
+    """
+    dialect = engine.sync_engine.dialect
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+
+    def in_transaction(dbapi_connection: Any) -> bool:
+        adapted = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+        try:
+            return bool(adapted._connection.in_transaction)
+        except Exception:  # closed or unknown: let the driver decide
+            return True
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if in_transaction(dbapi_connection):
+            rollback(dbapi_connection)
+
+    def do_commit(dbapi_connection: Any) -> None:
+        if in_transaction(dbapi_connection):
+            commit(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+
 def _busy_timeout_ms(timeouts: DatabaseTimeouts | None) -> int:
     return SQLITE_BUSY_TIMEOUT_MS if timeouts is None else round(timeouts.statement * 1000)
 
@@ -318,6 +350,7 @@ def open_database(database_url: str, timeouts: DatabaseTimeouts) -> Database:
     if sqlite:
         _add_sqlite_pragmas(engine, _busy_timeout_ms(timeouts))
         _add_sqlite_pragmas(probe_engine, _busy_timeout_ms(timeouts))
+        _skip_empty_sqlite_endings(engine)
     else:
         _short_pre_ping(engine, timeouts.connect)
 

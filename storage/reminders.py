@@ -495,6 +495,26 @@ async def claim_due_snoozes(
     return [(DeliveryRecord(*row[:width]), SubscriptionRecord(*row[width:])) for row in rows]
 
 
+# Built once, with bound parameters: building the statement and its cache key
+# for every press cost as much CPU as running it.
+_MARK_DONE = (
+    update(Delivery)
+    .where(
+        Delivery.id == bindparam("p_delivery"),
+        Delivery.user_id == bindparam("p_user"),
+        Delivery.done_at.is_(None),
+    )
+    .values(done_at=bindparam("p_now", type_=UTCDateTime()), snooze_until=None, skipped_at=None)
+    .returning(
+        Delivery.local_date,
+        # One subscription per user, so the user's zone is the delivery's.
+        select(Subscription.timezone)
+        .where(Subscription.user_id == bindparam("p_user"))
+        .scalar_subquery(),
+    )
+)
+
+
 @dataclass(frozen=True, slots=True)
 class MarkedDone:
     """A reminder just marked done: its local day, and the patient's zone then."""
@@ -511,21 +531,12 @@ async def mark_delivery_done(
     None if nothing changed: the delivery is done already, is someone else's or
     does not exist (the caller looks closer only then).
     """
-    # One subscription per user, so the user's zone is the delivery's.
-    zone = select(Subscription.timezone).where(Subscription.user_id == user_id).scalar_subquery()
     # A Core statement on the session's connection: the ORM's bulk-update machinery
     # (synchronising loaded objects) costs more CPU than the statement itself here.
     connection = await session.connection()
     row = (
         await connection.execute(
-            update(Delivery)
-            .where(
-                Delivery.id == delivery_id,
-                Delivery.user_id == user_id,
-                Delivery.done_at.is_(None),
-            )
-            .values(done_at=now, snooze_until=None, skipped_at=None)
-            .returning(Delivery.local_date, zone)
+            _MARK_DONE, {"p_delivery": delivery_id, "p_user": user_id, "p_now": now}
         )
     ).one_or_none()
     return MarkedDone(*row) if row else None
