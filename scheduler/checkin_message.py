@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -26,6 +27,24 @@ def question_text(kind: CheckInKind) -> str:
     return f"{question}\n<i>{scale}</i>"
 
 
+class ReusedKeyboard(InlineKeyboardMarkup):
+    """A keyboard sent again and again (the day's 0-10 buttons, shared by everyone):
+    turned into its request form once, not for every message. Immutable, as all
+    python-telegram-bot objects are, so the form cannot go stale."""
+
+    __slots__ = ("_as_dict",)
+    _as_dict: dict[str, Any]
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        if not recursive:
+            return super().to_dict(recursive=False)
+        try:
+            as_dict: dict[str, Any] = self._as_dict
+        except AttributeError:
+            as_dict = self._as_dict = super().to_dict()
+        return dict(as_dict)  # the caller may add keys; the rows are only serialised
+
+
 def score_keyboard(kind: CheckInKind, asked_on: date) -> InlineKeyboardMarkup:
     """0 to 10 in two rows; the data names the day the question was asked."""
     buttons = [
@@ -34,4 +53,4 @@ def score_keyboard(kind: CheckInKind, asked_on: date) -> InlineKeyboardMarkup:
         )
         for score in range(11)
     ]
-    return InlineKeyboardMarkup([buttons[:6], buttons[6:]])
+    return ReusedKeyboard([buttons[:6], buttons[6:]])
