@@ -33,10 +33,10 @@ from handlers.admin import set_admin_commands
 from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from handlers.offload import CpuPool
-from handlers.progress_chart import warm_up as warm_up_charts
 from handlers.reply import flood_notice
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
+from scheduler.progress_chart import warm_up as warm_up_charts
 from scheduler.send_policy import SendPolicy, Sleep
 from storage import migrate
 from storage.database import DatabaseTimeouts, create_engine, open_database

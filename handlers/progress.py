@@ -7,11 +7,11 @@ import asyncio
 from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
-from handlers.checkins import patient_zone
 from handlers.context import AcubotApp, AcubotContext
-from handlers.progress_chart import render_progress_chart
+from handlers.progress_chart import progress_chart_png
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, sender_of
+from scheduler import patient_days
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.progress import ProgressSummary, load_progress, summarize
@@ -57,15 +57,17 @@ def progress_text(summary: ProgressSummary) -> str:
 async def progress(update: Update, context: AcubotContext) -> None:
     services = context.services
     user_id = sender_of(update).id
-    today = local_date_of(services.now(), await patient_zone(update, context))
+    # One session: the subscription gives the patient's zone (so today) as well.
     async with services.sessions() as session:
-        data = await load_progress(session=session, user_id=user_id)
         sub = await reminders.get_subscription(session=session, user_id=user_id)
+        data = await load_progress(session=session, user_id=user_id)
+    zone = patient_days.patient_zone(sub, services.settings.clinic_timezone)
+    today = local_date_of(services.now(), zone)
     if data.empty:
         await reply_html(update, context, NOTHING_YET_SUBSCRIBED if sub else NOTHING_YET)
         return
     # Drawn in the worker process while the summary goes out: the loop never waits on it.
-    drawing = asyncio.ensure_future(services.cpu.run(render_progress_chart, data, today))
+    drawing = asyncio.ensure_future(progress_chart_png(services, data, today))
     try:
         await reply_html(update, context, progress_text(summarize(data, today)))
         chart = await drawing

@@ -1,166 +1,18 @@
-"""The /progress chart: 30 local days, pain line, weekly activity marks, routine days.
+"""The /progress chart for a patient: drawn in the worker process, never on the loop.
 
-Drawn with matplotlib's object API on an Agg canvas (no display, no global
-pyplot state), sized and lettered to be read on a phone. Every mark has a
-legend entry, and each kind of mark differs in shape as well as colour
-(Okabe-Ito colours, which stay apart with every common colour-vision
-deficiency), so no one has to tell two colours apart to read it. Routine days
-sit in their own strip under the scores, not behind them.
-
-`render_progress_chart` is a plain function, data in, PNG bytes out. It takes
-~100 ms of CPU, so the bot runs it in its worker process (handlers/offload.py),
-never on the event loop.
+The drawing is scheduler/progress_chart.py (data in, PNG out); this is only
+where the bot hands it to its worker process (handlers/offload.py).
 """
 
 from __future__ import annotations
 
-import io
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from datetime import date
 
+from handlers.context import Services
+from scheduler.progress_chart import render_progress_chart
 from storage.progress import ProgressData
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
-DAYS = 30
-# Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
-PAIN_COLOUR = "#D55E00"  # vermillion
-ACTIVITY_COLOUR = "#0072B2"  # blue
-DONE_COLOUR = "#009E73"  # bluish green
-NOT_DONE_COLOUR = "#999999"  # grey
-WIDTH_IN, HEIGHT_IN, DPI = 10, 7.5, 110  # 1100 x 825 px
-FONT = 15
-
-PAIN_LABEL = "Back pain (0–10)"
-ACTIVITY_LABEL = "Weekly: how much pain limited your activities (0–10)"
-DONE_LABEL = "Routine done"
-NOT_DONE_LABEL = "Routine not done"
-
-
-def draw_progress_chart(data: ProgressData, today: date) -> Figure:
-    """The chart of the last 30 local days ending `today`, as a matplotlib Figure."""
-    # Imported here: matplotlib takes half a second to import, and only
-    # /progress needs it, so the bot starts without it.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    first = today - timedelta(days=DAYS - 1)
-    days = [first + timedelta(days=offset) for offset in range(DAYS)]
-    # Room around everything (inches), so no label touches the picture's edge.
-    layout = ConstrainedLayoutEngine(w_pad=0.3, h_pad=0.25)
-    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white", layout=layout)
-    FigureCanvasAgg(figure)
-    # The scores, the routine strip under them, and the legend in a row of its own
-    # (so the layout keeps it inside the margins like everything else).
-    grid = figure.add_gridspec(3, 1, height_ratios=[7, 1, 1.4])
-    scores = figure.add_subplot(grid[0])
-    strip = figure.add_subplot(grid[1], sharex=scores)
-    key = figure.add_subplot(grid[2])
-    key.axis("off")
-
-    pain = [
-        (days.index(s.local_date), s.score) for s in data.pain if first <= s.local_date <= today
-    ]
-    if pain:
-        scores.plot(
-            [x for x, _ in pain],
-            [y for _, y in pain],
-            color=PAIN_COLOUR,
-            linewidth=3.5,
-            marker="o",
-            markersize=9,
-            label=PAIN_LABEL,
-            zorder=4,
-        )
-    activity = [
-        (days.index(s.local_date), s.score) for s in data.activity if first <= s.local_date <= today
-    ]
-    if activity:
-        # Hollow, and larger than the pain dots: a pain dot on the same day shows inside.
-        scores.scatter(
-            [x for x, _ in activity],
-            [y for _, y in activity],
-            marker="D",
-            s=260,
-            facecolors="none",
-            edgecolors=ACTIVITY_COLOUR,
-            linewidths=3,
-            label=ACTIVITY_LABEL,
-            zorder=5,
-        )
-    scores.set_ylim(-0.7, 10.7)
-    scores.set_yticks(range(0, 11, 2))
-    scores.set_ylabel("0 = no pain, 10 = worst", fontsize=FONT)
-    scores.grid(axis="y", color="#dddddd")
-    scores.tick_params(labelsize=FONT, bottom=False)
-    for side in ("top", "right"):
-        scores.spines[side].set_visible(False)
-    scores.set_title(
-        f"Your back: {first:%-d %b} – {today:%-d %b %Y}", fontsize=22, fontweight="bold", pad=14
-    )
-
-    done = set(data.done_days)
-    done_x = [index for index, day in enumerate(days) if day in done]
-    # Days before the patient's first record are not "missed": they had not started.
-    recorded = [
-        *data.done_days,
-        *(s.local_date for s in data.pain),
-        *(s.local_date for s in data.activity),
-    ]
-    started = min(recorded, default=today)
-    missed_x = [index for index, day in enumerate(days) if day not in done and day >= started]
-    if done_x:
-        strip.scatter(
-            done_x, [0] * len(done_x), marker="s", s=150, color=DONE_COLOUR, label=DONE_LABEL
-        )
-    if missed_x:
-        strip.scatter(
-            missed_x,
-            [0] * len(missed_x),
-            marker="s",
-            s=150,
-            facecolors="none",
-            edgecolors=NOT_DONE_COLOUR,
-            linewidths=1.5,
-            label=NOT_DONE_LABEL,
-        )
-    strip.set_ylim(-1, 1)
-    strip.set_yticks([0], ["Routine"], fontsize=FONT)
-    strip.tick_params(axis="y", length=0)
-    for side in ("top", "right", "left"):
-        strip.spines[side].set_visible(False)
-    ticks = list(range(DAYS - 1, -1, -7))[::-1]
-    strip.set_xticks(ticks, [f"{days[i]:%-d %b}" for i in ticks])
-    strip.tick_params(axis="x", labelsize=FONT)
-    strip.set_xlim(-0.8, DAYS - 0.2)
-
-    handles, labels = [], []
-    for axes in (scores, strip):
-        more_handles, more_labels = axes.get_legend_handles_labels()
-        handles += more_handles
-        labels += more_labels
-    scores.tick_params(labelbottom=False)
-    key.legend(
-        handles,
-        labels,
-        loc="center",
-        ncol=2,
-        fontsize=FONT - 1,
-        frameon=False,
-        columnspacing=1.5,
-    )
-    return figure
-
-
-def render_progress_chart(data: ProgressData, today: date) -> bytes:
-    """A PNG of the last 30 local days ending `today`."""
-    buffer = io.BytesIO()
-    draw_progress_chart(data, today).savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def warm_up() -> None:
-    """Imports matplotlib and draws once, so the first patient's chart is quick."""
-    render_progress_chart(ProgressData(done_days=(), pain=(), activity=()), date(2000, 1, 1))
+async def progress_chart_png(services: Services, data: ProgressData, today: date) -> bytes:
+    """The chart of the 30 local days ending `today`, drawn off the event loop."""
+    return await services.cpu.run(render_progress_chart, data, today)

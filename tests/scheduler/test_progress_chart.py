@@ -11,7 +11,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from handlers.progress_chart import (
+from scheduler.progress_chart import (
     DONE_COLOUR,
     PAIN_COLOUR,
     draw_progress_chart,
