@@ -8,10 +8,10 @@ from telegram import InputFile, Update
 from telegram.ext import CommandHandler
 
 from handlers.context import AcubotApp, AcubotContext
-from handlers.progress_chart import progress_chart_png
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, sender_of
 from scheduler import patient_days
+from scheduler.progress_chart import render_progress_chart
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.progress import ProgressSummary, load_progress, summarize
@@ -66,8 +66,9 @@ async def progress(update: Update, context: AcubotContext) -> None:
     if data.empty:
         await reply_html(update, context, NOTHING_YET_SUBSCRIBED if sub else NOTHING_YET)
         return
-    # Drawn in the worker process while the summary goes out: the loop never waits on it.
-    drawing = asyncio.ensure_future(progress_chart_png(services, data, today))
+    # Drawn (scheduler/progress_chart.py) in the worker process (handlers/offload.py)
+    # while the summary goes out: the loop never waits on it.
+    drawing = asyncio.ensure_future(services.cpu.run(render_progress_chart, data, today))
     try:
         await reply_html(update, context, progress_text(summarize(data, today)))
         chart = await drawing

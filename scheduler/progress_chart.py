@@ -9,8 +9,8 @@ sit in their own strip under the scores, not behind them.
 
 `render_progress_chart` is a plain function, data in, PNG bytes out, with no
 Telegram in it: tests call it directly. It takes ~100 ms of CPU, so the bot
-runs it in its worker process (handlers/progress_chart.py, handlers/offload.py),
-never on the event loop.
+runs it in its worker process (handlers/progress.py hands it to
+handlers/offload.py), never on the event loop.
 """
 
 from __future__ import annotations
