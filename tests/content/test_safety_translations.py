@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from content.catalogue import DATA_DIR
-from content.schema import Safety
+from content.schema import Routine, Safety
 
 TRANSLATED = ("es", "zh")
 LISTS = ("emergency", "see_doctor_soon", "do_not_press", "stop_rules")
@@ -129,3 +129,43 @@ def test_chinese_uses_full_width_punctuation() -> None:
         texts += [(code, entry["name"]), (code, entry["where"])]
     for name, text in texts:
         assert not ASCII_PUNCTUATION.search(text.replace("/safety", "")), (name, text)
+
+
+# The pressure rule in each language: the English schema checks the word "firm"
+# in the steps, which a translation cannot keep, so each language has its words.
+FIRM = {"es": ("firme", "firmeza"), "zh": ("用力",)}
+GENTLE = {"es": ("suave", "ligero", "ligera"), "zh": ("轻",)}
+
+
+def _by_id(path: Any, top_key: str) -> dict[str, dict[str, Any]]:
+    document = _read(path)[top_key]
+    if isinstance(document, list):
+        return {entry["id"]: entry for entry in document}
+    assert isinstance(document, dict), path
+    return document
+
+
+def test_steps_say_firm_exactly_where_english_does(language: str) -> None:
+    english = _by_id(DATA_DIR / "techniques.yaml", "techniques")
+    overlay = _by_id(DATA_DIR / language / "techniques.yaml", "techniques")
+    assert set(overlay) == set(english)
+    for technique_id, technique in overlay.items():
+        assert len(technique["steps"]) == len(english[technique_id]["steps"]), technique_id
+        said = " ".join(technique["steps"]).lower()
+        firm = english[technique_id]["pressure"] == "firm"
+        assert any(word in said for word in FIRM[language]) == firm, technique_id
+        if firm:
+            assert not any(word in said for word in GENTLE[language]), technique_id
+
+
+def test_the_pressure_rule_names_firm_pressure(overlay: dict[str, Any], language: str) -> None:
+    assert any(word in overlay["pressure_rule"] for word in FIRM[language])
+
+
+def test_routine_titles_fit(language: str) -> None:
+    english = _by_id(DATA_DIR / "routines.yaml", "routines")
+    overlay = _by_id(DATA_DIR / language / "routines.yaml", "routines")
+    assert set(overlay) == set(english)
+    for routine_id, routine in overlay.items():
+        assert set(routine) == {"title", "description"}, routine_id
+        Routine.model_validate({**english[routine_id], **routine})
