@@ -58,9 +58,11 @@ class ChosenLanguages:
         self, user_id: int, language: Language | None, now: datetime, *, stored: bool = True
     ) -> None:
         self._known[user_id] = (language, now)
+        if language is None:
+            return  # nothing stored: an in-memory choice, if any, still holds
         if stored:
             self._unstored.pop(user_id, None)
-        elif language is not None:
+        else:
             self._unstored[user_id] = language
 
     def forget(self, user_id: int) -> None:
