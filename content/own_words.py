@@ -485,8 +485,12 @@ class OwnWords:
         if avoided := self.avoided_point(text):
             return Understood(Kind.AVOIDED, avoided=avoided)
         understood = self._meaning(said, han)
-        if understood is NOTHING and (fixed := self._corrected(said)) != said:
-            understood = self._meaning(fixed, han)
+        # A typo ("embarasada", "espalda rijida"): when nothing, or only the general symptom
+        # ("espalda"), matched, the corrected words may say more.
+        general = understood.symptom is not None and understood.symptom.general
+        if (understood is NOTHING or general) and (fixed := self._corrected(said)) != said:
+            corrected = self._meaning(fixed, han)
+            understood = corrected if corrected is not NOTHING else understood
         return understood
 
     def find_point(self, text: str, said: list[str]) -> Point | None:

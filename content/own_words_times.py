@@ -50,7 +50,7 @@ _ES_BARE_TIME = re.compile(
 )
 _ES_WORD_TIMES = {"mediodia": "noon", "medianoche": "midnight"}
 
-_ZH_NEGATION = re.compile(r"(?:不要|不用|别|甭|取消|停止|关闭|不必)(?:再)?(?:每天|每日)?提醒")
+_ZH_NEGATION = re.compile(r"(?:不要|不用|别|甭|取消|停止|关闭|不必)[^ ]{0,8}提醒")
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _ZH_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
 _ZH_NUMBER = r"(\d{1,2}|[零一二两三四五六七八九十]{1,3})"
