@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -35,14 +35,13 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from content.catalogue import Catalogue, ContentError
+from content.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 from content.lookup import PointIndex
 from content.names import normalize
 from content.own_words_times import chinese_number, chinese_time, english_time, spanish_time
 from content.schema import AvoidedPoint, Point
 
-# The languages of issue 13 (content/languages.py defines the same literal).
-Language = Literal["en", "es", "zh"]
-OTHER_LANGUAGES: tuple[Language, ...] = ("es", "zh")
+OTHER_LANGUAGES: tuple[Language, ...] = tuple(x for x in LANGUAGES if x != DEFAULT_LANGUAGE)
 DATA_DIR = Path(__file__).with_name("data")
 OWN_WORDS_FILE = DATA_DIR / "own_words.yaml"
 MAX_UNDERSTOOD_CHARS = 500

@@ -307,6 +307,23 @@ async def test_spanish_and_chinese_pregnancy_asks_to_confirm(patient: Patient, t
     assert "Did I understand you are pregnant" in only_text(await patient.send(text))
 
 
+@pytest.mark.parametrize(
+    ("language", "title", "why"),
+    [
+        ("en", "Lower back pain", "One of our clinic's five key points"),
+        ("es", "Dolor en la espalda baja", "Uno de los cinco puntos clave de nuestra clínica"),
+        ("zh", "腰部疼痛", "本诊所五个重点穴位之一"),
+    ],
+)
+async def test_a_symptom_is_shown_in_the_patients_language_whatever_it_was_typed_in(
+    app, api, language: str, title: str, why: str
+) -> None:  # type: ignore[no-untyped-def]
+    patient = Patient(app, api, user_id=4100, language_code=language)
+    for text in ("my lower back hurts", "me duele la espalda baja", "腰很痛"):
+        reply = unescape(only_text(await patient.send(text)))
+        assert f"<b>{title}</b>" in reply and why in reply, (text, reply)
+
+
 # ---- 3. Pregnancy -------------------------------------------------------------------
 
 
