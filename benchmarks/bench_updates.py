@@ -17,7 +17,7 @@ subscription and today's reminder rows.
 CPU is `time.process_time()` of the process (all its threads, so
 aiosqlite's too) over a phase, divided by the updates in it. Both bots run
 in one process, and every batch of the bot comes right after a batch of the
-floor, so each pair sees the same load on a shared machine: the "× echo
+floor, so each pair sees the same load on a shared machine: the "x echo
 floor" column is the median of those paired ratios, the CPU columns medians
 of the repeats. Statements, commits, connection checkouts and Bot API calls
 are counted per update.

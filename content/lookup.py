@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from content.catalogue import Catalogue
 from content.names import canonical_code_key, names_of, normalize
 from content.schema import Meridian, Point
 
-_WORD = re.compile(r"[\w\u3400-\u9fff]+")
+# A run of Latin (or other) letters and digits, or a run of Chinese: "BL40在哪" is two words.
+_WORD = re.compile(r"[^\W\u3400-\u9fff]+|[\u3400-\u9fff]+")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 MAX_QUERY_LENGTH = 64  # nothing in the catalogue is longer; longer input is not a name
 MAX_SUGGESTIONS = 3
 # Channels with catalogue points beyond the meridians it describes in full.
@@ -36,18 +40,29 @@ class PointMatch:
 class PointIndex:
     """An index over the catalogue's names, built once at start-up."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, translations: Iterable[Catalogue] = ()) -> None:
+        """`translations`: the catalogue in other languages, whose names find the same points.
+
+        Matches are the English catalogue's records; show them in the patient's
+        language by code. A name two languages share keeps its English owner.
+        """
         self.catalogue = catalogue
         self._by_name: dict[str, Point] = {}
-        for point in catalogue.points:
-            for name in names_of(point):
-                self._by_name[name] = point
-        self._names = sorted(self._by_name)
         self._meridians: dict[str, Meridian] = {}
-        for meridian in catalogue.meridians:
-            for name in (meridian.code, meridian.name, *meridian.aliases):
-                self._meridians[normalize(name)] = meridian
-            self._meridians[normalize(meridian.name.removesuffix(" meridian"))] = meridian
+        for source in (catalogue, *translations):
+            for translated in source.points:
+                point = catalogue.point(translated.code) or translated
+                for name in names_of(translated):
+                    self._by_name.setdefault(name, point)
+            for translated_meridian in source.meridians:
+                meridian = catalogue.meridian(translated_meridian.code) or translated_meridian
+                m = translated_meridian
+                for name in (m.code, m.name, *m.aliases, m.name.removesuffix(" meridian")):
+                    self._meridians.setdefault(normalize(name), meridian)
+        self._names = sorted(self._by_name)
+        # Chinese names are found inside a sentence too ("委中在哪里"): no spaces to split on.
+        han_names = sorted((n for n in self._by_name if _HAN.search(n)), key=len, reverse=True)
+        self._han_names = re.compile("|".join(map(re.escape, han_names))) if han_names else None
         self._channels = {name: meridian.code for name, meridian in self._meridians.items()}
         with_points = {point.meridian for point in catalogue.points}
         for code, names in OTHER_CHANNEL_NAMES.items():
@@ -80,6 +95,11 @@ class PointIndex:
                 )
             )
         }
+        if self._han_names is not None and _HAN.search(text[:500]):
+            han = unicodedata.normalize("NFKC", "".join(text[:500].split()))
+            for name in self._han_names.findall(han):
+                point = self._by_name[name]
+                found[point.code] = point
         return next(iter(found.values())) if len(found) == 1 else None
 
     def find_meridian(self, query: str) -> Meridian | None:
