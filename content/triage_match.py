@@ -296,6 +296,7 @@ class WordAges:
         return value, 1
 
     def __call__(self, words: list[str]) -> list[int]:
+        words = [word for word in words if word != BREAK]  # "edad: 17"
         ages: list[int] = []
         for template in self._templates:
             hole = template.index("#")
