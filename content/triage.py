@@ -34,7 +34,6 @@ from pydantic import (
 from content.catalogue import ContentError
 from content.triage_match import (
     MAX_SCREENED_CHARS,
-    NOT_FOUND,
     CharacterMatcher,
     SignPhrases,
     SignState,
@@ -464,14 +463,15 @@ class Screen:
                 chars, view = characters.prepare(text)
                 states.append(characters.states(chars, view))
                 ages.extend(characters.ages(chars))
+        affirmed = {sign for state in states for sign, found in state.items() if found.affirmed}
+        denied = {sign for state in states for sign, found in state.items() if found.denied}
         negated: list[str] = []
         for sign in self._signs:
-            found = [state.get(sign.id, NOT_FOUND) for state in states]
-            if any(state.affirmed for state in found):
+            if sign.id in affirmed:
                 return Triage(
                     self._levels[sign.id], sign.id, self.says(sign.id, language), tuple(negated)
                 )
-            if any(state.denied for state in found):
+            if sign.id in denied:
                 negated.append(sign.id)
         age = self.rules.age
         if any(years < age.below or years > age.above for years in ages):

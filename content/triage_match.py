@@ -50,9 +50,6 @@ class SignState:
     denied: bool
 
 
-NOT_FOUND = SignState(False, False)
-
-
 class _Slots:
     """Numbers each sign's phrase list and each group of its 'together' lists."""
 
@@ -297,13 +294,14 @@ class WordAges:
 
     def __call__(self, words: list[str]) -> list[int]:
         words = [word for word in words if word != BREAK]  # "edad: 17"
+        numbers = [(start, self._number(words, start)) for start in range(len(words))]
+        numbers = [(start, number) for start, number in numbers if number is not None]
         ages: list[int] = []
         for template in self._templates:
             hole = template.index("#")
             before, after = template[:hole], template[hole + 1 :]
-            for start in range(len(before), len(words)):
-                number = self._number(words, start)
-                if number is None:
+            for start, number in numbers:
+                if start < len(before) or number is None:
                     continue
                 value, used = number
                 end = start + used + len(after)
@@ -402,15 +400,17 @@ class CharacterMatcher:
             slots = grouped.setdefault(key, [])
             if slot not in slots:
                 slots.append(slot)
-        self._patterns: list[_CharPattern] = []
+        # By first character: a message costs one look-up per character.
+        self._by_first: dict[str, list[_CharPattern]] = {}
         for phrase, slots in grouped.items():
             owned = tuple(m.start() for m in self._negation_at.finditer(phrase))
             if "\0" in phrase:
                 gap = f"[^{BREAK}]{{0,{wildcard_span}}}"
                 source = gap.join(re.escape(part) for part in phrase.split("\0"))
-                self._patterns.append(_CharPattern(phrase, re.compile(source), tuple(slots), ()))
+                pattern = _CharPattern(phrase, re.compile(source), tuple(slots), ())
             else:
-                self._patterns.append(_CharPattern(phrase, None, tuple(slots), owned))
+                pattern = _CharPattern(phrase, None, tuple(slots), owned)
+            self._by_first.setdefault(phrase[0], []).append(pattern)
         units = "|".join(map(re.escape, age_units)) or "(?!)"
         numerals = "零〇一二两三四五六七八九十百"
         self._age = re.compile(f"([0-9]{{1,3}}|[{numerals}]{{1,5}})(多|来)?(?:{units})")
@@ -435,14 +435,14 @@ class CharacterMatcher:
 
     def states(self, text: str, view: str) -> dict[str, SignState]:
         found: list[tuple[int, _CharPattern]] = []
-        for pattern in self._patterns:
-            if pattern.regex is None:
-                start = text.find(pattern.text)
-                while start != -1:
+        by_first = self._by_first
+        for start, char in enumerate(text):
+            for pattern in by_first.get(char, ()):
+                if pattern.regex is None:
+                    if text.startswith(pattern.text, start):
+                        found.append((start, pattern))
+                elif pattern.regex.match(text, start):
                     found.append((start, pattern))
-                    start = text.find(pattern.text, start + 1)
-            else:
-                found.extend((m.start(), pattern) for m in pattern.regex.finditer(text))
         if not found:
             return {}
         chars = list(view)
