@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import Enum
+from functools import cache
 from typing import Any, Literal
 
 from telegram import LinkPreviewOptions
@@ -25,12 +26,13 @@ from bot.log_setup import protect_token
 from bot.rate_limit import TELEGRAM_RATE, BudgetRateLimiter, MessageBudget
 from bot.settings import Settings
 from bot.update_processor import PerUserUpdateProcessor
-from content.catalogue import Catalogue, load_catalogue
+from content.catalogue import Catalogue, load_catalogues
+from content.languages import Language
 from content.lookup import PointIndex
 from content.own_words import OwnWords
 from content.triage import default_screen
 from handlers.admin import set_admin_commands
-from handlers.commands import menu_commands
+from handlers.commands import set_bot_profile
 from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
 from handlers.offload import CpuPool
 from handlers.progress_chart import warm_up as warm_up_charts
@@ -152,8 +154,14 @@ def build_application(
 
     services = app.bot_data
     services.settings = settings
-    services.catalogue = catalogue or load_catalogue()
-    services.index = PointIndex(services.catalogue)
+    services.catalogues = dict(_shipped_catalogues())
+    if catalogue is not None:
+        services.catalogues["en"] = catalogue
+    services.catalogue = services.catalogues["en"]
+    services.index = PointIndex(
+        services.catalogue,
+        [c for language, c in services.catalogues.items() if language != "en"],
+    )
     # The red-flag screen and the own-words matcher: a broken data file stops start-up.
     services.screen = default_screen()
     services.own_words = OwnWords.load(services.catalogue, services.index)
@@ -168,6 +176,12 @@ def build_application(
     services.long_running = long_running
     handlers.register_all(app)
     return app
+
+
+@cache
+def _shipped_catalogues() -> dict[Language, Catalogue]:
+    # Immutable once validated: one load per process, however many apps are built.
+    return load_catalogues()
 
 
 async def _post_init(app: AcubotApp) -> None:
@@ -228,9 +242,7 @@ async def _post_init(app: AcubotApp) -> None:
             name=SENDER_JOB,
             job_kwargs=once,
         )
-    await app.bot.set_my_commands(
-        menu_commands(staff=False, booking=services.settings.has_booking_info)
-    )
+    await set_bot_profile(app)
     await set_admin_commands(app)
     if services.long_running:
         services.cpu.start()

@@ -195,6 +195,7 @@ async def run_chat(
     *,
     user_id: int,
     media_dir: Path,
+    language_code: str | None = "en",
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     interactive: bool | None = None,
@@ -209,7 +210,7 @@ async def run_chat(
     app = build_application(settings, request=api)
     chat = TerminalChat(api, stdout, user_id=user_id, interactive=interactive)
     async with running(app):
-        factory = UpdateFactory(app.bot, user_id=user_id)
+        factory = UpdateFactory(app.bot, user_id=user_id, language_code=language_code)
         reader = LineReader(interactive, stdin, chat.at_prompt)
         if interactive:
             logs = f"Log messages go to {log_file}.\n" if log_file else ""

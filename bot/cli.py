@@ -38,6 +38,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     chat = commands.add_parser("chat", help="talk to the bot in this terminal, offline")
     chat.add_argument("--user-id", type=int, default=1, help="your Telegram user id (default 1)")
+    chat.add_argument(
+        "--language",
+        default="en",
+        metavar="TAG",
+        help="your Telegram app's language tag, e.g. es, es-MX, zh-CN (default en)",
+    )
     chat.add_argument("--db", type=Path, help="SQLite file to use (default: DATABASE_URL)")
     chat.add_argument(
         "--media-dir",
@@ -98,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_chat(
                     settings,
                     user_id=args.user_id,
+                    language_code=args.language,
                     media_dir=args.media_dir,
                     log_file=args.log_file,
                 )

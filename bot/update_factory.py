@@ -12,20 +12,26 @@ from telegram import Bot, Update
 class UpdateFactory:
     """Makes text, command, location and button-press updates from one person."""
 
-    def __init__(self, bot: Bot, user_id: int = 1, first_name: str = "Pat") -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        user_id: int = 1,
+        first_name: str = "Pat",
+        language_code: str | None = "en",
+    ) -> None:
         self.bot = bot
         self.user_id = user_id
         self.first_name = first_name
+        # The language of the person's Telegram app (an IETF tag), or None.
+        self.language_code = language_code
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1_000_000)
 
     def _user(self) -> dict[str, Any]:
-        return {
-            "id": self.user_id,
-            "is_bot": False,
-            "first_name": self.first_name,
-            "language_code": "en",
-        }
+        user: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code is not None:
+            user["language_code"] = self.language_code
+        return user
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from content.languages import LANGUAGES, Language
 from content.names import names_of
 from content.schema import (
     Glossary,
@@ -51,6 +52,7 @@ class Catalogue:
     safety: Safety
     glossary: Glossary
     placements: Placements | None = None
+    language: Language = "en"
     # Lookup tables, filled by __post_init__ from the tuples above.
     _points_by_code: dict[str, Point] = field(init=False, repr=False, compare=False)
     _meridians_by_code: dict[str, Meridian] = field(init=False, repr=False, compare=False)
@@ -132,15 +134,22 @@ class Catalogue:
         object.__setattr__(self, "_routines_by_id", {r.id: r for r in self.routines})
 
 
-def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
-    """Read, validate and cross-check every content file."""
-    points = _load_list(data_dir / "points.yaml", "points", Point, key="code")
-    meridians = _load_list(data_dir / "meridians.yaml", "meridians", Meridian, key="code")
-    techniques = _load_list(data_dir / "techniques.yaml", "techniques", Technique, key="id")
-    routines = _load_list(data_dir / "routines.yaml", "routines", Routine, key="id")
-    safety = _load_one(data_dir / "safety.yaml", Safety)
-    glossary = _load_one(data_dir / "glossary.yaml", Glossary)
-    placements = _load_one(data_dir / "placements.yaml", Placements)
+def load_catalogue(data_dir: Path = DATA_DIR, language: Language = "en") -> Catalogue:
+    """Read, validate and cross-check every content file, in one language.
+
+    English is `data_dir/*.yaml`; another language's words come from its
+    overlay files `data_dir/<language>/*.yaml` (see `_translate`), merged into
+    the English entries before they are validated, so every language's
+    catalogue passes the same checks and has the same codes, numbers and order.
+    """
+    read = _Reader(data_dir, language)
+    points = read.list("points.yaml", "points", Point, key="code")
+    meridians = read.list("meridians.yaml", "meridians", Meridian, key="code")
+    techniques = read.list("techniques.yaml", "techniques", Technique, key="id")
+    routines = read.list("routines.yaml", "routines", Routine, key="id")
+    safety = read.one("safety.yaml", Safety)
+    glossary = read.one("glossary.yaml", Glossary)
+    placements = read.one("placements.yaml", Placements)
     catalogue = Catalogue(
         tuple(points),
         tuple(meridians),
@@ -149,10 +158,59 @@ def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
         safety,
         glossary,
         placements,
+        language,
     )
     _cross_check(catalogue, data_dir)
     _check_placements(catalogue, placements)
     return catalogue
+
+
+def load_catalogues(data_dir: Path = DATA_DIR) -> dict[Language, Catalogue]:
+    """The catalogue in every language the bot speaks; any gap stops start-up."""
+    return {language: load_catalogue(data_dir, language) for language in LANGUAGES}
+
+
+# TODO(lead): removed once every overlay file has landed (issue 13).
+_INTERIM_ENGLISH_FALLBACK = True
+
+
+class _Reader:
+    """Reads English files and, for another language, merges in its overlay files."""
+
+    def __init__(self, data_dir: Path, language: Language) -> None:
+        self.data_dir = data_dir
+        self.language = language
+
+    def _document(self, name: str) -> tuple[Any, Any, str]:
+        english = _read_yaml(self.data_dir / name)
+        if self.language == "en":
+            return english, None, name
+        where = f"{self.language}/{name}"
+        path = self.data_dir / self.language / name
+        if _INTERIM_ENGLISH_FALLBACK and not path.exists():
+            return english, None, name
+        overlay = _read_yaml(path, shown=where)
+        return english, overlay, where
+
+    def list(self, name: str, top_key: str, model: type[Model], *, key: str) -> list[Model]:
+        english, overlay, where = self._document(name)
+        if not isinstance(english, dict) or not isinstance(english.get(top_key), list):
+            raise ContentError(f"{name}: expected a top-level '{top_key}:' list")
+        raw = english[top_key]
+        if overlay is not None:
+            if not isinstance(overlay, dict) or set(overlay) != {top_key}:
+                raise ContentError(f"{where}: expected one top-level '{top_key}:' mapping")
+            raw = _translate_list(model, raw, overlay[top_key], where, top_key, self.language)
+        return _load_list(
+            name if overlay is None else where, raw, model, key=key, language=self.language
+        )
+
+    def one(self, name: str, model: type[Model]) -> Model:
+        english, overlay, where = self._document(name)
+        if overlay is None:
+            return _validate(model, english, name)
+        raw = _translate(model, english, overlay, where, "", self.language)
+        return _validate(model, raw, where, language=self.language)
 
 
 # libyaml's safe loader parses the content ~10x faster than the pure-Python
@@ -160,52 +218,225 @@ def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, shown: str | None = None) -> Any:
+    shown = shown or path.name
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError:
-        raise ContentError(f"{path.name}: file is missing from {path.parent}") from None
+        raise ContentError(f"{shown}: file is missing from {path.parent}") from None
     except yaml.YAMLError as error:
-        raise ContentError(f"{path.name}: not valid YAML: {error}") from None
+        raise ContentError(f"{shown}: not valid YAML: {error}") from None
     except UnicodeDecodeError:
-        raise ContentError(f"{path.name}: not UTF-8 text") from None
+        raise ContentError(f"{shown}: not UTF-8 text") from None
 
 
-def _load_list(path: Path, top_key: str, model: type[Model], *, key: str) -> list[Model]:
-    document = _read_yaml(path)
-    if not isinstance(document, dict) or not isinstance(document.get(top_key), list):
-        raise ContentError(f"{path.name}: expected a top-level '{top_key}:' list")
+def _load_list(
+    where: str, raw_entries: list[Any], model: type[Model], *, key: str, language: Language = "en"
+) -> list[Model]:
     entries: list[Model] = []
     seen: set[str] = set()
-    for index, raw in enumerate(document[top_key], start=1):
+    for index, raw in enumerate(raw_entries, start=1):
         label = f"entry {index}"
         if isinstance(raw, dict) and raw.get(key):
             label += f" ({raw[key]})"
-        entry = _validate(model, raw, f"{path.name}: {label}")
+        entry = _validate(model, raw, f"{where}: {label}", language=language)
         identity = getattr(entry, key)
         if identity in seen:
-            raise ContentError(f"{path.name}: {label}: duplicate {key} {identity!r}")
+            raise ContentError(f"{where}: {label}: duplicate {key} {identity!r}")
         seen.add(identity)
         entries.append(entry)
     if not entries:
-        raise ContentError(f"{path.name}: the '{top_key}' list is empty")
+        raise ContentError(f"{where}: the list is empty")
     return entries
 
 
-def _load_one(path: Path, model: type[Model]) -> Model:
-    return _validate(model, _read_yaml(path), path.name)
-
-
-def _validate(model: type[Model], raw: Any, where: str) -> Model:
+def _validate(model: type[Model], raw: Any, where: str, *, language: Language = "en") -> Model:
     if not isinstance(raw, dict):
         raise ContentError(f"{where}: expected a mapping of fields, got {type(raw).__name__}")
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context={"language": language})
     except ValidationError as error:
         problem = error.errors()[0]
         field = ".".join(str(part) for part in problem["loc"]) or "(entry)"
         message = problem["msg"].removeprefix("Value error, ")
         raise ContentError(f"{where}: field '{field}': {message}") from None
+
+
+# ---- other languages: overlay files -----------------------------------------
+# An overlay has the English file's shape, restricted to the fields each model
+# lists in `translated` (and `extra_names`): a list of records with a `code`
+# or `id` becomes a mapping by that key, other lists stay lists of the same
+# length, nested mappings keep their keys. Everything else (codes, numbers,
+# geometry, flags) comes from English only.
+
+
+def _translate(
+    model: type[BaseModel], english: Any, overlay: Any, where: str, path: str, language: Language
+) -> Any:
+    """English raw data for one record with the overlay's words put in."""
+    if not isinstance(english, dict):
+        return english
+    here = f"{where}: {path}" if path else where
+    if overlay is None:
+        overlay = {}
+    if not isinstance(overlay, dict):
+        raise ContentError(f"{here}: expected a mapping of translated fields in {language}")
+    result = dict(english)
+    allowed: set[str] = set()
+    for name, info in model.model_fields.items():
+        field_path = f"{path} → {name}" if path else name
+        present = english.get(name) is not None
+        if name in _translated(model):
+            allowed.add(name)
+            if not present:
+                if overlay.get(name) is not None:
+                    raise ContentError(
+                        f"{where}: {field_path}: English has no such text, so {language} must not"
+                    )
+                continue
+            result[name] = _translated_value(
+                english[name], overlay.get(name), where, field_path, language
+            )
+        elif name in _extra_names(model):
+            allowed.add(name)
+            extra = overlay.get(name) or []
+            if not isinstance(extra, list) or not all(isinstance(v, str) for v in extra):
+                raise ContentError(f"{where}: {field_path}: expected a list of names in {language}")
+            result[name] = [*(english.get(name) or []), *extra]
+        else:
+            nested = _nested(info.annotation)
+            if nested is None or not present:
+                continue
+            shape, inner = nested
+            allowed.add(name)
+            sub = overlay.get(name)
+            if shape == "one":
+                result[name] = _translate(inner, english[name], sub, where, field_path, language)
+            elif shape == "dict":
+                result[name] = _translate_dict(
+                    inner, english[name], sub, where, field_path, language
+                )
+            else:
+                result[name] = _translate_list(
+                    inner, english[name], sub, where, field_path, language
+                )
+    unknown = sorted(set(overlay) - allowed)
+    if unknown:
+        raise ContentError(
+            f"{here}: field '{unknown[0]}' is not translated text (only "
+            f"{', '.join(sorted(allowed)) or 'nothing'} is, here)"
+        )
+    return result
+
+
+def _translated_value(english: Any, given: Any, where: str, path: str, language: Language) -> Any:
+    if given is None or given == "" or given == []:
+        raise ContentError(f"{where}: {path}: missing in {language}")
+    if isinstance(english, str):
+        if not isinstance(given, str):
+            raise ContentError(f"{where}: {path}: expected text in {language}")
+        return given
+    if isinstance(english, list):
+        if not isinstance(given, list) or not all(isinstance(v, str) and v for v in given):
+            raise ContentError(f"{where}: {path}: expected a list of texts in {language}")
+        if len(given) != len(english):
+            raise ContentError(
+                f"{where}: {path}: {len(given)} items in {language}, English has {len(english)}"
+            )
+        return given
+    if isinstance(english, dict):
+        if not isinstance(given, dict) or set(given) != set(english):
+            raise ContentError(
+                f"{where}: {path}: expected the keys {', '.join(map(str, english))} in {language}"
+            )
+        return given
+    return given
+
+
+def _translate_dict(
+    model: type[BaseModel], english: Any, overlay: Any, where: str, path: str, language: Language
+) -> Any:
+    if not isinstance(english, dict):
+        return english
+    overlay = overlay if overlay is not None else {}
+    if not isinstance(overlay, dict):
+        raise ContentError(f"{where}: {path}: expected a mapping in {language}")
+    extra = sorted(set(map(str, overlay)) - set(map(str, english)))
+    if extra:
+        raise ContentError(f"{where}: {path} → {extra[0]}: no such entry in English")
+    return {
+        key: _translate(model, value, overlay.get(key), where, f"{path} → {key}", language)
+        for key, value in english.items()
+    }
+
+
+def _translate_list(
+    model: type[BaseModel], english: Any, overlay: Any, where: str, path: str, language: Language
+) -> Any:
+    if not isinstance(english, list):
+        return english
+    key = next((k for k in ("code", "id") if k in model.model_fields), None)
+    if key is None:
+        overlay = overlay if overlay is not None else []
+        if not isinstance(overlay, list) or len(overlay) != len(english):
+            raise ContentError(
+                f"{where}: {path}: expected a list of {len(english)} entries in {language}, "
+                "in the English order"
+            )
+        return [
+            _translate(model, value, given, where, f"{path} → entry {index}", language)
+            for index, (value, given) in enumerate(zip(english, overlay, strict=True), start=1)
+        ]
+    overlay = overlay if overlay is not None else {}
+    if not isinstance(overlay, dict):
+        raise ContentError(f"{where}: {path}: expected a mapping by {key} in {language}")
+    ids = [entry.get(key) for entry in english if isinstance(entry, dict)]
+    extra = sorted(set(map(str, overlay)) - set(map(str, ids)))
+    if extra:
+        raise ContentError(f"{where}: {path} → {extra[0]}: no such {key} in English")
+    return [
+        _translate(
+            model, entry, overlay.get(entry.get(key)), where, f"{path} → {entry.get(key)}", language
+        )
+        if isinstance(entry, dict)
+        else entry
+        for entry in english
+    ]
+
+
+def _translated(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(getattr(model, "translated", ()))
+
+
+def _extra_names(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(getattr(model, "extra_names", ()))
+
+
+def _nested(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+    """Whether a field holds records with translated text: one, a list, or a mapping of them."""
+    for candidate in (annotation, *get_args(annotation)):
+        origin = get_origin(candidate)
+        args = get_args(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return ("one", candidate) if _has_text(candidate) else None
+        if origin is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+            return ("list", args[0]) if _has_text(args[0]) else None
+        if origin is dict and len(args) == 2:
+            inner = args[1]
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return ("dict", inner) if _has_text(inner) else None
+    return None
+
+
+def _has_text(model: type[BaseModel], seen: frozenset[type] = frozenset()) -> bool:
+    if _translated(model) or _extra_names(model):
+        return True
+    if model in seen:
+        return False
+    return any(
+        (nested := _nested(info.annotation)) is not None and _has_text(nested[1], seen | {model})
+        for info in model.model_fields.values()
+    )
 
 
 def _cross_check(catalogue: Catalogue, data_dir: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from content.catalogue import Catalogue
@@ -36,18 +37,26 @@ class PointMatch:
 class PointIndex:
     """An index over the catalogue's names, built once at start-up."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, translations: Iterable[Catalogue] = ()) -> None:
+        """`translations`: the catalogue in other languages, whose names find the same points.
+
+        Matches are the English catalogue's records; show them in the patient's
+        language by code. A name two languages share keeps its English owner.
+        """
         self.catalogue = catalogue
         self._by_name: dict[str, Point] = {}
-        for point in catalogue.points:
-            for name in names_of(point):
-                self._by_name[name] = point
-        self._names = sorted(self._by_name)
         self._meridians: dict[str, Meridian] = {}
-        for meridian in catalogue.meridians:
-            for name in (meridian.code, meridian.name, *meridian.aliases):
-                self._meridians[normalize(name)] = meridian
-            self._meridians[normalize(meridian.name.removesuffix(" meridian"))] = meridian
+        for source in (catalogue, *translations):
+            for translated in source.points:
+                point = catalogue.point(translated.code) or translated
+                for name in names_of(translated):
+                    self._by_name.setdefault(name, point)
+            for translated_meridian in source.meridians:
+                meridian = catalogue.meridian(translated_meridian.code) or translated_meridian
+                m = translated_meridian
+                for name in (m.code, m.name, *m.aliases, m.name.removesuffix(" meridian")):
+                    self._meridians.setdefault(normalize(name), meridian)
+        self._names = sorted(self._by_name)
         self._channels = {name: meridian.code for name, meridian in self._meridians.items()}
         with_points = {point.meridian for point in catalogue.points}
         for code, names in OTHER_CHANNEL_NAMES.items():

@@ -7,9 +7,16 @@ mistake stops start-up with the file, the entry and the field named.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 # Point codes are stored in WHO form: meridian letters + number ("BL40"),
 # or extra points with a hyphen ("EX-B2", "EX-UE7").
@@ -31,14 +38,30 @@ Region = Literal[
 ]
 
 
+def _is_english(info: ValidationInfo) -> bool:
+    """Whether a record being validated is the English source (checks of English words)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    return context.get("language", "en") == "en"
+
+
 class _Strict(BaseModel):
-    """Refuses unknown keys, so a typo in a field name is reported, not ignored."""
+    """Refuses unknown keys, so a typo in a field name is reported, not ignored.
+
+    `translated` names the fields each other language's overlay file gives
+    (content/data/<language>/); `extra_names` the lists it adds to (names
+    people type in that language). See content/catalogue.py.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    translated: ClassVar[frozenset[str]] = frozenset()
+    extra_names: ClassVar[frozenset[str]] = frozenset()
 
 
 class Technique(_Strict):
     """A home acupressure technique (the clinic's article has four)."""
+
+    translated: ClassVar[frozenset[str]] = frozenset({"title", "position", "steps"})
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     point: str
@@ -57,9 +80,11 @@ class Technique(_Strict):
     from_clinic_article: bool = False
 
     @model_validator(mode="after")
-    def _hold_range(self) -> Technique:
+    def _hold_range(self, info: ValidationInfo) -> Technique:
         if self.hold_seconds_max < self.hold_seconds_min:
             raise ValueError("hold_seconds_max must not be below hold_seconds_min")
+        if not _is_english(info):
+            return self  # the words checked below are English; translations follow them
         said = " ".join(self.steps).lower()
         if ("firm" in said) != (self.pressure == "firm"):
             raise ValueError("'pressure' must be firm exactly when the steps say to press firmly")
@@ -75,6 +100,11 @@ class Technique(_Strict):
 
 class Point(_Strict):
     """One acupressure point, as shown on its card."""
+
+    translated: ClassVar[frozenset[str]] = frozenset(
+        {"english", "location", "uses", "how_to_press", "cautions", "count_note", "article_name"}
+    )
+    extra_names: ClassVar[frozenset[str]] = frozenset({"aliases"})
 
     code: str
     meridian: str = Field(pattern=r"^[A-Z]{2}$|^EX$")
@@ -115,6 +145,11 @@ class Point(_Strict):
 class Meridian(_Strict):
     """A channel: its names, course and why it matters for the low back."""
 
+    translated: ClassVar[frozenset[str]] = frozenset(
+        {"name", "chinese_name", "course", "low_back_link"}
+    )
+    extra_names: ClassVar[frozenset[str]] = frozenset({"aliases"})
+
     code: str = Field(pattern=r"^[A-Z]{2}$")
     aliases: list[str] = Field(default_factory=list)
     name: str = Field(min_length=3)
@@ -127,6 +162,8 @@ class Meridian(_Strict):
 
 class AvoidedPoint(_Strict):
     """A point traditionally avoided in pregnancy that the catalogue does not describe."""
+
+    translated: ClassVar[frozenset[str]] = frozenset({"name", "where"})
 
     code: str
     name: str = Field(min_length=2)
@@ -143,6 +180,8 @@ class AvoidedPoint(_Strict):
 class Evidence(_Strict):
     """One research finding for /evidence, with where it comes from."""
 
+    translated: ClassVar[frozenset[str]] = frozenset({"says", "source"})
+
     says: str = Field(min_length=20)
     source: str = Field(min_length=5)
 
@@ -156,6 +195,27 @@ def _needs(text: str, *placeholders: str) -> str:
 
 class Safety(_Strict):
     """Red flags, cautions, stop rules, the screen's replies and the evidence page."""
+
+    translated: ClassVar[frozenset[str]] = frozenset(
+        {
+            "emergency",
+            "see_doctor_soon",
+            "do_not_press",
+            "pressure_rule",
+            "stop_rules",
+            "no_change",
+            "pregnancy",
+            "disclaimer",
+            "short_notice",
+            "emergency_reply",
+            "see_doctor_reply",
+            "negated_reminder",
+            "adverse_event_reply",
+            "severe_pain_question",
+            "evidence_summary",
+            "keep_active",
+        }
+    )
 
     emergency: list[str] = Field(min_length=1)
     see_doctor_soon: list[str] = Field(min_length=1)
@@ -190,11 +250,15 @@ class Safety(_Strict):
 class Glossary(_Strict):
     """Plain-word explanations shown beside the cards that need them."""
 
+    translated: ClassVar[frozenset[str]] = frozenset({"cun"})
+
     cun: str = Field(min_length=20, description="What a cun is, in everyday terms.")
 
 
 class Routine(_Strict):
     """A daily home routine: a named sequence of the home techniques."""
+
+    translated: ClassVar[frozenset[str]] = frozenset({"title", "description"})
 
     id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=32)
     title: str = Field(min_length=3, max_length=40)
@@ -256,6 +320,8 @@ class Shape(_Strict):
 class Landmark(_Strict):
     """A named, labelled feature of a view that points are placed from."""
 
+    translated: ClassVar[frozenset[str]] = frozenset({"label"})
+
     label: str = Field(min_length=1)
     at: XY = Field(description="The reference spot points are measured from.")
     shapes: list[Shape] = Field(default_factory=list)
@@ -274,6 +340,8 @@ class Spine(_Strict):
     A vertebra's landmark ("L2") is the hollow just below its spinous process,
     the level of the process's lower border that back points are measured from.
     """
+
+    translated: ClassVar[frozenset[str]] = frozenset({"labels"})
 
     x: float = 0.0
     vertebrae: list[str] = Field(min_length=2, description="Top to bottom, e.g. T10 ... L5.")
@@ -296,6 +364,8 @@ class Spine(_Strict):
 class Note(_Strict):
     """Free text on a picture, optionally with an arrow to a spot."""
 
+    translated: ClassVar[frozenset[str]] = frozenset({"text"})
+
     text: str = Field(min_length=1)
     at: XY
     arrow_to: XY | None = None
@@ -305,6 +375,8 @@ class Note(_Strict):
 
 class View(_Strict):
     """One schematic: a region close-up or a whole-body outline."""
+
+    translated: ClassVar[frozenset[str]] = frozenset({"title", "sides"})
 
     title: str = Field(min_length=3, description="What the viewer looks at.")
     cun: float = Field(gt=0, description="Drawing units per cun.")
@@ -389,6 +461,8 @@ class Position(_Strict):
 class PointPlacement(Position):
     """A point's picture: its region, its spot and what to label."""
 
+    translated: ClassVar[frozenset[str]] = frozenset({"find", "hint"})
+
     region: Region
     find: str = Field(min_length=10, max_length=90, description="The 'how to find it' line.")
     hint: str | None = Field(default=None, max_length=110)
@@ -423,6 +497,8 @@ class MeridianPoint(Position):
 
 class MeridianPicture(_Strict):
     """A meridian's course over a whole-body view, with the catalogue's points."""
+
+    translated: ClassVar[frozenset[str]] = frozenset({"caption"})
 
     view: str
     caption: str = Field(min_length=10, max_length=110)

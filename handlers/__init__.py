@@ -3,7 +3,8 @@
 `register_all` is the only place that decides the order. In
 python-telegram-bot the first matching handler of a group wins, so specific
 handlers come first and the catch-alls of `fallback` come last. The early
-groups run in this order, each before the next: the red-flag screen (-4), the
+groups run in this order, each before the next: the chosen language (-5), the
+red-flag screen (-4), the
 group-chat filter (-3), a command stopping a waiting question (-2), last-seen
 (-1), then every feature (0).
 """
@@ -22,6 +23,7 @@ def register_all(app: AcubotApp) -> None:
         fallback,
         flows,
         groups,
+        language,
         meridians,
         points,
         pregnancy,
@@ -37,6 +39,7 @@ def register_all(app: AcubotApp) -> None:
         users,
     )
 
+    language.register(app)  # group -5: the patient's chosen language, before anything answers
     triage.register(app)  # group -4: every text message meets the red-flag screen first
     groups.register(app)  # group -3: in groups, general content only; the rest stays private
     flows.register(app)  # group -2: a command stops a waiting question; spent buttons; /cancel
@@ -53,6 +56,7 @@ def register_all(app: AcubotApp) -> None:
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
     privacy.register(app)  # /privacy, /export, /delete
+    # (/language is registered with group -5 above)
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
     fallback.register(app)  # last: unknown commands, flow answers, own words (handlers.own_words)

@@ -14,6 +14,8 @@ from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from content.i18n import translators
+from content.languages import DEFAULT_LANGUAGE
 from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
@@ -162,10 +164,15 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
 
 async def set_admin_commands(app: AcubotApp) -> None:
     """Staff see their commands in the menu; patients never do (chat-scoped lists)."""
-    commands = menu_commands(staff=True, booking=app.bot_data.settings.has_booking_info)
+    booking = app.bot_data.settings.has_booking_info
     for admin_id in app.bot_data.settings.admin_ids:
         try:
-            await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))
+            for language, tr in translators().items():
+                await app.bot.set_my_commands(
+                    menu_commands(tr, staff=True, booking=booking),
+                    scope=BotCommandScopeChat(admin_id),
+                    language_code=None if language == DEFAULT_LANGUAGE else language,
+                )
         except TelegramError as error:  # the admin has not started the bot yet
             log.warning("Could not set the staff command menu for %s: %s", admin_id, error)
 

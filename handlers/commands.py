@@ -2,7 +2,9 @@
 
 Telegram's command menu (`set_my_commands`) shows the short `menu` line;
 /help shows the `help` line under its section. Staff commands appear in the
-menu and in /help only for clinic staff (ADMIN_IDS).
+menu and in /help only for clinic staff (ADMIN_IDS). The texts are English
+message ids (`N_`), shown in each person's language; Telegram keeps one menu
+per language (`set_my_commands(language_code=...)`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from dataclasses import dataclass
 
 from telegram import BotCommand
 
-LOOKUP, REMINDER, DATA, STAFF = "", "Daily reminder", "Your data", "Clinic staff"
+from content.i18n import N_, Translator, translators
+from content.languages import DEFAULT_LANGUAGE
+from handlers.context import AcubotApp
+
+LOOKUP, REMINDER, DATA, STAFF = "", N_("Daily reminder"), N_("Your data"), N_("Clinic staff")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,80 +27,102 @@ class Command:
     help: str | None  # the /help line after "/name — " (HTML); None keeps it out of /help
     section: str = LOOKUP
     staff: bool = False
-    argument: str = ""  # shown in /help after the command, e.g. "name"
+    argument: str = ""  # shown in /help after the command, e.g. "name" (translated)
 
 
 COMMANDS = (
     Command(
         "point",
-        "Look up a point: /point UB40",
-        "a point's card: <code>/point UB40</code>, <code>/point bl-40</code>, "
-        "<code>/point weizhong</code>, <code>/point 委中</code>",
-        argument="name",
+        N_("Look up a point: /point UB40"),
+        N_(
+            "a point's card: <code>/point UB40</code>, <code>/point bl-40</code>, "
+            "<code>/point weizhong</code>, <code>/point 委中</code>"
+        ),
+        argument=N_("name"),
     ),
-    Command("points", "Browse the points", "browse all the points"),
+    Command("points", N_("Browse the points"), N_("browse all the points")),
     Command(
         "meridian",
-        "Browse the meridians",
-        "a meridian and its points: <code>/meridian BL</code>",
-        argument="code",
+        N_("Browse the meridians"),
+        N_("a meridian and its points: <code>/meridian BL</code>"),
+        argument=N_("code"),
     ),
     Command(
         "safety",
-        "When to get help, how to press safely",
-        "when to get medical help, and how to press safely",
+        N_("When to get help, how to press safely"),
+        N_("when to get medical help, and how to press safely"),
     ),
-    Command("evidence", "What the research says", "what the research says, with sources"),
+    Command("evidence", N_("What the research says"), N_("what the research says, with sources")),
     Command(
         "pregnancy",
-        "Tell me if you are pregnant",
-        "tell me you are pregnant (or not): <code>/pregnancy on</code>, "
-        "<code>/pregnancy off</code>",
+        N_("Tell me if you are pregnant"),
+        N_(
+            "tell me you are pregnant (or not): <code>/pregnancy on</code>, "
+            "<code>/pregnancy off</code>"
+        ),
     ),
-    Command("book", "Book an appointment", "book an appointment with the clinic"),
+    Command("book", N_("Book an appointment"), N_("book an appointment with the clinic")),
     Command(
         "remind",
-        "A daily acupressure reminder",
-        "a daily acupressure reminder at your own time",
+        N_("A daily acupressure reminder"),
+        N_("a daily acupressure reminder at your own time"),
         REMINDER,
     ),
     Command(
-        "routine", "The guided home routine", "the guided home routine, step by step", REMINDER
+        "routine",
+        N_("The guided home routine"),
+        N_("the guided home routine, step by step"),
+        REMINDER,
     ),
     Command(
         "settings",
-        "Your reminder's time and zone",
-        "your reminder's time, zone and routine",
+        N_("Your reminder's time and zone"),
+        N_("your reminder's time, zone and routine"),
         REMINDER,
     ),
     Command(
         "pause",
-        "Pause reminders: /pause 7",
-        "a break from reminders: <code>/pause 14</code> (7 days unless you say)",
+        N_("Pause reminders: /pause 7"),
+        N_("a break from reminders: <code>/pause 14</code> (7 days unless you say)"),
         REMINDER,
-        argument="days",
+        argument=N_("days"),
     ),
-    Command("resume", "Resume reminders", "turn reminders back on after a pause", REMINDER),
-    Command("stop", "Stop reminders", "stop the daily reminders", REMINDER),
+    Command("resume", N_("Resume reminders"), N_("turn reminders back on after a pause"), REMINDER),
+    Command("stop", N_("Stop reminders"), N_("stop the daily reminders"), REMINDER),
     Command(
         "progress",
-        "Your streak and chart",
-        "your streak, your pain scores and a chart",
+        N_("Your streak and chart"),
+        N_("your streak, your pain scores and a chart"),
         REMINDER,
     ),
-    Command("cancel", None, "leave the question I am waiting on", REMINDER),
-    Command("privacy", "What is stored; /export, /delete", "what is stored and why", DATA),
-    Command("export", None, "a copy of everything stored about you", DATA),
-    Command("delete", None, "erase everything stored about you", DATA),
-    Command("help", "What I can do", None),
-    Command("start", "Start again", None),
+    Command("cancel", None, N_("leave the question I am waiting on"), REMINDER),
+    Command("language", N_("Language: English, Español, 中文"), N_("choose my language"), DATA),
+    Command("privacy", N_("What is stored; /export, /delete"), N_("what is stored and why"), DATA),
+    Command("export", None, N_("a copy of everything stored about you"), DATA),
+    Command("delete", None, N_("erase everything stored about you"), DATA),
+    Command("help", N_("What I can do"), None),
+    Command("start", N_("Start again"), None),
     Command(
-        "broadcast", "Staff: send a message to patients", "send a message to patients", STAFF, True
+        "broadcast",
+        N_("Staff: send a message to patients"),
+        N_("send a message to patients"),
+        STAFF,
+        True,
     ),
     Command(
-        "broadcasts", "Staff: recent broadcasts", "recent broadcasts and their counts", STAFF, True
+        "broadcasts",
+        N_("Staff: recent broadcasts"),
+        N_("recent broadcasts and their counts"),
+        STAFF,
+        True,
     ),
-    Command("stats", "Staff: how the bot is used", "how the bot is used, in numbers", STAFF, True),
+    Command(
+        "stats",
+        N_("Staff: how the bot is used"),
+        N_("how the bot is used, in numbers"),
+        STAFF,
+        True,
+    ),
 )
 
 
@@ -103,30 +131,62 @@ def _offered(command: Command, *, staff: bool, booking: bool) -> bool:
     return (staff or not command.staff) and (booking or command.name != "book")
 
 
-def menu_commands(*, staff: bool, booking: bool = True) -> list[BotCommand]:
-    """Telegram's command menu: patients' commands, plus staff ones for staff."""
+def menu_commands(tr: Translator, *, staff: bool, booking: bool = True) -> list[BotCommand]:
+    """Telegram's command menu in one language: patients' commands, plus staff ones for staff."""
     return [
-        BotCommand(command.name, command.menu)
+        BotCommand(command.name, tr._(command.menu))
         for command in COMMANDS
         if command.menu is not None and _offered(command, staff=staff, booking=booking)
     ]
 
 
-def help_text(*, staff: bool, booking: bool = True) -> str:
+def help_text(tr: Translator, *, staff: bool, booking: bool = True) -> str:
     """/help: each command's line under its section, staff commands for staff only."""
-    lines = ["<b>What I can do</b>"]
+    lines = ["<b>" + tr._("What I can do") + "</b>"]
     section: str | None = None
     for command in COMMANDS:
         if command.help is None or not _offered(command, staff=staff, booking=booking):
             continue
         if command.section != section:
             section = command.section
-            lines.append(f"\n<b>{section}</b>" if section else "")
-        argument = f" <i>{command.argument}</i>" if command.argument else ""
-        lines.append(f"/{command.name}{argument} — {command.help}")
+            lines.append(f"\n<b>{tr._(section)}</b>" if section else "")
+        argument = f" <i>{tr._(command.argument)}</i>" if command.argument else ""
+        lines.append(f"/{command.name}{argument} — {tr._(command.help)}")
     lines += [
         "",
-        "You can also just write in your own words: a point's name (<i>kidney 3</i>), "
-        "what bothers you (<i>sciatica</i>), or <i>remind me at 8</i>.",
+        tr._(
+            "You can also just write in your own words: a point's name (<i>kidney 3</i>), "
+            "what bothers you (<i>sciatica</i>), or <i>remind me at 8</i>."
+        ),
     ]
     return "\n".join(lines)
+
+
+# The bot's profile texts (`set_my_description`, `set_my_short_description`).
+DESCRIPTION = N_(
+    "Acupressure for low back pain, from {clinic}: look up a point (/point UB40) for a "
+    "card with a picture, get a daily reminder at your own time with a short guided "
+    "routine, and see your progress. Red flags are always answered first. General "
+    "health information, not a diagnosis."
+)
+SHORT_DESCRIPTION = N_("{clinic}'s acupressure helper for low back pain.")
+
+
+async def set_bot_profile(app: AcubotApp) -> None:
+    """The command menu, description and short description, once per language.
+
+    English is the default Telegram shows for every language without its own;
+    Spanish and Chinese apps get theirs (`language_code`).
+    """
+    settings = app.bot_data.settings
+    bot = app.bot
+    for language, tr in translators().items():
+        code = None if language == DEFAULT_LANGUAGE else language
+        clinic = settings.clinic_name
+        await bot.set_my_commands(
+            menu_commands(tr, staff=False, booking=settings.has_booking_info), language_code=code
+        )
+        await bot.set_my_description(tr._(DESCRIPTION, clinic=clinic), language_code=code)
+        await bot.set_my_short_description(
+            tr._(SHORT_DESCRIPTION, clinic=clinic), language_code=code
+        )

@@ -8,10 +8,14 @@ than an untyped `bot_data["x"]` bag.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
+
+from content.i18n import Translator, translator
+from content.languages import Language, language_from_tag
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -29,6 +33,31 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 
+# How long a language chosen with /language is trusted from memory before it
+# is read again (another instance may have changed it).
+CHOSEN_LANGUAGE_TTL = timedelta(minutes=10)
+
+
+class ChosenLanguages:
+    """Each user's /language choice as last read, so an update rarely waits on it."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Language | None, datetime]] = {}
+
+    def get(self, user_id: int) -> Language | None:
+        known = self._known.get(user_id)
+        return known[0] if known else None
+
+    def is_fresh(self, user_id: int, now: datetime) -> bool:
+        known = self._known.get(user_id)
+        return known is not None and now - known[1] < CHOSEN_LANGUAGE_TTL
+
+    def remember(self, user_id: int, language: Language | None, now: datetime) -> None:
+        self._known[user_id] = (language, now)
+
+    def forget(self, user_id: int) -> None:
+        self._known.pop(user_id, None)
+
 
 def system_clock() -> datetime:
     """Now, in UTC. Tests pass their own clock instead."""
@@ -39,7 +68,8 @@ class Services:
     """What handlers and jobs need; filled by `build_application` and `post_init`."""
 
     settings: Settings
-    catalogue: Catalogue
+    catalogue: Catalogue  # in English; `catalogues` has every language's
+    catalogues: dict[Language, Catalogue]
     index: PointIndex
     screen: Screen
     own_words: OwnWords
@@ -67,7 +97,8 @@ class Services:
         self.file_ids: dict[str, str] = {}
         self.unsaved_file_ids: set[str] = set()
         # Point cards as rendered (picture path, caption, text, keyboard), by code.
-        self.cards: dict[str, tuple[Any, str, str, Any]] = {}
+        self.cards: dict[tuple[str, Language], tuple[Any, str, str, Any]] = {}
+        self.languages = ChosenLanguages()
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""
@@ -75,11 +106,56 @@ class Services:
 
 
 class AcubotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Services]):
-    """CallbackContext with a typed `services` attribute."""
+    """CallbackContext with typed `services`, and the language of the person it serves.
+
+    One context is made per update (PTB shares it across handler groups), so
+    `tr` is this update's translator: a patient writing in Spanish and one in
+    Chinese at the same moment each get their own.
+    """
+
+    def __init__(
+        self,
+        application: AcubotApp,
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self._language_tag: str | None = None
+        self._language: Language | None = None
+
+    @classmethod
+    def from_update(cls, update: object, application: AcubotApp) -> AcubotContext:
+        context = super().from_update(update, application)
+        if isinstance(update, Update) and update.effective_user is not None:
+            context._language_tag = update.effective_user.language_code
+        return context
 
     @property
     def services(self) -> Services:
         return self.bot_data
+
+    @property
+    def language(self) -> Language:
+        """The stored /language choice, else the language of the person's Telegram app."""
+        if self._language is not None:
+            return self._language
+        user_id = self._user_id
+        chosen = self.services.languages.get(user_id) if user_id is not None else None
+        return chosen or language_from_tag(self._language_tag)
+
+    @language.setter
+    def language(self, language: Language) -> None:
+        # The reply to /language itself is already in the new language.
+        self._language = language
+
+    @property
+    def tr(self) -> Translator:
+        return translator(self.language)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The content catalogue in this person's language."""
+        return self.services.catalogues[self.language]
 
 
 AcubotApp = Application[ExtBot[Any], AcubotContext, dict[Any, Any], dict[Any, Any], Services, Any]

@@ -23,7 +23,8 @@ from storage.safety import is_pregnant
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
     services = context.services
-    catalogue = services.catalogue
+    catalogue = context.catalogue
+    point = catalogue.point(point.code) or point  # the card in the patient's language
     # The caution leads the card while pregnancy is on: such a card is rendered
     # for that patient; every other card is rendered once per point (the
     # catalogue does not change while running).
@@ -35,8 +36,8 @@ async def send_point_card(update: Update, context: AcubotContext, point: Point) 
             render.point_details(point, catalogue, pregnant=True),
             render.point_keyboard(point, catalogue),
         )
-    elif (parts := services.cards.get(point.code)) is None:
-        parts = services.cards[point.code] = (
+    elif (parts := services.cards.get((point.code, context.language))) is None:
+        parts = services.cards[point.code, context.language] = (
             catalogue.point_picture_path(point.code),
             render.point_caption(point, catalogue),
             render.point_details(point, catalogue),

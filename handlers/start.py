@@ -121,7 +121,7 @@ async def help_command(update: Update, context: AcubotContext) -> None:
     user = update.effective_user
     settings = context.services.settings
     staff = user is not None and user.id in settings.admin_ids
-    text = help_text(staff=staff, booking=settings.has_booking_info)
+    text = help_text(context.tr, staff=staff, booking=settings.has_booking_info)
     keyboard = main_menu(context) if is_private(update) else group_menu(context)
     await reply_html(update, context, text, keyboard)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
+from content.languages import Language, is_language
 from scheduler.numbers import ascii_int
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
@@ -170,6 +171,13 @@ class RedFlagButton:
     present: bool
 
 
+@dataclass(frozen=True, slots=True)
+class LanguageButton:
+    """/language: `lang:<code>`, one of the languages the bot speaks."""
+
+    language: Language
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -185,6 +193,7 @@ Button = (
     | SoreButton
     | PregnancyButton
     | RedFlagButton
+    | LanguageButton
 )
 B = TypeVar(
     "B",
@@ -202,6 +211,7 @@ B = TypeVar(
     SoreButton,
     PregnancyButton,
     RedFlagButton,
+    LanguageButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -219,6 +229,7 @@ PREFIXES: dict[type, str] = {
     SoreButton: "sore",
     PregnancyButton: "preg",
     RedFlagButton: "rf",
+    LanguageButton: "lang",
 }
 
 
@@ -250,6 +261,8 @@ def _fields(button: Button) -> list[str]:
             return [routine]
         case PregnancyButton(flag) | RedFlagButton(flag):
             return ["1" if flag else "0"]
+        case LanguageButton(language):
+            return [language]
 
 
 def encode(button: Button) -> str:
@@ -423,6 +436,13 @@ def _red_flag(fields: list[str]) -> Button | None:
     return None
 
 
+def _language(fields: list[str]) -> Button | None:
+    match fields:
+        case [language] if is_language(language):
+            return LanguageButton(language)
+    return None
+
+
 _READERS = {
     "pt": _point,
     "mer": _meridian,
@@ -438,4 +458,5 @@ _READERS = {
     "sore": _sore,
     "preg": _pregnancy,
     "rf": _red_flag,
+    "lang": _language,
 }

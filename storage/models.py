@@ -69,6 +69,8 @@ class User(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # An IETF tag from Telegram: up to 35 characters (storage.users.LANGUAGE_TAG_LENGTH).
     language_code: Mapped[str | None] = mapped_column(CleanString(35))
+    # Chosen with /language ("en", "es", "zh"); None follows language_code.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Set when Telegram says the user blocked the bot or the account is gone;
     # cleared when they /start again.
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)

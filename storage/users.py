@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
@@ -32,6 +32,7 @@ class UserRecord:
     last_seen_at: datetime
     language_code: str | None
     blocked: bool
+    language: str | None = None
 
 
 def _record(row: User) -> UserRecord:
@@ -42,6 +43,7 @@ def _record(row: User) -> UserRecord:
         last_seen_at=row.last_seen_at,
         language_code=row.language_code,
         blocked=row.blocked,
+        language=row.language,
     )
 
 
@@ -96,4 +98,29 @@ async def update_chat_id(*, session: AsyncSession, old_chat_id: int, new_chat_id
     """Telegram moved a chat (a group became a supergroup)."""
     await session.execute(
         update(User).where(User.chat_id == old_chat_id).values(chat_id=new_chat_id)
+    )
+
+
+async def chosen_language(*, session: AsyncSession, user_id: int) -> str | None:
+    """The language the user chose with /language; None if they never did."""
+    result = await session.execute(select(User.language).where(User.id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def choose_language(
+    *, session: AsyncSession, user_id: int, chat_id: int, language: str, now: datetime
+) -> None:
+    """Store the chosen language, creating the user if /language is their first step."""
+    statement = insert_for(session, User).values(
+        id=user_id,
+        chat_id=chat_id,
+        first_seen_at=now,
+        last_seen_at=now,
+        blocked=False,
+        language=language,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[User.id], set_={"language": language, "last_seen_at": now}
+        )
     )

@@ -42,9 +42,13 @@ class Patient:
     app: AcubotApp
     api: InProcessBotAPI
     user_id: int = 1
+    # The language of the patient's Telegram app ("es", "zh-CN"...).
+    language_code: str | None = "en"
 
     def __post_init__(self) -> None:
-        self.updates = UpdateFactory(self.app.bot, user_id=self.user_id)
+        self.updates = UpdateFactory(
+            self.app.bot, user_id=self.user_id, language_code=self.language_code
+        )
 
     async def send(self, text: str) -> list[BotCall]:
         """Types a message; returns the calls the bot made in answer."""

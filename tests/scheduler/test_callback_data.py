@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from content.catalogue import load_catalogue
+from content.languages import LANGUAGES
 from scheduler import callback_data as cb
 from scheduler.numbers import ascii_int
 from scheduler.time_input import parse_time_of_day
@@ -72,6 +73,7 @@ buttons = st.one_of(
     st.builds(cb.SoreButton, routine_ids),
     st.builds(cb.PregnancyButton, st.booleans()),
     st.builds(cb.RedFlagButton, st.booleans()),
+    st.builds(cb.LanguageButton, st.sampled_from(LANGUAGES)),
 )
 
 
@@ -230,6 +232,7 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.SoreButton(routine.id) for routine in catalogue.routines]
     built += [cb.PregnancyButton(flag) for flag in (True, False)]
     built += [cb.RedFlagButton(flag) for flag in (True, False)]
+    built += [cb.LanguageButton(language) for language in LANGUAGES]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)

@@ -1,0 +1,105 @@
+"""The patient's language: read before anything answers, and /language to choose it.
+
+Group -5 runs first, before the red-flag screen, so even the emergency reply
+is in the language the patient chose. The choice is read from the database at
+most once per `CHOSEN_LANGUAGE_TTL` per person (and kept in memory in
+between); while the database is away, Telegram's language tag decides.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
+
+from content.languages import LANGUAGES, NATIVE_NAMES, is_language
+from handlers.context import AcubotApp, AcubotContext
+from handlers.reply import edit_or_reply, reply_html
+from handlers.update_parts import chat_of, query_of, sender_of
+from scheduler import callback_data as cb
+from storage.database import is_unavailable
+from storage.users import choose_language, chosen_language
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_GROUP = -5  # before the red-flag screen (-4)
+
+
+async def load_chosen_language(update: Update, context: AcubotContext) -> None:
+    """Make this person's /language choice known to `context.language`."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or user.is_bot or chat is None or chat.type != Chat.PRIVATE:
+        return
+    services = context.services
+    now = services.now()
+    if services.languages.is_fresh(user.id, now) or not services.gate.available:
+        return
+    try:
+        async with services.sessions() as session:
+            stored = await chosen_language(session=session, user_id=user.id)
+    except Exception as error:
+        if not is_unavailable(error):
+            log.error("Could not read a chosen language", exc_info=error)
+        return  # Telegram's tag answers this update; the next one tries again
+    services.languages.remember(user.id, stored if is_language(stored) else None, now)
+
+
+def _keyboard(context: AcubotContext) -> InlineKeyboardMarkup:
+    current = context.language
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    ("✅ " if language == current else "") + NATIVE_NAMES[language],
+                    callback_data=cb.encode(cb.LanguageButton(language)),
+                )
+            ]
+            for language in LANGUAGES
+        ]
+    )
+
+
+async def language(update: Update, context: AcubotContext) -> None:
+    """/language: the languages I speak, as buttons."""
+    tr = context.tr
+    await reply_html(
+        update,
+        context,
+        tr._("🌐 Which language should I use with you?"),
+        _keyboard(context),
+    )
+
+
+async def chose_language(update: Update, context: AcubotContext) -> None:
+    query = query_of(update)
+    button = cb.decode_as(query.data, cb.LanguageButton)
+    if button is None:
+        await query.answer(context.tr._("That button is no longer available."))
+        return
+    services = context.services
+    user_id, now = sender_of(update).id, services.now()
+    async with services.sessions.begin() as session:
+        await choose_language(
+            session=session,
+            user_id=user_id,
+            chat_id=chat_of(update).id,
+            language=button.language,
+            now=now,
+        )
+    services.languages.remember(user_id, button.language, now)
+    context.language = button.language
+    await query.answer()
+    await edit_or_reply(
+        update,
+        context,
+        context.tr._(
+            "Done: I will write to you in English from now on. /help shows what I can do."
+        ),
+    )
+
+
+def register(app: AcubotApp) -> None:
+    app.add_handler(TypeHandler(Update, load_chosen_language), group=LANGUAGE_GROUP)
+    app.add_handler(CommandHandler("language", language))
+    app.add_handler(CallbackQueryHandler(chose_language, pattern=cb.pattern(cb.LanguageButton)))
