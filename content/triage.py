@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from content.catalogue import ContentError
+from content.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 from content.triage_match import (
     MAX_SCREENED_CHARS,
     CharacterMatcher,
@@ -445,7 +446,7 @@ class Screen:
         """The message's words as the English table reads them."""
         return self._english.normalise(tokens(text[:MAX_SCREENED_CHARS]))
 
-    def screen(self, text: str, language: str = "en") -> Triage:
+    def screen(self, text: str, language: Language = DEFAULT_LANGUAGE) -> Triage:
         """Emergency, see a doctor, or none, with the sign that matched.
 
         `language` only chooses the language of `Triage.says`; the message is
@@ -478,7 +479,7 @@ class Screen:
             return Triage(Level.SEE_DOCTOR, age.id, self.says(age.id, language), tuple(negated))
         return Triage(Level.NONE, negated=tuple(negated))
 
-    def says(self, sign_id: str, language: str = "en") -> str:
+    def says(self, sign_id: str, language: Language = DEFAULT_LANGUAGE) -> str:
         """A sign's plain words in that language (English if the language has no tables)."""
         return self._says.get(language, self._says["en"])[sign_id]
 
@@ -503,7 +504,7 @@ def _read(path: Path, name: str) -> object:
 
 
 def load_language_rules(
-    language: str, english: TriageRules, path: Path | None = None
+    language: Language, english: TriageRules, path: Path | None = None
 ) -> LanguageRules:
     """Read and validate <language>/triage.yaml against the English signs.
 
@@ -539,7 +540,7 @@ def load_language_rules(
     return rules
 
 
-OTHER_LANGUAGES = ("es", "zh")
+OTHER_LANGUAGES: tuple[Language, ...] = tuple(code for code in LANGUAGES if code != "en")
 
 
 @lru_cache(maxsize=1)
@@ -549,6 +550,6 @@ def default_screen() -> Screen:
     return Screen(english, [load_language_rules(code, english) for code in OTHER_LANGUAGES])
 
 
-def screen(text: str, language: str = "en") -> Triage:
+def screen(text: str, language: Language = DEFAULT_LANGUAGE) -> Triage:
     """Screens one message with the clinic's rules, in every language."""
     return default_screen().screen(text, language)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from content.languages import Language
 from content.triage import (
     OTHER_LANGUAGES,
     Level,
@@ -152,7 +153,7 @@ def test_chinese_numbers() -> None:
 
 
 @pytest.mark.parametrize("language", ["en", *OTHER_LANGUAGES])
-def test_every_sign_has_plain_words_in_every_language(language: str) -> None:
+def test_every_sign_has_plain_words_in_every_language(language: Language) -> None:
     rules = load_rules()
     for sign_id in [*(sign.id for sign in rules.signs), rules.age.id]:
         words = default_screen().says(sign_id, language)
@@ -241,7 +242,7 @@ def _broken_overlay(tmp_path: Path, language: str, old: str, new: str) -> Path:
     ],
 )
 def test_the_language_tables_are_validated(
-    tmp_path: Path, language: str, old: str, new: str, error: str
+    tmp_path: Path, language: Language, old: str, new: str, error: str
 ) -> None:
     broken = _broken_overlay(tmp_path, language, old, new)
     with pytest.raises(TriageError) as raised:
