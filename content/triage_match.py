@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
+from content.chinese import to_simplified
+
 MAX_SCREENED_CHARS = 4000  # Telegram's own limit is 4096
 BREAK = "|"
 BLANK = "·"  # a word or character removed by an 'ignore' phrase
@@ -326,7 +328,7 @@ def is_cjk_free(text: str) -> bool:
 def char_normalise(text: str) -> str:
     """Full-width to half-width, lower case, spaces dropped, punctuation -> "|"."""
     out: list[str] = []
-    for char in unicodedata.normalize("NFKC", text.casefold()):
+    for char in unicodedata.normalize("NFKC", to_simplified(text).casefold()):
         if char.isspace() and char != "\n":
             continue
         if char.isalnum():

@@ -94,6 +94,23 @@ def test_chinese_with_full_width_punctuation_and_digits() -> None:
     assert screen("我没有发烧！").negated == ("fever_infection",)
 
 
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [
+        ("我發燒了，腰很痛", "我发烧了，腰很痛"),
+        ("尿不出來", "尿不出来"),
+        ("兩條腿都發麻", "两条腿都发麻"),
+        ("摔倒以後腰痛", "摔倒以后腰痛"),
+        ("沒有發燒！", "没有发烧！"),
+    ],
+)
+def test_traditional_chinese_is_screened_like_simplified(traditional: str, simplified: str) -> None:
+    """zh-TW and zh-HK patients type Traditional characters: the same answer, not a miss."""
+    assert screen(traditional) == screen(simplified)
+    found = screen(traditional)
+    assert found.is_red_flag or found.negated, traditional
+
+
 def test_a_chinese_negation_stays_in_its_clause_and_close() -> None:
     assert screen("没有发烧但腿麻").sign == "one_leg_numb_weak"
     assert screen("没有发烧；腿麻").sign == "one_leg_numb_weak"
