@@ -206,6 +206,7 @@ async def _post_init(app: AcubotApp) -> None:
         sessions=services.sessions,
         bot=app.bot,
         catalogue=services.catalogue,
+        catalogues=services.catalogues,
         policy=services.policy,
         grace=settings.reminder_grace,
         lease=settings.claim_lease,

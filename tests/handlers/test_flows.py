@@ -16,6 +16,7 @@ from bot.settings import Settings
 from storage.models import Broadcast, PendingStep, Subscription
 from tests.conftest import ADMIN_ID, make_settings
 from tests.harness import FakeClock, Patient, card, only_text, texts
+from tests.reminders_support import en_time
 
 NOON = datetime(2027, 6, 7, 17, 0, tzinfo=UTC)  # Monday 12:00 in Chicago
 REMIND_STOPPED = "I stopped setting up your reminder. Nothing was changed."
@@ -45,7 +46,9 @@ async def test_an_answer_within_the_timeout_is_an_answer(
 ) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
     clock.advance(minutes=29)
-    assert "Remind you every day at <b>08:00</b>" in only_text(await patient.send("8:00"))
+    assert f"Remind you every day at <b>{en_time('08:00')}</b>" in only_text(
+        await patient.send("8:00")
+    )
 
 
 async def test_after_the_timeout_a_message_is_new(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
@@ -62,9 +65,9 @@ async def test_an_expired_flows_old_button_says_it_expired(
     app, patient: Patient, api: InProcessBotAPI, clock: FakeClock
 ) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
-    question = patient.message_with_button("08:00")
+    question = patient.message_with_button("8:00")
     clock.advance(hours=2)
-    calls = await patient.press("08:00")
+    calls = await patient.press("8:00")
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert "expired" in answer.params["text"] and "/remind" in answer.params["text"]
     # The expired question loses its buttons; nothing was subscribed.
@@ -181,7 +184,7 @@ async def test_a_point_name_at_the_time_question_asks_again_with_a_hint(
     assert "couldn't read" not in reply
     assert await pending_step(app) == "time"
     # The question still works.
-    assert "at <b>07:30</b>" in only_text(await patient.send("7:30"))
+    assert f"at <b>{en_time('07:30')}</b>" in only_text(await patient.send("7:30"))
 
 
 async def test_a_point_name_at_the_zone_question_asks_again_with_a_hint(
@@ -198,14 +201,14 @@ async def test_a_point_name_at_confirm_asks_again(app, patient: Patient) -> None
     await patient.send("/remind")
     await patient.send("8:00")
     hint, question = texts(await patient.send("UB40"))
-    assert "acupressure point BL40" in hint and "Remind you every day at <b>08:00</b>" in question
+    assert "acupressure point BL40" in hint and en_time("08:00") in question
     assert await pending_step(app) == "confirm"
 
 
 async def test_times_and_places_are_still_read_as_answers(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
     assert "New York (America/New_York)" in only_text(await patient.send("new york"))
-    assert "at <b>19:30</b>" in only_text(await patient.send("7:30 pm"))
+    assert f"at <b>{en_time('19:30')}</b>" in only_text(await patient.send("7:30 pm"))
 
 
 def test_settings_fixture_default(settings: Settings) -> None:
