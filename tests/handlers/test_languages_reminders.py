@@ -14,11 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.local_api import BotCall, InProcessBotAPI
 from content.i18n import translator
 from content.languages import language_from_tag
 from handlers.context import AcubotApp
+from scheduler import subscriptions
+from storage import reminders, users
 from tests.harness import FakeClock, Patient, only_shown, only_text
 from tests.i18n_support import assert_in_language, english_words
 from tests.reminders_support import dispatch, subscription_of
@@ -346,3 +349,45 @@ def test_plural_forms_in_spanish_and_chinese() -> None:
     assert es.n_(*minute, 1, routine="R") == "<b>R</b>, unos 1 minuto:"
     assert es.n_(*minute, 7, routine="R") == "<b>R</b>, unos 7 minutos:"
     assert zh.n_(*minute, 7, routine="R") == "<b>R</b>，约 7 分钟："
+
+
+# -- the due-row query carries the language ------------------------------------------
+
+
+async def test_claimed_rows_carry_each_recipients_language_in_one_statement(
+    app: AcubotApp, clock: FakeClock
+) -> None:
+    services = app.bot_data
+    now = clock()
+    async with services.sessions.begin() as session:
+        for user_id, tag in {41: "es-MX", 42: "zh-hant", 43: None, 44: "en"}.items():
+            await users.record_user_seen(
+                session=session, user_id=user_id, chat_id=user_id, language_code=tag, now=now
+            )
+            await subscriptions.subscribe(
+                session=session,
+                user_id=user_id,
+                chat_id=user_id,
+                local_time=time(8),
+                zone="America/Chicago",
+                routine="clinic",
+                now=now,
+            )
+        await users.choose_language(session=session, user_id=44, chat_id=44, language="zh", now=now)
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    later = now + timedelta(days=1)
+    event.listen(services.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with services.sessions.begin() as session:
+            claimed = await reminders.claim_due_subscriptions(
+                session=session, now=later, lease_until=later, owner="t", limit=10
+            )
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) == 1  # the claim itself; no read per row
+    languages = {sub.user_id: language_from_tag(sub.language_tag) for sub in claimed}
+    assert languages == {41: "es", 42: "zh", 43: "en", 44: "zh"}
