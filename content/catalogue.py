@@ -115,17 +115,24 @@ class Catalogue:
         meridian = self.meridian(code)
         return meridian.name if meridian else OTHER_CHANNELS.get(code, code)
 
+    def pictures_dir(self) -> Path:
+        """Where this language's pictures are: content/pictures/ for English,
+        content/pictures/<language>/ for the others (their labels are translated)."""
+        return PICTURES_DIR if self.language == "en" else PICTURES_DIR / self.language
+
     def point_picture_path(self, code: str) -> Path:
-        """The PNG that shows where a point is: content/pictures/points/<CODE>.png."""
+        """The PNG that shows where a point is, labelled in the catalogue's language:
+        content/pictures/points/<CODE>.png, or content/pictures/<lang>/points/<CODE>.png."""
         if self.point(code) is None:
             raise KeyError(f"no point {code!r} in the catalogue")
-        return PICTURES_DIR / "points" / f"{code}.png"
+        return self.pictures_dir() / "points" / f"{code}.png"
 
     def meridian_picture_path(self, code: str) -> Path:
-        """The PNG of a meridian's course: content/pictures/meridians/<CODE>.png."""
+        """The PNG of a meridian's course, labelled in the catalogue's language:
+        content/pictures/meridians/<CODE>.png, or content/pictures/<lang>/meridians/<CODE>.png."""
         if self.meridian(code) is None:
             raise KeyError(f"no meridian {code!r} in the catalogue")
-        return PICTURES_DIR / "meridians" / f"{code}.png"
+        return self.pictures_dir() / "meridians" / f"{code}.png"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_points_by_code", {p.code: p for p in self.points})
@@ -330,6 +337,8 @@ def _translate(
 
 
 def _translated_value(english: Any, given: Any, where: str, path: str, language: Language) -> Any:
+    if english == [] and given in (None, []):
+        return []  # an empty English list (a point with no cautions): nothing to translate
     if given is None or given == "" or given == []:
         raise ContentError(f"{where}: {path}: missing in {language}")
     if isinstance(english, str):
