@@ -45,7 +45,7 @@ from scheduler.time_input import (
 )
 from storage import reminders
 from storage.pending import PendingRecord, clear_pending
-from storage.users import record_user_seen
+from storage.users import choose_language, record_user_seen
 
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
@@ -215,6 +215,9 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     services = context.services
     user = sender_of(update)
     user_id = user.id
+    # A /language choice made before they were stored lives in memory only:
+    # store it now, so the reminders go out in it.
+    chosen = services.languages.get(user_id)
     async with services.sessions.begin() as session:
         await record_user_seen(
             session=session,
@@ -224,6 +227,8 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             now=services.now(),
             unblock=True,
         )
+        if chosen is not None:
+            await choose_language(session=session, user_id=user_id, language=chosen)
         before = await reminders.get_subscription(session=session, user_id=user_id)
         next_due = await subscriptions.subscribe(
             session=session,
@@ -235,6 +240,8 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             now=services.now(),
         )
         await clear_pending(session=session, user_id=user_id)
+    if chosen is not None:
+        services.languages.remember(user_id, chosen, services.now())
     tr = context.tr
     routine = context.catalogue.routine(data["routine"])
     where = escape(zone_label(data["zone"]))

@@ -373,7 +373,7 @@ async def test_claimed_rows_carry_each_recipients_language_in_one_statement(
                 routine="clinic",
                 now=now,
             )
-        await users.choose_language(session=session, user_id=44, chat_id=44, language="zh", now=now)
+        await users.choose_language(session=session, user_id=44, language="zh")
     statements: list[str] = []
 
     def record(*args: object) -> None:
