@@ -316,7 +316,7 @@ async def test_spanish_and_chinese_symptoms_give_the_points(
 async def test_spanish_and_chinese_reminders_at_8_ask_to_confirm_8(
     patient: Patient, text: str
 ) -> None:
-    assert "<b>08:00</b>" in only_text(await patient.send(text))
+    assert f"<b>{en_time('08:00')}</b>" in only_text(await patient.send(text))
 
 
 @pytest.mark.parametrize("text", ["estoy embarazada", "我怀孕了"])
