@@ -57,6 +57,11 @@ TEMPLATE = LOCALES_DIR / "acubot.pot"
 # Fixed header dates: regenerating a catalog changes only its messages.
 _HEADER_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)[^{}]*\}")
+# Facts a translation must keep: numbers (0-10, 1.5, 8:00), codes (UB40, L2), commands.
+# (ASCII boundaries: in Chinese a number sits right beside characters, as in 30秒.)
+_FACT = re.compile(
+    r"(?<![A-Za-z0-9_/])(?:\d+(?:[.:]\d+)?|[A-Z]{1,2}-?\d{1,2}|/[a-z_]+)(?![A-Za-z0-9_])"
+)
 
 
 def N_(message: str) -> str:
@@ -261,6 +266,11 @@ def placeholders(text: str) -> set[str]:
     return set(_PLACEHOLDER.findall(text))
 
 
+def facts(text: str) -> list[str]:
+    """The numbers, codes and /commands in a message, outside its {placeholders}."""
+    return _FACT.findall(_PLACEHOLDER.sub(" ", re.sub(r"<[^>]+>", " ", text)))
+
+
 def problems(root: Path = ROOT, locales: Path = LOCALES_DIR) -> list[str]:
     """What is wrong with the catalogs: each problem names the language, file and message."""
     extracted = extract(root)
@@ -320,6 +330,9 @@ def _message_problems(
                 f"{where}: placeholders {sorted(placeholders(string))} differ from "
                 f"the English {sorted(wanted)}"
             )
+        lost = sorted(set(facts(ids[-1])) - set(facts(string)))
+        if lost:
+            yield f"{where}: the translation lost {', '.join(lost)}"
 
 
 def main(argv: Iterable[str] | None = None) -> int:

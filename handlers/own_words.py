@@ -90,18 +90,19 @@ async def remind_at(update: Update, context: AcubotContext, time_text: str) -> N
 
 
 async def symptom_points(update: Update, context: AcubotContext, understood: Understood) -> None:
-    symptom = understood.symptom
-    assert symptom is not None
+    assert understood.symptom is not None
+    # The symptom's title, note and reasons in the patient's language (content/data/<lang>/).
+    shown = context.services.own_words.symptom_text(understood.symptom, context.language)
     lines = [
-        f"<b>{escape(symptom.title)}</b>: points that are traditionally used for it. "
+        f"<b>{escape(shown.title)}</b>: points that are traditionally used for it. "
         "Tap one for where it is and how to press it.",
         "",
     ]
-    lines += [f"• <b>{escape(point.code)}</b> — {escape(why)}" for point, why in understood.points]
-    if symptom.note:
-        lines += ["", f"ℹ️ {escape(symptom.note)}"]
+    lines += [f"• <b>{escape(point.code)}</b> — {escape(why)}" for point, why in shown.points]
+    if shown.note:
+        lines += ["", f"ℹ️ {escape(shown.note)}"]
     lines += ["", "<i>General information, not a diagnosis. Red flags: /safety</i>"]
-    keyboard = render.suggestions_keyboard([point for point, _ in understood.points])
+    keyboard = render.suggestions_keyboard([point for point, _ in shown.points])
     await reply_html(update, context, "\n".join(lines), keyboard)
 
 

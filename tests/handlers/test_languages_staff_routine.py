@@ -211,10 +211,7 @@ async def add_patients(app, languages: dict[int, tuple[str | None, str | None]])
                 now=services.now(),
             )  # fmt: skip
             if chosen:
-                await users.choose_language(
-                    session=session, user_id=user_id, chat_id=user_id, language=chosen,
-                    now=services.now(),
-                )  # fmt: skip
+                await users.choose_language(session=session, user_id=user_id, language=chosen)
 
 
 BROADCAST = "Nuevo horario de tarde desde el lunes. ¡Reserva pronto!"
