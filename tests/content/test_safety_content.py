@@ -7,8 +7,11 @@ from html import unescape
 import pytest
 
 from content.catalogue import Catalogue, load_catalogue
+from content.i18n import translator
 from handlers import render
 from handlers.routine import step_text
+
+ENGLISH = translator("en")
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +25,7 @@ def test_every_routine_step_shows_its_points_cautions(catalogue: Catalogue) -> N
         for number, technique in enumerate(steps):
             point = catalogue.point(technique.point)
             assert point is not None
-            text = unescape(step_text(technique, number, len(steps), point.cautions))
+            text = unescape(step_text(ENGLISH, technique, number, len(steps), point.cautions))
             for caution in point.cautions:
                 assert caution in text, (routine.id, technique.id)
             if point.bilateral:
@@ -38,7 +41,7 @@ def test_no_press_gently_where_the_technique_says_firmly(catalogue: Catalogue) -
         if technique.pressure != "firm":
             continue
         for text in (
-            step_text(technique, 0, 1, point.cautions),
+            step_text(ENGLISH, technique, 0, 1, point.cautions),
             point.how_to_press,
             render.point_details(point, catalogue),
         ):
