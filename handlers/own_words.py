@@ -64,7 +64,9 @@ async def thanks(update: Update, context: AcubotContext) -> None:
 
 async def send_avoided_point(update: Update, context: AcubotContext, avoided: AvoidedPoint) -> None:
     """A point traditionally avoided in pregnancy that the catalogue does not describe."""
-    await reply_html(update, context, render.avoided_point_text(avoided, context.tr))
+    await reply_html(
+        update, context, render.avoided_point_text(avoided, context.catalogue, context.tr)
+    )
 
 
 async def remind_at(update: Update, context: AcubotContext, time_text: str) -> None:

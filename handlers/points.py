@@ -86,7 +86,9 @@ async def point_command(update: Update, context: AcubotContext) -> None:
         # "/point BL": the Bladder meridian's points, not three look-alike names.
         await send_channel(update, context, channel)
     elif avoided := context.services.own_words.avoided_point(query):
-        await reply_html(update, context, render.avoided_point_text(avoided, context.tr))
+        await reply_html(
+            update, context, render.avoided_point_text(avoided, context.catalogue, context.tr)
+        )
     else:
         await send_not_found(update, context, query, match.suggestions)
 

@@ -84,6 +84,11 @@ CHANNEL_NOTES = {
 }
 
 
+def comma(tr: Translator) -> str:
+    """What separates items of a plain list (codes, sources): Chinese writes "、"."""
+    return "、" if tr.language == "zh" else ", "
+
+
 def channel_name(code: str, catalogue: Catalogue, tr: Translator) -> str:
     """A channel's name in the patient's language: described meridians and the others."""
     if catalogue.meridian(code) is None and code in CHANNEL_NAMES:
@@ -114,7 +119,7 @@ def point_caption(
         f"<i>{escape(point.english)}</i> · {escape(channel)}",
     ]
     if also := other_codes(point):
-        lines.append(tr._("Also written {codes}", codes=escape(", ".join(also))))
+        lines.append(tr._("Also written {codes}", codes=escape(comma(tr).join(also))))
     if point.from_clinic_article:
         lines.append(f"⭐ {tr._(CLINIC_POINTS)}")
     if point.article_name:
@@ -149,7 +154,7 @@ def point_details(
     lines.append(f"• {escape(catalogue.safety.pressure_rule)}")
     if _mentions_cun(point.location):
         lines += ["", f"📏 <i>{escape(catalogue.glossary.cun)}</i>"]
-    sources = ", ".join(tr._(SOURCE_NAMES[source]) for source in point.sources)
+    sources = comma(tr).join(tr._(SOURCE_NAMES[source]) for source in point.sources)
     lines += [
         "",
         "<i>"
@@ -195,7 +200,9 @@ def points_menu(catalogue: Catalogue, tr: Translator) -> tuple[str, InlineKeyboa
     for channel, points in groups.items():
         lines.append(
             f"<b>{escape(channel_name(channel, catalogue, tr))}</b>: "
-            + ", ".join(escape(p.code) + ("⭐" if p.from_clinic_article else "") for p in points)
+            + comma(tr).join(
+                escape(p.code) + ("⭐" if p.from_clinic_article else "") for p in points
+            )
         )
         buttons += [
             InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
@@ -358,8 +365,14 @@ def safety_text(safety: Safety, emergency_number: str, tr: Translator) -> str:
     return fit("\n".join(lines))
 
 
-def avoided_point_text(avoided: AvoidedPoint, tr: Translator) -> str:
-    """A point traditionally avoided in pregnancy that our catalogue does not describe."""
+def avoided_point_text(avoided: AvoidedPoint, catalogue: Catalogue, tr: Translator) -> str:
+    """A point traditionally avoided in pregnancy that our catalogue does not describe.
+
+    Its name and where it lies come from `catalogue`, the patient's language.
+    """
+    avoided = next(
+        (a for a in catalogue.safety.avoided_in_pregnancy if a.code == avoided.code), avoided
+    )
     return (
         tr._(
             "🤰 <b>{code} · {name}</b> is traditionally avoided during pregnancy. It lies {where}.",
