@@ -330,6 +330,8 @@ def _translate(
 
 
 def _translated_value(english: Any, given: Any, where: str, path: str, language: Language) -> Any:
+    if english == [] and given in (None, []):
+        return []  # an empty English list (a point with no cautions): nothing to translate
     if given is None or given == "" or given == []:
         raise ContentError(f"{where}: {path}: missing in {language}")
     if isinstance(english, str):

@@ -57,7 +57,7 @@ TEMPLATE = LOCALES_DIR / "acubot.pot"
 # Fixed header dates: regenerating a catalog changes only its messages.
 _HEADER_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)[^{}]*\}")
-# Facts a translation must keep: numbers (0–10, 1.5, 8:00), codes (UB40, L2), commands.
+# Facts a translation must keep: numbers (0-10, 1.5, 8:00), codes (UB40, L2), commands.
 # (ASCII boundaries: in Chinese a number sits right beside characters, as in 30秒.)
 _FACT = re.compile(
     r"(?<![A-Za-z0-9_/])(?:\d+(?:[.:]\d+)?|[A-Z]{1,2}-?\d{1,2}|/[a-z_]+)(?![A-Za-z0-9_])"

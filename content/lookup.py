@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,7 +17,9 @@ from content.catalogue import Catalogue
 from content.names import canonical_code_key, names_of, normalize
 from content.schema import Meridian, Point
 
-_WORD = re.compile(r"[\w\u3400-\u9fff]+")
+# A run of Latin (or other) letters and digits, or a run of Chinese: "BL40在哪" is two words.
+_WORD = re.compile(r"[^\W\u3400-\u9fff]+|[\u3400-\u9fff]+")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 MAX_QUERY_LENGTH = 64  # nothing in the catalogue is longer; longer input is not a name
 MAX_SUGGESTIONS = 3
 # Channels with catalogue points beyond the meridians it describes in full.
@@ -57,6 +60,9 @@ class PointIndex:
                 for name in (m.code, m.name, *m.aliases, m.name.removesuffix(" meridian")):
                     self._meridians.setdefault(normalize(name), meridian)
         self._names = sorted(self._by_name)
+        # Chinese names are found inside a sentence too ("委中在哪里"): no spaces to split on.
+        han_names = sorted((n for n in self._by_name if _HAN.search(n)), key=len, reverse=True)
+        self._han_names = re.compile("|".join(map(re.escape, han_names))) if han_names else None
         self._channels = {name: meridian.code for name, meridian in self._meridians.items()}
         with_points = {point.meridian for point in catalogue.points}
         for code, names in OTHER_CHANNEL_NAMES.items():
@@ -89,6 +95,11 @@ class PointIndex:
                 )
             )
         }
+        if self._han_names is not None and _HAN.search(text[:500]):
+            han = unicodedata.normalize("NFKC", "".join(text[:500].split()))
+            for name in self._han_names.findall(han):
+                point = self._by_name[name]
+                found[point.code] = point
         return next(iter(found.values())) if len(found) == 1 else None
 
     def find_meridian(self, query: str) -> Meridian | None:

@@ -43,20 +43,31 @@ class ChosenLanguages:
 
     def __init__(self) -> None:
         self._known: dict[int, tuple[Language | None, datetime]] = {}
+        # Chosen by people who are not stored: kept in memory, never re-read.
+        self._unstored: dict[int, Language] = {}
 
     def get(self, user_id: int) -> Language | None:
         known = self._known.get(user_id)
-        return known[0] if known else None
+        return (known[0] if known else None) or self._unstored.get(user_id)
 
     def is_fresh(self, user_id: int, now: datetime) -> bool:
         known = self._known.get(user_id)
         return known is not None and now - known[1] < CHOSEN_LANGUAGE_TTL
 
-    def remember(self, user_id: int, language: Language | None, now: datetime) -> None:
+    def remember(
+        self, user_id: int, language: Language | None, now: datetime, *, stored: bool = True
+    ) -> None:
         self._known[user_id] = (language, now)
+        if language is None:
+            return  # nothing stored: an in-memory choice, if any, still holds
+        if stored:
+            self._unstored.pop(user_id, None)
+        else:
+            self._unstored[user_id] = language
 
     def forget(self, user_id: int) -> None:
         self._known.pop(user_id, None)
+        self._unstored.pop(user_id, None)
 
 
 def system_clock() -> datetime:

@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 from content.languages import LANGUAGES, NATIVE_NAMES, is_language
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import edit_or_reply, reply_html
-from handlers.update_parts import chat_of, query_of, sender_of
+from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from storage.database import is_unavailable
 from storage.users import choose_language, chosen_language
@@ -80,14 +80,8 @@ async def chose_language(update: Update, context: AcubotContext) -> None:
     services = context.services
     user_id, now = sender_of(update).id, services.now()
     async with services.sessions.begin() as session:
-        await choose_language(
-            session=session,
-            user_id=user_id,
-            chat_id=chat_of(update).id,
-            language=button.language,
-            now=now,
-        )
-    services.languages.remember(user_id, button.language, now)
+        stored = await choose_language(session=session, user_id=user_id, language=button.language)
+    services.languages.remember(user_id, button.language, now, stored=stored)
     context.language = button.language
     await query.answer()
     await edit_or_reply(

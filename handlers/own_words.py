@@ -88,25 +88,24 @@ async def remind_at(update: Update, context: AcubotContext, time_text: str) -> N
 
 
 async def symptom_points(update: Update, context: AcubotContext, understood: Understood) -> None:
-    symptom = understood.symptom
-    assert symptom is not None
+    assert understood.symptom is not None
     tr, catalogue = context.tr, context.catalogue
-    # The symptom's own words (title, note, reasons) in the patient's language
-    # come with the words branch (`own_words.symptom_text(symptom, language)`).
+    # The symptom's title, note and reasons in the patient's language (content/data/<lang>/).
+    shown = context.services.own_words.symptom_text(understood.symptom, context.language)
     lines = [
         tr._(
             "<b>{symptom}</b>: points that are traditionally used for it. "
             "Tap one for where it is and how to press it.",
-            symptom=escape(symptom.title),
+            symptom=escape(shown.title),
         ),
         "",
     ]
-    lines += [f"• <b>{escape(point.code)}</b> — {escape(why)}" for point, why in understood.points]
-    if symptom.note:
-        lines += ["", f"ℹ️ {escape(symptom.note)}"]
+    lines += [f"• <b>{escape(point.code)}</b> — {escape(why)}" for point, why in shown.points]
+    if shown.note:
+        lines += ["", f"ℹ️ {escape(shown.note)}"]
     lines += ["", "<i>" + tr._("General information, not a diagnosis. Red flags: /safety") + "</i>"]
     keyboard = render.suggestions_keyboard(
-        [catalogue.point(point.code) or point for point, _ in understood.points]
+        [catalogue.point(point.code) or point for point, _ in shown.points]
     )
     await reply_html(update, context, "\n".join(lines), keyboard)
 

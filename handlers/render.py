@@ -198,12 +198,11 @@ def points_menu(catalogue: Catalogue, tr: Translator) -> tuple[str, InlineKeyboa
     ]
     buttons: list[InlineKeyboardButton] = []
     for channel, points in groups.items():
-        lines.append(
-            f"<b>{escape(channel_name(channel, catalogue, tr))}</b>: "
-            + comma(tr).join(
-                escape(p.code) + ("⭐" if p.from_clinic_article else "") for p in points
-            )
+        codes = comma(tr).join(
+            escape(p.code) + ("⭐" if p.from_clinic_article else "") for p in points
         )
+        name = escape(channel_name(channel, catalogue, tr))
+        lines.append(tr._("<b>{channel}</b>: {codes}", channel=name, codes=codes))
         buttons += [
             InlineKeyboardButton(point_label(p), callback_data=cb.encode(cb.PointButton(p.code)))
             for p in points

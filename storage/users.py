@@ -107,20 +107,11 @@ async def chosen_language(*, session: AsyncSession, user_id: int) -> str | None:
     return result.scalar_one_or_none()
 
 
-async def choose_language(
-    *, session: AsyncSession, user_id: int, chat_id: int, language: str, now: datetime
-) -> None:
-    """Store the chosen language, creating the user if /language is their first step."""
-    statement = insert_for(session, User).values(
-        id=user_id,
-        chat_id=chat_id,
-        first_seen_at=now,
-        last_seen_at=now,
-        blocked=False,
-        language=language,
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[User.id], set_={"language": language, "last_seen_at": now}
-        )
-    )
+async def choose_language(*, session: AsyncSession, user_id: int, language: str) -> bool:
+    """Store the chosen language of a known user; False if they are not stored.
+
+    It never creates a user: a person without a row (new, or after /delete)
+    keeps the choice in memory only, so a button never brings data back.
+    """
+    result = await session.execute(update(User).where(User.id == user_id).values(language=language))
+    return bool(getattr(result, "rowcount", 0))

@@ -13,9 +13,54 @@ from collections.abc import Iterable
 # Function words of English that are not Spanish words; one is enough to call a
 # sentence English ("a", "no", "me", "he" are Spanish too, so they are not here).
 ENGLISH_ONLY = frozenset(
-    "the you your and with this that for is are to of will can when what how please it "
-    "they them have has was were be been from about here there which would should could "
-    "our we us my i'm don't can't won't it's you're isn't".split()
+    [
+        "the",
+        "you",
+        "your",
+        "and",
+        "with",
+        "this",
+        "that",
+        "for",
+        "is",
+        "are",
+        "to",
+        "of",
+        "will",
+        "can",
+        "when",
+        "what",
+        "how",
+        "please",
+        "it",
+        "they",
+        "them",
+        "have",
+        "has",
+        "was",
+        "were",
+        "be",
+        "been",
+        "from",
+        "about",
+        "here",
+        "there",
+        "which",
+        "would",
+        "should",
+        "could",
+        "our",
+        "we",
+        "us",
+        "my",
+        "i'm",
+        "don't",
+        "can't",
+        "won't",
+        "it's",
+        "you're",
+        "isn't",
+    ]
 )
 _TAGS = re.compile(r"<code>.*?</code>|<pre>.*?</pre>|<[^>]+>", re.S)
 _LINKS = re.compile(r"https?://\S+|t\.me/\S+|/[a-z_]+(?:@\w+)?")

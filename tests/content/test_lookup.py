@@ -79,3 +79,12 @@ def test_channel_names_are_not_shown_as_other_codes() -> None:
 
 def test_normalize_drops_case_tones_spaces_hyphens() -> None:
     assert normalize("Wěi-Zhōng ") == "weizhong"
+
+
+def test_chinese_names_are_found_inside_a_sentence() -> None:
+    assert INDEX.find_in_text("委中在哪里？").code == "BL40"
+    assert INDEX.find_in_text("肾俞穴怎么按").code == "BL23"
+    assert INDEX.find_in_text("腎俞在哪").code == "BL23"  # traditional characters
+    assert INDEX.find_in_text("BL40在哪").code == "BL40"  # a code touching Chinese
+    assert INDEX.find_in_text("委中和肾俞哪个好") is None  # two points: ask, don't guess
+    assert INDEX.find_in_text("腰很痛") is None

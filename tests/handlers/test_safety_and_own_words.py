@@ -270,6 +270,60 @@ async def test_nothing_matched_offers_buttons(patient: Patient) -> None:
     assert "What time" in only_text(await patient.press("Daily reminder"))
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("riñón 3", "KI3"), ("vejiga 40", "BL40"), ("肾经3", "KI3"), ("委中在哪里？", "BL40")],
+)
+async def test_spanish_and_chinese_point_names_give_the_card(
+    patient: Patient, text: str, code: str
+) -> None:
+    assert card(await patient.send(text)).startswith(f"<b>{code} · ")
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("me duele la espalda baja", "BL23"),
+        ("tengo la espalda rígida", "BL40"),
+        ("腰很痛", "BL23"),
+        ("坐骨神经痛", "GB30"),
+    ],
+)
+async def test_spanish_and_chinese_symptoms_give_the_points(
+    patient: Patient, text: str, first: str
+) -> None:
+    assert buttons(await patient.send(text))[0]["callback_data"] == f"pt:{first}"
+
+
+@pytest.mark.parametrize("text", ["recuérdame a las 8", "每天早上八点提醒我"])
+async def test_spanish_and_chinese_reminders_at_8_ask_to_confirm_8(
+    patient: Patient, text: str
+) -> None:
+    assert "<b>08:00</b>" in only_text(await patient.send(text))
+
+
+@pytest.mark.parametrize("text", ["estoy embarazada", "我怀孕了"])
+async def test_spanish_and_chinese_pregnancy_asks_to_confirm(patient: Patient, text: str) -> None:
+    assert "Did I understand you are pregnant" in only_text(await patient.send(text))
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "why"),
+    [
+        ("en", "Lower back pain", "One of our clinic's five key points"),
+        ("es", "Dolor en la espalda baja", "Uno de los cinco puntos clave de nuestra clínica"),
+        ("zh", "腰部疼痛", "本诊所五个重点穴位之一"),
+    ],
+)
+async def test_a_symptom_is_shown_in_the_patients_language_whatever_it_was_typed_in(
+    app, api, language: str, title: str, why: str
+) -> None:  # type: ignore[no-untyped-def]
+    patient = Patient(app, api, user_id=4100, language_code=language)
+    for text in ("my lower back hurts", "me duele la espalda baja", "腰很痛"):
+        reply = unescape(only_text(await patient.send(text)))
+        assert f"<b>{title}</b>" in reply and why in reply, (text, reply)
+
+
 # ---- 3. Pregnancy -------------------------------------------------------------------
 
 
