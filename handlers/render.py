@@ -436,13 +436,11 @@ def evidence_text(safety: Safety, tr: Translator) -> str:
     return fit("\n".join(lines))
 
 
-def local_when(instant: datetime, zone: str, tr: Translator | None = None) -> str:
+def local_when(instant: datetime, zone: str) -> str:
     """An instant as the patient's local date and time: 'Tuesday 24 November at 07:30'.
 
-    In Spanish and Chinese (`tr`), the locale's own weekday, date and clock:
-    "mar, 24 de noviembre a las 7:30", "11月24日周二 07:30".
+    English only; the reminder messages' own `local_when(tr, ...)` (scheduler,
+    converted with the reminders) writes it in the patient's language.
     """
     local = instant.astimezone(ZoneInfo(zone))
-    if tr is None or tr.language == "en":
-        return f"{local:%A %-d %B} at {local:%H:%M}"
-    return tr._("{day} at {time}", day=tr.day(local.date()), time=tr.time(local))
+    return f"{local:%A %-d %B} at {local:%H:%M}"
