@@ -115,17 +115,24 @@ class Catalogue:
         meridian = self.meridian(code)
         return meridian.name if meridian else OTHER_CHANNELS.get(code, code)
 
+    def pictures_dir(self) -> Path:
+        """Where this language's pictures are: content/pictures/ for English,
+        content/pictures/<language>/ for the others (their labels are translated)."""
+        return PICTURES_DIR if self.language == "en" else PICTURES_DIR / self.language
+
     def point_picture_path(self, code: str) -> Path:
-        """The PNG that shows where a point is: content/pictures/points/<CODE>.png."""
+        """The PNG that shows where a point is, labelled in the catalogue's language:
+        content/pictures/points/<CODE>.png, or content/pictures/<lang>/points/<CODE>.png."""
         if self.point(code) is None:
             raise KeyError(f"no point {code!r} in the catalogue")
-        return PICTURES_DIR / "points" / f"{code}.png"
+        return self.pictures_dir() / "points" / f"{code}.png"
 
     def meridian_picture_path(self, code: str) -> Path:
-        """The PNG of a meridian's course: content/pictures/meridians/<CODE>.png."""
+        """The PNG of a meridian's course, labelled in the catalogue's language:
+        content/pictures/meridians/<CODE>.png, or content/pictures/<lang>/meridians/<CODE>.png."""
         if self.meridian(code) is None:
             raise KeyError(f"no meridian {code!r} in the catalogue")
-        return PICTURES_DIR / "meridians" / f"{code}.png"
+        return self.pictures_dir() / "meridians" / f"{code}.png"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_points_by_code", {p.code: p for p in self.points})
@@ -170,10 +177,6 @@ def load_catalogues(data_dir: Path = DATA_DIR) -> dict[Language, Catalogue]:
     return {language: load_catalogue(data_dir, language) for language in LANGUAGES}
 
 
-# TODO(lead): removed once every overlay file has landed (issue 13).
-_INTERIM_ENGLISH_FALLBACK = True
-
-
 class _Reader:
     """Reads English files and, for another language, merges in its overlay files."""
 
@@ -186,10 +189,7 @@ class _Reader:
         if self.language == "en":
             return english, None, name
         where = f"{self.language}/{name}"
-        path = self.data_dir / self.language / name
-        if _INTERIM_ENGLISH_FALLBACK and not path.exists():
-            return english, None, name
-        overlay = _read_yaml(path, shown=where)
+        overlay = _read_yaml(self.data_dir / self.language / name, shown=where)
         return english, overlay, where
 
     def list(self, name: str, top_key: str, model: type[Model], *, key: str) -> list[Model]:

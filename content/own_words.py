@@ -35,6 +35,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from content.catalogue import Catalogue, ContentError
+from content.chinese import to_simplified
 from content.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 from content.lookup import PointIndex
 from content.names import normalize
@@ -212,7 +213,7 @@ def han_text(text: str) -> str:
     text = text[:MAX_UNDERSTOOD_CHARS]
     if not _HAN.search(text):
         return ""
-    text = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    text = "".join(unicodedata.normalize("NFKC", to_simplified(text)).casefold().split())
     text = re.sub(r"(?<!\d):|:(?!\d)", " ", text)
     return " ".join(_HAN_NOT_KEPT.sub(" ", text).split())
 

@@ -6,38 +6,56 @@ once, and each point is placed from a landmark by offsets in cun. This module
 turns that into PNGs with matplotlib's Agg renderer, without pyplot and so
 without global figure state:
 
-    python -m content.pictures           # render every picture into content/pictures/
+    python -m content.pictures           # render every picture, in every language
     python -m content.pictures --check   # exit 1 if a committed picture is stale
+    python -m content.pictures --subset-font NotoSansCJK-Regular.ttc NotoSansCJK-Bold.ttc
 
-Output is deterministic: fixed size and dpi, the DejaVu Sans font bundled with
-matplotlib, no timestamp or software name in the PNG.
+Each language has its own pictures, drawn from the same geometry with the
+words of its overlay (content/data/<lang>/placements.yaml): English in
+content/pictures/{points,meridians}/, the others in content/pictures/<lang>/.
+
+Output is deterministic: fixed size and dpi, no timestamp or software name in
+the PNG, and fonts that ship with the package: DejaVu Sans (bundled with
+matplotlib) for English and Spanish, and for Chinese a subset of Noto Sans CJK
+SC (SIL OFL) in content/pictures/fonts/ holding just the characters the
+Chinese pictures use. When a Chinese label changes, `--subset-font` cuts a new
+subset from the full font; every render (and `--check`) refuses a picture
+whose text needs a character its font lacks, naming the label and character.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import math
+import re
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+import unicodedata
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import matplotlib
 import numpy as np
-from matplotlib import patheffects, rc_context
+from matplotlib import font_manager, patheffects, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyBboxPatch, Polygon
+from matplotlib.text import Text
 from PIL import Image
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 from content.catalogue import PICTURES_DIR, Catalogue, load_catalogue
+from content.i18n import N_, Translator, translator
+from content.languages import LANGUAGES, Language
 from content.schema import (
     XY,
     Landmark,
@@ -68,6 +86,19 @@ POINT_PICTURE_PX = (1080, 1080)
 MERIDIAN_PICTURE_PX = (1080, 1440)
 FONT = "DejaVu Sans"  # ships with matplotlib, so every machine draws the same letters
 
+# Chinese: a subset of Noto Sans CJK SC (SIL OFL 1.1, see fonts/OFL.txt), renamed
+# so that a full Noto font installed on a machine is never picked instead.
+FONTS_DIR = PICTURES_DIR / "fonts"
+CJK_FAMILY = "Acubot Noto Sans SC Subset"
+CJK_FONT_FILES = {
+    "regular": FONTS_DIR / "AcubotNotoSansSC-Regular.otf",
+    "bold": FONTS_DIR / "AcubotNotoSansSC-Bold.otf",
+}
+# Always in the subset, whatever the labels say today.
+SUBSET_BASE = (
+    "".join(chr(c) for c in range(0x20, 0x7F)) + "\u00a0·≈×–—‘’“”…、。，：；？！（）【】《》「」～"
+)
+
 RC: dict[RcKeyType, Any] = {
     "font.family": FONT,
     "font.size": 20,
@@ -93,6 +124,151 @@ THIN_HALO = [patheffects.withStroke(linewidth=4, foreground="white")]
 LAYERS = ("guide", "body_line", "tendon", "bone", "hole", "bone_line", "crease")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# The words the renderer itself writes (the rest comes from placements.yaml).
+HOW_TO_FIND = N_("How to find it: {find}")
+CUN_DISTANCE = N_("{number} cun")
+CUN_SCALE = N_("1 cun ≈ your thumb's width")
+THE_CHANNEL = N_("the channel")
+
+
+# ---- Fonts per language ------------------------------------------------------
+
+
+class MissingGlyph(Exception):
+    """A picture's text needs a character its language's font cannot draw."""
+
+
+def font_files(language: Language) -> dict[str, Path]:
+    """The font files a language's pictures are drawn with, by weight."""
+    if language == "zh":
+        return dict(CJK_FONT_FILES)
+    data = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return {"regular": data / "DejaVuSans.ttf", "bold": data / "DejaVuSans-Bold.ttf"}
+
+
+SUBSET_COMMAND = (
+    "python -m content.pictures --subset-font NotoSansCJK-Regular.ttc NotoSansCJK-Bold.ttc"
+)
+_registered: set[Path] = set()
+
+
+def _register_cjk_font() -> None:
+    """Tells matplotlib about the shipped Chinese font (by path: nothing is installed)."""
+    for path in CJK_FONT_FILES.values():
+        if not path.is_file():
+            raise MissingGlyph(f"the Chinese font {_shown(path)} is missing — {SUBSET_COMMAND}")
+        if path not in _registered:
+            font_manager.fontManager.addfont(str(path))
+            _registered.add(path)
+
+
+def _rc(language: Language) -> dict[RcKeyType, Any]:
+    if language != "zh":
+        return RC
+    _register_cjk_font()
+    return {**RC, "font.family": [CJK_FAMILY]}
+
+
+@functools.cache
+def _characters(path: Path) -> frozenset[str]:
+    """The characters a font file has glyphs for."""
+    from matplotlib.ft2font import FT2Font
+
+    return frozenset(chr(code) for code in FT2Font(str(path)).get_charmap())
+
+
+def missing_characters(text: str, language: Language) -> list[tuple[str, Path]]:
+    """Each character of `text` that a font of the language lacks, with that font."""
+    missing: list[tuple[str, Path]] = []
+    for path in font_files(language).values():
+        have = _characters(path) if path.is_file() else frozenset()
+        for char in dict.fromkeys(text):
+            if not char.isspace() and char not in have:
+                missing.append((char, path))
+    return missing
+
+
+def _check_glyphs(figure: Figure, language: Language, name: str) -> None:
+    for text in figure_texts(figure):
+        for char, path in missing_characters(text, language):
+            raise MissingGlyph(
+                f"{language} picture {name}: the label {text!r} needs {char!r} "
+                f"(U+{ord(char):04X}, {unicodedata.name(char, 'unnamed')}), which "
+                f"{_shown(path)} lacks"
+                + (f" — cut a new subset: {SUBSET_COMMAND}" if language == "zh" else "")
+            )
+
+
+def figure_texts(figure: Figure) -> list[str]:
+    """Every text drawn on a figure (labels, notes, titles), in drawing order."""
+    return [item.get_text() for item in figure.findobj(Text) if item.get_text()]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(PICTURES_DIR.parent.parent))
+    except ValueError:
+        return str(path)
+
+
+# ---- Text --------------------------------------------------------------------
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+_NO_LINE_START = set("，。：；？！）、”’》」…·")
+
+
+_NUMBER_AND_UNIT = re.compile(r"(\d) (cun)\b")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most about `width` Latin letters, never breaking "1.5 cun";
+    Chinese, with no spaces between words, breaks between characters (each
+    about two letters wide), in lines of even length."""
+    text = _NUMBER_AND_UNIT.sub("\\1\u00a0\\2", text)
+    if not any(_wide(char) for char in text):
+        return textwrap.wrap(text, width)
+    lines = _wrap_wide(text, width)
+    if len(lines) > 1:  # the same number of lines, evenly filled: no lone last character
+        total = sum(_width(line) for line in lines)
+        even = math.ceil(total / len(lines)) + 1
+        balanced = _wrap_wide(text, even)
+        if len(balanced) == len(lines):
+            return balanced
+    return lines
+
+
+def _width(token: str) -> float:
+    return sum(1.8 if _wide(char) else 1.0 for char in token)
+
+
+def _wrap_wide(text: str, width: float) -> list[str]:
+    # Tokens: one wide character, or a run of other characters (a word, "L4", "1.5").
+    tokens: list[str] = []
+    for char in text:
+        if _wide(char) or char == " " or not tokens or _wide(tokens[-1][-1]) or tokens[-1] == " ":
+            tokens.append(char)
+        else:
+            tokens[-1] += char
+    lines: list[str] = []
+    line, used = "", 0.0
+    for token in tokens:
+        size = _width(token)
+        if line and used + size > width and token not in _NO_LINE_START and token != " ":
+            lines.append(line.rstrip())
+            line, used = "", 0.0
+            if token == " ":
+                continue
+        line += token
+        used += size
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
 
 # ---- Geometry ----------------------------------------------------------------
 
@@ -185,6 +361,11 @@ def _resolve(shape: Shape, mirrored: bool = True) -> list[_Outline]:
 
 
 # ---- Drawing a view ----------------------------------------------------------
+
+
+def _cun(tr: Translator, value: float) -> str:
+    """A distance in cun, with the number as written in English ("1.5", never "1,5")."""
+    return tr._(CUN_DISTANCE, number=_fmt(value))
 
 
 def _measure_label(ax: Axes, text: str, xy: XY, offset: XY, ha: str) -> None:
@@ -444,7 +625,9 @@ def _code_label(ax: Axes, xy: XY, code: str, ha: str, size: float = CODE_PT) -> 
     _text(ax, xy, code, ha=ha, color=VERMILLION, fontsize=size, fontweight="bold", zorder=26)
 
 
-def _measure(ax: Axes, view: View, placement: PointPlacement, spot: XY, sign: float) -> None:
+def _measure(
+    ax: Axes, view: View, placement: PointPlacement, spot: XY, sign: float, tr: Translator
+) -> None:
     """Arrows showing the placement's offsets from its landmark, labelled in cun."""
     if placement.between is not None or len(placement.anchors()) != 1:
         return
@@ -466,7 +649,7 @@ def _measure(ax: Axes, view: View, placement: PointPlacement, spot: XY, sign: fl
         # Starts just off the anchor, so it clears a spine drawn there.
         _measure_label(
             ax,
-            f"{_fmt(abs(dx))} cun",
+            _cun(tr, abs(dx)),
             (anchor[0] + sign * 0.45 * view.cun, spot[1]),
             offset,
             "left" if sign > 0 else "right",
@@ -479,7 +662,7 @@ def _measure(ax: Axes, view: View, placement: PointPlacement, spot: XY, sign: fl
         side = sign * (1 if placement.measure_label != "left" else -1)
         _measure_label(
             ax,
-            f"{_fmt(abs(dy))} cun",
+            _cun(tr, abs(dy)),
             (spot[0], (spot[1] + anchor[1]) / 2),
             (14 * side, 0),
             "left" if side > 0 else "right",
@@ -515,7 +698,7 @@ def _between_line(ax: Axes, view: View, placement: PointPlacement, sign: float) 
 
 
 def _draw_point(
-    ax: Axes, view: View, code: str, placement: PointPlacement, bilateral: bool
+    ax: Axes, view: View, code: str, placement: PointPlacement, bilateral: bool, tr: Translator
 ) -> None:
     spots = placement.spots(view)
     size = 22 if len(spots) == 1 else 15
@@ -524,7 +707,7 @@ def _draw_point(
         if placement.between is not None and placement.measure is None:
             _between_line(ax, view, placement, sign)
         elif index == 0 and len(side) == 1:
-            _measure(ax, view, placement, side[0], sign)
+            _measure(ax, view, placement, side[0], sign, tr)
         _marker(ax, side, size)
         lx, ly = placement.label_offset[0] * view.cun, placement.label_offset[1] * view.cun
         on_midline = all(abs(x) < 1e-9 for x, _ in side)
@@ -594,7 +777,7 @@ def _view_axes(figure: Figure, view: View, rect: tuple[float, float, float, floa
     return ax
 
 
-def _scale_bar(figure: Figure, ax: Axes, view: View, y: float) -> None:
+def _scale_bar(figure: Figure, ax: Axes, view: View, y: float, tr: Translator) -> None:
     """A bar one cun long, in the view's scale, with what a cun is."""
     box = ax.get_position()
     per_unit = box.width * figure.bbox.width / (view.xlim[1] - view.xlim[0])
@@ -617,7 +800,7 @@ def _scale_bar(figure: Figure, ax: Axes, view: View, y: float) -> None:
     figure.text(
         x0 + length + 0.015,
         y,
-        "1 cun ≈ your thumb's width",
+        tr._(CUN_SCALE),
         fontsize=SMALL_PT,
         color=INK,
         va="center",
@@ -649,7 +832,7 @@ def _title(figure: Figure, title: str, lines: Sequence[tuple[str, float, str]]) 
     )
     y -= 30 * px
     for text, size, colour in lines:
-        for line in textwrap.wrap(text, int(1000 / (size * DPI / 72 * 0.55))):
+        for line in _wrap(text, int(1000 / (size * DPI / 72 * 0.55))):
             y -= 0.9 * size * DPI / 72 * px
             _fit_text(figure, 0.5, y, line, size, 0.94, ha="center", va="center", color=colour)
             y -= 0.75 * size * DPI / 72 * px
@@ -659,91 +842,113 @@ def _title(figure: Figure, title: str, lines: Sequence[tuple[str, float, str]]) 
 
 def render_point(code: str, catalogue: Catalogue) -> bytes:
     """The PNG for one point: its region, its landmarks, the point on both sides."""
+    with rc_context(_rc(catalogue.language)):
+        figure = _point_figure(code, catalogue)
+        _check_glyphs(figure, catalogue.language, f"points/{code}")
+        return _png(figure)
+
+
+def _point_title(code: str, catalogue: Catalogue) -> str:
+    point = catalogue.point(code)
+    assert point is not None
+    if catalogue.language == "zh":  # the point's own name, then how it sounds
+        return f"{code} · {point.hanzi_simplified} · {point.pinyin}"
+    return f"{code} · {point.pinyin} · {point.english}"
+
+
+def _point_figure(code: str, catalogue: Catalogue) -> Figure:
     point = catalogue.point(code)
     if point is None or catalogue.placements is None:
         raise KeyError(f"no point {code!r} with a placement in the catalogue")
+    tr = translator(catalogue.language)
     placement = catalogue.placements.points[code]
     view = catalogue.placements.regions[placement.region]
-    with rc_context(RC):
-        figure = _new_figure(POINT_PICTURE_PX)
-        lines = [(f"How to find it: {placement.find}", FIND_PT, INK)]
-        if placement.hint:
-            lines.append((placement.hint, HINT_PT, GREY))
-        top = _title(figure, f"{code} · {point.pinyin} · {point.english}", lines)
-        ax = _view_axes(figure, view, (0.02, 0.075, 0.96, top - 0.075))
-        _draw_view(ax, view, placement.show)
-        _draw_point(ax, view, code, placement, point.bilateral)
-        uses_cun = placement.between is None and any(placement.offset)
-        if uses_cun:
-            _scale_bar(figure, ax, view, 0.04)
-        figure.text(0.96, 0.04, view.title, fontsize=SMALL_PT, color=GREY, ha="right", va="center")
-        return _png(figure)
+    figure = _new_figure(POINT_PICTURE_PX)
+    lines = [(tr._(HOW_TO_FIND, find=placement.find), FIND_PT, INK)]
+    if placement.hint:
+        lines.append((placement.hint, HINT_PT, GREY))
+    top = _title(figure, _point_title(code, catalogue), lines)
+    ax = _view_axes(figure, view, (0.02, 0.075, 0.96, top - 0.075))
+    _draw_view(ax, view, placement.show)
+    _draw_point(ax, view, code, placement, point.bilateral, tr)
+    uses_cun = placement.between is None and any(placement.offset)
+    if uses_cun:
+        _scale_bar(figure, ax, view, 0.04, tr)
+    figure.text(0.96, 0.04, view.title, fontsize=SMALL_PT, color=GREY, ha="right", va="center")
+    return figure
 
 
 def render_meridian(code: str, catalogue: Catalogue) -> bytes:
     """The PNG for one meridian: its course over a whole-body outline, with its points."""
+    with rc_context(_rc(catalogue.language)):
+        figure = _meridian_figure(code, catalogue)
+        _check_glyphs(figure, catalogue.language, f"meridians/{code}")
+        return _png(figure)
+
+
+def _meridian_figure(code: str, catalogue: Catalogue) -> Figure:
     meridian = catalogue.meridian(code)
     if meridian is None or catalogue.placements is None:
         raise KeyError(f"no meridian {code!r} with a course in the catalogue")
+    tr = translator(catalogue.language)
     picture: MeridianPicture = catalogue.placements.meridians[code]
     view = catalogue.placements.bodies[picture.view]
-    with rc_context(RC):
-        figure = _new_figure(MERIDIAN_PICTURE_PX)
-        top = _title(figure, f"{code} · {meridian.name}", [(picture.caption, FIND_PT, INK)])
-        ax = _view_axes(figure, view, (0.02, 0.05, 0.96, top - 0.05))
-        _draw_view(ax, view, ())
-        for shape in picture.course:
-            for outline in _resolve(shape, picture.bilateral and view.mirrored):
-                assert outline.vertices is not None
-                ax.plot(
-                    outline.vertices[:, 0],
-                    outline.vertices[:, 1],
-                    color=GREEN,
-                    lw=6,
-                    zorder=15,
-                    solid_capstyle="round",
-                    path_effects=THIN_HALO,
-                )
-        for point in catalogue.points_on(code):
-            given = picture.points.get(point.code)
-            position: Position = (
-                given
-                if given is not None and given.is_given()
-                else catalogue.placements.points[point.code]
+    figure = _new_figure(MERIDIAN_PICTURE_PX)
+    top = _title(figure, f"{code} · {meridian.name}", [(picture.caption, FIND_PT, INK)])
+    ax = _view_axes(figure, view, (0.02, 0.05, 0.96, top - 0.05))
+    _draw_view(ax, view, ())
+    for shape in picture.course:
+        for outline in _resolve(shape, picture.bilateral and view.mirrored):
+            assert outline.vertices is not None
+            ax.plot(
+                outline.vertices[:, 0],
+                outline.vertices[:, 1],
+                color=GREEN,
+                lw=6,
+                zorder=15,
+                solid_capstyle="round",
+                path_effects=THIN_HALO,
             )
-            spots = position.spots(view)
-            sides = _sides(spots, point.bilateral and picture.bilateral)
-            for side in sides:
-                _marker(ax, side, 12)
-            label_at = given.label_at if given is not None else None
-            if label_at is None:
-                x, y = spots[0]
-                label_at = (x + 1.2 * view.cun, y)
-            near = min(
-                (spot for side in sides for spot in side),
-                key=lambda s: (s[0] - label_at[0]) ** 2 + (s[1] - label_at[1]) ** 2,
-            )
-            ha = "left" if label_at[0] >= near[0] else "right"
-            pointers = [near] if math.dist(label_at, near) > 2.0 * view.cun else []
-            _label(
-                ax,
-                label_at,
-                point.code,
-                pointers,
-                ha=ha,
-                color=VERMILLION,
-                fontsize=CODE_PT - 4,
-                fontweight="bold",
-                zorder=26,
-            )
-        for note in picture.notes:
-            _draw_note(ax, note)
-        figure.text(0.96, 0.03, view.title, fontsize=SMALL_PT, color=GREY, ha="right", va="center")
-        figure.add_artist(
-            Line2D([0.04, 0.1], [0.03, 0.03], transform=figure.transFigure, color=GREEN, lw=6)
+    for point in catalogue.points_on(code):
+        given = picture.points.get(point.code)
+        position: Position = (
+            given
+            if given is not None and given.is_given()
+            else catalogue.placements.points[point.code]
         )
-        figure.text(0.115, 0.03, "the channel", fontsize=SMALL_PT, color=INK, va="center")
-        return _png(figure)
+        spots = position.spots(view)
+        sides = _sides(spots, point.bilateral and picture.bilateral)
+        for side in sides:
+            _marker(ax, side, 12)
+        label_at = given.label_at if given is not None else None
+        if label_at is None:
+            x, y = spots[0]
+            label_at = (x + 1.2 * view.cun, y)
+        near = min(
+            (spot for side in sides for spot in side),
+            key=lambda s: (s[0] - label_at[0]) ** 2 + (s[1] - label_at[1]) ** 2,
+        )
+        ha = "left" if label_at[0] >= near[0] else "right"
+        pointers = [near] if math.dist(label_at, near) > 2.0 * view.cun else []
+        _label(
+            ax,
+            label_at,
+            point.code,
+            pointers,
+            ha=ha,
+            color=VERMILLION,
+            fontsize=CODE_PT - 4,
+            fontweight="bold",
+            zorder=26,
+        )
+    for note in picture.notes:
+        _draw_note(ax, note)
+    figure.text(0.96, 0.03, view.title, fontsize=SMALL_PT, color=GREY, ha="right", va="center")
+    figure.add_artist(
+        Line2D([0.04, 0.1], [0.03, 0.03], transform=figure.transFigure, color=GREEN, lw=6)
+    )
+    figure.text(0.115, 0.03, tr._(THE_CHANNEL), fontsize=SMALL_PT, color=INK, va="center")
+    return figure
 
 
 # ---- Files -------------------------------------------------------------------
@@ -783,46 +988,159 @@ def pictures_match(first: bytes, second: bytes, tolerance: float = 0.005) -> boo
     return bool(differing <= tolerance)
 
 
+def picture_texts(catalogue: Catalogue) -> Iterator[tuple[str, str]]:
+    """(picture, text) for every text drawn on the catalogue's pictures.
+
+    Laid out in the English font: the texts do not depend on it, and the
+    Chinese subset may not exist yet (it is cut from these texts)."""
+    with rc_context(RC), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the missing glyphs are what we are looking for
+        for path, (kind, code) in expected_pictures(catalogue).items():
+            build = _point_figure if kind == "point" else _meridian_figure
+            name = f"{path.parent.name}/{path.stem}"
+            for text in figure_texts(build(code, catalogue)):
+                yield name, text
+
+
+def subset_font(sources: Sequence[Path], catalogue: Catalogue | None = None) -> list[Path]:
+    """Cut the Chinese font subset from full Noto Sans CJK SC fonts (a .ttc holding
+    the SC face, or an .otf): the characters the Chinese pictures draw, plus
+    SUBSET_BASE. One source per weight (Regular, Bold); returns the files written."""
+    from fontTools import subset
+    from fontTools.ttLib import TTCollection, TTFont
+
+    catalogue = catalogue or load_catalogue(language="zh")
+    wanted = set(SUBSET_BASE)
+    for _, text in picture_texts(catalogue):
+        wanted.update(char for char in text if not char.isspace())
+    written: list[Path] = []
+    for source in sources:
+        if source.suffix.lower() in (".ttc", ".otc"):
+            faces = TTCollection(str(source)).fonts
+            font = next((f for f in faces if f["name"].getDebugName(1) in _SC_FAMILIES), None)
+            if font is None:
+                raise SystemExit(
+                    f"{source}: no Simplified Chinese face ({', '.join(_SC_FAMILIES)})"
+                )
+        else:
+            font = TTFont(str(source))
+        weight = "bold" if font["OS/2"].usWeightClass >= 600 else "regular"
+        lacking = sorted(char for char in wanted if ord(char) not in font.getBestCmap())
+        if lacking:
+            raise SystemExit(f"{source}: has no glyph for {''.join(lacking)!r}")
+        options = subset.Options()
+        options.name_IDs = ["*"]
+        options.name_languages = [0x409]
+        options.notdef_outline = True
+        options.drop_tables += ["vhea", "vmtx", "VORG", "BASE"]
+        options.layout_features = ["kern", "liga", "locl", "ccmp", "palt", "halt"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(ord(char) for char in wanted))
+        subsetter.subset(font)
+        _rename(font, weight)
+        target = CJK_FONT_FILES[weight]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        font.recalcTimestamp = False
+        font.save(str(target))
+        written.append(target)
+    _characters.cache_clear()
+    return written
+
+
+_SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC")
+
+
+def _rename(font: Any, weight: str) -> None:
+    """A subset is a Modified Version (OFL): it gets its own name, so neither it
+    nor a full Noto font installed on the machine is ever taken for the other."""
+    style = "Bold" if weight == "bold" else "Regular"
+    postscript = f"{CJK_FAMILY.replace(' ', '')}-{style}"
+    table = font["name"]
+    for record in list(table.names):
+        if record.nameID in (16, 17, 21, 22):
+            table.removeNames(nameID=record.nameID)
+    for name_id, value in {
+        1: CJK_FAMILY,
+        2: style,
+        3: f"{postscript};subset of Noto Sans CJK SC for Acubot",
+        4: f"{CJK_FAMILY} {style}",
+        6: postscript,
+    }.items():
+        table.setName(value, name_id, 3, 1, 0x409)
+        table.setName(value, name_id, 1, 0, 0)
+    if "CFF " in font:
+        cff = font["CFF "].cff
+        cff.fontNames = [postscript]
+
+
+def _orphans(language: Language, wanted: dict[Path, tuple[str, str]]) -> list[Path]:
+    """Committed pictures of a language that the catalogue no longer has."""
+    base = PICTURES_DIR if language == "en" else PICTURES_DIR / language
+    return [
+        path
+        for folder in ("points", "meridians")
+        for path in sorted((base / folder).glob("*.png"))
+        if path not in wanted
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m content.pictures",
-        description="Render the point and meridian pictures from placements.yaml.",
+        description="Render the point and meridian pictures from placements.yaml, "
+        "in every language.",
     )
     parser.add_argument(
         "--check", action="store_true", help="do not write; exit 1 if a picture is missing or stale"
     )
+    parser.add_argument(
+        "--subset-font",
+        nargs="+",
+        type=Path,
+        metavar="SOURCE",
+        help="cut the Chinese font subset (content/pictures/fonts/) from the full Noto Sans "
+        "CJK SC fonts, Regular and Bold (.ttc or .otf; Debian's fonts-noto-cjk has them), "
+        "then render",
+    )
     args = parser.parse_args(argv)
-    catalogue = load_catalogue()
-    wanted = expected_pictures(catalogue)
+    if args.subset_font:
+        for path in subset_font(args.subset_font):
+            print(f"wrote {_shown(path)} ({path.stat().st_size // 1024} KB)")
     problems: list[str] = []
-    for path, (kind, code) in wanted.items():
-        fresh = render(kind, code, catalogue)
-        if args.check:
-            if not path.exists():
-                problems.append(f"missing: {path.relative_to(PICTURES_DIR.parent)}")
-            elif not pictures_match(path.read_bytes(), fresh):
-                problems.append(f"stale: {path.relative_to(PICTURES_DIR.parent)}")
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists() or path.read_bytes() != fresh:
-                path.write_bytes(fresh)
-                print(f"wrote {path.relative_to(PICTURES_DIR.parent)}")
-    for folder in ("points", "meridians"):
-        for path in sorted((PICTURES_DIR / folder).glob("*.png")):
-            if path not in wanted:
-                if args.check:
-                    problems.append(
-                        f"not in the catalogue: {path.relative_to(PICTURES_DIR.parent)}"
-                    )
-                else:
-                    path.unlink()
-                    print(f"removed {path.relative_to(PICTURES_DIR.parent)}")
+    count = 0
+    for language in LANGUAGES:
+        catalogue = load_catalogue(language=language)
+        wanted = expected_pictures(catalogue)
+        count += len(wanted)
+        for path, (kind, code) in wanted.items():
+            shown = path.relative_to(PICTURES_DIR.parent)
+            try:
+                fresh = render(kind, code, catalogue)
+            except MissingGlyph as error:
+                problems.append(f"cannot draw: {error}")
+                continue
+            if args.check:
+                if not path.exists():
+                    problems.append(f"missing: {shown}")
+                elif not pictures_match(path.read_bytes(), fresh):
+                    problems.append(f"stale: {shown}")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists() or path.read_bytes() != fresh:
+                    path.write_bytes(fresh)
+                    print(f"wrote {shown}")
+        for path in _orphans(language, wanted):
+            if args.check:
+                problems.append(f"not in the catalogue: {path.relative_to(PICTURES_DIR.parent)}")
+            else:
+                path.unlink()
+                print(f"removed {path.relative_to(PICTURES_DIR.parent)}")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         print("Run: python -m content.pictures", file=sys.stderr)
         return 1
     if args.check:
-        print(f"{len(wanted)} pictures up to date")
+        print(f"{count} pictures up to date ({', '.join(LANGUAGES)})")
     return 0
 
 

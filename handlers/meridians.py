@@ -22,7 +22,7 @@ async def send_meridian(update: Update, context: AcubotContext, meridian: Meridi
     await send_card(
         update,
         context,
-        catalogue.meridian_picture_path(meridian.code),
+        catalogue.meridian_picture_path(meridian.code),  # labelled in their language
         render.meridian_caption(meridian, tr),
         text,
         keyboard,

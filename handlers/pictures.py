@@ -17,6 +17,7 @@ from pathlib import Path
 from telegram import InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from content.catalogue import PICTURES_DIR
 from handlers.context import AcubotContext, Services
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of
@@ -29,9 +30,18 @@ log = logging.getLogger(__name__)
 
 @functools.cache
 def _picture(path: Path) -> tuple[bytes, str]:
-    """The file's bytes and its cache key (name + content hash), read once."""
+    """The file's bytes and its cache key (where it is + content hash), read once.
+
+    The place is the path under content/pictures/ ("points/BL23.png",
+    "es/points/BL23.png"), so each language's picture has its own file id and
+    a Spanish card never shows the English picture (nor the other way round).
+    """
     data = path.read_bytes()
-    return data, f"{path.parent.name}/{path.name}:{hashlib.sha256(data).hexdigest()[:16]}"
+    try:
+        place = path.relative_to(PICTURES_DIR).as_posix()
+    except ValueError:
+        place = f"{path.parent.name}/{path.name}"
+    return data, f"{place}:{hashlib.sha256(data).hexdigest()[:16]}"
 
 
 async def send_picture(

@@ -16,7 +16,7 @@ from babel.lists import format_list
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from content.catalogue import Catalogue
-from content.i18n import N_, Translator, translator
+from content.i18n import N_, Translator
 from content.names import other_codes
 from content.schema import AvoidedPoint, Meridian, Point, Safety
 from scheduler import callback_data as cb
@@ -393,13 +393,8 @@ def short_html(text: str) -> str:
     return escape(text)
 
 
-def stop_lines(safety: Safety, tr: Translator | None = None) -> list[str]:
-    """When to stop a session, and when to talk to the practitioner.
-
-    `safety` and `tr` are the patient's (`tr` defaults to English for callers
-    not converted yet).
-    """
-    tr = tr or translator("en")
+def stop_lines(safety: Safety, tr: Translator) -> list[str]:
+    """When to stop a session, and when to talk to the practitioner (the patient's `safety`)."""
     lines = [tr._("🛑 <b>Stop pressing and rest if you notice:</b>")]
     lines += [f"• {escape(item)}" for item in safety.stop_rules]
     lines.append(escape(safety.no_change))

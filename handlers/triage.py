@@ -31,10 +31,9 @@ async def send_triage_reply(update: Update, context: AcubotContext, triage: Tria
     safety, number, tr = context.catalogue.safety, services.settings.emergency_number, context.tr
     says = triage.says or ""
     if triage.sign is not None:
-        # LEAD: the one place the sign's words are chosen. Switch to the
-        # patient's language when content/triage.py (branch triage) lands:
-        #     says = services.screen.says(triage.sign, context.language)
-        says = services.screen.says(triage.sign)
+        # The one place the sign's words are chosen: in the patient's language,
+        # whatever language the message was typed in.
+        says = services.screen.says(triage.sign, context.language)
     if triage.level is Level.EMERGENCY:
         text = render.emergency_reply(safety, number, says, tr)
     else:

@@ -99,14 +99,17 @@ def test_check_mode_reports_a_stale_picture(
     shutil.copytree(PICTURES_DIR, folder)
     monkeypatch.setattr("content.catalogue.PICTURES_DIR", folder)
     monkeypatch.setattr(pictures, "PICTURES_DIR", folder)
-    # Skip the drawing: "fresh" renders are the committed files.
-    monkeypatch.setattr(
-        pictures,
-        "render",
-        lambda kind, code, catalogue: (
-            folder / ("points" if kind == "point" else "meridians") / f"{code}.png"
-        ).read_bytes(),
-    )
+
+    def committed(kind: str, code: str, catalogue: Catalogue) -> bytes:
+        path = (
+            catalogue.point_picture_path(code)
+            if kind == "point"
+            else catalogue.meridian_picture_path(code)
+        )
+        return path.read_bytes()
+
+    # Skip the drawing: "fresh" renders are the committed files, in every language.
+    monkeypatch.setattr(pictures, "render", committed)
     assert pictures.main(["--check"]) == 0
     blank = io.BytesIO()
     Image.new("RGB", pictures.POINT_PICTURE_PX, "white").save(blank, format="png")
@@ -115,14 +118,15 @@ def test_check_mode_reports_a_stale_picture(
         "render",
         lambda kind, code, catalogue: (
             blank.getvalue()
-            if code == "BL40"
-            else (
-                folder / ("points" if kind == "point" else "meridians") / f"{code}.png"
-            ).read_bytes()
+            if code == "BL40" and catalogue.language in ("en", "zh")
+            else committed(kind, code, catalogue)
         ),
     )
     assert pictures.main(["--check"]) == 1
-    assert "stale: pictures/points/BL40.png" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "stale: pictures/points/BL40.png" in err
+    assert "stale: pictures/zh/points/BL40.png" in err
+    assert "pictures/es/points/BL40.png" not in err
 
 
 # ---- Faithful to the WHO locations ------------------------------------------------

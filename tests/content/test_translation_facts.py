@@ -333,11 +333,17 @@ def _same_fields(
 # ---- The files -----------------------------------------------------------------------------
 
 
+# The catalogue's translation overlays; own_words.yaml and triage.yaml in a language's
+# folder are that language's own phrase tables, not translations of the English file.
+OWN_TABLES = {"own_words.yaml", "triage.yaml"}
+
+
 def overlay_files() -> list[tuple[str, Path]]:
     return [
         (language, path)
         for language in LANGUAGES
         for path in sorted((DATA_DIR / language).glob("*.yaml"))
+        if path.name not in OWN_TABLES
     ]
 
 

@@ -100,6 +100,21 @@ async def test_a_denied_red_flag_gets_a_short_reminder(patient: Patient, text: s
     assert not any(r.startswith("🚨") for r in replies)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["no tengo fiebre pero no puedo orinar", "se me doblan las piernas", "没有发烧，但是尿不出来"],
+)
+async def test_an_english_setting_patient_writing_spanish_or_chinese_is_caught(
+    patient: Patient, text: str
+) -> None:
+    assert only_text(await patient.send(text)).startswith(EMERGENCY_START)
+
+
+@pytest.mark.parametrize("text", ["¿dónde está BL23?", "委中穴在哪？", "没有发烧，也不麻"])
+async def test_ordinary_spanish_or_chinese_gets_no_alarm(patient: Patient, text: str) -> None:
+    assert not any(r.startswith(("🚨", "🩺")) for r in texts(await patient.send(text)))
+
+
 async def test_the_emergency_number_is_a_setting(tmp_path: Path) -> None:
     api = InProcessBotAPI()
     settings = make_settings(tmp_path / "n.sqlite3", emergency_number="112")
