@@ -313,7 +313,7 @@ async def ask_send_at(
     lines += [
         tr._("🕐 When should it go out? Type a day and time in {zone}.", zone=escape(zone.key)),
         # Typed times are read in English words (scheduler/send_time.py), so the examples are too.
-        send_time_examples(zone, services.now()),
+        send_time_examples(zone, services.now(), tr),
     ]
     rows = [_nav(tr, SEND_AT, data)]
     if data.get("send_at"):
@@ -372,7 +372,7 @@ async def show_preview(
     when = (
         tr._(
             "It will go out <b>{when}</b>.",
-            when=escape(describe_send_time(send_at, zone, services.now())),
+            when=escape(describe_send_time(send_at, zone, services.now(), tr)),
         )
         if send_at
         else tr._("It will go out as soon as you confirm.")
@@ -513,7 +513,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
         await _after_content(update, context, data)
     elif pending.step == SEND_AT:
         send_at, problem = parse_send_time(
-            message.text or "", services.settings.zone, services.now()
+            message.text or "", services.settings.zone, services.now(), tr
         )
         if send_at is None:
             await ask_send_at(update, context, data, problem)

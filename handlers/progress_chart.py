@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from content.catalogue import PICTURES_DIR
 from content.i18n import N_
 from storage.progress import ProgressData
 
@@ -70,7 +71,12 @@ class ChartWords:
 
 
 def cjk_font() -> str | None:
-    """A font file with Simplified Chinese glyphs, if one is installed or shipped."""
+    """A font file with Simplified Chinese glyphs: the one shipped, else an installed one."""
+    # The pictures' Chinese subset (content/pictures.py CJK_FONT_FILES) holds the
+    # chart's words too: `--subset-font` adds them (content.pictures.chart_characters).
+    shipped = PICTURES_DIR / "fonts" / "AcubotNotoSansSC-Regular.otf"
+    if shipped.is_file():
+        return str(shipped)
     for directory in FONT_DIRS:
         if not directory.is_dir():
             continue
