@@ -255,7 +255,7 @@ async def finish(update: Update, context: AcubotContext, routine_id: str) -> Non
         )
     tr = context.tr
     lines = [tr._("🎉 Routine complete — well done! I've marked today as done."), ""]
-    lines += render.stop_lines(context.catalogue.safety)
+    lines += render.stop_lines(context.catalogue.safety, tr)
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -287,7 +287,8 @@ async def sore_button(update: Update, context: AcubotContext) -> None:
                 session=session, user_id=user_id, routine=routine_id, now=services.now()
             )
     safety = context.catalogue.safety
-    text = "\n".join([escape(safety.adverse_event_reply), "", *render.stop_lines(safety)])
+    stop = render.stop_lines(safety, context.tr)
+    text = "\n".join([escape(safety.adverse_event_reply), "", *stop])
     await reply_html(update, context, text)
 
 

@@ -43,7 +43,7 @@ def test_no_press_gently_where_the_technique_says_firmly(catalogue: Catalogue) -
         for text in (
             step_text(ENGLISH, technique, 0, 1, point.cautions),
             point.how_to_press,
-            render.point_details(point, catalogue),
+            render.point_details(point, catalogue, ENGLISH),
         ):
             assert "press gently" not in text.lower(), technique.id
             assert "mild pressure only" not in text.lower(), technique.id
@@ -53,12 +53,12 @@ def test_one_pressure_rule(catalogue: Catalogue) -> None:
     rule = catalogue.safety.pressure_rule
     assert "slowly" in rule and "never hurt" in rule and "firm" in rule
     for point in catalogue.points:
-        assert rule in unescape(render.point_details(point, catalogue))
+        assert rule in unescape(render.point_details(point, catalogue, ENGLISH))
 
 
 def test_safety_lists_are_grammatical_under_their_headings(catalogue: Catalogue) -> None:
     safety = catalogue.safety
-    text = render.safety_text(safety, "911")
+    text = render.safety_text(safety, "911", ENGLISH)
     assert "same day" not in text and "now" in text.splitlines()[0]
     assert not any(item.lower().startswith("back pain with") for item in safety.see_doctor_soon)
     assert not any(item.lower().startswith("over ") for item in safety.do_not_press)
@@ -83,7 +83,7 @@ def test_locations_from_the_audit(catalogue: Catalogue) -> None:
     def where(code: str) -> str:
         point = catalogue.point(code)
         assert point is not None
-        return unescape(render.point_caption(point, catalogue))
+        return unescape(render.point_caption(point, catalogue, ENGLISH))
 
     assert "two on each hand" in where("EX-UE7") and "one on each side" not in where("EX-UE7")
     assert "17 on each side" in where("EX-B2") and "one on each side" not in where("EX-B2")
