@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 async def privacy(update: Update, context: AcubotContext) -> None:
     """What is stored, why, for how long, and how to get or erase it."""
-    clinic = escape(context.services.settings.clinic_name)
+    clinic = escape(context.tr._(context.services.settings.clinic_name))
     text = context.tr._(
         "🔒 <b>Your data</b>\n\n"
         "This bot is run by {clinic}. It stores only what it needs to help you:\n"

@@ -35,7 +35,7 @@ async def evidence(update: Update, context: AcubotContext) -> None:
 
 def booking_reply(settings: Settings, tr: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
     """How to book: the link as a button, and the clinic's phone and address when set."""
-    clinic = escape(settings.clinic_name)
+    clinic = escape(tr._(settings.clinic_name))
     if not settings.has_booking_info:
         return (
             tr._("Please contact {clinic} directly to make an appointment.", clinic=clinic),

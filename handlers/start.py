@@ -72,7 +72,7 @@ async def start(update: Update, context: AcubotContext) -> None:
                 session=session, user_id=user.id, now=services.now()
             )
     tr = context.tr
-    clinic = escape(services.settings.clinic_name)
+    clinic = escape(context.tr._(services.settings.clinic_name))
     if user:
         hello = tr._(
             "Hello, {name}! 👋 I'm the acupressure helper of {clinic}.",
@@ -107,7 +107,7 @@ async def start(update: Update, context: AcubotContext) -> None:
 async def group_start(update: Update, context: AcubotContext) -> None:
     """/start in a group: what the bot does, nothing stored, personal things in private."""
     tr = context.tr
-    clinic = escape(context.services.settings.clinic_name)
+    clinic = escape(context.tr._(context.services.settings.clinic_name))
     text = (
         tr._("Hello! 👋 I'm the acupressure helper of {clinic}.", clinic=clinic)
         + "\n\n"
