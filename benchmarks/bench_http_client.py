@@ -38,6 +38,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.application import bot_api_request
 from content.catalogue import load_catalogue
+from content.i18n import translator
 from scheduler.reminder_message import reminder_keyboard, reminder_text
 
 CONCURRENCY = 16  # the dispatcher's sends in flight
@@ -53,7 +54,10 @@ async def _send_all(bot: Bot, text: str, n: int, senders: int) -> tuple[float, f
     async def sender() -> None:
         for i in numbers:
             await bot.send_message(
-                CHAT0 + i, text, parse_mode=ParseMode.HTML, reply_markup=reminder_keyboard(i)
+                CHAT0 + i,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reminder_keyboard(translator("en"), i),
             )
 
     wall, cpu = time.monotonic(), time.process_time()
@@ -93,7 +97,7 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=5000, help="messages per variant and repeat")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    text = reminder_text(load_catalogue(), ROUTINE, DUE.date())
+    text = reminder_text(translator("en"), load_catalogue(), ROUTINE, DUE.date())
     sink = Sink()
     sink.start()
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in VARIANTS}

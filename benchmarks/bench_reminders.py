@@ -263,6 +263,7 @@ async def worker_jobqueue(spec: dict[str, Any]) -> dict[str, Any]:
     from telegram.constants import ParseMode
     from telegram.ext import ApplicationBuilder, CallbackContext
 
+    from content.i18n import translator
     from scheduler.reminder_message import reminder_keyboard
 
     # APScheduler logs one line per misfire and per run; count them instead.
@@ -290,7 +291,7 @@ async def worker_jobqueue(spec: dict[str, Any]) -> dict[str, Any]:
                 job.chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=reminder_keyboard(job.data),
+                reply_markup=reminder_keyboard(translator("en"), job.data),
             )
         except Exception as error:  # what an error handler would see
             errors[type(error).__name__] += 1
@@ -388,6 +389,7 @@ async def worker_bare(spec: dict[str, Any]) -> dict[str, Any]:
     from telegram import Bot
     from telegram.constants import ParseMode
 
+    from content.i18n import translator
     from scheduler.reminder_message import reminder_keyboard
 
     imported = _time.monotonic()
@@ -402,7 +404,10 @@ async def worker_bare(spec: dict[str, Any]) -> dict[str, Any]:
         with profiler:
             for i in range(n):
                 await bot.send_message(
-                    CHAT0 + i, text, parse_mode=ParseMode.HTML, reply_markup=reminder_keyboard(i)
+                    CHAT0 + i,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=reminder_keyboard(translator("en"), i),
                 )
                 times.append(_time.monotonic())
         end, cpu1 = _time.monotonic(), _time.process_time()
@@ -1038,9 +1043,10 @@ def main(argv: list[str]) -> int:
     fingerprint = code_fingerprint()
     try:
         from content.catalogue import load_catalogue
+        from content.i18n import translator
         from scheduler.reminder_message import reminder_text
 
-        text = reminder_text(load_catalogue(), ROUTINE, DUE.date())
+        text = reminder_text(translator("en"), load_catalogue(), ROUTINE, DUE.date())
         databases = Databases(args.database, workdir)
         sink.start()
         log(f"sink at {sink.url}; workdir {workdir}")

@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import Enum
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal
 
 from telegram import LinkPreviewOptions
@@ -33,7 +33,14 @@ from content.own_words import OwnWords
 from content.triage import default_screen
 from handlers.admin import set_admin_commands
 from handlers.commands import set_bot_profile
-from handlers.context import AcubotApp, AcubotContext, Clock, Services, system_clock
+from handlers.context import (
+    AcubotApp,
+    AcubotContext,
+    ChosenLanguages,
+    Clock,
+    Services,
+    system_clock,
+)
 from handlers.offload import CpuPool
 from handlers.reply import flood_notice
 from scheduler.broadcast_sender import BroadcastSender
@@ -149,10 +156,14 @@ def build_application(
         total_rate=TELEGRAM_RATE if settings.send_rate > 0 else 0, bulk_rate=settings.send_rate
     )
     builder = builder.rate_limiter(BudgetRateLimiter(budget, sleep=sleep))
-    builder = builder.concurrent_updates(PerUserUpdateProcessor(on_flood=flood_notice))
+    # The flood note runs before any handler: it reads the /language choices directly.
+    languages = ChosenLanguages()
+    on_flood = partial(flood_notice, languages=languages)
+    builder = builder.concurrent_updates(PerUserUpdateProcessor(on_flood=on_flood))
     app: AcubotApp = builder.build()
 
     services = app.bot_data
+    services.languages = languages
     services.settings = settings
     services.catalogues = dict(_shipped_catalogues())
     if catalogue is not None:
@@ -206,6 +217,7 @@ async def _post_init(app: AcubotApp) -> None:
         sessions=services.sessions,
         bot=app.bot,
         catalogue=services.catalogue,
+        catalogues=services.catalogues,
         policy=services.policy,
         grace=settings.reminder_grace,
         lease=settings.claim_lease,

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from content.i18n import N_
 from content.web_addresses import https_url_problem, secret_problem, webhook_url_problem
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///acubot.sqlite3"
@@ -36,7 +37,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = DEFAULT_DATABASE_URL
-    clinic_name: str = Field(default="our clinic", min_length=1, max_length=100)
+    # The default is a message id: shown translated ("nuestra clínica"); a clinic's own
+    # name is shown as written (it is not in the catalogs).
+    clinic_name: str = Field(default=N_("our clinic"), min_length=1, max_length=100)
     clinic_timezone: str = "America/Chicago"
     booking_url: str | None = None
     # How patients reach the clinic when there is no booking link (or as well).

@@ -177,10 +177,6 @@ def load_catalogues(data_dir: Path = DATA_DIR) -> dict[Language, Catalogue]:
     return {language: load_catalogue(data_dir, language) for language in LANGUAGES}
 
 
-# TODO(lead): removed once every overlay file has landed (issue 13).
-_INTERIM_ENGLISH_FALLBACK = True
-
-
 class _Reader:
     """Reads English files and, for another language, merges in its overlay files."""
 
@@ -193,10 +189,7 @@ class _Reader:
         if self.language == "en":
             return english, None, name
         where = f"{self.language}/{name}"
-        path = self.data_dir / self.language / name
-        if _INTERIM_ENGLISH_FALLBACK and not path.exists():
-            return english, None, name
-        overlay = _read_yaml(path, shown=where)
+        overlay = _read_yaml(self.data_dir / self.language / name, shown=where)
         return english, overlay, where
 
     def list(self, name: str, top_key: str, model: type[Model], *, key: str) -> list[Model]:

@@ -95,7 +95,7 @@ class Translator:
         return format_date(value, format=format, locale=self.locale)
 
     def day(self, value: dt.date) -> str:
-        """A weekday and date, short: "Wednesday, December 2", "miércoles, 2 de diciembre"."""
+        """A weekday and date, short: "Wed, December 2", "mié, 2 de diciembre", "12月2日周三"."""
         return format_skeleton("MMMMEEEEd", value, locale=self.locale)
 
     def weekday(self, value: dt.date) -> str:
@@ -134,6 +134,11 @@ def translators() -> dict[Language, Translator]:
 
 def language_dir(language: Language, root: Path = LOCALES_DIR) -> Path:
     return root / language / "LC_MESSAGES"
+
+
+def read_po_file(path: Path, language: Language) -> Catalog:
+    """One module's catalog of one language."""
+    return _read(path, language)
 
 
 def _read(path: Path, language: Language) -> Catalog:

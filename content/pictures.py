@@ -1002,6 +1002,21 @@ def picture_texts(catalogue: Catalogue) -> Iterator[tuple[str, str]]:
                 yield name, text
 
 
+# The progress chart (/progress) draws its words with the same font: its Chinese
+# translations, and dates as Babel writes them (12月2日).
+CHART_CATALOG = "scheduler.progress_chart.po"
+CHART_DATE_CHARACTERS = "0123456789年月日周一二三四五六七"
+
+
+def chart_characters() -> str:
+    """Every character the Chinese progress chart can draw."""
+    from content.i18n import language_dir, read_po_file
+
+    path = language_dir("zh") / CHART_CATALOG
+    texts = [str(message.string) for message in read_po_file(path, "zh") if message.id]
+    return "".join(sorted(set("".join(texts) + CHART_DATE_CHARACTERS) - set(" \n")))
+
+
 def subset_font(sources: Sequence[Path], catalogue: Catalogue | None = None) -> list[Path]:
     """Cut the Chinese font subset from full Noto Sans CJK SC fonts (a .ttc holding
     the SC face, or an .otf): the characters the Chinese pictures draw, plus
@@ -1010,7 +1025,7 @@ def subset_font(sources: Sequence[Path], catalogue: Catalogue | None = None) -> 
     from fontTools.ttLib import TTCollection, TTFont
 
     catalogue = catalogue or load_catalogue(language="zh")
-    wanted = set(SUBSET_BASE)
+    wanted = set(SUBSET_BASE) | set(chart_characters())
     for _, text in picture_texts(catalogue):
         wanted.update(char for char in text if not char.isspace())
     written: list[Path] = []

@@ -10,11 +10,12 @@ import logging
 from datetime import timedelta
 from html import escape
 
+from babel.numbers import format_decimal, format_percent
 from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from content.i18n import translators
+from content.i18n import N_, Translator, translators
 from content.languages import DEFAULT_LANGUAGE
 from handlers.commands import menu_commands
 from handlers.context import AcubotApp, AcubotContext
@@ -30,7 +31,7 @@ from storage.safety import count_adverse_events
 from storage.stats import MIN_GROUP, enough_patients, usage_stats
 
 log = logging.getLogger(__name__)
-NOT_ALLOWED = "Sorry, that is only for clinic staff."
+NOT_ALLOWED = N_("Sorry, that is only for clinic staff.")
 
 
 async def require_admin(update: Update, context: AcubotContext, action: str) -> bool:
@@ -40,9 +41,9 @@ async def require_admin(update: Update, context: AcubotContext, action: str) -> 
         return True
     log.warning("Refused %s for user %s", action, user.id if user else "unknown")
     if update.callback_query:
-        await query_of(update).answer(NOT_ALLOWED, show_alert=True)
+        await query_of(update).answer(context.tr._(NOT_ALLOWED), show_alert=True)
     else:
-        await reply_html(update, context, NOT_ALLOWED)
+        await reply_html(update, context, context.tr._(NOT_ALLOWED))
     return False
 
 
@@ -51,6 +52,7 @@ async def stats(update: Update, context: AcubotContext) -> None:
     if not await require_admin(update, context, "/stats"):
         return
     services = context.services
+    tr = context.tr
     zone = services.settings.zone
     days = clinic_days(services.now(), zone)
     async with services.sessions() as session:
@@ -63,80 +65,123 @@ async def stats(update: Update, context: AcubotContext) -> None:
         )
         sore_all = await count_adverse_events(session=session)
     today = _counts(
-        numbers.reminders_sent_today, numbers.reminders_done_today, numbers.reminder_patients_today
+        tr,
+        numbers.reminders_sent_today,
+        numbers.reminders_done_today,
+        numbers.reminder_patients_today,
     )
     week = _counts(
+        tr,
         numbers.reminders_sent_week,
         numbers.reminders_done_week,
         numbers.reminder_patients_week,
         maybe=numbers.reminders_maybe_week,
     )
-    text = (
-        "📊 <b>How the bot is used</b>\n\n"
-        f"People who started the bot: <b>{numbers.users}</b>\n"
-        f"Unreachable (blocked the bot): {numbers.unreachable}\n"
-        f"Active reminder subscribers: <b>{numbers.active_subscribers}</b>\n\n"
-        f"Reminders today: {today}\n"
-        f"Reminders in the last 7 days: {week}\n\n"
-        f"Broadcasts sent: {numbers.broadcasts_sent} "
-        f"({numbers.broadcast_messages_sent} messages delivered, "
-        f"{numbers.broadcast_messages_maybe} may not have arrived)\n\n"
-        "<b>Outcomes (all patients together)</b>\n"
-        f"Reminders done: {_share(outcomes.adherence_7, outcomes.patients_7)} over 7 days, "
-        f"{_share(outcomes.adherence_30, outcomes.patients_30)} over 30 days\n"
-        f"Average change in back pain, first week to latest week: {_change(outcomes)}\n"
-        f"“Too sore / bruised” after the routine: {sore_30} in the last 30 days "
-        f"({sore_all} in all)\n"
-        f"<i>Days are counted in {escape(zone.key)}. Figures from fewer than {MIN_GROUP} "
-        "patients are not shown, so no one patient can be recognised.</i>"
-    )
-    await reply_html(update, context, text)
+    n = tr.number
+    lines = [
+        tr._("📊 <b>How the bot is used</b>"),
+        "",
+        tr._("People who started the bot: <b>{count}</b>", count=n(numbers.users)),
+        tr._("Unreachable (blocked the bot): {count}", count=n(numbers.unreachable)),
+        tr._("Active reminder subscribers: <b>{count}</b>", count=n(numbers.active_subscribers)),
+        "",
+        tr._("Reminders today: {counts}", counts=today),
+        tr._("Reminders in the last 7 days: {counts}", counts=week),
+        "",
+        tr._(
+            "Broadcasts sent: {broadcasts} ({delivered} messages delivered, "
+            "{maybe} may not have arrived)",
+            broadcasts=n(numbers.broadcasts_sent),
+            delivered=n(numbers.broadcast_messages_sent),
+            maybe=n(numbers.broadcast_messages_maybe),
+        ),
+        "",
+        tr._("<b>Outcomes (all patients together)</b>"),
+        tr._(
+            "Reminders done: {share_7} over 7 days, {share_30} over 30 days",
+            share_7=_share(tr, outcomes.adherence_7, outcomes.patients_7),
+            share_30=_share(tr, outcomes.adherence_30, outcomes.patients_30),
+        ),
+        tr._(
+            "Average change in back pain, first week to latest week: {change}",
+            change=_change(tr, outcomes),
+        ),
+        tr._(
+            "“Too sore / bruised” after the routine: {last_30} in the last 30 days ({all} in all)",
+            last_30=n(sore_30),
+            all=n(sore_all),
+        ),
+        "<i>"
+        + tr._(
+            "Days are counted in {zone}. Figures from fewer than {minimum} "
+            "patients are not shown, so no one patient can be recognised.",
+            zone=escape(zone.key),
+            minimum=n(MIN_GROUP),
+        )
+        + "</i>",
+    ]
+    await reply_html(update, context, "\n".join(lines))
 
 
-NOT_ENOUGH = "not enough patients yet"
+NOT_ENOUGH = N_("not enough patients yet")
 
 
-def _counts(sent: int, done: int, patients: int, *, maybe: int | None = None) -> str:
+def _counts(
+    tr: Translator, sent: int, done: int, patients: int, *, maybe: int | None = None
+) -> str:
     if not enough_patients(patients):
-        return NOT_ENOUGH
+        return tr._(NOT_ENOUGH)
     if maybe is None:
-        return f"{sent} sent, {done} done"
-    return f"{sent} sent, {done} done, {maybe} may not have arrived"
-
-
-def _share(value: float | None, patients: int) -> str:
-    if value is None:
-        return "no data yet"
-    return f"{value:.0%}" if enough_patients(patients) else NOT_ENOUGH
-
-
-def _change(outcomes: ClinicOutcomes) -> str:
-    if outcomes.pain_change is None:
-        return "not enough check-ins yet (needs answers spanning over a week)"
-    if not enough_patients(outcomes.patients_with_change):
-        return NOT_ENOUGH
-    who = f"{outcomes.patients_with_change} patient" + (
-        "s" if outcomes.patients_with_change != 1 else ""
+        return tr._("{sent} sent, {done} done", sent=tr.number(sent), done=tr.number(done))
+    return tr._(
+        "{sent} sent, {done} done, {maybe} may not have arrived",
+        sent=tr.number(sent),
+        done=tr.number(done),
+        maybe=tr.number(maybe),
     )
-    return f"{outcomes.pain_change:+.1f} points on the 0–10 scale ({who})"
+
+
+def _share(tr: Translator, value: float | None, patients: int) -> str:
+    if value is None:
+        return tr._("no data yet")
+    if not enough_patients(patients):
+        return tr._(NOT_ENOUGH)
+    return format_percent(value, locale=tr.locale)
+
+
+def _change(tr: Translator, outcomes: ClinicOutcomes) -> str:
+    if outcomes.pain_change is None:
+        return tr._("not enough check-ins yet (needs answers spanning over a week)")
+    if not enough_patients(outcomes.patients_with_change):
+        return tr._(NOT_ENOUGH)
+    return tr._(
+        "{change} points on the 0–10 scale ({patients})",
+        change=format_decimal(outcomes.pain_change, format="+0.0;-0.0", locale=tr.locale),
+        patients=tr.n_("{n} patient", "{n} patients", outcomes.patients_with_change),
+    )
 
 
 async def list_broadcasts(update: Update, context: AcubotContext) -> None:
     """The ten most recent broadcasts with their counts and state."""
     if not await require_admin(update, context, "/broadcasts"):
         return
+    tr = context.tr
     async with context.services.sessions() as session:
         records = await broadcasts.recent_broadcasts(session=session)
         lines = [
             broadcast_message.summary_line(
-                record, await broadcasts.recipient_counts(session=session, broadcast_id=record.id)
+                tr,
+                record,
+                await broadcasts.recipient_counts(session=session, broadcast_id=record.id),
             )
             for record in records
         ]
     if not lines:
-        await reply_html(update, context, "No broadcasts yet. Start one with /broadcast.")
+        await reply_html(update, context, tr._("No broadcasts yet. Start one with /broadcast."))
         return
-    await reply_html(update, context, "📣 <b>Recent broadcasts</b>\n\n" + "\n".join(lines))
+    await reply_html(
+        update, context, tr._("📣 <b>Recent broadcasts</b>") + "\n\n" + "\n".join(lines)
+    )
 
 
 async def cancel_button(update: Update, context: AcubotContext) -> None:
@@ -145,8 +190,9 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
     if not await require_admin(update, context, "cancel broadcast"):
         return
     button = cb.decode_as(query.data, cb.BroadcastCancelButton)
+    tr = context.tr
     if button is None:
-        await query.answer("That broadcast is unknown.", show_alert=True)
+        await query.answer(tr._("That broadcast is unknown."), show_alert=True)
         return
     broadcast_id = button.broadcast_id
     services = context.services
@@ -157,9 +203,11 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
         )
         record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
         counts = await broadcasts.recipient_counts(session=session, broadcast_id=broadcast_id)
-    await query.answer("Broadcast cancelled" if cancelled else "It had already finished.")
+    await query.answer(
+        tr._("Broadcast cancelled") if cancelled else tr._("It had already finished.")
+    )
     if record is not None:
-        await show_progress(context.bot, record, counts, services.settings.zone, 0)
+        await show_progress(context.bot, record, counts, services.settings.zone, 0, tr)
 
 
 async def set_admin_commands(app: AcubotApp) -> None:

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from content.i18n import N_, Translator
 from content.web_addresses import https_url_problem
 from handlers.admin import require_admin
 from handlers.context import AcubotApp, AcubotContext
@@ -56,18 +57,24 @@ BACK = {
     EDIT: PREVIEW,
 }
 MAX_LABEL = 40
-STOPPED = "I stopped composing your broadcast. Nothing was sent."
-EXPIRED = "This broadcast draft is no longer open. Start again with /broadcast."
+STOPPED = N_("I stopped composing your broadcast. Nothing was sent.")
+EXPIRED = N_("This broadcast draft is no longer open. Start again with /broadcast.")
 AUDIENCE_NAMES = {
-    Audience.ALL: "Everyone who started the bot",
-    Audience.SUBSCRIBERS: "Reminder subscribers",
-    Audience.NOT_SUBSCRIBED: "People without reminders",
+    Audience.ALL: N_("Everyone who started the bot"),
+    Audience.SUBSCRIBERS: N_("Reminder subscribers"),
+    Audience.NOT_SUBSCRIBED: N_("People without reminders"),
 }
 CONTENT_FIELDS = ("text", "entities", "photo_file_id", "button_label", "button_url", "audience")
+# What content.web_addresses finds wrong with an address, as whole sentences.
+URL_PROBLEMS = {
+    "must start with https://": N_("That address must start with https://."),
+    "is not a well-formed web address": N_("That address is not a well-formed web address."),
+    "is too long": N_("That address is too long."),
+}
 
 
-def people(count: int) -> str:
-    return f"{count} person" if count == 1 else f"{count} people"
+def people(tr: Translator, count: int) -> str:
+    return tr.n_("{n} person", "{n} people", count)
 
 
 def _button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
@@ -76,11 +83,11 @@ def _button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
     )
 
 
-def _nav(step: str, data: dict[str, Any]) -> list[InlineKeyboardButton]:
+def _nav(tr: Translator, step: str, data: dict[str, Any]) -> list[InlineKeyboardButton]:
     """◀ Back (where there is somewhere to go back to) and ✖ Cancel."""
-    row = [_button("✖ Cancel", "cancel")]
+    row = [_button(tr._("✖ Cancel"), "cancel")]
     if step in BACK or data.get("editing"):
-        row.insert(0, _button("◀ Back", "back", step))
+        row.insert(0, _button(tr._("◀ Back"), "back", step))
     return row
 
 
@@ -127,32 +134,42 @@ async def ask_message(
     replace: bool = False,
 ) -> None:
     await _step(update, context, MESSAGE, data)
+    tr = context.tr
     lines = [f"⚠️ {escape(problem, quote=False)}", ""] if problem else []
     lines += [
-        "📣 <b>New broadcast</b>" if not data.get("editing") else "📣 <b>Edit the message</b>",
-        "Send me the message for patients: text (bold, italics and links are kept), "
-        "or a photo with a caption. /cancel stops without sending anything.",
+        tr._("📣 <b>New broadcast</b>")
+        if not data.get("editing")
+        else tr._("📣 <b>Edit the message</b>"),
+        tr._(
+            "Send me the message for patients: text (bold, italics and links are kept), "
+            "or a photo with a caption. /cancel stops without sending anything."
+        ),
     ]
-    keyboard = InlineKeyboardMarkup([_nav(MESSAGE, data)])
+    keyboard = InlineKeyboardMarkup([_nav(tr, MESSAGE, data)])
     await show_step(update, context, "\n".join(lines), keyboard, replace=replace)
 
 
-UNSTORABLE = (
+UNSTORABLE = N_(
     "That message contains an invisible control character (such as NUL) that I can't "
+    "store or send. Please type or paste it again without it."
+)
+UNSTORABLE_LABEL = N_(
+    "That label contains an invisible control character (such as NUL) that I can't "
     "store or send. Please type or paste it again without it."
 )
 
 
-def read_message(message: Message) -> tuple[dict[str, Any] | None, str | None]:
-    """The broadcast content of a message, or why it cannot be broadcast."""
+def read_message(tr: Translator, message: Message) -> tuple[dict[str, Any] | None, str | None]:
+    """The broadcast content of a message, or why it cannot be broadcast (in `tr`'s language)."""
     if has_unstorable(message.text or message.caption or ""):
-        return None, UNSTORABLE
+        return None, tr._(UNSTORABLE)
     if message.photo:
         caption = message.caption or ""
         if len(caption) > MessageLimit.CAPTION_LENGTH:
-            return None, (
-                f"That caption has {len(caption)} characters; Telegram allows "
-                f"{MessageLimit.CAPTION_LENGTH}. Please shorten it."
+            return None, tr._(
+                "That caption has {length} characters; Telegram allows {limit}. Please shorten it.",
+                length=tr.number(len(caption)),
+                limit=tr.number(MessageLimit.CAPTION_LENGTH),
             )
         return {
             "text": caption,
@@ -161,18 +178,20 @@ def read_message(message: Message) -> tuple[dict[str, Any] | None, str | None]:
         }, None
     if message.text is not None:
         if not message.text.strip():
-            return None, "That message is empty. Please send some text."
+            return None, tr._("That message is empty. Please send some text.")
         if len(message.text) > MessageLimit.MAX_TEXT_LENGTH:
-            return None, (
-                f"That message has {len(message.text)} characters; Telegram allows "
-                f"{MessageLimit.MAX_TEXT_LENGTH}. Please shorten it or split it."
+            return None, tr._(
+                "That message has {length} characters; Telegram allows {limit}. "
+                "Please shorten it or split it.",
+                length=tr.number(len(message.text)),
+                limit=tr.number(MessageLimit.MAX_TEXT_LENGTH),
             )
         return {
             "text": message.text,
             "entities": [e.to_dict() for e in message.entities],
             "photo_file_id": None,
         }, None
-    return None, (
+    return None, tr._(
         "I can broadcast text, or a photo with a caption. Stickers, voice messages, "
         "videos and files can't be broadcast."
     )
@@ -182,15 +201,27 @@ async def ask_button(
     update: Update, context: AcubotContext, data: dict[str, Any], *, replace: bool = False
 ) -> None:
     await _step(update, context, BUTTON, data)
+    tr = context.tr
     rows = []
     if context.services.settings.booking_url:
-        rows.append([_button("📅 “Book an appointment” (booking link)", "btn", "book")])
-    rows += [[_button("✏️ A custom button", "btn", "custom")], [_button("No button", "btn", "none")]]
-    rows.append(_nav(BUTTON, data))
+        rows.append(
+            [
+                _button(
+                    tr._("📅 “Book an appointment” (booking link)"),
+                    "btn",
+                    "book",
+                )
+            ]
+        )
+    rows += [
+        [_button(tr._("✏️ A custom button"), "btn", "custom")],
+        [_button(tr._("No button"), "btn", "none")],
+    ]
+    rows.append(_nav(tr, BUTTON, data))
     await show_step(
         update,
         context,
-        "Add a button under the message?",
+        tr._("Add a button under the message?"),
         InlineKeyboardMarkup(rows),
         replace=replace,
     )
@@ -205,10 +236,11 @@ async def ask_label(
     replace: bool = False,
 ) -> None:
     await _step(update, context, BUTTON_LABEL, data)
-    text = (
-        f"⚠️ {escape(problem, quote=False)}\n\n" if problem else ""
-    ) + "Type the button's label (for example “Book now”)."
-    keyboard = InlineKeyboardMarkup([_nav(BUTTON_LABEL, data)])
+    tr = context.tr
+    text = (f"⚠️ {escape(problem, quote=False)}\n\n" if problem else "") + tr._(
+        "Type the button's label (for example “Book now”)."
+    )
+    keyboard = InlineKeyboardMarkup([_nav(tr, BUTTON_LABEL, data)])
     await show_step(update, context, text, keyboard, replace=replace)
 
 
@@ -221,10 +253,12 @@ async def ask_url(
     replace: bool = False,
 ) -> None:
     await _step(update, context, BUTTON_URL, data)
-    text = (
-        f"⚠️ {escape(problem, quote=False)}\n\n" if problem else ""
-    ) + f"Now the web address “{escape(data['label'])}” opens (it must start with https://)."
-    keyboard = InlineKeyboardMarkup([_nav(BUTTON_URL, data)])
+    tr = context.tr
+    text = (f"⚠️ {escape(problem, quote=False)}\n\n" if problem else "") + tr._(
+        "Now the web address “{label}” opens (it must start with https://).",
+        label=escape(data["label"]),
+    )
+    keyboard = InlineKeyboardMarkup([_nav(tr, BUTTON_URL, data)])
     await show_step(update, context, text, keyboard, replace=replace)
 
 
@@ -236,17 +270,28 @@ async def ask_audience(
     update: Update, context: AcubotContext, data: dict[str, Any], *, replace: bool = False
 ) -> None:
     await _step(update, context, AUDIENCE, data)
+    tr = context.tr
     async with context.services.sessions() as session:
         sizes = await broadcasts.audience_sizes(session=session, sender_id=_sender(update))
     rows = [
-        [_button(f"{AUDIENCE_NAMES[audience]} ({sizes[audience]})", "aud", audience.value)]
+        [
+            _button(
+                tr._(
+                    "{audience} ({count})",
+                    audience=tr._(AUDIENCE_NAMES[audience]),
+                    count=tr.number(sizes[audience]),
+                ),
+                "aud",
+                audience.value,
+            )
+        ]
         for audience in Audience
     ]
-    rows.append(_nav(AUDIENCE, data))
+    rows.append(_nav(tr, AUDIENCE, data))
     await show_step(
         update,
         context,
-        "Who should get it? (People who blocked the bot, and you, are never included.)",
+        tr._("Who should get it? (People who blocked the bot, and you, are never included.)"),
         InlineKeyboardMarkup(rows),
         replace=replace,
     )
@@ -262,15 +307,17 @@ async def ask_send_at(
 ) -> None:
     await _step(update, context, SEND_AT, data)
     services = context.services
+    tr = context.tr
     zone = services.settings.zone
     lines = [f"⚠️ {escape(problem, quote=False)}", ""] if problem else []
     lines += [
-        f"🕐 When should it go out? Type a day and time in {escape(zone.key)}.",
-        send_time_examples(zone, services.now()),
+        tr._("🕐 When should it go out? Type a day and time in {zone}.", zone=escape(zone.key)),
+        # Typed times are read in English words (scheduler/send_time.py), so the examples are too.
+        send_time_examples(zone, services.now(), tr),
     ]
-    rows = [_nav(SEND_AT, data)]
+    rows = [_nav(tr, SEND_AT, data)]
     if data.get("send_at"):
-        rows.insert(0, [_button("▶ Send it now instead", "now")])
+        rows.insert(0, [_button(tr._("▶ Send it now instead"), "now")])
     await show_step(update, context, "\n".join(lines), InlineKeyboardMarkup(rows), replace=replace)
 
 
@@ -280,14 +327,23 @@ async def ask_edit(
     """✏️ Edit: which one thing to change; each returns to the preview."""
     data = {**data, "editing": True}
     await _step(update, context, EDIT, data)
+    tr = context.tr
     keyboard = InlineKeyboardMarkup(
         [
-            [_button("📝 Message", "e", "message"), _button("🔘 Button", "e", "button")],
-            [_button("👥 Audience", "e", "audience"), _button("🕐 Time", "e", "time")],
-            _nav(EDIT, data),
+            [
+                _button(tr._("📝 Message"), "e", "message"),
+                _button(tr._("🔘 Button"), "e", "button"),
+            ],
+            [
+                _button(tr._("👥 Audience"), "e", "audience"),
+                _button(tr._("🕐 Time"), "e", "time"),
+            ],
+            _nav(tr, EDIT, data),
         ]
     )
-    await show_step(update, context, "✏️ What would you like to change?", keyboard, replace=replace)
+    await show_step(
+        update, context, tr._("✏️ What would you like to change?"), keyboard, replace=replace
+    )
 
 
 def _send_at(data: dict[str, Any]) -> datetime | None:
@@ -302,39 +358,46 @@ async def show_preview(
     data = {key: value for key, value in data.items() if key not in {"editing", "label"}}
     await _step(update, context, PREVIEW, data)
     services = context.services
+    tr = context.tr
     await remove_buttons(update)
     async with services.sessions() as session:
         sizes = await broadcasts.audience_sizes(session=session, sender_id=_sender(update))
     if with_copy:
         record = draft_record(data, _sender(update), services.now())
-        await broadcast_message.send_copy(context.bot, chat_of(update).id, record)
+        # In the staff member's language; a booking button is in each patient's.
+        await broadcast_message.send_copy(context.bot, chat_of(update).id, record, tr)
     audience = Audience(data["audience"])
     send_at = _send_at(data)
     zone = services.settings.zone
     when = (
-        f"It will go out <b>{escape(describe_send_time(send_at, zone, services.now()))}</b>."
+        tr._(
+            "It will go out <b>{when}</b>.",
+            when=escape(describe_send_time(send_at, zone, services.now(), tr)),
+        )
         if send_at
-        else "It will go out as soon as you confirm."
+        else tr._("It will go out as soon as you confirm.")
     )
-    confirm_label = "✅ Confirm: schedule it" if send_at else "✅ Confirm: send now"
+    confirm_label = tr._("✅ Confirm: schedule it") if send_at else tr._("✅ Confirm: send now")
     keyboard = InlineKeyboardMarkup(
         [
             [_button(confirm_label, "send")],
             [
-                _button("🕐 Change time" if send_at else "🕐 Send later", "later"),
-                _button("✏️ Edit", "edit"),
+                _button(tr._("🕐 Change time") if send_at else tr._("🕐 Send later"), "later"),
+                _button(tr._("✏️ Edit"), "edit"),
             ],
-            _nav(PREVIEW, data),
+            _nav(tr, PREVIEW, data),
         ]
     )
-    await reply_html(
-        update,
-        context,
-        ("☝️ That is exactly what patients will see.\n" if with_copy else "")
-        + f"It will go to <b>{people(sizes[audience])}</b> "
-        f"({AUDIENCE_NAMES[audience].lower()}; you are not counted).\n{when}",
-        keyboard,
-    )
+    lines = [tr._("☝️ That is exactly what patients will see.")] if with_copy else []
+    lines += [
+        tr._(
+            "It will go to <b>{people}</b> ({audience}; you are not counted).",
+            people=people(tr, sizes[audience]),
+            audience=tr._(AUDIENCE_NAMES[audience]).lower(),
+        ),
+        when,
+    ]
+    await reply_html(update, context, "\n".join(lines), keyboard)
 
 
 async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) -> None:
@@ -348,7 +411,9 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     now = services.now()
     send_at = _send_at(data)
     if send_at is not None and send_at <= now:
-        await ask_send_at(update, context, data, "That time has passed in the meantime.")
+        await ask_send_at(
+            update, context, data, context.tr._("That time has passed in the meantime.")
+        )
         return
     async with services.sessions.begin() as session:
         if not await clear_pending(session=session, user_id=user_id):
@@ -362,7 +427,9 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
                 session=session, broadcast_id=broadcast_id, now=now, send_at=send_at
             )
     if broadcast_id is None:  # a second tap on Confirm
-        await query_of(update).answer("This broadcast was already confirmed. See /broadcasts.")
+        await query_of(update).answer(
+            context.tr._("This broadcast was already confirmed. See /broadcasts.")
+        )
         return
     async with services.sessions() as session:
         record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
@@ -372,8 +439,8 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     progress = await show_step(
         update,
         context,
-        broadcast_message.progress_text(record, {}, services.settings.zone),
-        broadcast_message.cancel_keyboard(record.id),
+        broadcast_message.progress_text(context.tr, record, {}, services.settings.zone),
+        broadcast_message.cancel_keyboard(context.tr, record.id),
         replace=True,
     )
     if isinstance(progress, Message):
@@ -408,8 +475,9 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     data = dict(pending.data)
     message = message_of(update)
     services = context.services
+    tr = context.tr
     if pending.step == MESSAGE:
-        content, problem = read_message(message)
+        content, problem = read_message(tr, message)
         if content is None:
             await ask_message(update, context, data, problem)
             return
@@ -421,11 +489,14 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     elif pending.step == BUTTON_LABEL:
         label = (message.text or "").strip()
         if has_unstorable(label):
-            await ask_label(update, context, data, UNSTORABLE.replace("message", "label", 1))
+            await ask_label(update, context, data, tr._(UNSTORABLE_LABEL))
             return
         if not label or len(label) > MAX_LABEL:
             await ask_label(
-                update, context, data, f"Please type a label of 1 to {MAX_LABEL} characters."
+                update,
+                context,
+                data,
+                tr._("Please type a label of 1 to {limit} characters.", limit=tr.number(MAX_LABEL)),
             )
             return
         data["label"] = label
@@ -434,13 +505,15 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
         url = (message.text or "").strip()
         problem = https_url_problem(url) if len(url) <= 512 else "is too long"
         if problem:
-            await ask_url(update, context, data, f"That address {problem}.")
+            sentence = URL_PROBLEMS.get(problem)
+            said = tr._(sentence) if sentence else tr._("That address {problem}.", problem=problem)
+            await ask_url(update, context, data, said)
             return
         data["button_label"], data["button_url"] = data.pop("label"), url
         await _after_content(update, context, data)
     elif pending.step == SEND_AT:
         send_at, problem = parse_send_time(
-            message.text or "", services.settings.zone, services.now()
+            message.text or "", services.settings.zone, services.now(), tr
         )
         if send_at is None:
             await ask_send_at(update, context, data, problem)
@@ -449,7 +522,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
         # The preview states the resolved day and time in words before anything is scheduled.
         await show_preview(update, context, data, with_copy=False)
     else:
-        await reply_html(update, context, "Please use the buttons above, or /cancel.")
+        await reply_html(update, context, tr._("Please use the buttons above, or /cancel."))
 
 
 async def button(update: Update, context: AcubotContext) -> None:
@@ -461,7 +534,7 @@ async def button(update: Update, context: AcubotContext) -> None:
     if action == "cancel":
         await cancel(update, context)
         return
-    pending = await pending_for_button(update, context, FLOW, EXPIRED)
+    pending = await pending_for_button(update, context, FLOW, context.tr._(EXPIRED))
     if pending is None:
         return
     data = dict(pending.data)
@@ -475,14 +548,17 @@ async def button(update: Update, context: AcubotContext) -> None:
             await ask_label(update, context, data, replace=True)
             return
         if choice == "book" and settings.booking_url:
-            data["button_label"], data["button_url"] = "Book an appointment", settings.booking_url
+            # No label: the bot writes it, in each recipient's language (broadcast_message).
+            data["button_label"], data["button_url"] = None, settings.booking_url
         else:
             data["button_label"], data["button_url"] = None, None
         await remove_buttons(update)
         await _after_content(update, context, data)
     elif step == AUDIENCE and action == "aud":
         if value not in {a.value for a in Audience}:
-            await reply_html(update, context, "Please pick one of the audiences above.")
+            await reply_html(
+                update, context, context.tr._("Please pick one of the audiences above.")
+            )
             return
         data["audience"] = value
         await show_preview(update, context, data)
@@ -499,7 +575,9 @@ async def button(update: Update, context: AcubotContext) -> None:
         await edit_one(update, context, value, data)
     else:
         await reply_html(
-            update, context, "That button belongs to an earlier step. Please use the latest one."
+            update,
+            context,
+            context.tr._("That button belongs to an earlier step. Please use the latest one."),
         )
 
 
@@ -544,11 +622,11 @@ async def cancel(update: Update, context: AcubotContext) -> None:
         async with context.services.sessions.begin() as session:
             had_draft = await clear_pending(session=session, user_id=user_id)
     if not had_draft:
-        await query.answer(EXPIRED, show_alert=True)
+        await query.answer(context.tr._(EXPIRED), show_alert=True)
         await remove_buttons(update)
         return
     await query.answer()
-    await show_step(update, context, STOPPED, replace=True)
+    await show_step(update, context, context.tr._(STOPPED), replace=True)
 
 
 def register(app: AcubotApp) -> None:

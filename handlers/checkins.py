@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
+from content.i18n import Translator
 from handlers import triage
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import edit_or_reply, reply_html
@@ -30,8 +31,8 @@ async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
     return patient_days.patient_zone(sub, context.services.settings.clinic_timezone)
 
 
-def pain_question() -> str:
-    return question_text(CheckInKind.PAIN)
+def pain_question(tr: Translator) -> str:
+    return question_text(tr, CheckInKind.PAIN)
 
 
 @functools.lru_cache(maxsize=8)
@@ -41,7 +42,7 @@ def pain_keyboard(local_date: date) -> InlineKeyboardMarkup:
 
 
 async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> None:
-    await reply_html(update, context, pain_question(), pain_keyboard(local_date))
+    await reply_html(update, context, pain_question(context.tr), pain_keyboard(local_date))
 
 
 class _OutsideWindow(Exception):
@@ -51,9 +52,10 @@ class _OutsideWindow(Exception):
 async def on_button(update: Update, context: AcubotContext) -> None:
     """A 0-10 answer: one statement, and the question's message becomes the thanks."""
     query = query_of(update)
+    tr = context.tr
     button = cb.decode_as(query.data, cb.CheckInButton)
     if button is None:
-        await query.answer("This question is no longer available.", show_alert=True)
+        await query.answer(tr._("This question is no longer available."), show_alert=True)
         return
     kind, score, asked_on = button.kind, button.score, button.asked_on
     services = context.services
@@ -75,7 +77,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     except NotKnown:  # deleted their data, or never started
         await query.answer()
         await reply_html(
-            update, context, "I don't keep any data about you now, so I can't store this. /start"
+            update,
+            context,
+            tr._("I don't keep any data about you now, so I can't store this. /start"),
         )
         if is_severe(score):  # stored or not, severe pain is asked about red flags
             await triage.ask_severe_pain_red_flags(update, context)
@@ -85,18 +89,27 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         await edit_or_reply(
             update,
             context,
-            f"That question was for {asked_on:%A %-d %B}. I'll ask again after your next routine.",
+            tr._(
+                "That question was for {day}. I'll ask again after your next routine.",
+                day=tr.day(asked_on),
+            ),
         )
         return
     # The weekly question is about the week up to the day it was asked; the pain one, today.
+    shown = tr.number(score)
     if kind != CheckInKind.ACTIVITY:
-        when = "today"
+        text = tr._("Thanks — I've noted {score}/10 for today.", score=shown)
     elif asked_on == today:
-        when = "this week"
+        text = tr._("Thanks — I've noted {score}/10 for this week.", score=shown)
     else:
-        when = f"the week up to {asked_on:%A %-d %B}"
-    text = f"Thanks — I've noted {score}/10 for {when}."
-    await asyncio.gather(query.answer(f"Noted: {score}/10"), edit_or_reply(update, context, text))
+        text = tr._(
+            "Thanks — I've noted {score}/10 for the week up to {day}.",
+            score=shown,
+            day=tr.day(asked_on),
+        )
+    await asyncio.gather(
+        query.answer(tr._("Noted: {score}/10", score=shown)), edit_or_reply(update, context, text)
+    )
     if is_severe(score):
         await triage.ask_severe_pain_red_flags(update, context)
 

@@ -182,7 +182,7 @@ async def set_bot_profile(app: AcubotApp) -> None:
     bot = app.bot
     for language, tr in translators().items():
         code = None if language == DEFAULT_LANGUAGE else language
-        clinic = settings.clinic_name
+        clinic = tr._(settings.clinic_name)
         await bot.set_my_commands(
             menu_commands(tr, staff=False, booking=settings.has_booking_info), language_code=code
         )

@@ -12,13 +12,14 @@ import logging
 from telegram import Update
 from telegram.error import NetworkError
 
+from content.i18n import N_
 from handlers.context import AcubotApp, AcubotContext
 from storage.database import is_unavailable
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-UNAVAILABLE = (
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+UNAVAILABLE = N_(
     "Sorry, I can't reach my records for a moment, so I couldn't do that just now. "
     "Please try again in a minute or two; nothing you saved is lost.\n\n"
     "Point cards (/points), /safety and /help still work in the meantime. "
@@ -48,9 +49,8 @@ async def on_error(update: object, context: AcubotContext) -> None:
         try:
             if update.callback_query is not None:
                 await _answer_button(update)
-            await context.bot.send_message(
-                update.effective_chat.id, UNAVAILABLE if unavailable else APOLOGY
-            )
+            text = context.tr._(UNAVAILABLE if unavailable else APOLOGY)
+            await context.bot.send_message(update.effective_chat.id, text)
         except Exception:  # the apology is best effort; the error is already logged
             log.debug("Could not send the apology", exc_info=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from content.i18n import N_
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import continue_flow
@@ -14,7 +15,7 @@ from handlers.reply import reply_html
 from handlers.update_parts import message_of, query_of
 from storage.database import is_unavailable
 
-HINT = (
+HINT = N_(
     "I can look up acupressure points for low back pain. Try <code>/point UB40</code>, "
     "type a point's name such as <i>weizhong</i>, or send /points to browse. "
     "Send /help for everything I can do."
@@ -23,9 +24,9 @@ HINT = (
 
 async def unknown_command(update: Update, context: AcubotContext) -> None:
     command = (message_of(update).text or "").split(maxsplit=1)[0]
-    await reply_html(
-        update, context, f"I don't know the command {render.short(command)}.\n\n{HINT}"
-    )
+    tr = context.tr
+    unknown = tr._("I don't know the command {command}.", command=render.short(command))
+    await reply_html(update, context, f"{unknown}\n\n{tr._(HINT)}")
 
 
 async def free_text(update: Update, context: AcubotContext) -> None:
@@ -52,12 +53,14 @@ async def other_message(update: Update, context: AcubotContext) -> None:
     """A photo or location for a pending question; otherwise explain what works."""
     if await continue_flow(update, context):
         return
-    await reply_html(update, context, "I can only read text messages.\n\n" + HINT)
+    tr = context.tr
+    await reply_html(update, context, tr._("I can only read text messages.") + "\n\n" + tr._(HINT))
 
 
 async def stale_button(update: Update, context: AcubotContext) -> None:
     await query_of(update).answer(
-        "This button is no longer in use. Send /help to see what I can do.", show_alert=True
+        context.tr._("This button is no longer in use. Send /help to see what I can do."),
+        show_alert=True,
     )
 
 

@@ -25,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from content.i18n import N_
 from handlers.context import AcubotApp, AcubotContext
 from handlers.groups import is_private
 from handlers.reply import reply_html
@@ -41,8 +42,8 @@ FlowHandler = Callable[[Update, AcubotContext, PendingRecord], Awaitable[None]]
 # below: one takes only messages, the other only button presses, so no update
 # matches both.
 FLOW_GUARD_GROUP = -2
-NOTHING_TO_CANCEL = "There was nothing to cancel."
-ALREADY_ANSWERED = "You already answered this one."
+NOTHING_TO_CANCEL = N_("There was nothing to cancel.")
+ALREADY_ANSWERED = N_("You already answered this one.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,8 @@ class Flow:
 
     name: str
     answer: FlowHandler
-    # One line, said when a command or /cancel stops the flow.
+    # One line, said when a command or /cancel stops the flow: English marked
+    # with N_ (the flow's module holds its translation), shown in the person's language.
     stopped: str
     # Commands that start this flow again: they replace the question silently.
     own_commands: frozenset[str] = frozenset()
@@ -120,11 +122,12 @@ async def pending_for_button(
     """The flow's waiting step for a button press; None (after saying so) if it is gone.
 
     The old message's buttons are removed, so they cannot be pressed again.
+    `expired` is English marked with N_; the person reads it in their language.
     """
     query = query_of(update)
     pending = await live_pending(context, sender_of(update).id)
     if pending is None or pending.flow != flow:
-        await query.answer(expired, show_alert=True)
+        await query.answer(context.tr._(expired), show_alert=True)
         await remove_buttons(update)
         return None
     await query.answer()
@@ -224,7 +227,7 @@ async def command_stops_flow(update: Update, context: AcubotContext) -> None:
         return
     await stop_pending(context, user.id)
     if flow is not None:
-        await reply_html(update, context, flow.stopped)
+        await reply_html(update, context, context.tr._(flow.stopped))
 
 
 async def cancel_command(update: Update, context: AcubotContext) -> None:
@@ -234,7 +237,8 @@ async def cancel_command(update: Update, context: AcubotContext) -> None:
     if pending is not None:
         await stop_pending(context, user_id)
     flow: Flow | None = context.services.flows.get(pending.flow) if pending else None
-    await reply_html(update, context, flow.stopped if flow is not None else NOTHING_TO_CANCEL)
+    said = flow.stopped if flow is not None else NOTHING_TO_CANCEL
+    await reply_html(update, context, context.tr._(said))
 
 
 async def answered_button(update: Update, context: AcubotContext) -> None:
@@ -245,7 +249,7 @@ async def answered_button(update: Update, context: AcubotContext) -> None:
         return
     # Without an inline keyboard the press can only be a second tap that raced
     # the edit, or an old update replayed: never act on it twice.
-    await query.answer(ALREADY_ANSWERED)
+    await query.answer(context.tr._(ALREADY_ANSWERED))
     raise ApplicationHandlerStop
 
 

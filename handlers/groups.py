@@ -12,6 +12,7 @@ from __future__ import annotations
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from content.i18n import N_, Translator
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from scheduler import callback_data as cb
@@ -22,11 +23,11 @@ GENERAL_COMMANDS = frozenset(
     {"point", "points", "meridian", "meridians", "safety", "book", "booking", "help", "start"}
 )
 GENERAL_BUTTONS = (cb.PointButton, cb.MenuButton, cb.MeridianButton)
-PRIVATE_ONLY = (
+PRIVATE_ONLY = N_(
     "That's personal, so let's keep it between the two of us: please message me "
     "privately for reminders, your progress and your data."
 )
-PRIVATE_ONLY_ALERT = "Please open a private chat with me for that: it's personal."
+PRIVATE_ONLY_ALERT = N_("Please open a private chat with me for that: it's personal.")
 
 
 def is_private(update: Update) -> bool:
@@ -35,12 +36,12 @@ def is_private(update: Update) -> bool:
     return chat is not None and chat.type == Chat.PRIVATE
 
 
-def private_chat_button(username: str | None) -> InlineKeyboardMarkup | None:
+def private_chat_button(username: str | None, tr: Translator) -> InlineKeyboardMarkup | None:
     """A button that opens a private chat with the bot."""
     if not username:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("💬 Message me privately", url=f"https://t.me/{username}")]]
+        [[InlineKeyboardButton(tr._("💬 Message me privately"), url=f"https://t.me/{username}")]]
     )
 
 
@@ -64,13 +65,14 @@ async def keep_private(update: Update, context: AcubotContext) -> None:
     if query is not None:
         if isinstance(cb.decode(query.data), GENERAL_BUTTONS):
             return
-        await query.answer(PRIVATE_ONLY_ALERT, show_alert=True)
+        await query.answer(context.tr._(PRIVATE_ONLY_ALERT), show_alert=True)
         raise ApplicationHandlerStop
     command = _command(update.message, username)
     if command in GENERAL_COMMANDS:
         return
     if command is not None:
-        await reply_html(update, context, PRIVATE_ONLY, private_chat_button(username))
+        tr = context.tr
+        await reply_html(update, context, tr._(PRIVATE_ONLY), private_chat_button(username, tr))
     # Not a command for us (group chatter, an edit, a channel post): nothing to say.
     raise ApplicationHandlerStop
 

@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from datetime import time
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
+from content.i18n import N_, Translator
 from content.own_words import Intent, Kind, Understood
 from content.schema import AvoidedPoint
 from handlers import (
@@ -29,46 +30,43 @@ from handlers import (
 from handlers.context import AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import sender_of
-from scheduler import callback_data as cb
 from scheduler.time_input import parse_time_of_day
 from storage import reminders
 
-HINT = (
+HINT = N_(
     "I'm not sure what you mean, sorry. You can type a point's name such as <i>kidney 3</i>, "
     "<i>weizhong</i> or <code>/point UB40</code>, what bothers you such as <i>sciatica</i> or "
     "<i>stiff lower back</i>, or tap one of these:"
 )
 
 
-def hint_keyboard() -> InlineKeyboardMarkup:
+def hint_keyboard(tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton("📍 Points", callback_data=cb.encode(cb.MenuButton("points")))],
-            [
-                InlineKeyboardButton(
-                    "⏰ Daily reminder", callback_data=cb.encode(cb.SubscribeButton("begin"))
-                )
-            ],
-            [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))],
-        ]
+        [[render.points_button(tr)], [start.reminder_button(tr)], [render.safety_button(tr)]]
     )
 
 
 async def send_hint(update: Update, context: AcubotContext, prefix: str = "") -> None:
-    await reply_html(update, context, prefix + HINT, hint_keyboard())
+    """The hint with buttons; `prefix` is already in the patient's language."""
+    tr = context.tr
+    await reply_html(update, context, prefix + tr._(HINT), hint_keyboard(tr))
 
 
 async def thanks(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        "You're welcome! 🌿 Look after your back, and send /help whenever you need me.",
+        context.tr._(
+            "You're welcome! 🌿 Look after your back, and send /help whenever you need me."
+        ),
     )
 
 
 async def send_avoided_point(update: Update, context: AcubotContext, avoided: AvoidedPoint) -> None:
     """A point traditionally avoided in pregnancy that the catalogue does not describe."""
-    await reply_html(update, context, render.avoided_point_text(avoided))
+    await reply_html(
+        update, context, render.avoided_point_text(avoided, context.catalogue, context.tr)
+    )
 
 
 async def remind_at(update: Update, context: AcubotContext, time_text: str) -> None:
@@ -91,18 +89,24 @@ async def remind_at(update: Update, context: AcubotContext, time_text: str) -> N
 
 async def symptom_points(update: Update, context: AcubotContext, understood: Understood) -> None:
     assert understood.symptom is not None
+    tr, catalogue = context.tr, context.catalogue
     # The symptom's title, note and reasons in the patient's language (content/data/<lang>/).
     shown = context.services.own_words.symptom_text(understood.symptom, context.language)
     lines = [
-        f"<b>{escape(shown.title)}</b>: points that are traditionally used for it. "
-        "Tap one for where it is and how to press it.",
+        tr._(
+            "<b>{symptom}</b>: points that are traditionally used for it. "
+            "Tap one for where it is and how to press it.",
+            symptom=escape(shown.title),
+        ),
         "",
     ]
     lines += [f"• <b>{escape(point.code)}</b> — {escape(why)}" for point, why in shown.points]
     if shown.note:
         lines += ["", f"ℹ️ {escape(shown.note)}"]
-    lines += ["", "<i>General information, not a diagnosis. Red flags: /safety</i>"]
-    keyboard = render.suggestions_keyboard([point for point, _ in shown.points])
+    lines += ["", "<i>" + tr._("General information, not a diagnosis. Red flags: /safety") + "</i>"]
+    keyboard = render.suggestions_keyboard(
+        [catalogue.point(point.code) or point for point, _ in shown.points]
+    )
     await reply_html(update, context, "\n".join(lines), keyboard)
 
 

@@ -23,7 +23,7 @@ from storage.safety import is_pregnant
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
     """The picture with where to find the point, then the rest of the card and its buttons."""
     services = context.services
-    catalogue = context.catalogue
+    catalogue, tr = context.catalogue, context.tr
     point = catalogue.point(point.code) or point  # the card in the patient's language
     # The caution leads the card while pregnancy is on: such a card is rendered
     # for that patient; every other card is rendered once per point (the
@@ -32,16 +32,16 @@ async def send_point_card(update: Update, context: AcubotContext, point: Point) 
     if point.pregnancy_caution and await _pregnant(update, context):
         parts = (
             catalogue.point_picture_path(point.code),
-            render.point_caption(point, catalogue, pregnant=True),
-            render.point_details(point, catalogue, pregnant=True),
-            render.point_keyboard(point, catalogue),
+            render.point_caption(point, catalogue, tr, pregnant=True),
+            render.point_details(point, catalogue, tr, pregnant=True),
+            render.point_keyboard(point, catalogue, tr),
         )
     elif (parts := services.cards.get((point.code, context.language))) is None:
         parts = services.cards[point.code, context.language] = (
             catalogue.point_picture_path(point.code),
-            render.point_caption(point, catalogue),
-            render.point_details(point, catalogue),
-            render.point_keyboard(point, catalogue),
+            render.point_caption(point, catalogue, tr),
+            render.point_details(point, catalogue, tr),
+            render.point_keyboard(point, catalogue, tr),
         )
     await send_card(update, context, *parts)
 
@@ -58,7 +58,7 @@ async def _pregnant(update: Update, context: AcubotContext) -> bool:
 
 
 async def send_points_menu(update: Update, context: AcubotContext) -> None:
-    text, keyboard = render.points_menu(context.services.catalogue)
+    text, keyboard = render.points_menu(context.catalogue, context.tr)
     await reply_html(update, context, text, keyboard)
 
 
@@ -72,8 +72,10 @@ async def point_command(update: Update, context: AcubotContext) -> None:
         await reply_html(
             update,
             context,
-            "That is longer than any point name I know. Try a code such as "
-            "<code>/point BL40</code> or a name such as <code>/point weizhong</code>.",
+            context.tr._(
+                "That is longer than any point name I know. Try a code such as "
+                "<code>/point BL40</code> or a name such as <code>/point weizhong</code>."
+            ),
         )
         return
     index = context.services.index
@@ -84,7 +86,9 @@ async def point_command(update: Update, context: AcubotContext) -> None:
         # "/point BL": the Bladder meridian's points, not three look-alike names.
         await send_channel(update, context, channel)
     elif avoided := context.services.own_words.avoided_point(query):
-        await reply_html(update, context, render.avoided_point_text(avoided))
+        await reply_html(
+            update, context, render.avoided_point_text(avoided, context.catalogue, context.tr)
+        )
     else:
         await send_not_found(update, context, query, match.suggestions)
 
@@ -92,13 +96,16 @@ async def point_command(update: Update, context: AcubotContext) -> None:
 async def send_not_found(
     update: Update, context: AcubotContext, query: str, suggestions: tuple[Point, ...]
 ) -> None:
-    text = f"“{render.short(query)}” is not in our catalogue of points."
+    tr = context.tr
+    text = tr._("“{query}” is not in our catalogue of points.", query=render.short(query))
     keyboard = None
     if suggestions:
-        text += "\nDid you mean one of these?"
-        keyboard = render.suggestions_keyboard(suggestions)
+        text += "\n" + tr._("Did you mean one of these?")
+        keyboard = render.suggestions_keyboard(
+            [context.catalogue.point(p.code) or p for p in suggestions]
+        )
     else:
-        text += "\nSend /points to browse them all."
+        text += "\n" + tr._("Send /points to browse them all.")
     await reply_html(update, context, text, keyboard)
 
 
@@ -108,7 +115,9 @@ async def point_button(update: Update, context: AcubotContext) -> None:
     button = cb.decode_as(query.data, cb.PointButton)
     point = context.services.catalogue.point(button.code) if button else None
     if point is None:
-        await query.answer("That point is no longer in the catalogue.", show_alert=True)
+        await query.answer(
+            context.tr._("That point is no longer in the catalogue."), show_alert=True
+        )
         return
     await query.answer()
     await send_point_card(update, context, point)

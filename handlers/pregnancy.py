@@ -10,6 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from content.i18n import Translator
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
@@ -22,17 +23,18 @@ ON_WORDS = {"on", "yes", "y", "1", "pregnant"}
 OFF_WORDS = {"off", "no", "n", "0", "not"}
 
 
-def choice_keyboard() -> InlineKeyboardMarkup:
+def choice_keyboard(tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "✅ Yes, I'm pregnant", callback_data=cb.encode(cb.PregnancyButton(True))
+                    tr._("✅ Yes, I'm pregnant"), callback_data=cb.encode(cb.PregnancyButton(True))
                 )
             ],
             [
                 InlineKeyboardButton(
-                    "No, I'm not pregnant", callback_data=cb.encode(cb.PregnancyButton(False))
+                    tr._("No, I'm not pregnant"),
+                    callback_data=cb.encode(cb.PregnancyButton(False)),
                 )
             ],
         ]
@@ -50,18 +52,26 @@ async def pregnancy_command(update: Update, context: AcubotContext) -> None:
         return
     async with context.services.sessions() as session:
         pregnant = await is_pregnant(session=session, user_id=sender_of(update).id)
-    state = "on: you told me you are pregnant" if pregnant else "off"
+    tr = context.tr
     lines = []
     if word:
-        lines += [f"I didn't understand “{render.short(word)}”: use /pregnancy on or off.", ""]
+        lines += [
+            tr._(
+                "I didn't understand “{word}”: use /pregnancy on or off.",
+                word=render.short(word),
+            ),
+            "",
+        ]
     lines += [
-        f"🤰 <b>Pregnancy</b> is {state}.",
+        tr._("🤰 <b>Pregnancy</b> is on: you told me you are pregnant.")
+        if pregnant
+        else tr._("🤰 <b>Pregnancy</b> is off."),
         "",
-        render.short_html(context.services.catalogue.safety.pregnancy),
+        render.short_html(context.catalogue.safety.pregnancy),
         "",
-        "Are you pregnant?",
+        tr._("Are you pregnant?"),
     ]
-    await reply_html(update, context, "\n".join(lines), choice_keyboard())
+    await reply_html(update, context, "\n".join(lines), choice_keyboard(tr))
 
 
 async def ask_to_confirm(update: Update, context: AcubotContext) -> None:
@@ -69,10 +79,12 @@ async def ask_to_confirm(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        "🤰 Did I understand you are pregnant? If so, I'll put the pregnancy caution at the "
-        "top of the cards of points traditionally avoided in pregnancy and leave them out of "
-        "your routine. You can turn this off again any time with /pregnancy.",
-        choice_keyboard(),
+        context.tr._(
+            "🤰 Did I understand you are pregnant? If so, I'll put the pregnancy caution at the "
+            "top of the cards of points traditionally avoided in pregnancy and leave them out "
+            "of your routine. You can turn this off again any time with /pregnancy."
+        ),
+        choice_keyboard(context.tr),
     )
 
 
@@ -81,8 +93,8 @@ async def pregnancy_question(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        "🤰 " + render.short_html(context.services.catalogue.safety.pregnancy),
-        choice_keyboard(),
+        "🤰 " + render.short_html(context.catalogue.safety.pregnancy),
+        choice_keyboard(context.tr),
     )
 
 
@@ -102,15 +114,16 @@ async def set_flag(update: Update, context: AcubotContext, pregnant: bool) -> No
                 now=services.now(),
             )
         await set_pregnant(session=session, user_id=user.id, pregnant=pregnant)
+    tr = context.tr
     if pregnant:
-        text = (
+        text = tr._(
             "🤰 Noted: pregnancy is <b>on</b>. Cards of points traditionally avoided in "
             "pregnancy now start with that caution, and your routine leaves them out. "
             "Please talk to your practitioner before trying acupressure.\n"
             "Send /pregnancy off when it no longer applies."
         )
     else:
-        text = (
+        text = tr._(
             "Noted: pregnancy is <b>off</b>. Cards and the routine are back to normal. "
             "/pregnancy turns it on again."
         )
@@ -121,7 +134,9 @@ async def button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
     button = cb.decode_as(query.data, cb.PregnancyButton)
     if button is None:
-        await query.answer("This button is no longer in use. Send /pregnancy.", show_alert=True)
+        await query.answer(
+            context.tr._("This button is no longer in use. Send /pregnancy."), show_alert=True
+        )
         return
     await query.answer()
     await set_flag(update, context, button.pregnant)

@@ -21,12 +21,15 @@ log = logging.getLogger(__name__)
 
 async def privacy(update: Update, context: AcubotContext) -> None:
     """What is stored, why, for how long, and how to get or erase it."""
-    clinic = escape(context.services.settings.clinic_name)
-    text = (
+    clinic = escape(context.tr._(context.services.settings.clinic_name))
+    text = context.tr._(
         "🔒 <b>Your data</b>\n\n"
-        f"This bot is run by {clinic}. It stores only what it needs to help you:\n"
-        "• your Telegram user and chat id, language, and when you first and last used the bot "
-        "(to reply to you and count how the bot is used);\n"
+        "This bot is run by {clinic}. It stores only what it needs to help you:\n"
+        "• your Telegram user and chat id, your Telegram app's language, the language you "
+        "chose with /language, and when you first and last used the bot (to reply to you, "
+        "in your language, and count how the bot is used);\n"
+        "• whether you told me you are pregnant (/pregnancy), so cards and the routine "
+        "can take care;\n"
         "• your reminder settings: time, time zone, routine, pauses;\n"
         "• each day's reminder: whether it was sent, done, snoozed or skipped;\n"
         "• your 0–10 answers about your back, with their dates;\n"
@@ -36,7 +39,8 @@ async def privacy(update: Update, context: AcubotContext) -> None:
         "Staff see totals only (how many people, reminders, average change), never your "
         "answers. Your data is kept while you use the bot, until you delete it.\n\n"
         "/export sends you a file with everything stored about you.\n"
-        "/delete erases all of it for good."
+        "/delete erases all of it for good.",
+        clinic=clinic,
     )
     await reply_html(update, context, text)
 
@@ -48,29 +52,31 @@ async def export(update: Update, context: AcubotContext) -> None:
     async with services.sessions() as session:
         data = await export_user(session=session, user_id=user_id)
     if data is None:
-        await reply_html(update, context, "I don't have any data stored about you.")
+        await reply_html(update, context, context.tr._("I don't have any data stored about you."))
         return
     data["exported_at"] = services.now().isoformat()
     document = json.dumps(data, indent=2, ensure_ascii=False).encode()
     await context.bot.send_document(
         chat_of(update).id,
         InputFile(document, filename=f"acubot-my-data-{services.now():%Y-%m-%d}.json"),
-        caption="Everything this bot stores about you. /delete erases it.",
+        caption=context.tr._("Everything this bot stores about you. /delete erases it."),
     )
 
 
 async def delete(update: Update, context: AcubotContext) -> None:
     """Asks for confirmation before erasing."""
+    tr = context.tr
     keyboard = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "🗑 Yes, delete everything", callback_data=cb.encode(cb.PrivacyButton("delete"))
+                    tr._("🗑 Yes, delete everything"),
+                    callback_data=cb.encode(cb.PrivacyButton("delete")),
                 )
             ],
             [
                 InlineKeyboardButton(
-                    "Keep my data", callback_data=cb.encode(cb.PrivacyButton("keep"))
+                    tr._("Keep my data"), callback_data=cb.encode(cb.PrivacyButton("keep"))
                 )
             ],
         ]
@@ -78,9 +84,11 @@ async def delete(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        "This erases everything I store about you: your reminder, your history and your "
-        "check-ins. It cannot be undone, and I will not message you again unless you /start.\n\n"
-        "Delete everything?",
+        tr._(
+            "This erases everything I store about you: your reminder, your history and your "
+            "check-ins. It cannot be undone, and I will not message you again unless you "
+            "/start.\n\nDelete everything?"
+        ),
         keyboard,
     )
 
@@ -89,8 +97,11 @@ async def delete_button(update: Update, context: AcubotContext) -> None:
     """The answer replaces the question, so its buttons cannot be pressed again."""
     query = query_of(update)
     await query.answer()
+    tr = context.tr  # read before erasing: the goodbye is in the language they used
     if cb.decode(query.data) != cb.PrivacyButton("delete"):
-        await show_step(update, context, "Nothing was deleted. Your data is kept.", replace=True)
+        await show_step(
+            update, context, tr._("Nothing was deleted. Your data is kept."), replace=True
+        )
         return
     services = context.services
     user_id = sender_of(update).id
@@ -104,15 +115,17 @@ async def delete_button(update: Update, context: AcubotContext) -> None:
             job.schedule_removal()
     if not erased:
         await show_step(
-            update, context, "There is nothing stored about you any more.", replace=True
+            update, context, tr._("There is nothing stored about you any more."), replace=True
         )
         return
     log.info("Erased the data of a user on request")
     await show_step(
         update,
         context,
-        "🗑 Done. Everything I stored about you is deleted, and I will not message you again. "
-        "If you ever want to come back, send /start.",
+        tr._(
+            "🗑 Done. Everything I stored about you is deleted, and I will not message you "
+            "again. If you ever want to come back, send /start."
+        ),
         replace=True,
     )
 

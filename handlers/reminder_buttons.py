@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from handlers import checkins, render, routine
+from content.i18n import N_, Translator
+from handlers import checkins, routine
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import edit_or_reply, reply_html
 from handlers.update_parts import query_of, sender_of
@@ -24,6 +25,8 @@ from scheduler.patient_days import NoSnooze, why_no_snooze
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
 from storage.reminders import DeliveryRecord, SubscriptionRecord
+
+GONE = N_("This reminder is no longer available. /settings shows yours.")
 
 
 async def _load(
@@ -44,11 +47,10 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     if button is not None and button.action == rm.DONE:
         await _done(update, context, button.delivery_id)
         return
+    tr = context.tr
     loaded = await _load(update, context, button.delivery_id) if button else None
     if button is None or loaded is None:
-        await query.answer(
-            "This reminder is no longer available. /settings shows yours.", show_alert=True
-        )
+        await query.answer(tr._(GONE), show_alert=True)
         return
     action = button.action
     delivery, sub = loaded
@@ -56,7 +58,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     now = services.now()
     today = local_date_of(now, ZoneInfo(sub.timezone))
     is_today = delivery.local_date == today
-    day = f"{delivery.local_date:%A %-d %B}"
+    day = tr.day(delivery.local_date)
 
     if action == rm.START:
         await query.answer()
@@ -72,32 +74,38 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             await reminders.set_delivery_fields(
                 session=session, delivery_id=delivery.id, snooze_until=until
             )
-        await query.answer("Snoozed ⏰")
+        await query.answer(tr._("Snoozed ⏰"))
         await reply_html(
             update,
             context,
-            f"⏰ Snoozed. I'll remind you again at "
-            f"{until.astimezone(ZoneInfo(sub.timezone)):%H:%M}. "
-            "Your daily time stays the same.",
+            tr._(
+                "⏰ Snoozed. I'll remind you again at {time}. Your daily time stays the same.",
+                time=tr.time(until.astimezone(ZoneInfo(sub.timezone))),
+            ),
         )
     elif action == rm.SKIP:
         await query.answer()
         if not is_today:
-            await reply_html(update, context, f"That reminder was for {day}, which has passed.")
+            await reply_html(
+                update, context, tr._("That reminder was for {day}, which has passed.", day=day)
+            )
             return
         async with services.sessions.begin() as session:
             await reminders.set_delivery_fields(
                 session=session, delivery_id=delivery.id, skipped_at=now, snooze_until=None
             )
-        next_line = _next_line(sub)
-        await reply_html(update, context, f"⏭ Skipped for today. {next_line}")
+        await reply_html(
+            update, context, tr._("⏭ Skipped for today. {next}", next=_next_line(tr, sub))
+        )
     elif action == rm.STOP:
         await query.answer()
         async with services.sessions.begin() as session:
             await subscriptions.stop(session=session, user_id=sub.user_id, now=now)
-        await reply_html(update, context, "🔕 Reminders stopped. Send /remind to start again.")
+        await reply_html(
+            update, context, tr._("🔕 Reminders stopped. Send /remind to start again.")
+        )
     else:
-        await query.answer("This button is no longer in use.", show_alert=True)
+        await query.answer(tr._("This button is no longer in use."), show_alert=True)
 
 
 async def _done(update: Update, context: AcubotContext, delivery_id: int) -> None:
@@ -108,6 +116,7 @@ async def _done(update: Update, context: AcubotContext, delivery_id: int) -> Non
     """
     query = query_of(update)
     services = context.services
+    tr = context.tr
     now = services.now()
     async with services.sessions.begin() as session:
         marked = await reminders.mark_delivery_done(
@@ -115,22 +124,24 @@ async def _done(update: Update, context: AcubotContext, delivery_id: int) -> Non
         )
     if marked is None:  # done already, or not (or no longer) this patient's reminder
         if await _load(update, context, delivery_id) is None:
-            await query.answer(
-                "This reminder is no longer available. /settings shows yours.", show_alert=True
-            )
+            await query.answer(tr._(GONE), show_alert=True)
         else:
-            await query.answer("Already marked as done")
+            await query.answer(tr._("Already marked as done"))
         return
     zone = ZoneInfo(marked.timezone or services.settings.clinic_timezone)
     today = local_date_of(now, zone)
     if marked.local_date == today:
-        text = f"✅ Well done! I've marked today's routine as done.\n\n{checkins.pain_question()}"
+        text = (
+            tr._("✅ Well done! I've marked today's routine as done.")
+            + "\n\n"
+            + checkins.pain_question(tr)
+        )
         keyboard = checkins.pain_keyboard(today)
     else:
-        text = f"✅ I've marked your routine for {marked.local_date:%A %-d %B} as done."
+        text = tr._("✅ I've marked your routine for {day} as done.", day=tr.day(marked.local_date))
         keyboard = None
     await asyncio.gather(
-        query.answer("Marked as done ✅"), edit_or_reply(update, context, text, keyboard)
+        query.answer(tr._("Marked as done ✅")), edit_or_reply(update, context, text, keyboard)
     )
 
 
@@ -141,21 +152,23 @@ async def _nothing_to_snooze(
     sub: SubscriptionRecord,
     refusal: NoSnooze,
 ) -> None:
+    tr = context.tr
     if refusal == NoSnooze.NOT_TODAY:
-        reason = (
-            f"That reminder was for {delivery.local_date:%A %-d %B}, so there is nothing to snooze."
+        reason = tr._(
+            "That reminder was for {day}, so there is nothing to snooze.",
+            day=tr.day(delivery.local_date),
         )
     elif refusal == NoSnooze.DONE:
-        reason = "You have already done today's routine — nothing to snooze. 🎉"
+        reason = tr._("You have already done today's routine — nothing to snooze. 🎉")
     else:
-        reason = "You skipped today's routine, so there is nothing to snooze."
-    await reply_html(update, context, f"{reason} {_next_line(sub)}")
+        reason = tr._("You skipped today's routine, so there is nothing to snooze.")
+    await reply_html(update, context, f"{reason} {_next_line(tr, sub)}")
 
 
-def _next_line(sub: SubscriptionRecord) -> str:
+def _next_line(tr: Translator, sub: SubscriptionRecord) -> str:
     if sub.active and sub.next_due_at:
-        return f"Next reminder: {render.local_when(sub.next_due_at, sub.timezone)}."
-    return "Send /remind to turn reminders back on."
+        return tr._("Next reminder: {when}.", when=rm.local_when(tr, sub.next_due_at, sub.timezone))
+    return tr._("Send /remind to turn reminders back on.")
 
 
 def register(app: AcubotApp) -> None:

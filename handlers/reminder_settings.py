@@ -13,34 +13,36 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers import render, subscribe
+from content.i18n import N_, Translator
+from handlers import subscribe
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
 from scheduler.numbers import ascii_int
+from scheduler.reminder_message import local_when
 from scheduler.schedule_rule import local_date_of
 from scheduler.subscriptions import DEFAULT_PAUSE_DAYS, MAX_PAUSE_DAYS
 from scheduler.time_input import zone_label
 from storage import reminders
 from storage.reminders import StopReason, SubscriptionRecord
 
-NOT_SUBSCRIBED = (
+NOT_SUBSCRIBED = N_(
     "You have no daily reminder yet. Send /remind to choose a time — it takes a few seconds."
 )
-NOTHING_TO_PAUSE = (
+NOTHING_TO_PAUSE = N_(
     "You have no daily reminder running, so there is nothing to pause or resume. "
     "Send /remind to set one up — it takes a few seconds."
 )
 
 
-def _remind_keyboard() -> InlineKeyboardMarkup:
+def _remind_keyboard(tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "⏰ Set up a daily reminder",
+                    tr._("⏰ Set up a daily reminder"),
                     callback_data=cb.encode(cb.SubscribeButton("begin")),
                 )
             ]
@@ -53,17 +55,17 @@ async def _subscription(update: Update, context: AcubotContext) -> SubscriptionR
         return await reminders.get_subscription(session=session, user_id=sender_of(update).id)
 
 
-def _state_line(sub: SubscriptionRecord, paused: bool) -> str:
+def _state_line(tr: Translator, sub: SubscriptionRecord, paused: bool) -> str:
     if not sub.active:
         if sub.stopped_reason == StopReason.BLOCKED:
-            return (
+            return tr._(
                 "🔕 Stopped, because my messages stopped reaching you "
                 "(perhaps the bot was blocked). Send /remind to start again."
             )
-        return "🔕 Stopped. /remind to start again."
+        return tr._("🔕 Stopped. /remind to start again.")
     if paused and sub.paused_until:
-        return f"⏸ Paused until {render.local_when(sub.paused_until, sub.timezone)}."
-    return "🔔 On."
+        return tr._("⏸ Paused until {when}.", when=local_when(tr, sub.paused_until, sub.timezone))
+    return tr._("🔔 On.")
 
 
 async def _pending_snooze(context: AcubotContext, sub: SubscriptionRecord) -> datetime | None:
@@ -82,26 +84,36 @@ async def _pending_snooze(context: AcubotContext, sub: SubscriptionRecord) -> da
 
 async def show_settings(update: Update, context: AcubotContext) -> None:
     """The reminder's time, zone, routine and state, with buttons to change them."""
+    tr = context.tr
     sub = await _subscription(update, context)
     if sub is None:
-        await reply_html(update, context, NOT_SUBSCRIBED)
+        await reply_html(update, context, tr._(NOT_SUBSCRIBED))
         return
-    catalogue = context.services.catalogue
+    catalogue = context.catalogue
     paused = bool(sub.paused_until and sub.paused_until > context.services.now())
     snoozed_until = await _pending_snooze(context, sub) if sub.active and not paused else None
     lines = [
-        "⚙️ <b>Your daily reminder</b>",
-        f"Time: <b>{sub.local_time:%H:%M}</b>",
-        f"Time zone: {escape(zone_label(sub.timezone))}",
-        f"Routine: {escape(catalogue.routine(sub.routine).title)}",
-        _state_line(sub, paused),
+        tr._("⚙️ <b>Your daily reminder</b>"),
+        tr._("Time: <b>{time}</b>", time=tr.time(sub.local_time)),
+        tr._("Time zone: {zone}", zone=escape(zone_label(sub.timezone))),
+        tr._("Routine: {routine}", routine=escape(catalogue.routine(sub.routine).title)),
+        _state_line(tr, sub, paused),
     ]
     if snoozed_until is not None:
         back_at = snoozed_until.astimezone(ZoneInfo(sub.timezone))
-        lines.append(f"⏰ Today's reminder is snoozed: it comes back at <b>{back_at:%H:%M}</b>.")
+        lines.append(
+            tr._(
+                "⏰ Today's reminder is snoozed: it comes back at <b>{time}</b>.",
+                time=tr.time(back_at),
+            )
+        )
     if sub.active and sub.next_due_at:
-        label = "Then the next daily one" if snoozed_until else "Next reminder"
-        lines.append(f"{label}: <b>{render.local_when(sub.next_due_at, sub.timezone)}</b>")
+        when = local_when(tr, sub.next_due_at, sub.timezone)
+        lines.append(
+            tr._("Then the next daily one: <b>{when}</b>", when=when)
+            if snoozed_until
+            else tr._("Next reminder: <b>{when}</b>", when=when)
+        )
     routine_buttons = [
         InlineKeyboardButton(
             ("● " if routine.id == sub.routine else "") + routine.title,
@@ -111,13 +123,15 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
     ]
     pause_or_resume = (
         InlineKeyboardButton(
-            "⏰ Set up again", callback_data=cb.encode(cb.SubscribeButton("begin"))
+            tr._("⏰ Set up again"), callback_data=cb.encode(cb.SubscribeButton("begin"))
         )
         if not sub.active
-        else InlineKeyboardButton("▶ Resume", callback_data=cb.encode(cb.SettingsButton("resume")))
+        else InlineKeyboardButton(
+            tr._("▶ Resume"), callback_data=cb.encode(cb.SettingsButton("resume"))
+        )
         if paused
         else InlineKeyboardButton(
-            f"⏸ Pause {DEFAULT_PAUSE_DAYS} days",
+            tr.n_("⏸ Pause {n} day", "⏸ Pause {n} days", DEFAULT_PAUSE_DAYS),
             callback_data=cb.encode(cb.SettingsButton("pause")),
         )
     )
@@ -125,14 +139,17 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
         [
             [
                 InlineKeyboardButton(
-                    "🕐 Change time or zone", callback_data=cb.encode(cb.SettingsButton("change"))
+                    tr._("🕐 Change time or zone"),
+                    callback_data=cb.encode(cb.SettingsButton("change")),
                 ),
             ],
             routine_buttons,
             # A stopped reminder has nothing to stop: Resume only.
             [
                 pause_or_resume,
-                InlineKeyboardButton("🔕 Stop", callback_data=cb.encode(cb.SettingsButton("stop"))),
+                InlineKeyboardButton(
+                    tr._("🔕 Stop"), callback_data=cb.encode(cb.SettingsButton("stop"))
+                ),
             ]
             if sub.active
             else [pause_or_resume],
@@ -143,9 +160,10 @@ async def show_settings(update: Update, context: AcubotContext) -> None:
 
 async def pause(update: Update, context: AcubotContext, days_text: str | None = None) -> None:
     """`/pause [days]`: default 7, at most 90. A stopped reminder stays stopped."""
+    tr = context.tr
     sub = await _subscription(update, context)
     if sub is None or not sub.active:
-        await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
+        await reply_html(update, context, tr._(NOTHING_TO_PAUSE), _remind_keyboard(tr))
         return
     days = DEFAULT_PAUSE_DAYS
     if days_text is not None:
@@ -154,8 +172,11 @@ async def pause(update: Update, context: AcubotContext, days_text: str | None = 
             await reply_html(
                 update,
                 context,
-                f"Please give a number of days from 1 to {MAX_PAUSE_DAYS}, "
-                "for example <code>/pause 14</code>. Nothing was changed.",
+                tr._(
+                    "Please give a number of days from 1 to {most}, "
+                    "for example <code>/pause 14</code>. Nothing was changed.",
+                    most=tr.number(MAX_PAUSE_DAYS),
+                ),
             )
             return
         days = asked
@@ -167,9 +188,12 @@ async def pause(update: Update, context: AcubotContext, days_text: str | None = 
     await reply_html(
         update,
         context,
-        f"⏸ Reminders paused for {days} day{'s' if days != 1 else ''}.\n"
-        f"Next reminder: <b>{render.local_when(next_due, sub.timezone)}</b>. "
-        "/resume to restart sooner.",
+        tr.n_("⏸ Reminders paused for {n} day.", "⏸ Reminders paused for {n} days.", days)
+        + "\n"
+        + tr._(
+            "Next reminder: <b>{when}</b>. /resume to restart sooner.",
+            when=local_when(tr, next_due, sub.timezone),
+        ),
     )
 
 
@@ -179,9 +203,10 @@ async def pause_command(update: Update, context: AcubotContext) -> None:
 
 async def resume(update: Update, context: AcubotContext) -> None:
     """Ends a pause. A stopped reminder stays stopped: /remind sets it up again."""
+    tr = context.tr
     sub = await _subscription(update, context)
     if sub is None or not sub.active:
-        await reply_html(update, context, NOTHING_TO_PAUSE, _remind_keyboard())
+        await reply_html(update, context, tr._(NOTHING_TO_PAUSE), _remind_keyboard(tr))
         return
     services = context.services
     async with services.sessions.begin() as session:
@@ -189,15 +214,19 @@ async def resume(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        f"🔔 Reminders are on. Next reminder: <b>{render.local_when(next_due, sub.timezone)}</b>.",
+        tr._(
+            "🔔 Reminders are on. Next reminder: <b>{when}</b>.",
+            when=local_when(tr, next_due, sub.timezone),
+        ),
     )
 
 
 async def stop(update: Update, context: AcubotContext) -> None:
+    tr = context.tr
     sub = await _subscription(update, context)
     if sub is None or not sub.active:
         await reply_html(
-            update, context, "You have no reminders running, so there is nothing to stop."
+            update, context, tr._("You have no reminders running, so there is nothing to stop.")
         )
         return
     services = context.services
@@ -206,7 +235,7 @@ async def stop(update: Update, context: AcubotContext) -> None:
     await reply_html(
         update,
         context,
-        "🔕 Reminders stopped. Your progress is kept. Send /remind to start again.",
+        tr._("🔕 Reminders stopped. Your progress is kept. Send /remind to start again."),
     )
 
 
@@ -229,22 +258,27 @@ async def button(update: Update, context: AcubotContext) -> None:
         await reply_html(
             update,
             context,
-            "That button is from an older message. Send /settings to see your reminder now.",
+            context.tr._(
+                "That button is from an older message. Send /settings to see your reminder now."
+            ),
         )
 
 
 async def set_routine(update: Update, context: AcubotContext, routine_id: str) -> None:
     services = context.services
+    tr = context.tr
     sub = await _subscription(update, context)
     if sub is None:
-        await reply_html(update, context, NOT_SUBSCRIBED)
+        await reply_html(update, context, tr._(NOT_SUBSCRIBED))
         return
     async with services.sessions.begin() as session:
         await reminders.update_subscription(
             session=session, user_id=sub.user_id, now=services.now(), routine=routine_id
         )
-    title = services.catalogue.routine(routine_id).title
-    await reply_html(update, context, f"Your daily routine is now <i>{escape(title)}</i>.")
+    title = context.catalogue.routine(routine_id).title
+    await reply_html(
+        update, context, tr._("Your daily routine is now <i>{routine}</i>.", routine=escape(title))
+    )
 
 
 def register(app: AcubotApp) -> None:

@@ -9,7 +9,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.warnings import PTBUserWarning
 
-from handlers.context import AcubotContext
+from content.i18n import N_, translator
+from content.languages import language_from_tag
+from handlers.context import AcubotContext, ChosenLanguages
 from handlers.update_parts import chat_of
 
 log = logging.getLogger(__name__)
@@ -91,21 +93,28 @@ async def _edit_message_text(
     )
 
 
-FLOOD_NOTE = (
+FLOOD_NOTE = N_(
     "You're sending messages faster than I can answer, so I'm slowing down a little for you. "
     "I'll answer in a moment; if something goes unanswered, please send it again in a few "
     "seconds."
 )
-FLOOD_BUTTON = "One moment, please: I'm still answering your earlier messages."
+FLOOD_BUTTON = N_("One moment, please: I'm still answering your earlier messages.")
 
 
-async def flood_notice(update: Update, first: bool, dropped: bool) -> None:
+async def flood_notice(
+    update: Update, first: bool, dropped: bool, *, languages: ChosenLanguages | None = None
+) -> None:
     """Tells a person who floods the bot that they are slowed down (once per flood).
 
-    A dropped button press is answered too, so its spinner stops.
+    A dropped button press is answered too, so its spinner stops. It runs
+    before any handler (no context): the language is the person's /language
+    choice as last read (`languages`), else their Telegram app's.
     """
+    user = update.effective_user
+    chosen = languages.get(user.id) if languages is not None and user is not None else None
+    tr = translator(chosen or language_from_tag(user.language_code if user else None))
     query = update.callback_query
     if dropped and query is not None:
-        await query.answer(FLOOD_BUTTON)
+        await query.answer(tr._(FLOOD_BUTTON))
     if first and update.effective_chat is not None:
-        await update.get_bot().send_message(update.effective_chat.id, FLOOD_NOTE)
+        await update.get_bot().send_message(update.effective_chat.id, tr._(FLOOD_NOTE))

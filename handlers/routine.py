@@ -13,6 +13,8 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from content.i18n import N_, Translator, translator
+from content.languages import Language
 from content.schema import Technique
 from handlers import checkins, render
 from handlers.context import AcubotApp, AcubotContext
@@ -34,49 +36,74 @@ class HoldTimer:
     routine: str
     step: int
     total: int
+    # The patient's language when the timer started: the job has no update to read it from.
+    language: Language = "en"
 
 
 def _data(routine_id: str, step: int, action: str) -> str:
     return cb.encode(cb.RoutineButton(routine_id, step, action))
 
 
-def _next_button(routine_id: str, step: int, total: int) -> InlineKeyboardButton:
+def _next_button(tr: Translator, routine_id: str, step: int, total: int) -> InlineKeyboardButton:
     if step + 1 < total:
         return InlineKeyboardButton(
-            f"Next: step {step + 2} ▶", callback_data=_data(routine_id, step + 1, SHOW)
+            tr._("Next: step {number} ▶", number=tr.number(step + 2)),
+            callback_data=_data(routine_id, step + 1, SHOW),
         )
-    return InlineKeyboardButton("Finish ✔", callback_data=_data(routine_id, total, SHOW))
+    return InlineKeyboardButton(tr._("Finish ✔"), callback_data=_data(routine_id, total, SHOW))
 
 
 PRESSURE_LINES = {
-    "firm": "👐 Press firmly but comfortably, building up slowly. It should never hurt.",
-    "gentle": "👐 Keep the pressure gentle and build it up slowly. It should never hurt.",
-    "steady": "👐 Let the pressure build slowly and keep it steady. It should never hurt.",
+    "firm": N_("👐 Press firmly but comfortably, building up slowly. It should never hurt."),
+    "gentle": N_("👐 Keep the pressure gentle and build it up slowly. It should never hurt."),
+    "steady": N_("👐 Let the pressure build slowly and keep it steady. It should never hurt."),
 }
 SIDE_LINES = {
-    "both_at_once": "↔ Both sides are pressed at the same time.",
-    "one_then_other": "↔ Then do the same on the other side.",
-    "midline": "This is a single point on the middle line.",
+    "both_at_once": N_("↔ Both sides are pressed at the same time."),
+    "one_then_other": N_("↔ Then do the same on the other side."),
+    "midline": N_("This is a single point on the middle line."),
 }
 
 
 def step_text(
-    technique: Technique, step: int, total: int, cautions: list[str] | tuple[str, ...] = ()
+    tr: Translator,
+    technique: Technique,
+    step: int,
+    total: int,
+    cautions: list[str] | tuple[str, ...] = (),
 ) -> str:
-    """One step: position, what to do, the hold, the other side, pressure and cautions."""
+    """One step: position, what to do, the hold, the other side, pressure and cautions.
+
+    `technique` and `cautions` come from the catalogue in the patient's language.
+    """
     hold = technique.hold_seconds_max
     low = technique.hold_seconds_min
-    hold_text = f"{low} seconds" if low == hold else f"{low} to {hold} seconds"
+    hold_line = (
+        tr._("Hold for {seconds} seconds, breathing slowly.", seconds=tr.number(hold))
+        if low == hold
+        else tr._(
+            "Hold for {low} to {high} seconds, breathing slowly.",
+            low=tr.number(low),
+            high=tr.number(hold),
+        )
+    )
     lines = [
-        f"<b>Step {step + 1} of {total} · {escape(technique.title)}</b>",
+        "<b>"
+        + tr._(
+            "Step {number} of {total} · {title}",
+            number=tr.number(step + 1),
+            total=tr.number(total),
+            title=escape(technique.title),
+        )
+        + "</b>",
         "",
         escape(technique.position),
     ]
     lines += [f"{number}. {escape(line)}" for number, line in enumerate(technique.steps, 1)]
-    lines += ["", f"Hold for {hold_text}, breathing slowly.", SIDE_LINES[technique.sides]]
-    lines.append(PRESSURE_LINES[technique.pressure])
+    lines += ["", hold_line, tr._(SIDE_LINES[technique.sides])]
+    lines.append(tr._(PRESSURE_LINES[technique.pressure]))
     if cautions:
-        lines += ["", "⚠️ <b>Take care</b>"]
+        lines += ["", tr._("⚠️ <b>Take care</b>")]
         lines += [f"• {escape(caution)}" for caution in cautions]
     return "\n".join(lines)
 
@@ -88,7 +115,8 @@ async def patient_is_pregnant(update: Update, context: AcubotContext) -> bool:
 
 async def start(update: Update, context: AcubotContext, routine_id: str | None = None) -> None:
     """Shows the first step of the routine (the patient's, else the default)."""
-    catalogue = context.services.catalogue
+    catalogue = context.catalogue
+    tr = context.tr
     routine = catalogue.routine(routine_id or catalogue.default_routine.id)
     if await patient_is_pregnant(update, context):
         left_out = catalogue.left_out_in_pregnancy(routine.id)
@@ -96,27 +124,31 @@ async def start(update: Update, context: AcubotContext, routine_id: str | None =
             await offer_safe_points(update, context)
             return
         if left_out:
-            names = [escape(t.point) for t in left_out]
-            codes = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+            codes = tr.list([escape(t.point) for t in left_out])
             await reply_html(
                 update,
                 context,
-                f"🤰 As you told me you are pregnant, I have left out {codes}: "
-                "they are traditionally avoided in pregnancy. Please check with your "
-                "practitioner before you start.",
+                tr._(
+                    "🤰 As you told me you are pregnant, I have left out {codes}: "
+                    "they are traditionally avoided in pregnancy. Please check with your "
+                    "practitioner before you start.",
+                    codes=codes,
+                ),
             )
     await show_step(update, context, routine.id, 0)
 
 
 async def offer_safe_points(update: Update, context: AcubotContext) -> None:
     """Every step of the routine is flagged for pregnancy: the safe points instead."""
-    catalogue = context.services.catalogue
+    catalogue = context.catalogue
     await reply_html(
         update,
         context,
-        "🤰 Every step of this routine uses a point that is traditionally avoided in "
-        "pregnancy, so I won't guide you through it. These points carry no such caution; "
-        "please ask your practitioner which of them suit you.",
+        context.tr._(
+            "🤰 Every step of this routine uses a point that is traditionally avoided in "
+            "pregnancy, so I won't guide you through it. These points carry no such caution; "
+            "please ask your practitioner which of them suit you."
+        ),
         render.suggestions_keyboard(catalogue.safe_in_pregnancy()),
     )
 
@@ -132,7 +164,8 @@ async def routine_command(update: Update, context: AcubotContext) -> None:
 
 
 async def show_step(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
-    catalogue = context.services.catalogue
+    catalogue = context.catalogue
+    tr = context.tr
     pregnant = await patient_is_pregnant(update, context)
     steps = catalogue.routine_steps(routine_id, pregnant=pregnant)
     if step >= len(steps):
@@ -145,23 +178,27 @@ async def show_step(update: Update, context: AcubotContext, routine_id: str, ste
         [
             [
                 InlineKeyboardButton(
-                    f"⏱ Start {technique.hold_seconds_max} s timer",
+                    tr._(
+                        "⏱ Start {seconds} s timer",
+                        seconds=tr.number(technique.hold_seconds_max),
+                    ),
                     callback_data=_data(routine_id, step, HOLD),
                 )
             ],
-            [_next_button(routine_id, step, len(steps))],
+            [_next_button(tr, routine_id, step, len(steps))],
             [
                 InlineKeyboardButton(
-                    "✖ Stop the routine", callback_data=_data(routine_id, step, STOP)
+                    tr._("✖ Stop the routine"), callback_data=_data(routine_id, step, STOP)
                 )
             ],
         ]
     )
-    await reply_html(update, context, step_text(technique, step, len(steps), cautions), keyboard)
+    text = step_text(tr, technique, step, len(steps), cautions)
+    await reply_html(update, context, text, keyboard)
 
 
 async def start_hold(update: Update, context: AcubotContext, routine_id: str, step: int) -> None:
-    steps = context.services.catalogue.routine_steps(
+    steps = context.catalogue.routine_steps(
         routine_id, pregnant=await patient_is_pregnant(update, context)
     )
     if step >= len(steps):
@@ -177,26 +214,30 @@ async def start_hold(update: Update, context: AcubotContext, routine_id: str, st
         when=seconds,
         chat_id=chat_id,
         user_id=sender_of(update).id,
-        data=HoldTimer(routine_id, step, len(steps)),
+        data=HoldTimer(routine_id, step, len(steps), context.language),
         name=f"hold:{chat_id}",
     )
     await reply_html(
         update,
         context,
-        f"⏱ Timer started: hold for {seconds} seconds. I'll tell you when to let go.",
+        context.tr._(
+            "⏱ Timer started: hold for {seconds} seconds. I'll tell you when to let go.",
+            seconds=context.tr.number(seconds),
+        ),
     )
 
 
 async def hold_finished(context: AcubotContext) -> None:
-    """The hold is over: say so, offer the next step."""
+    """The hold is over: say so (in the language the timer was started in), offer the next step."""
     job = job_of(context)
     hold = job.data
     if not isinstance(hold, HoldTimer) or job.chat_id is None:
         raise TypeError(f"hold timer job without its data: {job.name}")
-    keyboard = InlineKeyboardMarkup([[_next_button(hold.routine, hold.step, hold.total)]])
+    tr = translator(hold.language)
+    keyboard = InlineKeyboardMarkup([[_next_button(tr, hold.routine, hold.step, hold.total)]])
     await context.bot.send_message(
         job.chat_id,
-        "✔ Time's up — release the pressure slowly.",
+        tr._("✔ Time's up — release the pressure slowly."),
         reply_markup=keyboard,
     )
 
@@ -212,13 +253,15 @@ async def finish(update: Update, context: AcubotContext, routine_id: str) -> Non
             clinic_timezone=services.settings.clinic_timezone,
             now=now,
         )
-    lines = ["🎉 Routine complete — well done! I've marked today as done.", ""]
-    lines += render.stop_lines(services.catalogue.safety)
+    tr = context.tr
+    lines = [tr._("🎉 Routine complete — well done! I've marked today as done."), ""]
+    lines += render.stop_lines(context.catalogue.safety, tr)
     keyboard = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "😣 Too sore / bruised", callback_data=cb.encode(cb.SoreButton(routine_id))
+                    tr._("😣 Too sore / bruised"),
+                    callback_data=cb.encode(cb.SoreButton(routine_id)),
                 )
             ]
         ]
@@ -233,7 +276,7 @@ async def sore_button(update: Update, context: AcubotContext) -> None:
     services = context.services
     button = cb.decode_as(query.data, cb.SoreButton)
     if button is None or button.routine not in {r.id for r in services.catalogue.routines}:
-        await query.answer("This button is no longer in use.", show_alert=True)
+        await query.answer(context.tr._("This button is no longer in use."), show_alert=True)
         return
     await query.answer()
     routine_id = button.routine
@@ -243,8 +286,9 @@ async def sore_button(update: Update, context: AcubotContext) -> None:
             await record_adverse_event(
                 session=session, user_id=user_id, routine=routine_id, now=services.now()
             )
-    safety = services.catalogue.safety
-    text = "\n".join([escape(safety.adverse_event_reply), "", *render.stop_lines(safety)])
+    safety = context.catalogue.safety
+    stop = render.stop_lines(safety, context.tr)
+    text = "\n".join([escape(safety.adverse_event_reply), "", *stop])
     await reply_html(update, context, text)
 
 
@@ -258,7 +302,8 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         or button.step > len(catalogue.routine_steps(button.routine))
     ):
         await query.answer(
-            "This routine button is no longer in use. Send /routine.", show_alert=True
+            context.tr._("This routine button is no longer in use. Send /routine."),
+            show_alert=True,
         )
         return
     await query.answer()
@@ -268,7 +313,9 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     elif action == STOP:
         for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_of(update).id}"):
             job.schedule_removal()
-        await reply_html(update, context, "Routine stopped. You can start again with /routine.")
+        await reply_html(
+            update, context, context.tr._("Routine stopped. You can start again with /routine.")
+        )
     else:
         await show_step(update, context, routine_id, step)
 

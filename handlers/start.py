@@ -7,6 +7,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from content.i18n import Translator
 from handlers import render
 from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
@@ -21,28 +22,30 @@ from storage.users import record_user_seen
 
 def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
     """The buttons under /start and /help."""
-    settings = context.services.settings
+    settings, tr = context.services.settings, context.tr
     rows = [
-        [
-            InlineKeyboardButton("📍 Points", callback_data=cb.encode(cb.MenuButton("points"))),
-            InlineKeyboardButton(
-                "🧭 Meridians", callback_data=cb.encode(cb.MenuButton("meridians"))
-            ),
-        ],
-        [
-            InlineKeyboardButton(
-                "⏰ Daily reminder", callback_data=cb.encode(cb.SubscribeButton("begin"))
-            )
-        ],
-        [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))],
+        [render.points_button(tr), meridians_button(tr)],
+        [reminder_button(tr)],
+        [render.safety_button(tr)],
     ]
+    book = tr._("📅 Book a visit")
     if settings.booking_url:
-        rows[2].append(InlineKeyboardButton("📅 Book a visit", url=settings.booking_url))
+        rows[2].append(InlineKeyboardButton(book, url=settings.booking_url))
     elif settings.has_booking_info:  # a phone number or an address: /book shows them
-        rows[2].append(
-            InlineKeyboardButton("📅 Book a visit", callback_data=cb.encode(cb.MenuButton("book")))
-        )
+        rows[2].append(InlineKeyboardButton(book, callback_data=cb.encode(cb.MenuButton("book"))))
     return InlineKeyboardMarkup(rows)
+
+
+def meridians_button(tr: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        tr._("🧭 Meridians"), callback_data=cb.encode(cb.MenuButton("meridians"))
+    )
+
+
+def reminder_button(tr: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        tr._("⏰ Daily reminder"), callback_data=cb.encode(cb.SubscribeButton("begin"))
+    )
 
 
 async def start(update: Update, context: AcubotContext) -> None:
@@ -68,49 +71,68 @@ async def start(update: Update, context: AcubotContext) -> None:
             resumed = await subscriptions.resume_after_block(
                 session=session, user_id=user.id, now=services.now()
             )
-    name = escape(user.first_name) if user else "there"
-    clinic = escape(services.settings.clinic_name)
+    tr = context.tr
+    clinic = escape(context.tr._(services.settings.clinic_name))
+    if user:
+        hello = tr._(
+            "Hello, {name}! 👋 I'm the acupressure helper of {clinic}.",
+            name=escape(user.first_name),
+            clinic=clinic,
+        )
+    else:
+        hello = tr._("Hello! 👋 I'm the acupressure helper of {clinic}.", clinic=clinic)
     text = (
-        f"Hello, {name}! 👋 I'm the acupressure helper of {clinic}.\n\n"
-        "I can show you acupressure points that are often used for low back pain: "
-        "where each one is, what it is used for and how to press it safely at home.\n\n"
-        "Try <code>/point UB40</code>, or just type a point's name, such as "
-        "<i>weizhong</i> or <i>委中</i>.\n\n"
-        "I can also send you a daily reminder for a few minutes of home acupressure: /remind.\n\n"
-        f"⚠️ {escape(services.catalogue.safety.short_notice)}"
+        hello
+        + "\n\n"
+        + tr._(
+            "I can show you acupressure points that are often used for low back pain: "
+            "where each one is, what it is used for and how to press it safely at home."
+        )
+        + "\n\n"
+        + tr._(
+            "Try <code>/point UB40</code>, or just type a point's name, such as "
+            "<i>weizhong</i> or <i>委中</i>."
+        )
+        + "\n\n"
+        + tr._(
+            "I can also send you a daily reminder for a few minutes of home acupressure: /remind."
+        )
+        + f"\n\n⚠️ {escape(context.catalogue.safety.short_notice)}"
     )
     if resumed:
-        text += "\n\n🔔 Welcome back! Your daily reminders are on again."
+        text += "\n\n" + tr._("🔔 Welcome back! Your daily reminders are on again.")
     await reply_html(update, context, text, main_menu(context))
 
 
 async def group_start(update: Update, context: AcubotContext) -> None:
     """/start in a group: what the bot does, nothing stored, personal things in private."""
-    services = context.services
-    clinic = escape(services.settings.clinic_name)
+    tr = context.tr
+    clinic = escape(context.tr._(context.services.settings.clinic_name))
     text = (
-        f"Hello! 👋 I'm the acupressure helper of {clinic}.\n\n"
-        "Here I can show everyone point cards for low back pain (<code>/point UB40</code>, "
-        "/points), the meridians (/meridian) and when to get medical help (/safety).\n\n"
-        "Daily reminders, your progress and your data are personal: message me privately "
-        "for those.\n\n"
-        f"⚠️ {escape(services.catalogue.safety.short_notice)}"
+        tr._("Hello! 👋 I'm the acupressure helper of {clinic}.", clinic=clinic)
+        + "\n\n"
+        + tr._(
+            "Here I can show everyone point cards for low back pain (<code>/point UB40</code>, "
+            "/points), the meridians (/meridian) and when to get medical help (/safety)."
+        )
+        + "\n\n"
+        + tr._(
+            "Daily reminders, your progress and your data are personal: message me privately "
+            "for those."
+        )
+        + f"\n\n⚠️ {escape(context.catalogue.safety.short_notice)}"
     )
     await reply_html(update, context, text, group_menu(context))
 
 
 def group_menu(context: AcubotContext) -> InlineKeyboardMarkup:
     """The general buttons, and one that opens a private chat."""
+    tr = context.tr
     rows = [
-        [
-            InlineKeyboardButton("📍 Points", callback_data=cb.encode(cb.MenuButton("points"))),
-            InlineKeyboardButton(
-                "🧭 Meridians", callback_data=cb.encode(cb.MenuButton("meridians"))
-            ),
-        ],
-        [InlineKeyboardButton("⚠️ Safety", callback_data=cb.encode(cb.MenuButton("safety")))],
+        [render.points_button(tr), meridians_button(tr)],
+        [render.safety_button(tr)],
     ]
-    private = private_chat_button(context.bot.username)
+    private = private_chat_button(context.bot.username, tr)
     if private is not None:
         rows += [list(row) for row in private.inline_keyboard]
     return InlineKeyboardMarkup(rows)
@@ -130,20 +152,21 @@ async def menu_button(update: Update, context: AcubotContext) -> None:
     """The main-menu buttons: points, meridians, safety."""
     query = query_of(update)
     await query.answer()
-    catalogue = context.services.catalogue
+    catalogue, tr = context.catalogue, context.tr
     button = cb.decode_as(query.data, cb.MenuButton)
     choice = button.choice if button else ""
     if choice == "points":
-        text, keyboard = render.points_menu(catalogue)
+        text, keyboard = render.points_menu(catalogue, tr)
     elif choice == "meridians":
-        text, keyboard = render.meridians_menu(catalogue)
+        text, keyboard = render.meridians_menu(catalogue, tr)
     elif choice == "safety":
         number = context.services.settings.emergency_number
-        text, keyboard = render.safety_text(catalogue.safety, number), None
+        text, keyboard = render.safety_text(catalogue.safety, number, tr), None
     elif choice == "book":
-        text, keyboard = booking_reply(context.services.settings)
+        text, keyboard = booking_reply(context.services.settings, tr)
     else:
-        text, keyboard = "That button is no longer in use. Send /help to see what I can do.", None
+        text = tr._("That button is no longer in use. Send /help to see what I can do.")
+        keyboard = None
     await reply_html(update, context, text, keyboard)
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from handlers import render
+from content.i18n import N_, Translator
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
     Flow,
@@ -33,6 +33,7 @@ from handlers.reply import reply_html
 from handlers.update_parts import chat_of, message_of, query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
+from scheduler.reminder_message import local_when
 from scheduler.schedule_rule import next_fire_at
 from scheduler.time_input import (
     COMMON_ZONES,
@@ -44,28 +45,38 @@ from scheduler.time_input import (
 )
 from storage import reminders
 from storage.pending import PendingRecord, clear_pending
-from storage.users import record_user_seen
+from storage.users import choose_language, record_user_seen
 
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "21:00")
-STOPPED = "I stopped setting up your reminder. Nothing was changed."
-EXPIRED = "This question has expired. Send /remind to start again."
+STOPPED = N_("I stopped setting up your reminder. Nothing was changed.")
+EXPIRED = N_("This question has expired. Send /remind to start again.")
 
 
 def _data(action: str, value: str = "") -> str:
     return cb.encode(cb.SubscribeButton(action, value))
 
 
-def _cancel_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton("✖ Cancel", callback_data=_data("cancel"))
+def _cancel_button(tr: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(tr._("✖ Cancel"), callback_data=_data("cancel"))
 
 
-def _zone_lines(zone: str) -> list[str]:
+def _clock(tr: Translator, hh_mm: str) -> str:
+    """A chosen "HH:MM" as the patient's language writes times ("7:30 PM", "19:30")."""
+    return tr.time(time.fromisoformat(hh_mm))
+
+
+def _problem_lines(tr: Translator, problem: str | None) -> list[str]:
+    """A problem (a message id, or text already in the patient's language), then a gap."""
+    return [f"⚠️ {escape(tr._(problem))}", ""] if problem else []
+
+
+def _zone_lines(tr: Translator, zone: str) -> list[str]:
     """ "Time zone: …", and a note when the zone never changes for daylight saving."""
-    lines = [f"Time zone: {escape(zone_label(zone))}"]
+    lines = [tr._("Time zone: {zone}", zone=escape(zone_label(zone)))]
     if note := zone_note(zone):
-        lines.append(f"<i>{escape(note)}</i>")
+        lines.append(f"<i>{escape(tr._(note))}</i>")
     return lines
 
 
@@ -97,24 +108,28 @@ async def ask_time(
     replace: bool = False,
 ) -> None:
     await _save_step(update, context, ASK_TIME, data)
+    tr = context.tr
     times = [
-        InlineKeyboardButton(t, callback_data=_data("t", t.replace(":", ""))) for t in PRESET_TIMES
+        InlineKeyboardButton(_clock(tr, t), callback_data=_data("t", t.replace(":", "")))
+        for t in PRESET_TIMES
     ]
     keyboard = InlineKeyboardMarkup(
         [
             times[:3],
             times[3:],
-            [InlineKeyboardButton("🌍 Change time zone", callback_data=_data("zone"))],
-            [_cancel_button()],
+            [InlineKeyboardButton(tr._("🌍 Change time zone"), callback_data=_data("zone"))],
+            [_cancel_button(tr)],
         ]
     )
-    lines = [f"⚠️ {escape(problem)}", ""] if problem else []
+    lines = _problem_lines(tr, problem)
     lines += [
-        "⏰ <b>Daily acupressure reminder</b>",
-        "What time should I remind you each day? Tap a time, or type one such as "
-        "<code>7:30</code>, <code>19:30</code> or <code>7:30 pm</code>.",
+        tr._("⏰ <b>Daily acupressure reminder</b>"),
+        tr._(
+            "What time should I remind you each day? Tap a time, or type one such as "
+            "<code>7:30</code>, <code>19:30</code> or <code>7:30 pm</code>."
+        ),
         "",
-        *_zone_lines(data["zone"]),
+        *_zone_lines(tr, data["zone"]),
     ]
     await show_step(update, context, "\n".join(lines), keyboard, replace=replace)
 
@@ -129,18 +144,23 @@ async def ask_zone(
     replace: bool = False,
 ) -> None:
     await _save_step(update, context, ASK_ZONE, data)
+    tr = context.tr
     choices = suggestions or COMMON_ZONES
     buttons = [
         InlineKeyboardButton(zone_label(zone), callback_data=_data("z", zone)) for zone in choices
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton("◀ Back", callback_data=_data("back")), _cancel_button()])
-    lines = [f"⚠️ {escape(problem)}", ""] if problem else []
+    rows.append(
+        [InlineKeyboardButton(tr._("◀ Back"), callback_data=_data("back")), _cancel_button(tr)]
+    )
+    lines = _problem_lines(tr, problem)
     lines += [
-        "🌍 <b>Which time zone are you in?</b>",
-        "Type your city or a time zone (for example <code>London</code> or "
-        "<code>Europe/London</code>), share your location (📎 → Location), "
-        "or pick one below.",
+        tr._("🌍 <b>Which time zone are you in?</b>"),
+        tr._(
+            "Type your city or a time zone (for example <code>London</code> or "
+            "<code>Europe/London</code>), share your location (📎 → Location), "
+            "or pick one below."
+        ),
     ]
     await show_step(update, context, "\n".join(lines), InlineKeyboardMarkup(rows), replace=replace)
 
@@ -155,26 +175,34 @@ async def ask_confirm(
 ) -> None:
     await _save_step(update, context, CONFIRM, data)
     services = context.services
+    tr = context.tr
     chosen = time.fromisoformat(data["time"])
     first = next_fire_at(chosen, ZoneInfo(data["zone"]), services.now())
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("✅ Confirm", callback_data=_data("ok"))],
+            [InlineKeyboardButton(tr._("✅ Confirm"), callback_data=_data("ok"))],
             [
-                InlineKeyboardButton("🕐 Change time", callback_data=_data("time")),
-                InlineKeyboardButton("🌍 Change zone", callback_data=_data("zone")),
+                InlineKeyboardButton(tr._("🕐 Change time"), callback_data=_data("time")),
+                InlineKeyboardButton(tr._("🌍 Change zone"), callback_data=_data("zone")),
             ],
-            [_cancel_button()],
+            [_cancel_button(tr)],
         ]
     )
-    text = f"⚠️ {escape(problem)}\n\n" if problem else ""
-    text += (
-        f"Remind you every day at <b>{data['time']}</b> "
-        f"in {escape(zone_label(data['zone']))}?\n"
-        f"The first reminder would come on {render.local_when(first, data['zone'])}."
-    )
+    lines = _problem_lines(tr, problem)
+    lines += [
+        tr._(
+            "Remind you every day at <b>{time}</b> in {zone}?",
+            time=tr.time(chosen),
+            zone=escape(zone_label(data["zone"])),
+        ),
+        tr._(
+            "The first reminder would come on {when}.",
+            when=local_when(tr, first, data["zone"]),
+        ),
+    ]
     if note := zone_note(data["zone"]):
-        text += f"\n\n<i>{escape(note)}</i>"
+        lines += ["", f"<i>{escape(tr._(note))}</i>"]
+    text = "\n".join(lines)
     await show_step(update, context, text, keyboard, replace=replace)
 
 
@@ -187,6 +215,9 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     services = context.services
     user = sender_of(update)
     user_id = user.id
+    # A /language choice made before they were stored lives in memory only:
+    # store it now, so the reminders go out in it.
+    chosen = services.languages.get(user_id)
     async with services.sessions.begin() as session:
         await record_user_seen(
             session=session,
@@ -196,6 +227,8 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             now=services.now(),
             unblock=True,
         )
+        if chosen is not None:
+            await choose_language(session=session, user_id=user_id, language=chosen)
         before = await reminders.get_subscription(session=session, user_id=user_id)
         next_due = await subscriptions.subscribe(
             session=session,
@@ -207,19 +240,30 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             now=services.now(),
         )
         await clear_pending(session=session, user_id=user_id)
-    routine = services.catalogue.routine(data["routine"])
+    if chosen is not None:
+        services.languages.remember(user_id, chosen, services.now())
+    tr = context.tr
+    routine = context.catalogue.routine(data["routine"])
     where = escape(zone_label(data["zone"]))
+    at = _clock(tr, data["time"])
     if before is not None and before.active:  # a change, not a new subscription
-        first_line = f"✅ <b>Your reminder is now at {data['time']}</b> every day, in {where}."
-    else:
-        first_line = (
-            f"✅ <b>You're subscribed.</b> I'll remind you every day at {data['time']} in {where}."
+        first_line = tr._(
+            "✅ <b>Your reminder is now at {time}</b> every day, in {zone}.", time=at, zone=where
         )
-    text = (
-        f"{first_line}\nRoutine: <i>{escape(routine.title)}</i>\n\n"
-        f"Next reminder: <b>{render.local_when(next_due, data['zone'])}</b>.\n"
-        "Change it any time with /settings; /pause or /stop when you need a break."
-    )
+    else:
+        first_line = tr._(
+            "✅ <b>You're subscribed.</b> I'll remind you every day at {time} in {zone}.",
+            time=at,
+            zone=where,
+        )
+    lines = [
+        first_line,
+        tr._("Routine: <i>{routine}</i>", routine=escape(routine.title)),
+        "",
+        tr._("Next reminder: <b>{when}</b>.", when=local_when(tr, next_due, data["zone"])),
+        tr._("Change it any time with /settings; /pause or /stop when you need a break."),
+    ]
+    text = "\n".join(lines)
     await show_step(update, context, text, replace=True)
 
 
@@ -230,10 +274,12 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
     point = None if message.location else context.services.index.find_in_text(message.text or "")
     if point is not None and parse_time_of_day(message.text or "").value is None:
         # A point's name is not an answer: ask again, and say how to see the point.
-        hint = (
-            f"“{message.text}” is the acupressure point {point.code} ({point.pinyin}), "
-            f"not an answer to this question. To see it, send /point {point.code} "
-            "(that stops this question)."
+        hint = context.tr._(
+            "“{text}” is the acupressure point {code} ({pinyin}), not an answer to this "
+            "question. To see it, send /point {code} (that stops this question).",
+            text=message.text,
+            code=point.code,
+            pinyin=point.pinyin,
         )
         if pending.step == ASK_ZONE:
             await ask_zone(update, context, data, hint)
@@ -278,7 +324,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 async def ask_confirm_again(
     update: Update, context: AcubotContext, data: dict[str, Any], problem: str
 ) -> None:
-    await reply_html(update, context, f"⚠️ {escape(problem)}")
+    await reply_html(update, context, f"⚠️ {escape(context.tr._(problem))}")
     await ask_confirm(update, context, data)
 
 
@@ -293,7 +339,8 @@ async def button(update: Update, context: AcubotContext) -> None:
         return
     if action == "ok" and await _already_confirmed(update, context):
         return
-    pending = await pending_for_button(update, context, FLOW, EXPIRED)
+    tr = context.tr
+    pending = await pending_for_button(update, context, FLOW, tr._(EXPIRED))
     if pending is None:
         return
     data = dict(pending.data)
@@ -313,10 +360,10 @@ async def button(update: Update, context: AcubotContext) -> None:
         await confirm(update, context, data)
     elif action == "cancel":
         await stop_pending(context, sender_of(update).id)
-        await show_step(update, context, STOPPED, replace=True)
+        await show_step(update, context, tr._(STOPPED), replace=True)
     else:
         await reply_html(
-            update, context, "That button no longer applies. Send /remind to start again."
+            update, context, tr._("That button no longer applies. Send /remind to start again.")
         )
 
 
@@ -330,8 +377,12 @@ async def _already_confirmed(update: Update, context: AcubotContext) -> bool:
         sub = await reminders.get_subscription(session=session, user_id=user_id)
     if sub is None or not sub.active:
         return False
+    tr = context.tr
     await query.answer(
-        f"Already done: your reminder is set for {sub.local_time:%H:%M}. /settings changes it.",
+        tr._(
+            "Already done: your reminder is set for {time}. /settings changes it.",
+            time=tr.time(sub.local_time),
+        ),
         show_alert=True,
     )
     await remove_buttons(update)

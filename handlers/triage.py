@@ -9,9 +9,12 @@ flag and goes no further. The rules are in content/triage.py.
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, MessageHandler, filters
 
+from content.i18n import N_
 from content.triage import Level, Triage
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
@@ -23,14 +26,18 @@ SCREEN_GROUP = -4  # first: before handlers.groups (-3), handlers.flows (-2), ha
 
 
 async def send_triage_reply(update: Update, context: AcubotContext, triage: Triage) -> None:
-    """The emergency or see-a-doctor reply for a screened message."""
+    """The emergency or see-a-doctor reply for a screened message, in the patient's language."""
     services = context.services
-    safety, number = services.catalogue.safety, services.settings.emergency_number
+    safety, number, tr = context.catalogue.safety, services.settings.emergency_number, context.tr
     says = triage.says or ""
+    if triage.sign is not None:
+        # The one place the sign's words are chosen: in the patient's language,
+        # whatever language the message was typed in.
+        says = services.screen.says(triage.sign, context.language)
     if triage.level is Level.EMERGENCY:
-        text = render.emergency_reply(safety, number, says)
+        text = render.emergency_reply(safety, number, says, tr)
     else:
-        text = render.see_doctor_reply(safety, number, says)
+        text = render.see_doctor_reply(safety, number, says, tr)
     await reply_html(update, context, text)
 
 
@@ -46,23 +53,23 @@ async def screen_message(update: Update, context: AcubotContext) -> None:
     if triage.negated:
         # "No numbness": a sentence of reminder, then the message is read as usual.
         number = context.services.settings.emergency_number
-        safety = context.services.catalogue.safety
+        safety = context.catalogue.safety
         await reply_html(update, context, render.negated_reminder(safety, number))
 
 
 async def ask_severe_pain_red_flags(update: Update, context: AcubotContext) -> None:
     """After a pain score of 8-10: is any emergency sign present? (buttons)."""
-    safety = context.services.catalogue.safety
+    safety, tr = context.catalogue.safety, context.tr
     keyboard = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "🚨 Yes, one of these", callback_data=cb.encode(cb.RedFlagButton(True))
+                    tr._("🚨 Yes, one of these"), callback_data=cb.encode(cb.RedFlagButton(True))
                 )
             ],
             [
                 InlineKeyboardButton(
-                    "No, none of these", callback_data=cb.encode(cb.RedFlagButton(False))
+                    tr._("No, none of these"), callback_data=cb.encode(cb.RedFlagButton(False))
                 )
             ],
         ]
@@ -74,25 +81,31 @@ async def red_flag_answer(update: Update, context: AcubotContext) -> None:
     """Yes: the emergency reply. No: keep an eye on it, and who to tell."""
     query = query_of(update)
     button = cb.decode_as(query.data, cb.RedFlagButton)
+    tr = context.tr
     if button is None:
-        await query.answer("This question is no longer available.", show_alert=True)
+        await query.answer(tr._("This question is no longer available."), show_alert=True)
         return
     await query.answer()
     services = context.services
-    safety, number = services.catalogue.safety, services.settings.emergency_number
+    safety, number = context.catalogue.safety, services.settings.emergency_number
     if button.present:
-        await reply_html(update, context, render.emergency_reply(safety, number, SEVERE_PAIN_SIGN))
+        text = render.emergency_reply(safety, number, tr._(SEVERE_PAIN_SIGN), tr)
+        await reply_html(update, context, text)
         return
     await reply_html(
         update,
         context,
-        "Thank you. Severe pain is still worth telling your practitioner about, so please "
-        "contact the clinic (/book). Go easy on acupressure today, and if any of those signs "
-        f"start, call {number} straight away. /safety has the full list.",
+        tr._(
+            "Thank you. Severe pain is still worth telling your practitioner about, so please "
+            "contact the clinic (/book). Go easy on acupressure today, and if any of those "
+            "signs start, call {number} straight away. /safety has the full list.",
+            number=escape(number),
+        ),
     )
 
 
-SEVERE_PAIN_SIGN = "severe back pain together with one of the emergency signs"
+# Fills {sign} in the emergency reply ("You mentioned {sign}.").
+SEVERE_PAIN_SIGN = N_("severe back pain together with one of the emergency signs")
 
 
 def register(app: AcubotApp) -> None:

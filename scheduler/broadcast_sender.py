@@ -7,7 +7,8 @@ restart resumes with the pending rows and the dead sender's claimed but
 unstarted ones, only the sends truly in flight at a kill are "may not have
 arrived", and nobody gets the broadcast twice. In one process, one sender
 drains at a time (Confirm's one-off job and the repeating job take turns).
-Staff see one progress message, edited at most every few seconds.
+Staff see one progress message, edited at most every few seconds, in their
+own language; each recipient's copy carries any button the bot adds in theirs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Message
 from telegram.error import TelegramError
 
+from content.i18n import Translator, translator
+from content.languages import language_from_tag
 from scheduler import broadcast_message
 from scheduler.dispatcher import instance_name
 from scheduler.leases import renewing
@@ -39,6 +42,7 @@ from storage.broadcasts import (
 )
 from storage.database import DatabaseGate, when_available
 from storage.outcomes import SendRecord
+from storage.users import language_tag_of
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +191,7 @@ class BroadcastSender:
             if record.id in self._cancelled:
                 return None
             marked = False
+            tr = translator(language_from_tag(recipient.language_tag))
 
             async def send(chat_id: int) -> Message:
                 nonlocal marked
@@ -198,7 +203,7 @@ class BroadcastSender:
                     if not await self._mark_sending(recipient.id):
                         raise NotClaimed
                     marked = True
-                return await broadcast_message.send_copy(self.bot, chat_id, record)
+                return await broadcast_message.send_copy(self.bot, chat_id, record, tr)
 
             return await self.policy.send(recipient.chat_id, send)
 
@@ -248,28 +253,36 @@ class BroadcastSender:
             if not force and shown is not None and now - shown < self.progress_every:
                 return
             counts = await broadcasts.recipient_counts(session=session, broadcast_id=broadcast_id)
+            staff_language = await language_tag_of(session=session, user_id=record.admin_id)
             await broadcasts.update_broadcast(
                 session=session, broadcast_id=broadcast_id, progress_shown_at=now
             )
-        await show_progress(self.bot, record, counts, self.zone, self.policy.rate)
+        tr = translator(language_from_tag(staff_language))
+        await show_progress(self.bot, record, counts, self.zone, self.policy.rate, tr)
 
 
 async def show_progress(
-    bot: Bot, record: BroadcastRecord, counts: dict[str, int], zone: ZoneInfo, rate: float
+    bot: Bot,
+    record: BroadcastRecord,
+    counts: dict[str, int],
+    zone: ZoneInfo,
+    rate: float,
+    tr: Translator,
 ) -> None:
-    """Edits the progress message; a failed edit never stops the broadcast."""
+    """Edits the progress message (in the staff member's language, `tr`); a failed
+    edit never stops the broadcast."""
     if record.progress_chat_id is None or record.progress_message_id is None:
         return
     remaining = sum(counts.get(status, 0) for status in OPEN_STATUSES)
     eta = remaining / rate if rate > 0 else None
     keyboard = (
-        broadcast_message.cancel_keyboard(record.id)
+        broadcast_message.cancel_keyboard(tr, record.id)
         if record.status in {BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED}
         else None
     )
     try:
         await bot.edit_message_text(
-            broadcast_message.progress_text(record, counts, zone, eta_seconds=eta),
+            broadcast_message.progress_text(tr, record, counts, zone, eta_seconds=eta),
             chat_id=record.progress_chat_id,
             message_id=record.progress_message_id,
             reply_markup=keyboard,

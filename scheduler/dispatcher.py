@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Message
 
 from content.catalogue import Catalogue
+from content.i18n import translator
+from content.languages import DEFAULT_LANGUAGE, Language, language_from_tag
 from scheduler import checkin_message, reminder_message
 from scheduler.leases import renewing
 from scheduler.marks import MarkSending
@@ -35,7 +37,7 @@ from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatu
 from storage import reminders
 from storage.checkins import CheckInKind
 from storage.database import DatabaseGate, when_available
-from storage.reminders import DeliveryStatus, NewDelivery, SubscriptionRecord
+from storage.reminders import DeliveryStatus, DueSubscription, NewDelivery, SubscriptionRecord
 from storage.safety import pregnant_among
 
 _DELIVERY_STATUS = {
@@ -111,6 +113,7 @@ class _Planned:
     next_due_at: datetime | None
     row: NewDelivery | None = None  # the delivery row to write; None when paused
     pregnant: bool = False  # the reminder's routine leaves out points avoided in pregnancy
+    language: Language = DEFAULT_LANGUAGE  # the recipient's: the reminder is written in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class ReminderDispatcher:
         bot: Bot,
         catalogue: Catalogue,
         policy: SendPolicy,
+        catalogues: Mapping[Language, Catalogue] | None = None,
         grace: timedelta,
         owner: str | None = None,
         batch_size: int = 200,
@@ -149,7 +153,8 @@ class ReminderDispatcher:
         # a database outage instead of dropping them (see `_recording`).
         self.gate = gate
         self.bot = bot
-        self.catalogue = catalogue
+        self.catalogue = catalogue  # English; a language without its own catalogue uses it
+        self.catalogues: Mapping[Language, Catalogue] = catalogues or {"en": catalogue}
         self.policy = policy
         self.grace = grace
         self.owner = owner or instance_name()
@@ -162,7 +167,7 @@ class ReminderDispatcher:
         self._pruned_at: datetime | None = None
         self._mark_sending = MarkSending(self._mark_deliveries)
         self.weekly_checkin_weekday = weekly_checkin_weekday
-        self._texts: dict[tuple[str, date, bool, bool], str] = {}
+        self._texts: dict[tuple[str, date, bool, bool, Language], str] = {}
         # False once the application is stopping: finish the batch in hand and
         # claim no more, so a long paced run does not hold up shutdown.
         self.keep_going = keep_going
@@ -208,7 +213,7 @@ class ReminderDispatcher:
         return report
 
     async def _dispatch(self, now: datetime, report: DispatchReport) -> None:
-        claimed: deque[SubscriptionRecord] = deque()
+        claimed: deque[DueSubscription] = deque()
         unrecorded: _SentChunk | None = None
         while True:
             if not claimed:
@@ -238,7 +243,7 @@ class ReminderDispatcher:
             opened: list[tuple[list[_Planned], list[_Planned]]] = []
 
             async def record_and_open(
-                chunk: list[SubscriptionRecord] = chunk,
+                chunk: list[DueSubscription] = chunk,
                 unrecorded: _SentChunk | None = unrecorded,
                 opened: list[tuple[list[_Planned], list[_Planned]]] = opened,
             ) -> None:
@@ -312,7 +317,7 @@ class ReminderDispatcher:
     async def _open(
         self,
         session: AsyncSession,
-        chunk: Sequence[SubscriptionRecord],
+        chunk: Sequence[DueSubscription],
         now: datetime,
         report: DispatchReport,
     ) -> tuple[list[_Planned], list[_Planned]]:
@@ -387,10 +392,10 @@ class ReminderDispatcher:
             and plan.local_date is not None
             and plan.local_date.weekday() == self.weekly_checkin_weekday
         ]
-        text = checkin_message.question_text(CheckInKind.ACTIVITY)
 
         async def ask(plan: _Planned, chat_id: int) -> SendOutcome:
             assert plan.local_date is not None
+            text = checkin_message.question_text(translator(plan.language), CheckInKind.ACTIVITY)
             keyboard = checkin_message.score_keyboard(CheckInKind.ACTIVITY, plan.local_date)
             return await self.policy.send(
                 chat_id,
@@ -399,14 +404,15 @@ class ReminderDispatcher:
 
         await asyncio.gather(*(ask(plan, outcome.chat_id) for plan, outcome in weekly))
 
-    def _plan(self, sub: SubscriptionRecord, now: datetime) -> _Planned:
+    def _plan(self, sub: DueSubscription, now: datetime) -> _Planned:
         """What to do with one due subscription (pure: no I/O)."""
         zone = ZoneInfo(sub.timezone)
+        language = language_from_tag(sub.language_tag)
         occurrence = sub.next_due_at
         assert occurrence is not None  # claimed rows are due
         if sub.paused_until and occurrence < sub.paused_until:
             next_due = next_fire_at(sub.local_time, zone, after=max(sub.paused_until, now))
-            return _Planned(sub, None, None, next_due)
+            return _Planned(sub, None, None, next_due, language=language)
         local_date = local_date_of(occurrence, zone)
         # Long downtime: jump to the first occurrence still worth sending, so
         # a week offline records one missed day, not seven catch-up loops.
@@ -414,16 +420,23 @@ class ReminderDispatcher:
         late = now - occurrence
         status = DeliveryStatus.MISSED if late > self.grace else DeliveryStatus.QUEUED
         row = NewDelivery(sub.id, sub.user_id, local_date, occurrence, status)
-        return _Planned(sub, None, local_date, next_due, row)
+        return _Planned(sub, None, local_date, next_due, row, language=language)
 
-    def _text(self, routine: str, local_date: date, snoozed: bool, pregnant: bool) -> str:
-        """The reminder's text: the same for everyone with that routine that day."""
-        key = (routine, local_date, snoozed, pregnant)
+    def _text(
+        self, routine: str, local_date: date, snoozed: bool, pregnant: bool, language: Language
+    ) -> str:
+        """The reminder's text: the same for everyone with that routine and language that day."""
+        key = (routine, local_date, snoozed, pregnant, language)
         if key not in self._texts:
-            if len(self._texts) > 64:  # a few routines x a few days; keep it small
+            if len(self._texts) > 192:  # a few routines x days x 3 languages; keep it small
                 self._texts.clear()
             self._texts[key] = reminder_message.reminder_text(
-                self.catalogue, routine, local_date, snoozed=snoozed, pregnant=pregnant
+                translator(language),
+                self.catalogues.get(language, self.catalogue),
+                routine,
+                local_date,
+                snoozed=snoozed,
+                pregnant=pregnant,
             )
         return self._texts[key]
 
@@ -431,8 +444,8 @@ class ReminderDispatcher:
         sub = plan.subscription
         assert plan.delivery_id is not None and plan.local_date is not None
         delivery_id = plan.delivery_id
-        text = self._text(sub.routine, plan.local_date, snoozed, plan.pregnant)
-        keyboard = reminder_message.reminder_keyboard(delivery_id)
+        text = self._text(sub.routine, plan.local_date, snoozed, plan.pregnant, plan.language)
+        keyboard = reminder_message.reminder_keyboard(translator(plan.language), delivery_id)
         marked = snoozed  # a snooze was claimed by clearing its time: no row to mark
 
         async def send(chat_id: int) -> Message:
@@ -458,7 +471,15 @@ class ReminderDispatcher:
             if not taken:
                 return
             plans = [
-                _Planned(sub, delivery.id, delivery.local_date, None, None, sub.user_id in pregnant)
+                _Planned(
+                    sub,
+                    delivery.id,
+                    delivery.local_date,
+                    None,
+                    None,
+                    sub.user_id in pregnant,
+                    language_from_tag(sub.language_tag),
+                )
                 for delivery, sub in taken
             ]
             outcomes = await asyncio.gather(*(self._send(p, snoozed=True) for p in plans))

@@ -10,15 +10,23 @@ sit in their own strip under the scores, not behind them.
 `render_progress_chart` is a plain function, data in, PNG bytes out, with no
 Telegram in it: tests call it directly. It takes ~100 ms of CPU, so the bot
 runs it in its worker process (handlers/progress.py hands it to
-handlers/offload.py), never on the event loop.
+handlers/offload.py), never on the event loop. Its words arrive already in
+the patient's language (`ChartWords`), with a font that has Chinese glyphs
+when they need one.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from content.catalogue import PICTURES_DIR
+from content.i18n import N_
 from storage.progress import ProgressData
 
 if TYPE_CHECKING:
@@ -33,14 +41,80 @@ NOT_DONE_COLOUR = "#999999"  # grey
 WIDTH_IN, HEIGHT_IN, DPI = 10, 7.5, 110  # 1100 x 825 px
 FONT = 15
 
-PAIN_LABEL = "Back pain (0–10)"
-ACTIVITY_LABEL = "Weekly: how much pain limited your activities (0–10)"
-DONE_LABEL = "Routine done"
-NOT_DONE_LABEL = "Routine not done"
+PAIN_LABEL = N_("Back pain (0–10)")
+ACTIVITY_LABEL = N_("Weekly: how much pain limited your activities (0–10)")
+DONE_LABEL = N_("Routine done")
+NOT_DONE_LABEL = N_("Routine not done")
+SCALE_LABEL = N_("0 = no pain, 10 = worst")
+ROUTINE_LABEL = N_("Routine")
+TITLE = N_("Your back: {first} – {last}")
+# Fonts with the Chinese glyphs: the subset Noto font shipped with the pictures,
+# else a system Noto CJK; without one, Chinese words would be drawn as boxes.
+FONT_DIRS = (
+    Path(__file__).resolve().parent.parent / "content" / "pictures" / "fonts",
+    Path("/usr/share/fonts/opentype/noto"),
+    Path("/usr/share/fonts/truetype/noto"),
+)
 
 
-def draw_progress_chart(data: ProgressData, today: date) -> Figure:
+@dataclass(frozen=True, slots=True)
+class ChartWords:
+    """The chart's words, already in the patient's language (the worker translates nothing)."""
+
+    pain: str = PAIN_LABEL
+    activity: str = ACTIVITY_LABEL
+    done: str = DONE_LABEL
+    not_done: str = NOT_DONE_LABEL
+    scale: str = SCALE_LABEL
+    routine: str = ROUTINE_LABEL
+    title: str | None = None  # None: in English, from the dates
+    days: tuple[str, ...] | None = None  # each of the 30 days as a tick label; None: English
+    font: str | None = None  # a font file with the language's glyphs (Chinese)
+
+
+def cjk_font() -> str | None:
+    """A font file with Simplified Chinese glyphs: the one shipped, else an installed one."""
+    # The pictures' Chinese subset (content/pictures.py CJK_FONT_FILES) holds the
+    # chart's words too: `--subset-font` adds them (content.pictures.chart_characters).
+    shipped = PICTURES_DIR / "fonts" / "AcubotNotoSansSC-Regular.otf"
+    if shipped.is_file():
+        return str(shipped)
+    for directory in FONT_DIRS:
+        if not directory.is_dir():
+            continue
+        candidates = sorted(
+            path
+            for path in directory.iterdir()
+            if path.suffix.lower() in {".otf", ".ttf", ".otc", ".ttc"}
+            and any(mark in path.name for mark in ("CJK", "SC", "Hans"))
+        )
+        if candidates:
+            return str(candidates[0])
+    return None
+
+
+@contextmanager
+def _font(path: str | None) -> Iterator[None]:
+    """Text made inside uses the font at `path` first (DejaVu Sans for what it lacks)."""
+    if path is None:
+        yield
+        return
+    from matplotlib import font_manager, rc_context
+
+    font_manager.fontManager.addfont(path)
+    name = font_manager.FontProperties(fname=path).get_name()
+    with rc_context({"font.family": "sans-serif", "font.sans-serif": [name, "DejaVu Sans"]}):
+        yield
+
+
+def draw_progress_chart(data: ProgressData, today: date, words: ChartWords | None = None) -> Figure:
     """The chart of the last 30 local days ending `today`, as a matplotlib Figure."""
+    words = words or ChartWords()
+    with _font(words.font):
+        return _draw(data, today, words)
+
+
+def _draw(data: ProgressData, today: date, words: ChartWords) -> Figure:
     # Imported here: matplotlib takes half a second to import, and only
     # /progress needs it, so the bot starts without it.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -72,7 +146,7 @@ def draw_progress_chart(data: ProgressData, today: date) -> Figure:
             linewidth=3.5,
             marker="o",
             markersize=9,
-            label=PAIN_LABEL,
+            label=words.pain,
             zorder=4,
         )
     activity = [
@@ -88,19 +162,18 @@ def draw_progress_chart(data: ProgressData, today: date) -> Figure:
             facecolors="none",
             edgecolors=ACTIVITY_COLOUR,
             linewidths=3,
-            label=ACTIVITY_LABEL,
+            label=words.activity,
             zorder=5,
         )
     scores.set_ylim(-0.7, 10.7)
     scores.set_yticks(range(0, 11, 2))
-    scores.set_ylabel("0 = no pain, 10 = worst", fontsize=FONT)
+    scores.set_ylabel(words.scale, fontsize=FONT)
     scores.grid(axis="y", color="#dddddd")
     scores.tick_params(labelsize=FONT, bottom=False)
     for side in ("top", "right"):
         scores.spines[side].set_visible(False)
-    scores.set_title(
-        f"Your back: {first:%-d %b} – {today:%-d %b %Y}", fontsize=22, fontweight="bold", pad=14
-    )
+    title = words.title or TITLE.format(first=f"{first:%-d %b}", last=f"{today:%-d %b %Y}")
+    scores.set_title(title, fontsize=22, fontweight="bold", pad=14)
 
     done = set(data.done_days)
     done_x = [index for index, day in enumerate(days) if day in done]
@@ -114,7 +187,7 @@ def draw_progress_chart(data: ProgressData, today: date) -> Figure:
     missed_x = [index for index, day in enumerate(days) if day not in done and day >= started]
     if done_x:
         strip.scatter(
-            done_x, [0] * len(done_x), marker="s", s=150, color=DONE_COLOUR, label=DONE_LABEL
+            done_x, [0] * len(done_x), marker="s", s=150, color=DONE_COLOUR, label=words.done
         )
     if missed_x:
         strip.scatter(
@@ -125,15 +198,16 @@ def draw_progress_chart(data: ProgressData, today: date) -> Figure:
             facecolors="none",
             edgecolors=NOT_DONE_COLOUR,
             linewidths=1.5,
-            label=NOT_DONE_LABEL,
+            label=words.not_done,
         )
     strip.set_ylim(-1, 1)
-    strip.set_yticks([0], ["Routine"], fontsize=FONT)
+    strip.set_yticks([0], [words.routine], fontsize=FONT)
     strip.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
         strip.spines[side].set_visible(False)
     ticks = list(range(DAYS - 1, -1, -7))[::-1]
-    strip.set_xticks(ticks, [f"{days[i]:%-d %b}" for i in ticks])
+    day_labels = words.days or tuple(f"{day:%-d %b}" for day in days)
+    strip.set_xticks(ticks, [day_labels[i] for i in ticks])
     strip.tick_params(axis="x", labelsize=FONT)
     strip.set_xlim(-0.8, DAYS - 0.2)
 
@@ -155,10 +229,16 @@ def draw_progress_chart(data: ProgressData, today: date) -> Figure:
     return figure
 
 
-def render_progress_chart(data: ProgressData, today: date) -> bytes:
-    """A PNG of the last 30 local days ending `today`."""
+def render_progress_chart(
+    data: ProgressData, today: date, words: ChartWords | None = None
+) -> bytes:
+    """A PNG of the last 30 local days ending `today`, in the words given."""
+    words = words or ChartWords()
     buffer = io.BytesIO()
-    draw_progress_chart(data, today).savefig(buffer, format="png", metadata={"Software": None})
+    # Tick labels are made while saving: the font must still be in force then.
+    with _font(words.font):
+        figure = draw_progress_chart(data, today, words)
+        figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 

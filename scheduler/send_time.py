@@ -8,6 +8,10 @@ as in the US), ``dec 7 9am``, ``2026-12-07 09:00``, ``in 2 hours``, and a bare
 library: the grammar is small, every answer is confirmed in words before
 anything is scheduled, and the libraries that read more (dateparser) take
 about a second to import and guess silently where this one explains.
+
+Typed days and months are read in English words (and in digits, which every
+language shares: ``2026-12-07 09:00``, ``12/7 9am``); what it says back is in
+the staff member's language (`tr`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 import unicodedata
 from zoneinfo import ZoneInfo
 
+from content.i18n import N_, Translator, translator
 from scheduler.schedule_rule import occurrence_on
 from scheduler.time_input import parse_time_of_day
 
@@ -24,12 +29,34 @@ __all__ = ["MAX_SCHEDULE_AHEAD", "describe_send_time", "parse_send_time", "send_
 
 MAX_SCHEDULE_AHEAD = datetime.timedelta(days=90)
 _MAX_CHARS = 40
-HELP = "Try for example: tomorrow 9:00, friday 9am, mon 14:30, 12/7 9am (month/day) or in 2 hours."
-UNREADABLE = f"I couldn't read that as a date and time. {HELP}"
-NO_SUCH_DATE = f"That date doesn't exist. {HELP}"
-PASSED = f"That time has already passed. {HELP}"
-TOO_FAR = "Please choose a time within the next 90 days."
-NEED_TIME = "Please add a time of day, for example “friday 9am” or “tomorrow 9:00”."
+HELP = N_(
+    "Try for example: tomorrow 9:00, friday 9am, mon 14:30, 12/7 9am (month/day) or in 2 hours."
+)
+UNREADABLE = N_("I couldn't read that as a date and time.")
+NO_SUCH_DATE = N_("That date doesn't exist.")
+PASSED = N_("That time has already passed.")
+TOO_FAR = N_("Please choose a time within the next 90 days.")
+NEED_TIME = N_("Please add a time of day, for example “friday 9am” or “tomorrow 9:00”.")
+# Problems followed by the examples.
+_WITH_HELP = {UNREADABLE, NO_SUCH_DATE, PASSED}
+_NO_DAY = N_("{day} does not exist in {zone}. Please choose another day.")
+_SKIPPED = N_(
+    "{time} does not exist on {day} in {zone}: the clocks go forward that night. "
+    "Please choose another time, for example {instead}."
+)
+_ENGLISH = translator("en")
+
+
+class _Problem:
+    """What was wrong, as a message id and its values (translated at the end)."""
+
+    def __init__(self, message: str, **values: str) -> None:
+        self.message, self.values = message, values
+
+    def say(self, tr: Translator) -> str:
+        text = tr._(self.message, **self.values)
+        return f"{text} {tr._(HELP)}" if self.message in _WITH_HELP else text
+
 
 _WEEKDAYS = {
     name: index
@@ -85,15 +112,24 @@ def _fold(text: str) -> str:
 
 
 def parse_send_time(
-    text: str, zone: ZoneInfo, now: datetime.datetime
+    text: str, zone: ZoneInfo, now: datetime.datetime, tr: Translator = _ENGLISH
 ) -> tuple[datetime.datetime | None, str | None]:
     """A future send time typed in `zone`.
 
-    Returns (aware UTC instant, None) or (None, a sentence for the person).
-    A local time that does not exist that day (clocks going forward) is
-    refused with a reason rather than moved; a repeated one (clocks going
-    back) is its first occurrence.
+    Returns (aware UTC instant, None) or (None, a sentence for the person, in
+    `tr`'s language). A local time that does not exist that day (clocks going
+    forward) is refused with a reason rather than moved; a repeated one
+    (clocks going back) is its first occurrence.
     """
+    instant, problem = _parse(text, zone, now, tr)
+    if problem is not None:
+        return None, (problem if isinstance(problem, _Problem) else _Problem(problem)).say(tr)
+    return instant, None
+
+
+def _parse(
+    text: str, zone: ZoneInfo, now: datetime.datetime, tr: Translator
+) -> tuple[datetime.datetime | None, str | _Problem | None]:
     if not isinstance(text, str) or len(text) > _MAX_CHARS:
         return None, UNREADABLE
     words = _fold(text)
@@ -101,9 +137,9 @@ def parse_send_time(
         return None, UNREADABLE
     if words.startswith("in "):
         return _checked(_relative(words, now), now)
-    day, time_words, problem, roll = _split_day(words, now.astimezone(zone).date())
-    if problem:
-        return None, problem
+    day, time_words, day_problem, roll = _split_day(words, now.astimezone(zone).date())
+    if day_problem:
+        return None, day_problem
     if not time_words:
         return None, NEED_TIME if day is not None else UNREADABLE
     parsed = parse_time_of_day(time_words.removeprefix("at ").strip())
@@ -111,30 +147,42 @@ def parse_send_time(
         return None, UNREADABLE
     if day is None:  # a bare time: today, or tomorrow once it has passed
         day, roll = now.astimezone(zone).date(), 1
-    instant, problem = _on(day, parsed.value, zone)
+    instant, clock_problem = _on(day, parsed.value, zone, tr)
     if roll and instant is not None and instant <= now:
         # Passed already today: the next such day (the preview confirms it in words).
-        instant, problem = _on(day + datetime.timedelta(days=roll), parsed.value, zone)
-    if problem:
-        return None, problem
+        instant, clock_problem = _on(day + datetime.timedelta(days=roll), parsed.value, zone, tr)
+    if clock_problem:
+        return None, clock_problem
     return _checked(instant, now)
 
 
 def _on(
-    day: datetime.date, local_time: datetime.time, zone: ZoneInfo
-) -> tuple[datetime.datetime | None, str | None]:
+    day: datetime.date, local_time: datetime.time, zone: ZoneInfo, tr: Translator
+) -> tuple[datetime.datetime | None, _Problem | None]:
     """The instant of that wall-clock time; a time the clocks skip is refused, not moved."""
     try:
         instant = occurrence_on(day, local_time, zone)
     except ValueError:
-        return None, f"{day:%A %-d %B} does not exist in {zone.key}. Please choose another day."
+        return None, _Problem(_NO_DAY, day=_long_day(tr, day), zone=zone.key)
     local = instant.astimezone(zone)
     if (local.date(), local.time()) != (day, local_time):
-        return None, (
-            f"{local_time:%H:%M} does not exist on {day:%A %-d %B} in {zone.key}: the clocks "
-            f"go forward that night. Please choose another time, for example {local:%H:%M}."
+        return None, _Problem(
+            _SKIPPED,
+            time=f"{local_time:%H:%M}",
+            day=_long_day(tr, day),
+            zone=zone.key,
+            instead=f"{local:%H:%M}",
         )
     return instant, None
+
+
+# How a day is written in these sentences ("Thursday 3 December 2026" in English).
+_DAY = {"en": "EEEE d MMMM", "es": "EEEE d 'de' MMMM", "zh": "M月d日EEEE"}
+_FULL_DAY = {"en": "EEEE d MMMM y", "es": "EEEE d 'de' MMMM 'de' y", "zh": "y年M月d日EEEE"}
+
+
+def _long_day(tr: Translator, day: datetime.date, *, year: bool = False) -> str:
+    return tr.date(day, (_FULL_DAY if year else _DAY)[tr.language])
 
 
 def _checked(
@@ -248,30 +296,47 @@ def _date_this_or_next_year(
     return None, NO_SUCH_DATE
 
 
-def describe_send_time(instant: datetime.datetime, zone: ZoneInfo, now: datetime.datetime) -> str:
+def describe_send_time(
+    instant: datetime.datetime,
+    zone: ZoneInfo,
+    now: datetime.datetime,
+    tr: Translator = _ENGLISH,
+) -> str:
     """The resolved time in words, e.g. "tomorrow, Thursday 3 December 2026 at 09:00 (...)"."""
     local = instant.astimezone(zone)
     days = (local.date() - now.astimezone(zone).date()).days
-    relative = {0: "today, ", 1: "tomorrow, "}.get(days, "")
-    when = f"{relative}{local:%A %-d %B %Y} at {local:%H:%M} ({zone.key})"
+    values = {"day": _long_day(tr, local.date(), year=True), "time": f"{local:%H:%M}"}
+    if days == 0:
+        when = tr._("today, {day} at {time}", **values)
+    elif days == 1:
+        when = tr._("tomorrow, {day} at {time}", **values)
+    else:
+        when = tr._("{day} at {time}", **values)
+    when += f" ({zone.key})"
     left = instant - now
     if left < datetime.timedelta(days=1):
         minutes = max(1, round(left.total_seconds() / 60))
         hours, minutes = divmod(minutes, 60)
-        span = " ".join(
-            part
-            for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "")
-            if part
-        )
-        when += f", in {span}"
+        if hours and minutes:
+            span = tr._("{hours} h {minutes} min", hours=hours, minutes=minutes)
+        elif hours:
+            span = tr._("{hours} h", hours=hours)
+        else:
+            span = tr._("{minutes} min", minutes=minutes)
+        when += tr._(", in {span}", span=span)
     return when
 
 
-def send_time_examples(zone: ZoneInfo, now: datetime.datetime) -> str:
-    """The prompt's examples, with a real one: tomorrow at 09:00 in the clinic's zone."""
+def send_time_examples(zone: ZoneInfo, now: datetime.datetime, tr: Translator = _ENGLISH) -> str:
+    """The prompt's examples, with a real one: tomorrow at 09:00 in the clinic's zone.
+
+    The typed examples stay in English words: that is what the parser reads.
+    """
     tomorrow = now.astimezone(zone).date() + datetime.timedelta(days=1)
-    return (
-        f"For example <code>tomorrow 9:00</code> ({tomorrow:%A %-d %B} at 09:00), "
-        f"<code>{tomorrow:%Y-%m-%d} 09:00</code>, <code>friday 9am</code>, "
-        "<code>mon 14:30</code>, <code>12/7 9am</code> (month/day) or <code>in 2 hours</code>."
+    return tr._(
+        "For example <code>tomorrow 9:00</code> ({day} at 09:00), "
+        "<code>{iso} 09:00</code>, <code>friday 9am</code>, "
+        "<code>mon 14:30</code>, <code>12/7 9am</code> (month/day) or <code>in 2 hours</code>.",
+        day=_long_day(tr, tomorrow),
+        iso=tomorrow.isoformat(),
     )

@@ -3,7 +3,7 @@
 Pure functions, no Telegram and no I/O beyond reading the installed tz database
 metadata (zone.tab, iso3166.tab, tzdata.zi) and timezonefinder's data, each once.
 Nothing here raises on bad input: callers get either a value or a short, friendly
-`problem` sentence that can be sent to the patient as is.
+`problem` sentence, an English message id to show the patient as `tr._(problem)`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from content.i18n import N_
 
 if TYPE_CHECKING:
     from timezonefinder import TimezoneFinder
@@ -53,19 +55,19 @@ class TimeParse:
 # before normalising or matching so a pasted essay costs nothing.
 _MAX_TIME_CHARS = 32
 
-TIME_TOO_LONG = (
+TIME_TOO_LONG = N_(
     "That's too long for a time. Please send just the time, like 7:30, 19:30 or 7:30 pm."
 )
-TIME_EMPTY = "Please type a time, like 7:30, 19:30 or 7:30 pm."
-TIME_UNREADABLE = "I couldn't read that as a time. Please type it like 7:30, 19:30 or 7:30 pm."
-TIME_OUT_OF_RANGE = (
+TIME_EMPTY = N_("Please type a time, like 7:30, 19:30 or 7:30 pm.")
+TIME_UNREADABLE = N_("I couldn't read that as a time. Please type it like 7:30, 19:30 or 7:30 pm.")
+TIME_OUT_OF_RANGE = N_(
     "Hours go from 0 to 23 and minutes from 0 to 59. Please try again, like 7:30 or 19:30."
 )
-TIME_BAD_12_HOUR = (
+TIME_BAD_12_HOUR = N_(
     "With am or pm, hours go from 1 to 12. Please try again, like 7:30 pm, "
     "or use the 24-hour clock, like 19:30."
 )
-TIME_ONE_DIGIT_MINUTES = (
+TIME_ONE_DIGIT_MINUTES = N_(
     "Please write the minutes with two digits, like 7:05 or 7:50 (for example 7:30)."
 )
 
@@ -169,25 +171,27 @@ COMMON_ZONES: tuple[str, ...] = (
     "Australia/Sydney",
 )
 
-ZONE_EMPTY = "Please type your city or time zone, for example Chicago or America/Chicago."
-ZONE_TOO_LONG = "That's too long for a place name. Please type just your city, for example Chicago."
-ZONE_NOT_FOUND = (
+ZONE_EMPTY = N_("Please type your city or time zone, for example Chicago or America/Chicago.")
+ZONE_TOO_LONG = N_(
+    "That's too long for a place name. Please type just your city, for example Chicago."
+)
+ZONE_NOT_FOUND = N_(
     "I don't know that place. Please type a nearby big city, for example Chicago, "
     "or a time zone like America/Chicago."
 )
-ZONE_SUGGEST = (
+ZONE_SUGGEST = N_(
     "I couldn't find that place. Did you mean one of these? "
     "You can also type a nearby big city, for example Chicago."
 )
-ZONE_COUNTRY = (
+ZONE_COUNTRY = N_(
     "That country has more than one time zone. Which of these is yours? "
     "You can also type your city."
 )
-LOCATION_INVALID = (
+LOCATION_INVALID = N_(
     "Those coordinates don't look right. Please share your location again, "
     "or type your city, for example Chicago."
 )
-LOCATION_NO_ZONE = (
+LOCATION_NO_ZONE = N_(
     "I couldn't find a time zone for that spot (it may be out at sea). "
     "Please type your city instead, for example Chicago."
 )
@@ -361,11 +365,11 @@ _COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 # Resolving a link to one of these means the zone is UTC under another name.
 _UTC_TARGETS = frozenset({"Etc/UTC", "Etc/GMT", "UTC"})
-UTC_NOTE = (
+UTC_NOTE = N_(
     "UTC (also called GMT) is the same all year: it never changes for daylight saving. "
     "If your clocks change in summer, type your city instead, for example London."
 )
-FIXED_OFFSET_NOTE = (
+FIXED_OFFSET_NOTE = N_(
     "This zone is a fixed offset from UTC: it never changes for daylight saving. "
     "If your clocks change in summer, type your city instead."
 )

@@ -91,7 +91,18 @@ class Claimed:
     id: int
     user_id: int
     chat_id: int
+    # users.language (chosen with /language) if set, else their Telegram
+    # language_code: what the bot adds to the message (a booking button) is in it.
+    language_tag: str | None = None
 
+
+# The recipient's language, read with each claimed row (one statement, not one per row).
+_RECIPIENT_LANGUAGE_TAG: Any = (
+    select(func.coalesce(User.language, User.language_code))
+    .where(User.id == BroadcastRecipient.user_id)
+    .correlate(BroadcastRecipient)
+    .scalar_subquery()
+)
 
 _COLUMNS = (
     Broadcast.id,
@@ -292,7 +303,12 @@ async def claim_recipients(
         update(BroadcastRecipient)
         .where(BroadcastRecipient.id.in_(free.scalar_subquery()))
         .values(status=RecipientStatus.CLAIMED, lease_until=lease_until, lease_owner=owner)
-        .returning(BroadcastRecipient.id, BroadcastRecipient.user_id, BroadcastRecipient.chat_id)
+        .returning(
+            BroadcastRecipient.id,
+            BroadcastRecipient.user_id,
+            BroadcastRecipient.chat_id,
+            _RECIPIENT_LANGUAGE_TAG,
+        )
     )
     return sorted((Claimed(*row) for row in claimed), key=lambda c: c.id)
 

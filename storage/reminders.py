@@ -18,12 +18,12 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from storage.dialect import insert_for, rows_affected
-from storage.models import OPEN_DELIVERY, Delivery, Subscription
+from storage.models import OPEN_DELIVERY, Delivery, Subscription, User
 from storage.outcomes import SendRecord, record_send_outcomes
 from storage.types import UTCDateTime
 
@@ -58,6 +58,15 @@ class SubscriptionRecord:
     stopped_reason: str | None
     paused_until: datetime | None
     next_due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueSubscription(SubscriptionRecord):
+    """A subscription claimed to be sent, with what says its patient's language."""
+
+    # users.language (chosen with /language) if set, else their Telegram
+    # language_code; content.languages.language_from_tag reads either.
+    language_tag: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +110,13 @@ _DELIVERY_COLUMNS: tuple[Any, ...] = (
     Delivery.skipped_at,
     Delivery.snooze_until,
     Delivery.message_id,
+)
+# The recipient's language, read with each claimed row (one statement, not one per row).
+_LANGUAGE_TAG: Any = (
+    select(func.coalesce(User.language, User.language_code))
+    .where(User.id == Subscription.user_id)
+    .correlate(Subscription)
+    .scalar_subquery()
 )
 
 
@@ -166,7 +182,7 @@ async def stop_reminders_for_blocked_user(
 
 async def claim_due_subscriptions(
     *, session: AsyncSession, now: datetime, lease_until: datetime, owner: str, limit: int
-) -> list[SubscriptionRecord]:
+) -> list[DueSubscription]:
     """Lease up to `limit` due subscriptions to `owner`.
 
     A row is due when active and `next_due_at <= now`, and free when nobody
@@ -188,9 +204,9 @@ async def claim_due_subscriptions(
         update(Subscription)
         .where(Subscription.id.in_(due.scalar_subquery()))
         .values(lease_until=lease_until, lease_owner=owner)
-        .returning(*_SUBSCRIPTION_COLUMNS)
+        .returning(*_SUBSCRIPTION_COLUMNS, _LANGUAGE_TAG)
     )
-    return [SubscriptionRecord(*row) for row in claimed]
+    return [DueSubscription(*row) for row in claimed]
 
 
 async def open_delivery(
@@ -465,7 +481,7 @@ async def set_delivery_fields(
 
 async def claim_due_snoozes(
     *, session: AsyncSession, now: datetime, limit: int
-) -> list[tuple[DeliveryRecord, SubscriptionRecord]]:
+) -> list[tuple[DeliveryRecord, DueSubscription]]:
     """Take snoozed reminders that are due; each is taken by one instance once.
 
     Clearing `snooze_until` in the same statement that selects the row is the
@@ -487,12 +503,12 @@ async def claim_due_snoozes(
     if not ids:
         return []
     rows = await session.execute(
-        select(*_DELIVERY_COLUMNS, *_SUBSCRIPTION_COLUMNS)
+        select(*_DELIVERY_COLUMNS, *_SUBSCRIPTION_COLUMNS, _LANGUAGE_TAG)
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .where(Delivery.id.in_(ids), and_(Subscription.active))
     )
     width = len(_DELIVERY_COLUMNS)
-    return [(DeliveryRecord(*row[:width]), SubscriptionRecord(*row[width:])) for row in rows]
+    return [(DeliveryRecord(*row[:width]), DueSubscription(*row[width:])) for row in rows]
 
 
 # Built once, with bound parameters: building the statement and its cache key

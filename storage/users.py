@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
@@ -104,6 +104,14 @@ async def update_chat_id(*, session: AsyncSession, old_chat_id: int, new_chat_id
 async def chosen_language(*, session: AsyncSession, user_id: int) -> str | None:
     """The language the user chose with /language; None if they never did."""
     result = await session.execute(select(User.language).where(User.id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def language_tag_of(*, session: AsyncSession, user_id: int) -> str | None:
+    """What says the user's language: their /language choice, else Telegram's tag."""
+    result = await session.execute(
+        select(func.coalesce(User.language, User.language_code)).where(User.id == user_id)
+    )
     return result.scalar_one_or_none()
 
 

@@ -76,9 +76,14 @@ def english_words(text: str, allowed: Iterable[str] = ()) -> list[str]:
     return [word for word in _WORDS.findall(text) if word.lower() in ENGLISH_ONLY]
 
 
-def assert_in_language(text: str, language: str, allowed: Iterable[str] = ()) -> None:
-    """Fails, quoting the text, if it carries English or (for Chinese) no Chinese at all."""
+def assert_in_language(
+    text: str, language: str, allowed: Iterable[str] = (), *, words_needed: bool = True
+) -> None:
+    """Fails, quoting the text, if it carries English or (for Chinese) no Chinese at all.
+
+    `words_needed=False` for labels that may be only a time, a number or a code.
+    """
     found = english_words(text, allowed)
     assert not found, f"English words {found} in {language} text:\n{text}"
-    if language == "zh":
+    if language == "zh" and words_needed:
         assert CJK.search(text), f"no Chinese characters in zh text:\n{text}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import time
+from datetime import date, time
 
+from content.i18n import translator
 from handlers.context import AcubotApp
 from scheduler import subscriptions
 from scheduler.dispatcher import DispatchReport
@@ -66,3 +67,13 @@ async def subscription_of(app: AcubotApp, user_id: int) -> SubscriptionRecord | 
 async def delivery_of(app: AcubotApp, delivery_id: int) -> DeliveryRecord | None:
     async with app.bot_data.sessions() as session:
         return await reminders.get_delivery(session=session, delivery_id=delivery_id)
+
+
+def en_time(hh_mm: str) -> str:
+    """A time as the bot writes it in English ("8:00 AM", with Babel's narrow space)."""
+    return translator("en").time(time.fromisoformat(hh_mm))
+
+
+def en_when(day: date, hh_mm: str) -> str:
+    """A day and time as the bot writes them in English: "Tue, June 1 at 8:00 AM"."""
+    return f"{translator('en').day(day)} at {en_time(hh_mm)}"

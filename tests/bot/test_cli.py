@@ -138,7 +138,7 @@ def test_chat_a_command_stops_the_reminder_question(workdir: Path) -> None:
 def test_chat_stop_then_pause_says_there_is_nothing_to_pause(workdir: Path) -> None:
     fresh = acubot(["chat", "--db", str(workdir / "fresh.sqlite3")], workdir, "/stop\n/pause\n")
     assert "nothing to stop" in fresh.stdout and "nothing to pause" in fresh.stdout
-    result = acubot(["chat"], workdir, "/remind\n#08:00\n#Confirm\n/stop\n/pause\n/resume\n")
+    result = acubot(["chat"], workdir, "/remind\n#8:00\n#Confirm\n/stop\n/pause\n/resume\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Reminders stopped" in out

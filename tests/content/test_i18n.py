@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-import content.catalogue as catalogue_module
 from content.catalogue import DATA_DIR, ContentError, load_catalogue, load_catalogues
 from content.i18n import LOCALES_DIR, facts, problems, read_language, translator
 from content.languages import LANGUAGES, language_from_tag
@@ -141,12 +140,9 @@ def test_translations_keep_length_limits(data_dir: Path) -> None:
         load_catalogue(data_dir, "es")
 
 
-def test_a_missing_overlay_file_stops_start_up(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(catalogue_module, "_INTERIM_ENGLISH_FALLBACK", False)
-    (data_dir / "zh" / "points.yaml").unlink(missing_ok=True)
-    with pytest.raises(ContentError, match=r"zh/points\.yaml: file is missing"):
+def test_a_missing_overlay_file_stops_start_up(data_dir: Path) -> None:
+    (data_dir / "zh" / "glossary.yaml").unlink()
+    with pytest.raises(ContentError, match=r"zh/glossary\.yaml: file is missing"):
         load_catalogue(data_dir, "zh")
 
 

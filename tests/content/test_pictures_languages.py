@@ -198,8 +198,9 @@ def test_check_fails_when_a_chinese_label_needs_a_new_glyph(
 
 
 def test_the_subset_is_cut_from_the_labels() -> None:
-    """--subset-font keeps exactly the characters the Chinese pictures draw, plus the base."""
+    """--subset-font keeps exactly the characters the Chinese pictures and chart draw, plus the base."""
     texts = "".join(text for _, text in pictures.picture_texts(CATALOGUES["zh"]))
+    texts += pictures.chart_characters()
     have = pictures._characters(pictures.CJK_FONT_FILES["regular"])
     wanted = {char for char in texts + pictures.SUBSET_BASE if not char.isspace()}
     assert wanted <= have
@@ -235,3 +236,16 @@ def test_translated_png_opens() -> None:
     data = (PICTURES_DIR / "zh" / "meridians" / "GB.png").read_bytes()
     with Image.open(io.BytesIO(data)) as image:
         image.verify()
+
+
+def test_the_chinese_font_has_every_character_of_the_progress_chart() -> None:
+    """/progress draws its Chinese words with the shipped subset: none may be a box."""
+    from fontTools.ttLib import TTFont
+
+    from content.pictures import CJK_FONT_FILES, chart_characters
+
+    characters = chart_characters()
+    assert "疼" in characters and "月" in characters
+    cmap = TTFont(str(CJK_FONT_FILES["regular"])).getBestCmap()
+    missing = [char for char in characters if ord(char) not in cmap]
+    assert not missing, f"cut a new subset (python -m content.pictures --subset-font): {missing}"

@@ -7,8 +7,11 @@ from html import unescape
 import pytest
 
 from content.catalogue import Catalogue, load_catalogue
+from content.i18n import translator
 from handlers import render
 from handlers.routine import step_text
+
+ENGLISH = translator("en")
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +25,7 @@ def test_every_routine_step_shows_its_points_cautions(catalogue: Catalogue) -> N
         for number, technique in enumerate(steps):
             point = catalogue.point(technique.point)
             assert point is not None
-            text = unescape(step_text(technique, number, len(steps), point.cautions))
+            text = unescape(step_text(ENGLISH, technique, number, len(steps), point.cautions))
             for caution in point.cautions:
                 assert caution in text, (routine.id, technique.id)
             if point.bilateral:
@@ -38,9 +41,9 @@ def test_no_press_gently_where_the_technique_says_firmly(catalogue: Catalogue) -
         if technique.pressure != "firm":
             continue
         for text in (
-            step_text(technique, 0, 1, point.cautions),
+            step_text(ENGLISH, technique, 0, 1, point.cautions),
             point.how_to_press,
-            render.point_details(point, catalogue),
+            render.point_details(point, catalogue, ENGLISH),
         ):
             assert "press gently" not in text.lower(), technique.id
             assert "mild pressure only" not in text.lower(), technique.id
@@ -50,12 +53,12 @@ def test_one_pressure_rule(catalogue: Catalogue) -> None:
     rule = catalogue.safety.pressure_rule
     assert "slowly" in rule and "never hurt" in rule and "firm" in rule
     for point in catalogue.points:
-        assert rule in unescape(render.point_details(point, catalogue))
+        assert rule in unescape(render.point_details(point, catalogue, ENGLISH))
 
 
 def test_safety_lists_are_grammatical_under_their_headings(catalogue: Catalogue) -> None:
     safety = catalogue.safety
-    text = render.safety_text(safety, "911")
+    text = render.safety_text(safety, "911", ENGLISH)
     assert "same day" not in text and "now" in text.splitlines()[0]
     assert not any(item.lower().startswith("back pain with") for item in safety.see_doctor_soon)
     assert not any(item.lower().startswith("over ") for item in safety.do_not_press)
@@ -80,7 +83,7 @@ def test_locations_from_the_audit(catalogue: Catalogue) -> None:
     def where(code: str) -> str:
         point = catalogue.point(code)
         assert point is not None
-        return unescape(render.point_caption(point, catalogue))
+        return unescape(render.point_caption(point, catalogue, ENGLISH))
 
     assert "two on each hand" in where("EX-UE7") and "one on each side" not in where("EX-UE7")
     assert "17 on each side" in where("EX-B2") and "one on each side" not in where("EX-B2")

@@ -80,7 +80,7 @@ async def deleted_patient(app, api: InProcessBotAPI, clock: FakeClock) -> Patien
     me = Patient(app, api, user_id=1)
     await me.send("/start")
     await me.send("/remind")
-    await me.press("08:00")
+    await me.press("8:00")
     await me.press("Confirm")
     clock.advance(hours=2)
     assert (await dispatch(app)).sent == 1
@@ -159,7 +159,7 @@ async def test_finishing_remind_is_consent_and_brings_them_back(
 ) -> None:  # type: ignore[no-untyped-def]
     me = await deleted_patient(app, api, clock)
     await me.send("/remind")
-    await me.press("07:00")
+    await me.press("7:00")
     assert await rows(app, User) == 0  # not before they confirm
     await me.press("Confirm")
     assert await rows(app, User) == 1 and await rows(app, Subscription) == 1

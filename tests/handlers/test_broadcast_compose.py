@@ -12,12 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.local_api import InProcessBotAPI
+from content.i18n import translator
 from scheduler import broadcast_message
 from storage import users
 from storage.broadcasts import BroadcastStatus
 from storage.models import Broadcast, BroadcastRecipient, PendingStep
 from tests.conftest import ADMIN_ID
 from tests.harness import FakeClock, Patient, only_text, texts
+
+ENGLISH = translator("en")
 
 MONDAY_NOON = datetime(2027, 6, 7, 17, 0, tzinfo=UTC)  # 12:00 in Chicago
 
@@ -144,7 +147,7 @@ async def test_edit_changes_one_thing_and_returns_to_the_preview(
     await admin.press("✏️ Edit")
     assert "It will go out <b>Friday 11 June" in only_text(await admin.press("◀ Back"))
     scheduled = texts(await admin.press("Confirm: schedule"))[-1]
-    assert "scheduled" in scheduled and "Friday 11 June at 09:00" in scheduled
+    assert "scheduled" in scheduled and "Friday, June 11, 2027 at 09:00" in scheduled
     async with app.bot_data.sessions() as session:
         columns = (Broadcast.text, Broadcast.audience, Broadcast.status, Broadcast.button_url)
         row = (await session.execute(select(*columns))).one()
@@ -219,8 +222,12 @@ def test_progress_never_says_about_zero_seconds_left() -> None:
     )  # fmt: skip
     zone = ZoneInfo("America/Chicago")
     for eta in (0.0, 0.2, 0.49, 0.99):
-        assert "left" not in broadcast_message.progress_text(record, {}, zone, eta_seconds=eta)
-    assert "About 5 s left" in broadcast_message.progress_text(record, {}, zone, eta_seconds=5)
+        assert "left" not in broadcast_message.progress_text(
+            ENGLISH, record, {}, zone, eta_seconds=eta
+        )
+    assert "About 5 s left" in broadcast_message.progress_text(
+        ENGLISH, record, {}, zone, eta_seconds=5
+    )
 
 
 @pytest.mark.parametrize(

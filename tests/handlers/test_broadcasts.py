@@ -167,13 +167,13 @@ async def test_audiences(app, api: InProcessBotAPI, admin: Patient, clock: FakeC
     ("content", "words"),
     [
         ({"text": "   "}, "empty"),
-        ({"text": "x" * 4097}, "4096"),
+        ({"text": "x" * 4097}, "4,096"),
         (
             {
                 "photo": [{"file_id": "p", "file_unique_id": "p", "width": 9, "height": 9}],
                 "caption": "c" * 1025,
             },
-            "1024",
+            "1,024",
         ),
         (
             {
@@ -397,7 +397,7 @@ async def test_scheduled_broadcast_fires_at_its_time(
     assert "tomorrow, Tuesday 8 June 2027 at 09:00 (America/Chicago)" in confirm_in_words
     assert patient_sends(api, [1]) == []  # nothing scheduled before Confirm
     scheduled = only_text(await admin.press("Confirm: schedule"))
-    assert "scheduled" in scheduled and "Tuesday 8 June at 09:00" in scheduled
+    assert "scheduled" in scheduled and "Tuesday, June 8, 2027 at 09:00" in scheduled
     clock.set(MONDAY_NOON + timedelta(hours=20, minutes=59))  # 08:59 Tuesday
     await send_all(app)
     assert patient_sends(api, [1]) == []

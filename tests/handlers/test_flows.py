@@ -18,6 +18,7 @@ from storage.models import Broadcast, PendingStep, Subscription
 from storage.pending import PendingIndex
 from tests.conftest import ADMIN_ID, make_app, make_settings
 from tests.harness import FakeClock, Patient, card, only_text, texts
+from tests.reminders_support import en_time
 
 NOON = datetime(2027, 6, 7, 17, 0, tzinfo=UTC)  # Monday 12:00 in Chicago
 REMIND_STOPPED = "I stopped setting up your reminder. Nothing was changed."
@@ -47,7 +48,9 @@ async def test_an_answer_within_the_timeout_is_an_answer(
 ) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
     clock.advance(minutes=29)
-    assert "Remind you every day at <b>08:00</b>" in only_text(await patient.send("8:00"))
+    assert f"Remind you every day at <b>{en_time('08:00')}</b>" in only_text(
+        await patient.send("8:00")
+    )
 
 
 async def test_after_the_timeout_a_message_is_new(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
@@ -64,9 +67,9 @@ async def test_an_expired_flows_old_button_says_it_expired(
     app, patient: Patient, api: InProcessBotAPI, clock: FakeClock
 ) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
-    question = patient.message_with_button("08:00")
+    question = patient.message_with_button("8:00")
     clock.advance(hours=2)
-    calls = await patient.press("08:00")
+    calls = await patient.press("8:00")
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert "expired" in answer.params["text"] and "/remind" in answer.params["text"]
     # The expired question loses its buttons; nothing was subscribed.
@@ -183,7 +186,7 @@ async def test_a_point_name_at_the_time_question_asks_again_with_a_hint(
     assert "couldn't read" not in reply
     assert await pending_step(app) == "time"
     # The question still works.
-    assert "at <b>07:30</b>" in only_text(await patient.send("7:30"))
+    assert f"at <b>{en_time('07:30')}</b>" in only_text(await patient.send("7:30"))
 
 
 async def test_a_point_name_at_the_zone_question_asks_again_with_a_hint(
@@ -200,14 +203,14 @@ async def test_a_point_name_at_confirm_asks_again(app, patient: Patient) -> None
     await patient.send("/remind")
     await patient.send("8:00")
     hint, question = texts(await patient.send("UB40"))
-    assert "acupressure point BL40" in hint and "Remind you every day at <b>08:00</b>" in question
+    assert "acupressure point BL40" in hint and en_time("08:00") in question
     assert await pending_step(app) == "confirm"
 
 
 async def test_times_and_places_are_still_read_as_answers(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
     assert "New York (America/New_York)" in only_text(await patient.send("new york"))
-    assert "at <b>19:30</b>" in only_text(await patient.send("7:30 pm"))
+    assert f"at <b>{en_time('19:30')}</b>" in only_text(await patient.send("7:30 pm"))
 
 
 def test_settings_fixture_default(settings: Settings) -> None:
@@ -275,7 +278,8 @@ async def test_a_question_asked_by_another_instance_is_stopped_by_a_command_here
         assert await pending_step(a) is None
         # And an answer typed on B is read as an answer there without any refresh.
         await Patient(a, api_a, user_id=1).send("/remind")
-        assert "Remind you every day at <b>08:00</b>" in only_text(await on_b.send("8:00"))
+        reply = only_text(await on_b.send("8:00"))
+        assert f"Remind you every day at <b>{en_time('08:00')}</b>" in reply
 
 
 async def test_a_step_older_than_the_timeout_is_not_kept_in_the_index(

@@ -66,7 +66,7 @@ async def test_delete_keep_then_yes_on_the_same_message_deletes_nothing(
 
 async def test_reminder_confirm_is_done_once(app, patient: Patient, api: InProcessBotAPI) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
-    await patient.press("08:00")
+    await patient.press("8:00")
     question = patient.message_with_button("Confirm")
     assert "You're subscribed" in only_text(await patient.press("Confirm"))
     assert not has_buttons(current(api, question))
@@ -110,7 +110,7 @@ async def test_every_keyboard_answers_every_press_twice(
     await me.send("/remind")
     await me.press("Change time zone")
     await me.send("/remind")
-    await me.press("08:00")
+    await me.press("8:00")
     await me.press("Confirm")
     await me.send("/settings")
     clock.advance(hours=2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,10 +11,18 @@ from sqlalchemy import func, select
 from bot.application import running
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
+from content.i18n import translator
 from storage.models import CheckIn, Delivery, PendingStep, Subscription
 from tests.conftest import RecordingSleep, make_app
 from tests.harness import FakeClock, Patient, _buttons, only_shown, only_text, pain_data, texts
-from tests.reminders_support import delivery_of, dispatch, subscribe, subscription_of
+from tests.reminders_support import (
+    delivery_of,
+    dispatch,
+    en_time,
+    en_when,
+    subscribe,
+    subscription_of,
+)
 
 SEVEN_AM_CHICAGO = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # Tuesday 1 June, 07:00 CDT
 EIGHT_AM_CHICAGO = SEVEN_AM_CHICAGO + timedelta(hours=1)
@@ -36,11 +44,13 @@ async def count(app, model) -> int:  # type: ignore[no-untyped-def]
 async def test_subscribe_with_a_preset_time(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     text = only_text(await patient.send("/remind"))
     assert "What time" in text and "Chicago (America/Chicago)" in text
-    confirm = only_text(await patient.press("08:00"))
-    assert "every day at <b>08:00</b>" in confirm and "Tuesday 1 June at 08:00" in confirm
+    confirm = only_text(await patient.press("8:00"))
+    assert f"every day at <b>{en_time('08:00')}</b>" in confirm
+    assert en_when(date(2027, 6, 1), "08:00") in confirm
     assert await count(app, Subscription) == 0  # nothing saved before Confirm
     done = only_text(await patient.press("Confirm"))
-    assert "You're subscribed" in done and "Next reminder: <b>Tuesday 1 June at 08:00</b>" in done
+    assert "You're subscribed" in done
+    assert f"Next reminder: <b>{en_when(date(2027, 6, 1), '08:00')}</b>" in done
     sub = await subscription_of(app, 1)
     assert sub.local_time == time(8, 0) and sub.timezone == "America/Chicago"
     assert sub.next_due_at == EIGHT_AM_CHICAGO
@@ -55,7 +65,7 @@ async def test_subscribe_with_a_typed_time(
     app, patient: Patient, typed: str, expected: str
 ) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/subscribe")
-    assert f"<b>{expected}</b>" in only_text(await patient.send(typed))
+    assert f"<b>{en_time(expected)}</b>" in only_text(await patient.send(typed))
     await patient.press("Confirm")
     assert (await subscription_of(app, 1)).local_time == time.fromisoformat(expected)
 
@@ -108,7 +118,7 @@ async def test_a_city_typed_for_the_time_changes_the_zone(app, patient: Patient)
 
 async def test_cancel_keeps_nothing(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
-    await patient.press("08:00")
+    await patient.press("8:00")
     assert "Nothing was changed" in only_text(await patient.press("Cancel"))
     assert await count(app, Subscription) == 0 and await count(app, PendingStep) == 0
     await patient.send("/remind")
@@ -139,7 +149,7 @@ async def test_restart_in_the_middle_of_subscribing_loses_nothing(
 async def test_expired_flow_button_is_answered(app, patient: Patient, api: InProcessBotAPI) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
     await patient.send("/cancel")
-    calls = await patient.press_data("sub:ok", patient.message_with_button("08:00"))
+    calls = await patient.press_data("sub:ok", patient.message_with_button("8:00"))
     answer = next(c for c in calls if c.method == "answerCallbackQuery")
     assert "expired" in answer.params["text"]
 
@@ -151,18 +161,18 @@ async def test_settings_pause_resume_stop(app, patient: Patient, clock: FakeCloc
     assert "no daily reminder yet" in only_text(await patient.send("/settings"))
     await subscribe(app, 1, "08:00")
     text = only_text(await patient.send("/settings"))
-    assert "Time: <b>08:00</b>" in text and "Chicago (America/Chicago)" in text
-    assert "Next reminder: <b>Tuesday 1 June at 08:00</b>" in text
+    assert f"Time: <b>{en_time('08:00')}</b>" in text and "Chicago (America/Chicago)" in text
+    assert f"Next reminder: <b>{en_when(date(2027, 6, 1), '08:00')}</b>" in text
 
     for bad in ("0", "91", "soon", "-3", "9" * 50):
         assert "from 1 to 90" in only_text(await patient.send(f"/pause {bad}"))
     assert (await subscription_of(app, 1)).paused_until is None
 
     text = only_text(await patient.send("/pause"))
-    assert "paused for 7 days" in text and "Tuesday 8 June at 08:00" in text
+    assert "paused for 7 days" in text and en_when(date(2027, 6, 8), "08:00") in text
     assert (await subscription_of(app, 1)).next_due_at == EIGHT_AM_CHICAGO + timedelta(days=7)
     assert "Paused until" in only_text(await patient.send("/settings"))
-    assert "Tuesday 1 June at 08:00" in only_text(await patient.send("/resume"))
+    assert en_when(date(2027, 6, 1), "08:00") in only_text(await patient.send("/resume"))
 
     assert "Reminders stopped" in only_text(await patient.send("/stop"))
     sub = await subscription_of(app, 1)
@@ -252,7 +262,7 @@ async def test_snooze_survives_a_restart_and_keeps_the_schedule(
     async with running(make_app(settings, api, clock, sleep)) as app:
         patient = Patient(app, api)
         delivery_id = await reminder_for(app, patient, clock)
-        assert "again at 08:30" in only_text(await patient.press("Snooze 30"))
+        assert f"again at {en_time('08:30')}" in only_text(await patient.press("Snooze 30"))
     api2 = InProcessBotAPI()
     async with running(make_app(settings, api2, clock, sleep)) as app2:
         clock.advance(minutes=29)
@@ -269,10 +279,11 @@ async def test_snooze_survives_a_restart_and_keeps_the_schedule(
 async def test_buttons_on_yesterdays_reminder(app, patient: Patient, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     delivery_id = await reminder_for(app, patient, clock)
     clock.advance(days=1)
-    assert "was for Tuesday 1 June" in only_text(await patient.press("Snooze 1 h"))
+    day = translator("en").day(date(2027, 6, 1))
+    assert f"was for {day}" in only_text(await patient.press("Snooze 1 h"))
     assert "has passed" in only_text(await patient.press("Skip today"))
     text = only_shown(await patient.press("✅ Done"))  # late, but honest: that day is done
-    assert "for Tuesday 1 June as done" in text
+    assert f"for {day} as done" in text
     assert (await delivery_of(app, delivery_id)).done_at is not None
     assert (await delivery_of(app, delivery_id)).snooze_until is None
 
@@ -359,7 +370,8 @@ async def test_old_check_in_button_is_answered(app, patient: Patient, clock: Fak
     await reminder_for(app, patient, clock)
     await patient.press("✅ Done")
     clock.advance(days=1)
-    assert "That question was for Tuesday 1 June" in only_shown(await patient.press("5"))
+    day = translator("en").day(date(2027, 6, 1))
+    assert f"That question was for {day}" in only_shown(await patient.press("5"))
     assert await count(app, CheckIn) == 0
 
 
@@ -373,7 +385,7 @@ async def test_bad_zones_are_refused_and_asked_again(
     handler_errors: list[logging.LogRecord],  # type: ignore[no-untyped-def]
 ) -> None:
     await patient.send("/remind")
-    await patient.press("08:00")
+    await patient.press("8:00")
     await patient.press("Change zone")
     text = only_text(await patient.send(bad))
     assert text.startswith("⚠️") and "Which time zone" in text
@@ -403,7 +415,7 @@ async def test_two_instances_answer_consecutive_steps(
         on_a, on_b = Patient(instance_a, api_a), Patient(instance_b, api_b)
         await on_a.send("/remind")  # the question is asked by instance A
         confirm = only_text(await on_b.send("7:45 pm"))  # instance B takes the answer
-        assert "<b>19:45</b>" in confirm
+        assert f"<b>{en_time('19:45')}</b>" in confirm
         confirm_message = on_b.message_with_button("Confirm")
         button = confirm_message["reply_markup"]["inline_keyboard"][0][0]
         done = only_text(await on_a.press_data(button["callback_data"], confirm_message))
@@ -419,11 +431,12 @@ async def test_a_zone_typed_at_the_confirm_step_keeps_the_time(app, patient: Pat
     await patient.send("/remind")
     await patient.send("7:30 pm")
     confirm = only_text(await patient.send("tokyo"))
-    assert "every day at <b>19:30</b>" in confirm and "Tokyo (Asia/Tokyo)" in confirm
+    assert f"every day at <b>{en_time('19:30')}</b>" in confirm and "Tokyo (Asia/Tokyo)" in confirm
     assert "Confirm" in patient.latest_message()["reply_markup"]["inline_keyboard"][0][0]["text"]
     # Neither a time nor a place: said so, and the choice so far is kept.
     again = only_text(await patient.send("narnia"))
-    assert again.startswith("⚠️ I don&#x27;t know that place") and "<b>19:30</b>" in again
+    assert again.startswith("⚠️ I don&#x27;t know that place")
+    assert f"<b>{en_time('19:30')}</b>" in again
     assert "Tokyo (Asia/Tokyo)" in again
     await patient.press("Confirm")
     sub = await subscription_of(app, 1)
@@ -432,11 +445,11 @@ async def test_a_zone_typed_at_the_confirm_step_keeps_the_time(app, patient: Pat
 
 async def test_the_zone_list_has_back(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
-    await patient.press("08:00")
+    await patient.press("8:00")
     zones = await patient.press("Change zone")
     assert "◀ Back" in [b["text"] for b in zones[-1].buttons]
     back = only_text(await patient.press("Back"))
-    assert back.startswith("Remind you every day at <b>08:00</b>")
+    assert back.startswith(f"Remind you every day at <b>{en_time('08:00')}</b>")
     await patient.send("/remind")
     await patient.press("Change time zone")
     assert "What time should I remind you" in only_text(await patient.press("Back"))
@@ -461,7 +474,7 @@ async def test_gmt_and_utc_are_utc_with_a_daylight_saving_note(
     await patient.press("Change time zone")
     text = only_text(await patient.send(typed))
     assert "Time zone: UTC" in text and "never changes for daylight saving" in text
-    confirm = only_text(await patient.press("08:00"))
+    confirm = only_text(await patient.press("8:00"))
     assert "in UTC?" in confirm and "never changes for daylight saving" in confirm
     await patient.press("Confirm")
     assert (await subscription_of(app, 1)).timezone == "UTC"
@@ -474,8 +487,8 @@ async def test_settings_shows_a_pending_snooze(app, patient: Patient, clock: Fak
     await reminder_for(app, patient, clock)
     await patient.press("Snooze 1 h")
     text = only_text(await patient.send("/settings"))
-    assert "snoozed: it comes back at <b>09:00</b>" in text
-    assert "Then the next daily one: <b>Wednesday 2 June at 08:00</b>" in text
+    assert f"snoozed: it comes back at <b>{en_time('09:00')}</b>" in text
+    assert f"Then the next daily one: <b>{en_when(date(2027, 6, 2), '08:00')}</b>" in text
     clock.advance(hours=2)  # the snooze has come and gone
     assert "snoozed" not in only_text(await patient.send("/settings"))
 
@@ -489,7 +502,7 @@ async def test_a_stopped_reminder_has_no_stop_button(app, patient: Patient) -> N
     assert "⏰ Set up again" in labels and not any("Stop" in label for label in labels)
     assert "nothing to pause" in only_text(await patient.send("/resume"))
     await patient.press("Set up again")
-    await patient.press("08:00")
+    await patient.press("8:00")
     await patient.press("Confirm")
     labels = [b["text"] for b in (await patient.send("/settings"))[-1].buttons]
     assert "🔕 Stop" in labels
@@ -499,7 +512,7 @@ async def test_changing_the_time_says_the_new_time_not_subscribed_again(
     app, patient: Patient
 ) -> None:  # type: ignore[no-untyped-def]
     await patient.send("/remind")
-    await patient.press("08:00")
+    await patient.press("8:00")
     first = only_text(await patient.press("Confirm"))
     assert "You're subscribed" in first and "with The" not in first
     assert "Routine: <i>Our clinic&#x27;s four points</i>" in first
@@ -507,7 +520,7 @@ async def test_changing_the_time_says_the_new_time_not_subscribed_again(
     await patient.press("Change time or zone")
     await patient.send("9:15")
     changed = only_text(await patient.press("Confirm"))
-    assert changed.startswith("✅ <b>Your reminder is now at 09:15</b>")
+    assert changed.startswith(f"✅ <b>Your reminder is now at {en_time('09:15')}</b>")
     assert "subscribed" not in changed
 
 

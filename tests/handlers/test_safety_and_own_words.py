@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 from bot.application import build_application, running
 from bot.local_api import InProcessBotAPI
 from content.catalogue import load_catalogue
+from content.i18n import translator
 from content.own_words import OwnWords
 from content.schema import Routine
 from storage.models import AdverseEvent, PendingStep, Subscription, User
 from tests.conftest import ADMIN_ID, make_settings
 from tests.harness import Patient, card, only_text, texts
+from tests.reminders_support import en_time
 from tests.triage_tables import EMERGENCY, NEGATED, ORDINARY, RED_FLAGS, rate
 
 EMERGENCY_START = "🚨 <b>Call 911 or go to the emergency department now.</b>"
@@ -265,7 +267,7 @@ async def test_intents_give_the_commands_reply(patient: Patient, text: str, expe
 
 async def test_remind_me_at_730_pm_confirms_then_subscribes_at_1930(app, patient: Patient) -> None:  # type: ignore[no-untyped-def]
     reply = only_text(await patient.send("remind me at 7:30 pm"))
-    assert "<b>19:30</b>" in reply
+    assert f"<b>{en_time('19:30')}</b>" in reply
     assert "You're subscribed" in only_text(await patient.press("Confirm"))
     async with app.bot_data.sessions() as session:
         sub = (await session.execute(select(Subscription))).scalar_one()
@@ -273,7 +275,7 @@ async def test_remind_me_at_730_pm_confirms_then_subscribes_at_1930(app, patient
 
 
 async def test_remind_me_at_8_asks_to_confirm_8(patient: Patient) -> None:
-    assert "<b>08:00</b>" in only_text(await patient.send("remind me at 8"))
+    assert f"<b>{en_time('08:00')}</b>" in only_text(await patient.send("remind me at 8"))
 
 
 async def test_nothing_matched_offers_buttons(patient: Patient) -> None:
@@ -314,7 +316,7 @@ async def test_spanish_and_chinese_symptoms_give_the_points(
 async def test_spanish_and_chinese_reminders_at_8_ask_to_confirm_8(
     patient: Patient, text: str
 ) -> None:
-    assert "<b>08:00</b>" in only_text(await patient.send(text))
+    assert f"<b>{en_time('08:00')}</b>" in only_text(await patient.send(text))
 
 
 @pytest.mark.parametrize("text", ["estoy embarazada", "我怀孕了"])
@@ -480,7 +482,7 @@ async def test_reminder_text_gives_the_real_length(app) -> None:  # type: ignore
     from scheduler.reminder_message import reminder_text
 
     catalogue = app.bot_data.catalogue
-    text = reminder_text(catalogue, "clinic", date(2027, 3, 1))
+    text = reminder_text(translator("en"), catalogue, "clinic", date(2027, 3, 1))
     seconds = sum(t.hold_seconds_max * t.rounds + 20 for t in catalogue.routine_steps("clinic"))
     assert f"about {round(seconds / 60)} minutes" in text and "Press gently" not in text
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from bot.application import running
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
+from content.i18n import translator
 from handlers.context import AcubotApp
 from storage.models import Delivery, Subscription, User
 from storage.reminders import DeliveryStatus, StopReason
@@ -34,7 +35,7 @@ async def test_sends_at_local_time_once_a_day(app, api: InProcessBotAPI, clock: 
     assert (await dispatch(app)).sent == 1
     assert (await dispatch(app)).sent == 0  # the same tick again sends nothing
     sent = api.sent(7)
-    assert len(sent) == 1 and "Tuesday 1 June" in sent[0].text
+    assert len(sent) == 1 and translator("en").day(CHICAGO_8AM_JUNE_1) in sent[0].text
     labels = [b["text"] for b in sent[0].buttons]
     assert labels == [
         "▶ Start guided routine", "✅ Done", "⏰ Snooze 30 min", "⏰ Snooze 1 h",

@@ -139,3 +139,33 @@ def test_never_raises_and_never_returns_the_past(text: str) -> None:
     assert (instant is None) != (problem is None)
     if instant is not None:
         assert NOW < instant <= NOW + MAX_SCHEDULE_AHEAD
+
+
+def test_what_it_says_back_is_in_the_staff_members_language() -> None:
+    """Typed days stay English words; the answers, days and examples are translated."""
+    from content.i18n import translator
+    from tests.i18n_support import assert_in_language
+
+    es, zh = translator("es"), translator("zh")
+    _, problem = parse_send_time("someday", CHICAGO, NOW, es)
+    assert problem is not None and problem.startswith("No pude leer eso como una fecha y hora.")
+    _, problem = parse_send_time("yesterday 9am", CHICAGO, NOW, zh)
+    assert problem is not None and problem.startswith("这个时间已经过去了。")
+    _, problem = parse_send_time("2027-03-14 02:30", CHICAGO, NOW, es)
+    assert problem == (
+        "Las 02:30 no existen el domingo 14 de marzo en America/Chicago: esa noche se "
+        "adelantan los relojes. Elige otra hora, por ejemplo las 03:00."
+    )
+    instant, _ = parse_send_time("friday 9am", CHICAGO, NOW)
+    assert instant is not None
+    assert describe_send_time(instant, CHICAGO, NOW, es) == (
+        "viernes 4 de diciembre de 2026 a las 09:00 (America/Chicago)"
+    )
+    assert (
+        describe_send_time(instant, CHICAGO, NOW, zh)
+        == "2026年12月4日星期五 09:00 (America/Chicago)"
+    )
+    soon = NOW + datetime.timedelta(hours=2, minutes=5)
+    assert describe_send_time(soon, CHICAGO, NOW, es).endswith(", dentro de 2 h 5 min")
+    assert_in_language(send_time_examples(CHICAGO, NOW, es), "es")
+    assert_in_language(send_time_examples(CHICAGO, NOW, zh), "zh")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.local_api import InProcessBotAPI
+from content.i18n import translator
 from handlers.context import AcubotApp
 from scheduler import broadcast_message
 from storage import broadcasts, reminders
@@ -24,6 +25,8 @@ from storage.models import BroadcastRecipient, Delivery
 from storage.reminders import DeliveryStatus, NewDelivery
 from tests.harness import FakeClock
 from tests.reminders_support import dispatch, subscribe_many
+
+ENGLISH = translator("en")
 
 PATIENTS = range(5001, 5041)  # 40
 DEAD = "dead-host:1"
@@ -87,12 +90,12 @@ async def test_a_dead_senders_unstarted_recipients_are_sent_after_its_lease(
         record = await broadcasts.get_broadcast(session=session, broadcast_id=broadcast_id)
         counts = await broadcasts.recipient_counts(session=session, broadcast_id=broadcast_id)
     assert record is not None and record.status == "done"
-    text = broadcast_message.progress_text(record, counts, services.settings.zone)
+    text = broadcast_message.progress_text(ENGLISH, record, counts, services.settings.zone)
     assert "Sent: <b>35 of 40</b>" in text
     assert "May not have arrived (not resent): 5" in text
     assert "Failed: 0" in text
     assert "35/40 sent, 0 blocked, 0 failed, 5 may not have arrived" in (
-        broadcast_message.summary_line(record, counts)
+        broadcast_message.summary_line(ENGLISH, record, counts)
     )
 
 
