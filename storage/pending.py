@@ -154,8 +154,9 @@ class PendingIndex:
         Callers hold `lock`, so concurrent commands share one read.
         """
         started = self._monotonic()
-        for user_id, updated_at in await live_pending_since(
-            session=session, fresh_after=fresh_after
-        ):
+        live = await live_pending_since(session=session, fresh_after=fresh_after)
+        # Expired entries go, so the index holds only the few people mid-flow.
+        self._touched = {u: t for u, t in self._touched.items() if t > fresh_after}
+        for user_id, updated_at in live:
             self.note(user_id, updated_at)
         self._refreshed_at = started  # only once read: a failed read is tried again
