@@ -51,6 +51,10 @@ class ChosenLanguages:
         known = self._known.get(user_id)
         return (known[0] if known else None) or self._unstored.get(user_id)
 
+    def unstored(self, user_id: int) -> Language | None:
+        """A choice made before the person was stored, to store once they are."""
+        return self._unstored.get(user_id)
+
     def is_fresh(self, user_id: int, now: datetime) -> bool:
         known = self._known.get(user_id)
         return known is not None and now - known[1] < CHOSEN_LANGUAGE_TTL

@@ -17,7 +17,7 @@ from handlers.safety import booking_reply
 from handlers.update_parts import query_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
-from storage.users import record_user_seen
+from storage.users import choose_language, record_user_seen
 
 
 def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
@@ -68,6 +68,9 @@ async def start(update: Update, context: AcubotContext) -> None:
                 now=services.now(),
                 unblock=True,
             )
+            if (chosen := services.languages.unstored(user.id)) is not None:
+                await choose_language(session=session, user_id=user.id, language=chosen)
+                services.languages.remember(user.id, chosen, services.now())
             resumed = await subscriptions.resume_after_block(
                 session=session, user_id=user.id, now=services.now()
             )

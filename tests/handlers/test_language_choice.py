@@ -106,3 +106,14 @@ async def test_menus_and_descriptions_are_set_per_language(
     for method in ("setMyCommands", "setMyDescription", "setMyShortDescription"):
         codes = {call.params.get("language_code") for call in api.calls if call.method == method}
         assert {None, "es", "zh"} <= codes, method
+
+
+async def test_a_choice_made_before_start_is_stored_by_start(
+    app: AcubotApp, api: InProcessBotAPI
+) -> None:
+    patient = Patient(app, api, user_id=56, language_code="en")
+    await patient.send("/language")
+    await patient.press("Español")
+    assert await _stored_language(app, 56) is None
+    await patient.send("/start")
+    assert await _stored_language(app, 56) == "es"

@@ -44,7 +44,7 @@ SPANISH = {
 CHINESE = {
     "tag": "zh-CN",
     "confirm": "确认",
-    "settings_title": "你的每日提醒",
+    "settings_title": "您的每日提醒",
     "done": "完成",
     "paused_1": "暂停 1 天",
     "paused_2": "暂停 2 天",
