@@ -56,12 +56,14 @@ from bot.application import OFFLINE_TOKEN, build_application, running
 from bot.local_api import BOT_USER, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
+from content.i18n import translator
 from scheduler import callback_data as cb
 from scheduler.checkin_message import score_keyboard
 from scheduler.reminder_message import DONE, reminder_keyboard
 from storage.checkins import CheckInKind
 from storage.models import Delivery, Subscription, User
 
+EN = translator("en")
 NOW = datetime(2027, 3, 1, 14, 0, 5, tzinfo=UTC)  # 08:00:05 in Chicago
 ZONE = "America/Chicago"
 TODAY = date(2027, 3, 1)
@@ -198,7 +200,7 @@ def updates_for(
     if kind == "Done":
         return [
             p.press(
-                reminder_message(p.user_id, reminder_keyboard(deliveries[p.user_id])),
+                reminder_message(p.user_id, reminder_keyboard(EN, deliveries[p.user_id])),
                 cb.encode(cb.ReminderButton(DONE, deliveries[p.user_id])),
             )
             for p in people
@@ -355,7 +357,7 @@ async def stall_rounds(database_url: str, charts: int) -> dict[str, tuple[float,
         person = UpdateFactory(app.bot, user_id=next(iter(deliveries)))
         delivery = deliveries[person.user_id]
         done = person.press(
-            reminder_message(person.user_id, reminder_keyboard(delivery)),
+            reminder_message(person.user_id, reminder_keyboard(EN, delivery)),
             cb.encode(cb.ReminderButton(DONE, delivery)),
         )
         await app.process_update(done)
