@@ -223,11 +223,6 @@ def _unaccented(text: str) -> str:
     return "".join(char for char in text if not unicodedata.combining(char))
 
 
-def _contains(haystack: list[str], phrase: list[str]) -> bool:
-    size = len(phrase)
-    return any(haystack[i : i + size] == phrase for i in range(len(haystack) - size + 1))
-
-
 @dataclass(frozen=True, slots=True)
 class _Found(Generic[T]):
     value: T

@@ -534,7 +534,7 @@ async def button(update: Update, context: AcubotContext) -> None:
     if action == "cancel":
         await cancel(update, context)
         return
-    pending = await pending_for_button(update, context, FLOW, context.tr._(EXPIRED))
+    pending = await pending_for_button(update, context, FLOW, EXPIRED)
     if pending is None:
         return
     data = dict(pending.data)

@@ -9,13 +9,17 @@ per language (`set_my_commands(language_code=...)`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from telegram import BotCommand
+from telegram.error import TelegramError
 
 from content.i18n import N_, Translator, translators
 from content.languages import DEFAULT_LANGUAGE
 from handlers.context import AcubotApp
+
+log = logging.getLogger(__name__)
 
 LOOKUP, REMINDER, DATA, STAFF = "", N_("Daily reminder"), N_("Your data"), N_("Clinic staff")
 
@@ -169,6 +173,8 @@ DESCRIPTION = N_(
     "routine, and see your progress. Red flags are always answered first. General "
     "health information, not a diagnosis."
 )
+# Telegram's limits (setMyDescription, setMyShortDescription).
+MAX_DESCRIPTION, MAX_SHORT_DESCRIPTION = 512, 120
 SHORT_DESCRIPTION = N_("{clinic}'s acupressure helper for low back pain.")
 
 
@@ -186,7 +192,20 @@ async def set_bot_profile(app: AcubotApp) -> None:
         await bot.set_my_commands(
             menu_commands(tr, staff=False, booking=settings.has_booking_info), language_code=code
         )
-        await bot.set_my_description(tr._(DESCRIPTION, clinic=clinic), language_code=code)
-        await bot.set_my_short_description(
-            tr._(SHORT_DESCRIPTION, clinic=clinic), language_code=code
-        )
+        try:  # the profile texts are a courtesy: a refusal never stops the bot starting
+            await bot.set_my_description(
+                _fit(tr._(DESCRIPTION, clinic=clinic), MAX_DESCRIPTION), language_code=code
+            )
+            await bot.set_my_short_description(
+                _fit(tr._(SHORT_DESCRIPTION, clinic=clinic), MAX_SHORT_DESCRIPTION),
+                language_code=code,
+            )
+        except TelegramError as error:
+            log.warning("Could not set the bot's %s description: %s", language, error)
+
+
+def _fit(text: str, limit: int) -> str:
+    """Telegram's length limit, cut at a word with an ellipsis when a clinic's name is long."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"

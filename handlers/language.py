@@ -8,6 +8,7 @@ between); while the database is away, Telegram's language tag decides.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -24,6 +25,7 @@ from storage.users import choose_language, chosen_language
 log = logging.getLogger(__name__)
 
 LANGUAGE_GROUP = -5  # before the red-flag screen (-4)
+LANGUAGE_READ_LIMIT = 0.5  # seconds; then Telegram's language tag answers this update
 
 
 async def load_chosen_language(update: Update, context: AcubotContext) -> None:
@@ -36,8 +38,12 @@ async def load_chosen_language(update: Update, context: AcubotContext) -> None:
     if services.languages.is_fresh(user.id, now) or not services.gate.available:
         return
     try:
-        async with services.sessions() as session:
+        # The red-flag screen runs next: it never waits long on the database for a language.
+        async with asyncio.timeout(LANGUAGE_READ_LIMIT), services.sessions() as session:
             stored = await chosen_language(session=session, user_id=user.id)
+    except TimeoutError:
+        log.info("The chosen language was slow to read; Telegram's tag answers this update")
+        return
     except Exception as error:
         if not is_unavailable(error):
             log.error("Could not read a chosen language", exc_info=error)

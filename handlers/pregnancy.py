@@ -17,7 +17,7 @@ from handlers.reply import reply_html
 from handlers.update_parts import chat_of, query_of, sender_of
 from scheduler import callback_data as cb
 from storage.safety import is_pregnant, set_pregnant
-from storage.users import record_user_seen
+from storage.users import choose_language, record_user_seen
 
 ON_WORDS = {"on", "yes", "y", "1", "pregnant"}
 OFF_WORDS = {"off", "no", "n", "0", "not"}
@@ -113,6 +113,9 @@ async def set_flag(update: Update, context: AcubotContext, pregnant: bool) -> No
                 language_code=user.language_code,
                 now=services.now(),
             )
+            if (chosen := services.languages.unstored(user.id)) is not None:
+                await choose_language(session=session, user_id=user.id, language=chosen)
+                services.languages.remember(user.id, chosen, services.now())
         await set_pregnant(session=session, user_id=user.id, pregnant=pregnant)
     tr = context.tr
     if pregnant:

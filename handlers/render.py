@@ -8,9 +8,7 @@ Telegram's 4096-character limit.
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -429,13 +427,3 @@ def evidence_text(safety: Safety, tr: Translator) -> str:
     lines += ["", tr._("🚶 <b>Keep active</b>"), escape(safety.keep_active)]
     lines += ["", f"<i>{escape(safety.disclaimer)}</i>"]
     return fit("\n".join(lines))
-
-
-def local_when(instant: datetime, zone: str) -> str:
-    """An instant as the patient's local date and time: 'Tuesday 24 November at 07:30'.
-
-    English only; the reminder messages' own `local_when(tr, ...)` (scheduler,
-    converted with the reminders) writes it in the patient's language.
-    """
-    local = instant.astimezone(ZoneInfo(zone))
-    return f"{local:%A %-d %B} at {local:%H:%M}"

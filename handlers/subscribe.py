@@ -217,7 +217,8 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     user_id = user.id
     # A /language choice made before they were stored lives in memory only:
     # store it now, so the reminders go out in it.
-    chosen = services.languages.get(user_id)
+    # Only a choice not stored yet: a cached one may be older than the database's.
+    chosen = services.languages.unstored(user_id)
     async with services.sessions.begin() as session:
         await record_user_seen(
             session=session,
@@ -340,7 +341,7 @@ async def button(update: Update, context: AcubotContext) -> None:
     if action == "ok" and await _already_confirmed(update, context):
         return
     tr = context.tr
-    pending = await pending_for_button(update, context, FLOW, tr._(EXPIRED))
+    pending = await pending_for_button(update, context, FLOW, EXPIRED)
     if pending is None:
         return
     data = dict(pending.data)

@@ -277,7 +277,13 @@ def encode(button: Button) -> str:
 
 def decode(data: str | None) -> Button | None:
     """The button `data` names, or None for anything this codec does not write."""
-    if not data or len(data.encode()) > MAX_BYTES:
+    if not data:
+        return None
+    try:
+        size = len(data.encode())
+    except UnicodeEncodeError:  # a lone surrogate: nothing Telegram would carry
+        return None
+    if size > MAX_BYTES:
         return None
     for prefix, reader in _READERS.items():
         head = prefix + _SEPARATOR

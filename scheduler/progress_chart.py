@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,12 +100,20 @@ def _font(path: str | None) -> Iterator[None]:
     if path is None:
         yield
         return
-    from matplotlib import font_manager, rc_context
+    from matplotlib import rc_context
 
-    font_manager.fontManager.addfont(path)
-    name = font_manager.FontProperties(fname=path).get_name()
+    name = _registered(path)
     with rc_context({"font.family": "sans-serif", "font.sans-serif": [name, "DejaVu Sans"]}):
         yield
+
+
+@cache
+def _registered(path: str) -> str:
+    """Adds the font file to matplotlib once per process (each add grows its list)."""
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(path)
+    return str(font_manager.FontProperties(fname=path).get_name())
 
 
 def draw_progress_chart(data: ProgressData, today: date, words: ChartWords | None = None) -> Figure:

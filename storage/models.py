@@ -156,7 +156,8 @@ class PendingStep(Base):
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(CleanJSON)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed: each process reads the steps saved since its last look (storage.pending).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class CheckIn(Base):

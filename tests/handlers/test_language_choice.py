@@ -117,3 +117,16 @@ async def test_a_choice_made_before_start_is_stored_by_start(
     assert await _stored_language(app, 56) is None
     await patient.send("/start")
     assert await _stored_language(app, 56) == "es"
+
+
+async def test_a_long_clinic_name_still_fits_telegrams_description_limits(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    """CLINIC_NAME may be 100 characters; the profile texts are cut to Telegram's limits."""
+    long_name = settings.model_copy(update={"clinic_name": "Clinic " + "x" * 93})
+    api = InProcessBotAPI()
+    async with running(make_app(long_name, api, clock, sleep)):
+        shorts = [c.params["short_description"] for c in api.calls_to("setMyShortDescription")]
+        longs = [c.params["description"] for c in api.calls_to("setMyDescription")]
+    assert len(shorts) == 3 and all(len(text) <= 120 for text in shorts)
+    assert len(longs) == 3 and all(len(text) <= 512 for text in longs)

@@ -250,3 +250,8 @@ def test_typed_times_read_only_ascii_digits(before: str, digit: str, after: str)
         assert parsed == parse_time_of_day(before + compatible + after)
     else:
         assert parsed.value is None and parsed.problem
+
+
+def test_a_lone_surrogate_is_refused_not_crashed_on() -> None:
+    assert cb.decode("\ud800enu:points") is None
+    assert cb.decode("menu:\udfffpoints") is None
