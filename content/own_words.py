@@ -208,6 +208,18 @@ def words(text: str) -> list[str]:
     return _NON_WORD.sub(" ", text).split()
 
 
+def typed_time(text: str) -> str | None:
+    """A time typed on its own in Spanish or Chinese words, as the English reader reads it.
+
+    The answer to "what time?" in /remind: "a las ocho y media de la noche" ->
+    "8:30 pm", "晚上7点半" -> "7:30 pm"; None when it names no time. The same
+    grammar as "recuérdame a las 8" and "每天早上八点提醒我", with the request implied.
+    """
+    joined = " ".join(words(text))
+    han = han_text(text)
+    return spanish_time(f"recuerdame {joined}") or (chinese_time(han + "提醒") if han else None)
+
+
 def han_text(text: str) -> str:
     """Chinese text as compared: full-width forms folded (NFKC), no spaces, punctuation -> " "."""
     text = text[:MAX_UNDERSTOOD_CHARS]

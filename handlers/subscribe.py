@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import N_, Translator
+from content.own_words import typed_time
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
     Flow,
@@ -301,6 +302,8 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
         await (ask_confirm if data.get("time") else ask_time)(update, context, data)
         return
     parsed = parse_time_of_day(message.text or "")
+    if parsed.value is None and (in_words := typed_time(message.text or "")) is not None:
+        parsed = parse_time_of_day(in_words)  # "a las ocho y media", "晚上7点半"
     if parsed.value is None:
         # A place typed where a time was asked ("london"), or at the confirm
         # step ("tokyo"), is a zone change; a time already chosen stays.

@@ -335,6 +335,25 @@ async def test_a_typed_time_is_shown_as_the_locale_writes_it(
     assert translator(language_from_tag(tag)).time(time(19, 30)) == shown_as
 
 
+@pytest.mark.parametrize(
+    ("tag", "typed", "shown_as"),
+    [
+        ("es", "a las ocho y media de la noche", "20:30"),
+        ("es", "a las 7 de la mañana", "7:00"),
+        ("zh", "晚上7点半", "19:30"),
+        ("zh-TW", "早上八點", "08:00"),  # Traditional characters too
+    ],
+)
+async def test_a_time_typed_in_words_is_read(
+    app: AcubotApp, api: InProcessBotAPI, tag: str, typed: str, shown_as: str
+) -> None:
+    """The answer to "what time?" in the patient's own words, not only in digits."""
+    patient = Patient(app, api, user_id=31, language_code=tag)
+    await patient.send("/remind")
+    confirm = only_text(await patient.send(typed))
+    assert f"<b>{shown_as}</b>" in confirm
+
+
 def test_plural_forms_in_spanish_and_chinese() -> None:
     es, zh = translator("es"), translator("zh")
     one, other = "⏸ Reminders paused for {n} day.", "⏸ Reminders paused for {n} days."
