@@ -215,6 +215,8 @@ def typed_time(text: str) -> str | None:
     "8:30 pm", "晚上7点半" -> "7:30 pm"; None when it names no time. The same
     grammar as "recuérdame a las 8" and "每天早上八点提醒我", with the request implied.
     """
+    if not re.search(r"[^\d\s:.apm]", text.casefold()):
+        return None  # digits and am/pm only ("13 pm"): the clock reader's to accept or refuse
     joined = " ".join(words(text))
     han = han_text(text)
     return spanish_time(f"recuerdame {joined}") or (chinese_time(han + "提醒") if han else None)
