@@ -23,6 +23,17 @@ def is_language(value: object) -> TypeGuard[Language]:
     return isinstance(value, str) and value in LANGUAGES
 
 
+_TRADITIONAL = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def is_traditional_chinese(tag: str | None) -> bool:
+    """A Traditional Chinese app (zh-Hant, zh-TW, zh-HK, zh-MO): Simplified, with a note."""
+    if not tag:
+        return False
+    tag = tag.strip().replace("_", "-").lower()
+    return any(tag == t or tag.startswith(t + "-") for t in _TRADITIONAL)
+
+
 def language_from_tag(tag: str | None) -> Language:
     """The language a Telegram `language_code` asks for; English when we do not speak it.
 

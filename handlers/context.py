@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from content.i18n import Translator, translator
-from content.languages import Language, language_from_tag
+from content.languages import Language, is_traditional_chinese, language_from_tag
 from storage.pending import PendingIndex
 
 if TYPE_CHECKING:
@@ -165,6 +165,16 @@ class AcubotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any],
     def language(self, language: Language) -> None:
         # The reply to /language itself is already in the new language.
         self._language = language
+
+    @property
+    def reads_traditional_chinese(self) -> bool:
+        """Chinese chosen by a Traditional Chinese app's tag (not by /language): worth a note."""
+        return (
+            self.language == "zh"
+            and self._language is None
+            and (self._user_id is None or self.services.languages.get(self._user_id) is None)
+            and is_traditional_chinese(self._language_tag)
+        )
 
     @property
     def tr(self) -> Translator:

@@ -17,6 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 from content.languages import LANGUAGES, NATIVE_NAMES, is_language
 from handlers.context import AcubotApp, AcubotContext
 from handlers.reply import edit_or_reply, reply_html
+from handlers.start import TRADITIONAL_NOTE
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from storage.database import is_unavailable
@@ -69,12 +70,10 @@ def _keyboard(context: AcubotContext) -> InlineKeyboardMarkup:
 async def language(update: Update, context: AcubotContext) -> None:
     """/language: the languages I speak, as buttons."""
     tr = context.tr
-    await reply_html(
-        update,
-        context,
-        tr._("🌐 Which language should I use with you?"),
-        _keyboard(context),
-    )
+    text = tr._("🌐 Which language should I use with you?")
+    if context.reads_traditional_chinese:
+        text += "\n\n" + tr._(TRADITIONAL_NOTE)
+    await reply_html(update, context, text, _keyboard(context))
 
 
 async def chose_language(update: Update, context: AcubotContext) -> None:

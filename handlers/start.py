@@ -7,7 +7,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from content.i18n import Translator
+from content.i18n import N_, Translator
 from handlers import render
 from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
@@ -18,6 +18,13 @@ from handlers.update_parts import query_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
 from storage.users import choose_language, record_user_seen
+
+# For a Traditional Chinese app: there is no Traditional catalogue yet (its
+# Chinese translation is written in Traditional characters).
+TRADITIONAL_NOTE = N_(
+    "(Your Telegram is set to Traditional Chinese; for now I write in Simplified Chinese. "
+    "/language chooses another language.)"
+)
 
 
 def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
@@ -104,6 +111,8 @@ async def start(update: Update, context: AcubotContext) -> None:
     )
     if resumed:
         text += "\n\n" + tr._("🔔 Welcome back! Your daily reminders are on again.")
+    if context.reads_traditional_chinese:
+        text += "\n\n" + tr._(TRADITIONAL_NOTE)
     await reply_html(update, context, text, main_menu(context))
 
 

@@ -130,3 +130,16 @@ async def test_a_long_clinic_name_still_fits_telegrams_description_limits(
         longs = [c.params["description"] for c in api.calls_to("setMyDescription")]
     assert len(shorts) == 3 and all(len(text) <= 120 for text in shorts)
     assert len(longs) == 3 and all(len(text) <= 512 for text in longs)
+
+
+async def test_a_traditional_chinese_app_is_told_why_it_reads_simplified(
+    app: AcubotApp, api: InProcessBotAPI
+) -> None:
+    patient = Patient(app, api, user_id=57, language_code="zh-TW")
+    start = (await patient.send("/start"))[-1].text
+    assert "您好" in start and "繁體中文" in start
+    await patient.send("/language")
+    await patient.press("简体中文")  # chosen now: no more note
+    assert "繁體中文" not in (await patient.send("/start"))[-1].text
+    simplified = Patient(app, api, user_id=58, language_code="zh-CN")
+    assert "繁體中文" not in (await simplified.send("/start"))[-1].text
