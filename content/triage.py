@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 import yaml
 from pydantic import (
@@ -92,9 +92,7 @@ class Sign(_Strict):
     def _has_a_way_to_match(self) -> Sign:
         if not self.phrases and not self.together:
             raise ValueError("a sign needs 'phrases' or 'together'")
-        for combination in self.together:
-            if len(combination) < 2 or any(not group for group in combination):
-                raise ValueError("each 'together' entry needs two or more non-empty groups")
+        _check_together(self.together)
         for phrase in self.all_phrases():
             _check_phrase(phrase)
         return self
@@ -169,62 +167,57 @@ def _check_character_phrase(phrase: str) -> str:
     return phrase
 
 
-class WordSign(_Strict):
-    """A sign's words in a language written with spaces; its level comes from triage.yaml."""
+class _LanguageSign(_Strict):
+    """A sign's words in one language; its level comes from triage.yaml."""
+
+    phrases: _Phrases = Field(default_factory=list)
+    together: _Together = Field(default_factory=list)
+
+    @field_validator("phrases")
+    @classmethod
+    def _phrases(cls, phrases: _Phrases) -> _Phrases:
+        return [cls.check_phrase(phrase) for phrase in phrases]
+
+    @field_validator("together")
+    @classmethod
+    def _together(cls, together: _Together) -> _Together:
+        _check_together(together)
+        for combination in together:
+            for group in combination:
+                for phrase in group:
+                    cls.check_phrase(phrase)
+        return together
+
+    @model_validator(mode="after")
+    def _has_a_way_to_match(self) -> Self:
+        if not self.phrases and not self.together:
+            raise ValueError("a sign needs 'phrases' or 'together'")
+        return self
+
+    @staticmethod
+    def check_phrase(phrase: str) -> str:
+        """A phrase as this language writes it, or ValueError."""
+        raise NotImplementedError
+
+
+class WordSign(_LanguageSign):
+    """A sign's words in a language written with spaces."""
 
     says: str = Field(min_length=5, max_length=120)
-    phrases: _Phrases = Field(default_factory=list)
-    together: _Together = Field(default_factory=list)
 
-    @field_validator("phrases")
-    @classmethod
-    def _phrases(cls, phrases: _Phrases) -> _Phrases:
-        return [_check_word_phrase(phrase) for phrase in phrases]
-
-    @field_validator("together")
-    @classmethod
-    def _together(cls, together: _Together) -> _Together:
-        _check_together(together)
-        for combination in together:
-            for group in combination:
-                for phrase in group:
-                    _check_word_phrase(phrase)
-        return together
-
-    @model_validator(mode="after")
-    def _has_a_way_to_match(self) -> WordSign:
-        if not self.phrases and not self.together:
-            raise ValueError("a sign needs 'phrases' or 'together'")
-        return self
+    @staticmethod
+    def check_phrase(phrase: str) -> str:
+        return _check_word_phrase(phrase)
 
 
-class CharacterSign(_Strict):
-    """A sign's characters in Chinese; its level comes from triage.yaml."""
+class CharacterSign(_LanguageSign):
+    """A sign's characters in Chinese."""
 
     says: str = Field(min_length=2, max_length=60)
-    phrases: _Phrases = Field(default_factory=list)
-    together: _Together = Field(default_factory=list)
 
-    @field_validator("phrases")
-    @classmethod
-    def _phrases(cls, phrases: _Phrases) -> _Phrases:
-        return [_check_character_phrase(phrase) for phrase in phrases]
-
-    @field_validator("together")
-    @classmethod
-    def _together(cls, together: _Together) -> _Together:
-        _check_together(together)
-        for combination in together:
-            for group in combination:
-                for phrase in group:
-                    _check_character_phrase(phrase)
-        return together
-
-    @model_validator(mode="after")
-    def _has_a_way_to_match(self) -> CharacterSign:
-        if not self.phrases and not self.together:
-            raise ValueError("a sign needs 'phrases' or 'together'")
-        return self
+    @staticmethod
+    def check_phrase(phrase: str) -> str:
+        return _check_character_phrase(phrase)
 
 
 class WordAgeRule(_Strict):
