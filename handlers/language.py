@@ -11,22 +11,54 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 
+from content.i18n import N_
 from content.languages import LANGUAGES, NATIVE_NAMES, is_language
-from handlers.context import AcubotApp, AcubotContext
+from handlers.context import AcubotApp, AcubotContext, Services
 from handlers.reply import edit_or_reply, reply_html
-from handlers.start import TRADITIONAL_NOTE
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from storage.database import is_unavailable
-from storage.users import choose_language, chosen_language
+from storage.users import choose_language, chosen_language, record_user_seen
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_GROUP = -5  # before the red-flag screen (-4)
 LANGUAGE_READ_LIMIT = 0.5  # seconds; then Telegram's language tag answers this update
+
+# For a Traditional Chinese app: there is no Traditional catalogue yet (its
+# Chinese translation is written in Traditional characters).
+TRADITIONAL_NOTE = N_(
+    "(Your Telegram is set to Traditional Chinese; for now I write in Simplified Chinese. "
+    "/language chooses another language.)"
+)
+
+
+async def store_person(
+    session: AsyncSession,
+    services: Services,
+    user: User,
+    chat_id: int,
+    *,
+    unblock: bool = False,
+) -> None:
+    """Store the person (/start, /remind, /pregnancy on) and a /language choice they made
+    before they were stored, which until now lived in this process's memory only."""
+    now = services.now()
+    await record_user_seen(
+        session=session,
+        user_id=user.id,
+        chat_id=chat_id,
+        language_code=user.language_code,
+        now=now,
+        unblock=unblock,
+    )
+    if (chosen := services.languages.unstored(user.id)) is not None:
+        await choose_language(session=session, user_id=user.id, language=chosen)
+        services.languages.remember(user.id, chosen, now)
 
 
 async def load_chosen_language(update: Update, context: AcubotContext) -> None:

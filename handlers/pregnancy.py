@@ -13,11 +13,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from content.i18n import Translator
 from handlers import render
 from handlers.context import AcubotApp, AcubotContext
+from handlers.language import store_person
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, query_of, sender_of
 from scheduler import callback_data as cb
 from storage.safety import is_pregnant, set_pregnant
-from storage.users import choose_language, record_user_seen
 
 ON_WORDS = {"on", "yes", "y", "1", "pregnant"}
 OFF_WORDS = {"off", "no", "n", "0", "not"}
@@ -106,16 +106,7 @@ async def set_flag(update: Update, context: AcubotContext, pregnant: bool) -> No
             # Telling the bot asks it to remember (cards and the routine need
             # the flag): it stores the person, as /start does. "Off" is what
             # the bot assumes of anyone it does not know, so it stores nobody.
-            await record_user_seen(
-                session=session,
-                user_id=user.id,
-                chat_id=chat_of(update).id,
-                language_code=user.language_code,
-                now=services.now(),
-            )
-            if (chosen := services.languages.unstored(user.id)) is not None:
-                await choose_language(session=session, user_id=user.id, language=chosen)
-                services.languages.remember(user.id, chosen, services.now())
+            await store_person(session, services, user, chat_of(update).id)
         await set_pregnant(session=session, user_id=user.id, pregnant=pregnant)
     tr = context.tr
     if pregnant:

@@ -7,24 +7,17 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from content.i18n import N_, Translator
+from content.i18n import Translator
 from handlers import render
 from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
 from handlers.groups import is_private, private_chat_button
+from handlers.language import TRADITIONAL_NOTE, store_person
 from handlers.reply import reply_html
 from handlers.safety import booking_reply
 from handlers.update_parts import query_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
-from storage.users import choose_language, record_user_seen
-
-# For a Traditional Chinese app: there is no Traditional catalogue yet (its
-# Chinese translation is written in Traditional characters).
-TRADITIONAL_NOTE = N_(
-    "(Your Telegram is set to Traditional Chinese; for now I write in Simplified Chinese. "
-    "/language chooses another language.)"
-)
 
 
 def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
@@ -67,17 +60,7 @@ async def start(update: Update, context: AcubotContext) -> None:
         # /start always writes: it is how a person who blocked the bot, or
         # deleted their data, says they want to hear from it again.
         async with services.sessions.begin() as session:
-            await record_user_seen(
-                session=session,
-                user_id=user.id,
-                chat_id=chat.id,
-                language_code=user.language_code,
-                now=services.now(),
-                unblock=True,
-            )
-            if (chosen := services.languages.unstored(user.id)) is not None:
-                await choose_language(session=session, user_id=user.id, language=chosen)
-                services.languages.remember(user.id, chosen, services.now())
+            await store_person(session, services, user, chat.id, unblock=True)
             resumed = await subscriptions.resume_after_block(
                 session=session, user_id=user.id, now=services.now()
             )

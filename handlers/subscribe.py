@@ -30,6 +30,7 @@ from handlers.flows import (
     show_step,
     stop_pending,
 )
+from handlers.language import store_person
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, message_of, query_of, sender_of
 from scheduler import callback_data as cb
@@ -46,7 +47,6 @@ from scheduler.time_input import (
 )
 from storage import reminders
 from storage.pending import PendingRecord, clear_pending
-from storage.users import choose_language, record_user_seen
 
 FLOW = "remind"
 ASK_TIME, ASK_ZONE, CONFIRM = "time", "zone", "confirm"
@@ -216,21 +216,9 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     services = context.services
     user = sender_of(update)
     user_id = user.id
-    # A /language choice made before they were stored lives in memory only:
-    # store it now, so the reminders go out in it.
-    # Only a choice not stored yet: a cached one may be older than the database's.
-    chosen = services.languages.unstored(user_id)
     async with services.sessions.begin() as session:
-        await record_user_seen(
-            session=session,
-            user_id=user_id,
-            chat_id=chat_of(update).id,
-            language_code=user.language_code,
-            now=services.now(),
-            unblock=True,
-        )
-        if chosen is not None:
-            await choose_language(session=session, user_id=user_id, language=chosen)
+        # With a /language choice made before they were stored: the reminders go out in it.
+        await store_person(session, services, user, chat_of(update).id, unblock=True)
         before = await reminders.get_subscription(session=session, user_id=user_id)
         next_due = await subscriptions.subscribe(
             session=session,
@@ -242,8 +230,6 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             now=services.now(),
         )
         await clear_pending(session=session, user_id=user_id)
-    if chosen is not None:
-        services.languages.remember(user_id, chosen, services.now())
     tr = context.tr
     routine = context.catalogue.routine(data["routine"])
     where = escape(zone_label(data["zone"]))
