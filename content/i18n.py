@@ -138,10 +138,6 @@ def language_dir(language: Language, root: Path = LOCALES_DIR) -> Path:
 
 def read_po_file(path: Path, language: Language) -> Catalog:
     """One module's catalog of one language."""
-    return _read(path, language)
-
-
-def _read(path: Path, language: Language) -> Catalog:
     with path.open("rb") as handle:
         return read_po(handle, locale=LOCALES[language], domain=path.stem)
 
@@ -150,7 +146,7 @@ def read_language(language: Language, root: Path = LOCALES_DIR) -> Catalog:
     """All of a language's module catalogs, as one."""
     merged = Catalog(locale=LOCALES[language], domain="acubot", fuzzy=False)
     for path in sorted(language_dir(language, root).glob("*.po")):
-        for message in _read(path, language):
+        for message in read_po_file(path, language):
             if message.id:
                 merged[message.id] = message
     return merged
@@ -286,7 +282,7 @@ def problems(root: Path = ROOT, locales: Path = LOCALES_DIR) -> list[str]:
         seen: dict[str, str] = {}
         directory = language_dir(language, locales)
         for path in sorted(directory.glob("*.po")) if directory.exists() else ():
-            for message in _read(path, language):
+            for message in read_po_file(path, language):
                 if not message.id:
                     continue
                 found.extend(_message_problems(language, path.name, message, extracted, seen))
