@@ -94,6 +94,14 @@ class Subscription(Base):
     local_time: Mapped[time] = mapped_column(Time)
     timezone: Mapped[str] = mapped_column(CleanString(64))
     routine: Mapped[str] = mapped_column(String(32))
+    # The local weekdays it fires on (Monday = bit 0; 127 = every day) and an
+    # optional second time of day: a home programme can ask for both.
+    weekdays: Mapped[int] = mapped_column(Integer, default=127, server_default=text("127"))
+    second_time: Mapped[time | None] = mapped_column(Time)
+    # Set while the reminders follow a practitioner's home programme (routine "programme").
+    enrolment_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("programme_enrolments.id", ondelete="SET NULL")
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "user" (/stop) or "blocked" (Telegram said so; /start brings it back).
     stopped_reason: Mapped[str | None] = mapped_column(String(16))
@@ -108,16 +116,17 @@ class Subscription(Base):
 
 
 class Delivery(Base):
-    """One day's reminder for one subscription: written before it is sent.
+    """One reminder for one subscription, day and time of day: written before it is sent.
 
-    The unique (subscription_id, local_date) pair is what makes a second
-    reminder on the same local day impossible, whatever restarts or extra
-    instances do.
+    The unique (subscription_id, local_date, slot) triple is what makes a
+    second reminder for the same local day and time impossible, whatever
+    restarts or extra instances do. Slot 0 is the day's first time, 1 the
+    second (a programme may ask for two a day).
     """
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "local_date"),
+        UniqueConstraint("subscription_id", "local_date", "slot"),
         _partial("ix_deliveries_open", OPEN_DELIVERY, "status", "subscription_id"),
     )
 
@@ -129,6 +138,7 @@ class Delivery(Base):
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     local_date: Mapped[date] = mapped_column(Date)
+    slot: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # Indexed for pruning after DELIVERY_RETENTION.
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # queued (written, not started; whoever holds the subscription sends it)
@@ -283,3 +293,95 @@ class AdverseEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     routine: Mapped[str] = mapped_column(String(32))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Programme(Base):
+    """A home programme a practitioner prescribes; its content lives in versions."""
+
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    practitioner_name: Mapped[str] = mapped_column(CleanString(64))
+    title: Mapped[str] = mapped_column(CleanString(64))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProgrammeVersion(Base):
+    """One version of a programme: editing writes a new one, and patients keep theirs."""
+
+    __tablename__ = "programme_versions"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "version"),
+        CheckConstraint("times_per_day IN (1, 2)", name="times_per_day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("programmes.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    # [{"point": "BL23", "hold_seconds": 60, "note": "..." | null}, ...]
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(CleanJSON)
+    # daily | weekdays (the practitioner's days) | per_week (the patient picks the days)
+    schedule: Mapped[str] = mapped_column(String(16))
+    weekdays: Mapped[int] = mapped_column(Integer, default=127)
+    days_per_week: Mapped[int | None] = mapped_column(Integer)
+    times_per_day: Mapped[int] = mapped_column(Integer, default=1)
+    course_weeks: Mapped[int | None] = mapped_column(Integer)  # None: open-ended
+    note: Mapped[str | None] = mapped_column(CleanText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProgrammeLink(Base):
+    """A deep link that starts a programme; its code is signed and names this row."""
+
+    __tablename__ = "programme_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("programmes.id", ondelete="CASCADE"), index=True
+    )
+    single_use: Mapped[bool] = mapped_column(Boolean)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A single-use link is claimed once, atomically (UPDATE ... WHERE used_by IS NULL).
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProgrammeEnrolment(Base):
+    """A patient following one version of a programme, on their own days and times."""
+
+    __tablename__ = "programme_enrolments"
+    __table_args__ = (
+        # At most one programme at a time per patient.
+        Index(
+            "ix_programme_enrolments_one_active",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    programme_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("programmes.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    link_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("programme_links.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_date: Mapped[date] = mapped_column(Date)  # the patient's local date
+    weekdays: Mapped[int] = mapped_column(Integer)  # the days this patient practises
+    times: Mapped[list[str]] = mapped_column(CleanJSON)  # ["08:00", "19:30"]
+    status: Mapped[str] = mapped_column(String(16))  # active | left | finished
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    keep_reminders: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -229,7 +229,9 @@ async def open_delivery(
             status=status,
             attempts=0,
         )
-        .on_conflict_do_nothing(index_elements=[Delivery.subscription_id, Delivery.local_date])
+        .on_conflict_do_nothing(
+            index_elements=[Delivery.subscription_id, Delivery.local_date, Delivery.slot]
+        )
         .returning(Delivery.id)
     )
     return (await session.execute(statement)).scalar_one_or_none()
@@ -261,7 +263,7 @@ async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery])
     # batches into multi-row INSERTs with RETURNING, compiled once and cached.
     insert = insert_for(session, Delivery)
     statement = insert.on_conflict_do_update(
-        index_elements=[Delivery.subscription_id, Delivery.local_date],
+        index_elements=[Delivery.subscription_id, Delivery.local_date, Delivery.slot],
         set_={"status": insert.excluded.status},
         where=Delivery.status == DeliveryStatus.QUEUED,
     ).returning(Delivery.subscription_id, Delivery.id)
