@@ -22,8 +22,10 @@ from typing import TypeVar
 
 from content.languages import Language, is_language
 from scheduler.numbers import ascii_int
+from scheduler.prescription import Step
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
+from storage.programmes import COURSE_WEEKS, HOLD_SECONDS, MAX_STEPS, Schedule
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 _SEPARATOR = ":"
@@ -178,6 +180,39 @@ class LanguageButton:
     language: Language
 
 
+# ---- staff writing a home programme (/prescribe, /programmes) ----
+
+# Without a value: ✖ Cancel, ✅ Done (points, weekdays), the meridian list,
+# Keep (the title or name shown), Skip (the note to the patient), open-ended, Confirm.
+PRESCRIBE_ACTIONS = ("cancel", "done", "meridians", "keep", "skip", "open", "confirm")
+PRESCRIBE_LINK_KINDS = ("one", "many")  # one patient (single use), or reusable
+
+
+@dataclass(frozen=True, slots=True)
+class PrescribeButton:
+    """Staff writing a programme: `prx:<action>`, or `prx:<action>:<value>` for ◀ Back
+    (`back:<step>`), a meridian (`mer:BL`), a point to toggle (`pt:BL23`), a schedule
+    (`sch:daily`), a weekday to toggle (`wd:0`, Monday), days a week (`dpw:3`), reminders
+    a day (`times:2`), a course (`wk:6`) and the link (`link:one`). A point's hold and
+    note name the point's place in the list, so an older message's button cannot set
+    another point's: `prx:hold:<place>:<seconds>`, `prx:nkeep:<place>`, `prx:nskip:<place>`."""
+
+    action: str
+    value: str = ""
+    place: int | None = None
+
+
+PROGRAMME_ACTIONS = ("link", "edit", "one", "many")
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeButton:
+    """/programmes: `prg:link:<id>` (then `prg:one:<id>` or `prg:many:<id>`), `prg:edit:<id>`."""
+
+    action: str
+    programme_id: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -194,6 +229,8 @@ Button = (
     | PregnancyButton
     | RedFlagButton
     | LanguageButton
+    | PrescribeButton
+    | ProgrammeButton
 )
 B = TypeVar(
     "B",
@@ -212,6 +249,8 @@ B = TypeVar(
     PregnancyButton,
     RedFlagButton,
     LanguageButton,
+    PrescribeButton,
+    ProgrammeButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -230,6 +269,8 @@ PREFIXES: dict[type, str] = {
     PregnancyButton: "preg",
     RedFlagButton: "rf",
     LanguageButton: "lang",
+    PrescribeButton: "prx",
+    ProgrammeButton: "prg",
 }
 
 
@@ -263,6 +304,12 @@ def _fields(button: Button) -> list[str]:
             return ["1" if flag else "0"]
         case LanguageButton(language):
             return [language]
+        case PrescribeButton(action, value, None):
+            return [action, value] if value else [action]
+        case PrescribeButton(action, value, place):
+            return [action, str(place), value] if value else [action, str(place)]
+        case ProgrammeButton(action, programme_id):
+            return [action, str(programme_id)]
 
 
 def encode(button: Button) -> str:
@@ -449,6 +496,51 @@ def _language(fields: list[str]) -> Button | None:
     return None
 
 
+def _small(text: str, allowed: range) -> int | None:
+    number = ascii_int(text, max_digits=3, leading_zeros=False)
+    return number if number is not None and number in allowed else None
+
+
+_PRESCRIBE_RANGES = {"wd": range(7), "dpw": range(1, 8), "times": range(1, 3), "wk": COURSE_WEEKS}
+
+
+def _prescribe(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in PRESCRIBE_ACTIONS:
+            return PrescribeButton(action)
+        case ["back", step] if step in set(Step):
+            return PrescribeButton("back", step)
+        case ["mer", code] if _MERIDIAN_CODE.fullmatch(code):
+            return PrescribeButton("mer", code)
+        case ["pt", code] if _POINT_CODE.fullmatch(code):
+            return PrescribeButton("pt", code)
+        case ["sch", schedule] if schedule in set(Schedule):
+            return PrescribeButton("sch", schedule)
+        case ["link", kind] if kind in PRESCRIBE_LINK_KINDS:
+            return PrescribeButton("link", kind)
+        case [("wd" | "dpw" | "times" | "wk") as action, number]:
+            if _small(number, _PRESCRIBE_RANGES[action]) is None:
+                return None
+            return PrescribeButton(action, number)
+        case ["hold", place, seconds]:
+            where, hold = _small(place, range(MAX_STEPS)), _small(seconds, HOLD_SECONDS)
+            if where is None or hold is None:
+                return None
+            return PrescribeButton("hold", seconds, where)
+        case [("nkeep" | "nskip") as action, place]:
+            where = _small(place, range(MAX_STEPS))
+            return PrescribeButton(action, "", where) if where is not None else None
+    return None
+
+
+def _programme(fields: list[str]) -> Button | None:
+    match fields:
+        case [action, programme] if action in PROGRAMME_ACTIONS:
+            programme_id = _id(programme)
+            return ProgrammeButton(action, programme_id) if programme_id is not None else None
+    return None
+
+
 _READERS = {
     "pt": _point,
     "mer": _meridian,
@@ -465,4 +557,6 @@ _READERS = {
     "preg": _pregnancy,
     "rf": _red_flag,
     "lang": _language,
+    "prx": _prescribe,
+    "prg": _programme,
 }

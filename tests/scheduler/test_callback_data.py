@@ -15,9 +15,11 @@ from content.catalogue import load_catalogue
 from content.languages import LANGUAGES
 from scheduler import callback_data as cb
 from scheduler.numbers import ascii_int
+from scheduler.prescription import COURSE_CHOICES, HOLD_CHOICES, Step
 from scheduler.time_input import parse_time_of_day
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
+from storage.programmes import MAX_STEPS, Schedule
 
 # Every character Python calls a digit that is not 0-9: "²", "٣", "①" and hundreds more.
 UNICODE_DIGITS = [
@@ -74,6 +76,33 @@ buttons = st.one_of(
     st.builds(cb.PregnancyButton, st.booleans()),
     st.builds(cb.RedFlagButton, st.booleans()),
     st.builds(cb.LanguageButton, st.sampled_from(LANGUAGES)),
+    st.builds(cb.PrescribeButton, st.sampled_from(cb.PRESCRIBE_ACTIONS)),
+    st.builds(cb.PrescribeButton, st.just("back"), st.sampled_from(list(Step))),
+    st.builds(cb.PrescribeButton, st.just("mer"), st.from_regex(r"[A-Z]{2}", fullmatch=True)),
+    st.builds(
+        cb.PrescribeButton,
+        st.just("pt"),
+        st.from_regex(r"[A-Z]{2}[0-9]{1,2}|EX-[A-Z]{1,2}[0-9]", fullmatch=True),
+    ),
+    st.builds(cb.PrescribeButton, st.just("sch"), st.sampled_from(list(Schedule))),
+    st.builds(cb.PrescribeButton, st.just("link"), st.sampled_from(cb.PRESCRIBE_LINK_KINDS)),
+    st.builds(cb.PrescribeButton, st.just("wd"), st.integers(0, 6).map(str)),
+    st.builds(cb.PrescribeButton, st.just("dpw"), st.integers(1, 7).map(str)),
+    st.builds(cb.PrescribeButton, st.just("times"), st.integers(1, 2).map(str)),
+    st.builds(cb.PrescribeButton, st.just("wk"), st.integers(1, 26).map(str)),
+    st.builds(
+        cb.PrescribeButton,
+        st.just("hold"),
+        st.integers(10, 180).map(str),
+        st.integers(0, MAX_STEPS - 1),
+    ),
+    st.builds(
+        cb.PrescribeButton,
+        st.sampled_from(["nkeep", "nskip"]),
+        st.just(""),
+        st.integers(0, MAX_STEPS - 1),
+    ),
+    st.builds(cb.ProgrammeButton, st.sampled_from(cb.PROGRAMME_ACTIONS), ids),
 )
 
 
@@ -115,6 +144,12 @@ def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
         f"bc:cancel:{digit}",
         f"sub:t:07{digit}0",
         f"pt:BL4{digit}",
+        f"prx:hold:{digit}:60",
+        f"prx:hold:1:6{digit}",
+        f"prx:wk:{digit}",
+        f"prx:wd:{digit}",
+        f"prx:nskip:{digit}",
+        f"prg:edit:{digit}",
     ]
     for data in forged:
         assert cb.decode(data) is None, data
@@ -185,6 +220,31 @@ def test_the_unicode_digit_list_has_the_forged_characters() -> None:
         "mer:BLX",
         "nope:1",
         "pt:" + "A" * 70,
+        "prx:dance",
+        "prx:back:somewhere",
+        "prx:hold:0:9",
+        "prx:hold:0:181",
+        "prx:hold:0:060",
+        "prx:hold:12:60",
+        "prx:hold:60",
+        "prx:nskip:12",
+        "prx:nskip:01",
+        "prx:wd:7",
+        "prx:dpw:0",
+        "prx:dpw:8",
+        "prx:times:3",
+        "prx:wk:0",
+        "prx:wk:27",
+        "prx:wk:06",
+        "prx:sch:monthly",
+        "prx:link:some",
+        "prx:pt:bl23",
+        "prx:mer:bl",
+        "prx:cancel:1",
+        "prg:edit:0",
+        "prg:edit:x",
+        "prg:delete:1",
+        "prg:edit",
     ],
 )
 def test_refused(data: str) -> None:
@@ -233,6 +293,23 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.PregnancyButton(flag) for flag in (True, False)]
     built += [cb.RedFlagButton(flag) for flag in (True, False)]
     built += [cb.LanguageButton(language) for language in LANGUAGES]
+    built += [cb.PrescribeButton(a) for a in cb.PRESCRIBE_ACTIONS]
+    built += [cb.PrescribeButton("back", step) for step in Step]
+    built += [cb.PrescribeButton("mer", point.meridian) for point in catalogue.points]
+    built += [cb.PrescribeButton("pt", point.code) for point in catalogue.points]
+    built += [cb.PrescribeButton("sch", schedule) for schedule in Schedule]
+    built += [cb.PrescribeButton("link", kind) for kind in cb.PRESCRIBE_LINK_KINDS]
+    built += [cb.PrescribeButton("wd", str(day)) for day in range(7)]
+    built += [cb.PrescribeButton("dpw", str(days)) for days in range(1, 8)]
+    built += [cb.PrescribeButton("times", str(times)) for times in (1, 2)]
+    built += [cb.PrescribeButton("wk", str(weeks)) for weeks in COURSE_CHOICES]
+    built += [
+        cb.PrescribeButton("hold", str(hold), place)
+        for hold in (*HOLD_CHOICES, 10, 180)
+        for place in range(MAX_STEPS)
+    ]
+    built += [cb.PrescribeButton(a, "", MAX_STEPS - 1) for a in ("nkeep", "nskip")]
+    built += [cb.ProgrammeButton(a, cb.MAX_ID) for a in cb.PROGRAMME_ACTIONS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
