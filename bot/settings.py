@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # How long a question (/remind's time, a broadcast's next step) waits for
     # an answer; after it, a message is read as new, not as the answer.
     flow_timeout: timedelta = timedelta(minutes=30)
+    # How many days a programme link staff hand out (/prescribe, /programmes) can be opened.
+    programme_link_days: int = Field(default=14, ge=1, le=365)
     send_rate: float = Field(default=25.0, ge=0, le=1000)
     # Bounded waits on the database (storage/database.py): opening a
     # connection, and one statement (SQLite: waiting for a lock).

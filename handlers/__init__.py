@@ -27,6 +27,7 @@ def register_all(app: AcubotApp) -> None:
         meridians,
         points,
         pregnancy,
+        prescribe,
         privacy,
         progress,
         reminder_buttons,
@@ -59,5 +60,6 @@ def register_all(app: AcubotApp) -> None:
     # (/language is registered with group -5 above)
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
+    prescribe.register(app)  # staff: /prescribe flow (answers via handlers.flows), /programmes
     fallback.register(app)  # last: unknown commands, flow answers, own words (handlers.own_words)
     errors.register(app)

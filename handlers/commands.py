@@ -121,6 +121,20 @@ COMMANDS = (
         True,
     ),
     Command(
+        "prescribe",
+        N_("Staff: write a home programme for patients"),
+        N_("write a home programme (points, holds, days, course) and get its link and QR code"),
+        STAFF,
+        True,
+    ),
+    Command(
+        "programmes",
+        N_("Staff: home programmes, new links, edits"),
+        N_("home programmes with how many patients started them; a new link, or edit"),
+        STAFF,
+        True,
+    ),
+    Command(
         "stats",
         N_("Staff: how the bot is used"),
         N_("how the bot is used, in numbers"),
