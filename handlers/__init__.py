@@ -28,6 +28,7 @@ def register_all(app: AcubotApp) -> None:
         points,
         pregnancy,
         prescribe,
+        prescribe_links,
         privacy,
         progress,
         reminder_buttons,
@@ -60,6 +61,7 @@ def register_all(app: AcubotApp) -> None:
     # (/language is registered with group -5 above)
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
-    prescribe.register(app)  # staff: /prescribe flow (answers via handlers.flows), /programmes
+    prescribe.register(app)  # staff: /prescribe flow (answers via handlers.flows)
+    prescribe_links.register(app)  # staff: /programmes, new links and edits
     fallback.register(app)  # last: unknown commands, flow answers, own words (handlers.own_words)
     errors.register(app)
