@@ -470,3 +470,30 @@ async def test_a_second_confirm_stores_nothing_more(app: AcubotApp, staff: Patie
     again = await staff.press_data(cb.encode(cb.PrescribeButton("confirm")), preview)
     assert photos(again) == []
     assert await count(app, Programme) == 1 and await count(app, ProgrammeLink) == 1
+
+
+async def test_a_spanish_staff_member_gets_every_step_and_the_caption_in_spanish(
+    app: AcubotApp, api: InProcessBotAPI
+) -> None:
+    staff = Patient(app, api, user_id=ADMIN_ID, language_code="es")
+    assert "Nuevo programa para casa" in only_text(await staff.send("/prescribe"))
+    await staff.send("Zona lumbar")
+    await staff.send("BL23 XX1")
+    assert "No están en la lista de puntos: <code>XX1</code>" in staff.latest_message()["text"]
+    await staff.press("Listo: 1 punto")
+    refused = only_text(await staff.send("200"))
+    assert refused.startswith("⚠️") and "de 10 a 180 segundos" in refused
+    await staff.press("✓ 60 s")
+    await staff.press("Omitir: sin nota")
+    await staff.press("Todos los días")
+    await staff.press("Una vez al día")
+    await staff.press("6 semanas")
+    await staff.press("Omitir: sin nota")
+    await staff.press("Mantener «Pat»")
+    card, control = texts(await staff.press("Reutilizable"))
+    assert "De Pat" in card and "📅 Todos los días" in card
+    assert "Eso es lo que verá el paciente." in control
+    (photo,) = photos(await staff.press("Confirmar y guardar"))
+    assert "Un enlace <b>reutilizable</b> para empezar «Zona lumbar»:" in photo.text
+    assert "Se puede abrir hasta el 21 de junio de 2027" in photo.text
+    assert LINK.search(photo.text) is not None
