@@ -181,6 +181,9 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
             await ask_title(update, context, draft, problem)
             return
         await ask_points(update, context, changed(draft, title=text, meridian=None))
+    elif step == Step.POINTS and not text:
+        hint = "⚠️ " + tr._("Please type point codes such as BL23 KI3, or use the buttons.")
+        await ask_points(update, context, draft, hint)
     elif step == Step.POINTS:
         typed = read_point_codes(text, context.services.index)
         before = set(draft.codes)
@@ -263,7 +266,8 @@ async def button(update: Update, context: AcubotContext) -> None:
     if pending is None:
         return
     draft = Draft.from_data(pending.data)
-    if pressed is None or not await _press(update, context, Step(pending.step), draft, pressed):
+    step = Step(pending.step) if pending.step in set(Step) else None
+    if pressed is None or step is None or not await _press(update, context, step, draft, pressed):
         await reply_html(update, context, context.tr._(EARLIER))
 
 

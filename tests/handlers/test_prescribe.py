@@ -341,6 +341,14 @@ async def test_bad_titles_notes_names_and_courses(staff: Patient) -> None:
     assert "name of 1 to 64 characters" in only_text(await staff.send("n" * 65))
 
 
+async def test_a_sticker_for_points_gets_a_hint(staff: Patient) -> None:
+    await to_points(staff)
+    reply = only_text(await staff.send_message(sticker={"file_id": "s1", "file_unique_id": "u1",
+        "type": "regular", "width": 512, "height": 512, "is_animated": False,
+        "is_video": False}))  # fmt: skip
+    assert "Please type point codes such as BL23 KI3" in reply and "(0 of at most 12)" in reply
+
+
 async def test_at_most_twelve_points(staff: Patient, app: AcubotApp) -> None:
     await to_points(staff)
     codes = [point.code for point in app.bot_data.catalogue.points]
