@@ -32,7 +32,7 @@ from scheduler import checkin_message, reminder_message
 from scheduler.leases import renewing
 from scheduler.marks import MarkSending
 from scheduler.recipients import apply_send_outcome, send_record
-from scheduler.schedule_rule import local_date_of, next_fire_at
+from scheduler.schedule_rule import Firing, local_date_of, next_planned_fire
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from storage import reminders
 from storage.checkins import CheckInKind
@@ -123,6 +123,20 @@ class _SentChunk:
     plans: list[_Planned]  # every claimed subscription of the chunk
     to_send: list[_Planned]  # those that were sent, in the order of `outcomes`
     outcomes: list[SendOutcome]
+
+
+def _firing_at(sub: SubscriptionRecord, zone: ZoneInfo, due_at: datetime) -> Firing:
+    """Which planned reminder (local date and slot) a due time stands for.
+
+    `next_due_at` is always one of the schedule's firings (every change
+    recomputes it), so the firing found from just before it is that one. A
+    time that is not (a row changed outside the bot) counts as slot 0 of its
+    local date, as a daily reminder always did.
+    """
+    firing = next_planned_fire(sub.times, sub.weekdays, zone, due_at - timedelta(microseconds=1))
+    if firing.at == due_at:
+        return firing
+    return Firing(due_at, local_date_of(due_at, zone), 0)
 
 
 class ReminderDispatcher:
@@ -410,17 +424,22 @@ class ReminderDispatcher:
         language = language_from_tag(sub.language_tag)
         occurrence = sub.next_due_at
         assert occurrence is not None  # claimed rows are due
+        times, weekdays = sub.times, sub.weekdays
         if sub.paused_until and occurrence < sub.paused_until:
-            next_due = next_fire_at(sub.local_time, zone, after=max(sub.paused_until, now))
+            after = max(sub.paused_until, now)
+            next_due = next_planned_fire(times, weekdays, zone, after).at
             return _Planned(sub, None, None, next_due, language=language)
-        local_date = local_date_of(occurrence, zone)
+        firing = _firing_at(sub, zone, occurrence)
         # Long downtime: jump to the first occurrence still worth sending, so
         # a week offline records one missed day, not seven catch-up loops.
-        next_due = next_fire_at(sub.local_time, zone, after=max(occurrence, now - self.grace))
+        after = max(occurrence, now - self.grace)
+        next_due = next_planned_fire(times, weekdays, zone, after).at
         late = now - occurrence
         status = DeliveryStatus.MISSED if late > self.grace else DeliveryStatus.QUEUED
-        row = NewDelivery(sub.id, sub.user_id, local_date, occurrence, status)
-        return _Planned(sub, None, local_date, next_due, row, language=language)
+        row = NewDelivery(
+            sub.id, sub.user_id, firing.local_date, occurrence, status, slot=firing.slot
+        )
+        return _Planned(sub, None, firing.local_date, next_due, row, language=language)
 
     def _text(
         self, routine: str, local_date: date, snoozed: bool, pregnant: bool, language: Language

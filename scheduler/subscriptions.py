@@ -7,12 +7,13 @@ owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.schedule_rule import local_date_of, next_fire_at
+from scheduler.schedule_rule import ALL_WEEKDAYS, Firing, next_planned_fire
 from storage import reminders
 from storage.reminders import StopReason, SubscriptionRecord
 
@@ -20,32 +21,39 @@ MAX_PAUSE_DAYS = 90
 DEFAULT_PAUSE_DAYS = 7
 
 
+def planned_times(local_time: time, second_time: time | None) -> tuple[time, ...]:
+    """A subscription's times of day, earliest first (slot n is element n)."""
+    return (local_time,) if second_time is None else tuple(sorted((local_time, second_time)))
+
+
 async def first_open_occurrence(
     *,
     session: AsyncSession,
     subscription_id: int | None,
-    local_time: time,
+    times: Sequence[time],
     zone: ZoneInfo,
     after: datetime,
+    weekdays: int = ALL_WEEKDAYS,
 ) -> datetime:
-    """The next firing after `after` on a local day that has no delivery yet.
+    """The next firing after `after` whose day and time of day have no delivery yet.
 
-    A day already reminded, done or skipped will not get a second reminder
+    A reminder already sent, done or skipped will not come a second time
     (the unique delivery row), so it must not be announced as the next one.
     """
-    candidate = next_fire_at(local_time, zone, after)
+    candidate: Firing = next_planned_fire(times, weekdays, zone, after)
     if subscription_id is None:
-        return candidate
-    for _ in range(3):
+        return candidate.at
+    for _ in range(3 * len(times)):
         existing = await reminders.get_delivery_on(
             session=session,
             subscription_id=subscription_id,
-            local_date=local_date_of(candidate, zone),
+            local_date=candidate.local_date,
+            slot=candidate.slot,
         )
         if existing is None:
-            return candidate
-        candidate = next_fire_at(local_time, zone, candidate)
-    return candidate
+            return candidate.at
+        candidate = next_planned_fire(times, weekdays, zone, candidate.at)
+    return candidate.at
 
 
 async def subscribe(
@@ -57,13 +65,22 @@ async def subscribe(
     zone: str,
     routine: str,
     now: datetime,
+    weekdays: int = ALL_WEEKDAYS,
+    second_time: time | None = None,
+    enrolment_id: int | None = None,
 ) -> datetime:
-    """Create or change the user's daily reminder; returns the next one (UTC)."""
+    """Create or change the user's reminder; returns the next one (UTC).
+
+    It comes at `local_time` (and `second_time`, if given) on the local
+    weekdays in `weekdays` (Monday = bit 0; every day by default).
+    `enrolment_id` ties it to a home programme (routine "programme").
+    """
     existing = await reminders.get_subscription(session=session, user_id=user_id)
     next_due = await first_open_occurrence(
         session=session,
         subscription_id=existing.id if existing else None,
-        local_time=local_time,
+        times=planned_times(local_time, second_time),
+        weekdays=weekdays,
         zone=ZoneInfo(zone),
         after=now,
     )
@@ -76,6 +93,9 @@ async def subscribe(
         routine=routine,
         next_due_at=next_due,
         now=now,
+        weekdays=weekdays,
+        second_time=second_time,
+        enrolment_id=enrolment_id,
     )
     return next_due
 
@@ -110,7 +130,8 @@ async def _switch_on(
     next_due = await first_open_occurrence(
         session=session,
         subscription_id=subscription.id,
-        local_time=subscription.local_time,
+        times=subscription.times,
+        weekdays=subscription.weekdays,
         zone=ZoneInfo(subscription.timezone),
         after=paused_until or now,
     )
