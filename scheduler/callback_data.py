@@ -178,6 +178,13 @@ class LanguageButton:
     language: Language
 
 
+@dataclass(frozen=True, slots=True)
+class KeepRemindersButton:
+    """Under a finished programme's summary: `prog:keep:<enrolment id>`."""
+
+    enrolment_id: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -194,6 +201,7 @@ Button = (
     | PregnancyButton
     | RedFlagButton
     | LanguageButton
+    | KeepRemindersButton
 )
 B = TypeVar(
     "B",
@@ -212,6 +220,7 @@ B = TypeVar(
     PregnancyButton,
     RedFlagButton,
     LanguageButton,
+    KeepRemindersButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -230,6 +239,7 @@ PREFIXES: dict[type, str] = {
     PregnancyButton: "preg",
     RedFlagButton: "rf",
     LanguageButton: "lang",
+    KeepRemindersButton: "prog:keep",
 }
 
 
@@ -255,6 +265,8 @@ def _fields(button: Button) -> list[str]:
             return [kind.value, f"{asked_on:%Y%m%d}", str(score)]
         case BroadcastCancelButton(broadcast_id):
             return [str(broadcast_id)]
+        case KeepRemindersButton(enrolment_id):
+            return [str(enrolment_id)]
         case PrivacyButton(action):
             return [action]
         case SoreButton(routine):
@@ -399,6 +411,14 @@ def _broadcast_cancel(fields: list[str]) -> Button | None:
     return None
 
 
+def _keep_reminders(fields: list[str]) -> Button | None:
+    match fields:
+        case [enrolment]:
+            enrolment_id = _id(enrolment)
+            return KeepRemindersButton(enrolment_id) if enrolment_id is not None else None
+    return None
+
+
 def _broadcast_draft(fields: list[str]) -> Button | None:
     match fields:
         case [action] if action in BROADCAST_ACTIONS:
@@ -450,6 +470,8 @@ def _language(fields: list[str]) -> Button | None:
 
 
 _READERS = {
+    # Before any shorter "prog" prefix: the first prefix that matches reads the data.
+    "prog:keep": _keep_reminders,
     "pt": _point,
     "mer": _meridian,
     "menu": _menu,
