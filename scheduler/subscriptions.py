@@ -8,13 +8,16 @@ owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.schedule_rule import ALL_WEEKDAYS, Firing, next_planned_fire
-from storage import reminders
+from storage import programmes, reminders
+from storage.programmes import EnrolmentStatus
 from storage.reminders import StopReason, SubscriptionRecord
 
 MAX_PAUSE_DAYS = 90
@@ -168,3 +171,56 @@ async def resume_after_block(
     if subscription is None or subscription.stopped_reason != StopReason.BLOCKED:
         return None
     return await resume(session=session, subscription=subscription, now=now)
+
+
+class Kept(StrEnum):
+    """What pressing "Keep my reminders" after a course did."""
+
+    KEPT = "kept"  # back on, with the clinic's routine, every day at the same times
+    ALREADY = "already"  # pressed before: nothing changes
+    CHANGED = "changed"  # the patient set their reminders up otherwise since: left alone
+    UNKNOWN = "unknown"  # not their finished course (forged or stale button)
+
+
+@dataclass(frozen=True, slots=True)
+class KeepResult:
+    outcome: Kept
+    subscription: SubscriptionRecord | None = None  # as it is now, when KEPT
+
+
+async def keep_after_course(
+    *, session: AsyncSession, user_id: int, enrolment_id: int, routine: str, now: datetime
+) -> KeepResult:
+    """After a course's end, reminders again at the same times, every day, with `routine`.
+
+    Once only: the enrolment's keep flag is claimed by a conditional UPDATE.
+    """
+    enrolment = await programmes.get_enrolment(session=session, enrolment_id=enrolment_id)
+    if (
+        enrolment is None
+        or enrolment.user_id != user_id
+        or enrolment.status is not EnrolmentStatus.FINISHED
+    ):
+        return KeepResult(Kept.UNKNOWN)
+    if not await reminders.claim_keep_reminders(
+        session=session, enrolment_id=enrolment_id, user_id=user_id
+    ):
+        return KeepResult(Kept.ALREADY)
+    sub = await reminders.get_subscription(session=session, user_id=user_id)
+    if (
+        sub is None
+        or sub.stopped_reason != StopReason.COURSE_END
+        or sub.enrolment_id != enrolment_id
+    ):
+        return KeepResult(Kept.CHANGED)
+    await subscribe(
+        session=session,
+        user_id=user_id,
+        chat_id=sub.chat_id,
+        local_time=sub.local_time,
+        zone=sub.timezone,
+        routine=routine,
+        now=now,
+        second_time=sub.second_time,
+    )
+    return KeepResult(Kept.KEPT, await reminders.get_subscription(session=session, user_id=user_id))

@@ -53,6 +53,12 @@ class DeliveryStatus(StrEnum):
 class StopReason(StrEnum):
     USER = "user"
     BLOCKED = "blocked"
+    COURSE_END = "course_end"  # a programme's course ran its weeks
+
+
+# A delivery row's slot for a finished programme's summary: not a time of day,
+# but the same unique (subscription, local date, slot) row makes it once only.
+COURSE_END_SLOT = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +203,45 @@ async def update_subscription(
         .where(Subscription.user_id == user_id)
         .values(updated_at=now, **changes)
     )
+
+
+async def stop_after_course(
+    *, session: AsyncSession, subscription_id: int, enrolment_id: int, now: datetime
+) -> bool:
+    """The course is over: its reminders stop, if the subscription still follows it.
+
+    Only a row the dispatcher has just moved to no next reminder (next_due_at
+    NULL) stops; one the patient changed meanwhile keeps going.
+    """
+    result = await session.execute(
+        update(Subscription)
+        .where(
+            Subscription.id == subscription_id,
+            Subscription.enrolment_id == enrolment_id,
+            Subscription.active,
+            Subscription.next_due_at.is_(None),
+        )
+        .values(active=False, stopped_reason=StopReason.COURSE_END, updated_at=now)
+    )
+    return rows_affected(result) == 1
+
+
+async def claim_keep_reminders(*, session: AsyncSession, enrolment_id: int, user_id: int) -> bool:
+    """The patient pressed "Keep my reminders" under a finished course: True the first time.
+
+    One conditional UPDATE, so two presses (or two instances) keep them once.
+    """
+    result = await session.execute(
+        update(ProgrammeEnrolment)
+        .where(
+            ProgrammeEnrolment.id == enrolment_id,
+            ProgrammeEnrolment.user_id == user_id,
+            ProgrammeEnrolment.status == EnrolmentStatus.FINISHED.value,
+            ProgrammeEnrolment.keep_reminders.is_(False),
+        )
+        .values(keep_reminders=True)
+    )
+    return rows_affected(result) == 1
 
 
 async def stop_reminders_for_blocked_user(
@@ -466,7 +511,9 @@ async def get_delivery_on(
 ) -> DeliveryRecord | None:
     """That day's delivery for `slot`; with no slot, the day's latest one."""
     query = select(*_DELIVERY_COLUMNS).where(
-        Delivery.subscription_id == subscription_id, Delivery.local_date == local_date
+        Delivery.subscription_id == subscription_id,
+        Delivery.local_date == local_date,
+        Delivery.slot < COURSE_END_SLOT,
     )
     if slot is not None:
         query = query.where(Delivery.slot == slot)
@@ -539,6 +586,7 @@ async def _latest_not_done(
             .where(
                 Delivery.subscription_id == subscription_id,
                 Delivery.local_date == local_date,
+                Delivery.slot < COURSE_END_SLOT,
                 Delivery.done_at.is_(None),
             )
             .order_by(Delivery.slot.desc())
