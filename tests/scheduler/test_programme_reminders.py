@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
+from bot.application import running
 from bot.local_api import InProcessBotAPI
+from bot.settings import Settings
 from handlers.context import AcubotApp
 from scheduler import subscriptions
 from scheduler.patient_days import complete_routine
@@ -16,6 +18,7 @@ from storage import reminders, users
 from storage.models import Subscription
 from storage.reminders import COURSE_END_SLOT, StopReason
 from storage.safety import set_pregnant
+from tests.conftest import RecordingSleep, make_app
 from tests.harness import FakeClock, Patient
 from tests.reminders_support import dispatch, subscription_of
 
@@ -254,3 +257,45 @@ async def test_the_summary_points_to_book_without_a_booking_link(
     assert "/book shows how to make an appointment" in summary.text
     assert [b["text"] for b in summary.buttons] == ["🔔 Keep my reminders"]
     assert COURSE_END_SLOT > 1
+
+
+async def test_a_chunk_reads_its_programmes_in_one_query(
+    app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    clock.set(SUNDAY_NOON)
+    for user_id in range(1, 6):
+        await _enrol(app, user_id, course_weeks=None)
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = app.bot_data.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        clock.set(datetime(2027, 3, 8, 13, 0, 5, tzinfo=UTC))
+        assert (await dispatch(app)).sent == 5
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len([s for s in statements if "programme_versions" in s]) == 1
+    assert all("Lower back" in api.sent(user_id)[0].text for user_id in range(1, 6))
+
+
+async def test_another_instance_follows_the_programme_and_ends_it_once(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    clock.set(SUNDAY_NOON)
+    first_api, second_api = InProcessBotAPI(), InProcessBotAPI()
+    async with (
+        running(make_app(settings, first_api, clock, sleep)) as first,
+        running(make_app(settings, second_api, clock, sleep)) as second,
+    ):
+        await _enrol(first, course_weeks=1)  # started on the first instance
+        for _ in range(4):  # Mon, Wed, Fri, then the course end: both instances tick
+            await _tick_at_next(second, clock)
+            await dispatch(first)
+        texts = [c.text for c in first_api.sent(1) + second_api.sent(1)]
+        assert len(texts) == 4
+        assert sum("Lower back" in t and "from Dr Lin" in t for t in texts) == 3
+        assert sum("You have finished" in t for t in texts) == 1
+        assert all("Lower back" in c.text for c in second_api.sent(1)[:3])
