@@ -1,13 +1,19 @@
 """The reminder dispatcher: one repeating job sends every due reminder.
 
 Each tick claims due subscriptions in batches under a short lease (renewed
-while the tick works), writes the day's delivery row (unique per
-subscription and local date) "queued" BEFORE sending, marks it "sending"
+while the tick works), writes the delivery row (unique per subscription,
+local date and slot: the time of day, for a reminder that comes twice a day)
+"queued" BEFORE sending, marks it "sending"
 just before its request is written, sends through the shared send policy,
 records the outcome and advances `next_due_at` with the schedule rule. Old
 deliveries are pruned after the retention period, once an hour. Why this
 shape and not one JobQueue job per patient: see ARCHITECTURE.md ("Why not
 one APScheduler job per user").
+
+A subscription that follows a home programme fires on its weekdays only, and
+its reminder shows the programme; after the course's last day the next
+firing sends the course's summary instead (once: a delivery row in a
+reserved slot), finishes the enrolment and stops the reminders.
 """
 
 from __future__ import annotations

@@ -595,6 +595,38 @@ async def _latest_not_done(
     ).scalar_one_or_none()
 
 
+async def skip_day(
+    *, session: AsyncSession, delivery: DeliveryRecord, slots: int, now: datetime
+) -> None:
+    """⏭ Skip today on one reminder: it and the day's later reminders are skipped.
+
+    A later slot not sent yet gets a NOT_NEEDED row marked skipped, so the
+    dispatcher does not send it (a twice-a-day reminder skipped in the
+    morning does not come back in the evening).
+    """
+    for slot in range(delivery.slot + 1, slots):
+        await open_delivery(
+            session=session,
+            subscription_id=delivery.subscription_id,
+            user_id=delivery.user_id,
+            local_date=delivery.local_date,
+            due_at=now,
+            status=DeliveryStatus.NOT_NEEDED,
+            slot=slot,
+        )
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.subscription_id == delivery.subscription_id,
+            Delivery.local_date == delivery.local_date,
+            Delivery.slot >= delivery.slot,
+            Delivery.slot < COURSE_END_SLOT,
+            Delivery.done_at.is_(None),
+        )
+        .values(skipped_at=now, snooze_until=None)
+    )
+
+
 async def set_delivery_fields(
     *, session: AsyncSession, delivery_id: int, **changes: object
 ) -> None:

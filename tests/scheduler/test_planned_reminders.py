@@ -13,7 +13,7 @@ from scheduler.patient_days import complete_routine
 from storage import users
 from storage.models import Delivery
 from storage.reminders import DeliveryStatus
-from tests.harness import FakeClock
+from tests.harness import FakeClock, Patient
 from tests.reminders_support import dispatch, subscription_of
 
 NEW_YORK = "America/New_York"
@@ -181,3 +181,27 @@ async def test_paused_twice_daily_resumes_at_the_next_chosen_time(
         resumes = await subscriptions.pause(session=session, subscription=sub, days=2, now=clock())
     # Paused until Tuesday noon: next is Wednesday 08:00 EST.
     assert resumes == datetime(2027, 3, 10, 13, 0, tzinfo=UTC)
+
+
+async def test_skip_today_on_the_morning_reminder_skips_the_evening_one(
+    app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    clock.set(datetime(2027, 3, 8, 11, 0, tzinfo=UTC))
+    await _subscribe(app, 1, at="08:00", second="19:30")
+    clock.set(datetime(2027, 3, 8, 13, 0, 5, tzinfo=UTC))
+    assert (await dispatch(app)).sent == 1
+    patient = Patient(app, api, user_id=1)
+    await patient.press("Skip today")
+    clock.set(datetime(2027, 3, 9, 0, 30, 5, tzinfo=UTC))
+    report = await dispatch(app)
+    assert report.sent == 0 and report.already_handled == 1
+    async with app.bot_data.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Delivery.slot, Delivery.skipped_at.is_not(None)).order_by(Delivery.slot)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [(0, True), (1, True)]
+    # Tomorrow both come again.
+    clock.set(datetime(2027, 3, 9, 13, 0, 5, tzinfo=UTC))
+    assert (await dispatch(app)).sent == 1
