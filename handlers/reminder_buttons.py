@@ -91,8 +91,8 @@ async def on_button(update: Update, context: AcubotContext) -> None:
             )
             return
         async with services.sessions.begin() as session:
-            await reminders.set_delivery_fields(
-                session=session, delivery_id=delivery.id, skipped_at=now, snooze_until=None
+            await reminders.skip_day(
+                session=session, delivery=delivery, slots=len(sub.times), now=now
             )
         await reply_html(
             update, context, tr._("⏭ Skipped for today. {next}", next=_next_line(tr, sub))

@@ -103,6 +103,7 @@ buttons = st.one_of(
         st.integers(0, MAX_STEPS - 1),
     ),
     st.builds(cb.ProgrammeButton, st.sampled_from(cb.PROGRAMME_ACTIONS), ids),
+    st.builds(cb.KeepRemindersButton, ids),
 )
 
 
@@ -142,6 +143,7 @@ def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
         f"chk:pain:2026120{digit}:5",
         f"rtn:clinic:{digit}:show",
         f"bc:cancel:{digit}",
+        f"prog:keep:{digit}",
         f"sub:t:07{digit}0",
         f"pt:BL4{digit}",
         f"prx:hold:{digit}:60",
@@ -283,6 +285,7 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
         for score in range(11)
     ]
     built.append(cb.BroadcastCancelButton(cb.MAX_ID))
+    built.append(cb.KeepRemindersButton(cb.MAX_ID))
     built += [cb.BroadcastDraftButton(a) for a in cb.BROADCAST_ACTIONS]
     built += [cb.BroadcastDraftButton("btn", c) for c in cb.BROADCAST_BUTTON_CHOICES]
     built += [cb.BroadcastDraftButton("aud", a.value) for a in Audience]
@@ -332,3 +335,10 @@ def test_typed_times_read_only_ascii_digits(before: str, digit: str, after: str)
 def test_a_lone_surrogate_is_refused_not_crashed_on() -> None:
     assert cb.decode("\ud800enu:points") is None
     assert cb.decode("menu:\udfffpoints") is None
+
+
+def test_keep_reminders_round_trips_and_refuses_bad_ids() -> None:
+    assert cb.encode(cb.KeepRemindersButton(42)) == "prog:keep:42"
+    assert cb.decode("prog:keep:42") == cb.KeepRemindersButton(42)
+    for bad in ("prog:keep:", "prog:keep:0", "prog:keep:042", "prog:keep:4:2", "prog:keep:x"):
+        assert cb.decode(bad) is None, bad
