@@ -28,6 +28,7 @@ def register_all(app: AcubotApp) -> None:
         points,
         pregnancy,
         privacy,
+        programme,
         progress,
         reminder_buttons,
         reminder_settings,
@@ -53,6 +54,7 @@ def register_all(app: AcubotApp) -> None:
     reminder_settings.register(app)  # /settings, /pause, /resume, /stop
     reminder_buttons.register(app)  # buttons under a daily reminder
     routine.register(app)  # /routine and the guided routine's buttons and timers
+    programme.register(app)  # /programme, starting a home programme (its flow via handlers.flows)
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
     privacy.register(app)  # /privacy, /export, /delete

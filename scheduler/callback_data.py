@@ -178,6 +178,31 @@ class LanguageButton:
     language: Language
 
 
+ENROL_ACTIONS = ("days", "zone", "time", "back", "ok", "cancel")
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolButton:
+    """Starting a home programme (/start <code>): `enr:<action>`, `enr:day:<0-6>` (a weekday
+    toggled, Monday 0), `enr:t:<HHMM>` (a preset time), `enr:z:<zone>`."""
+
+    action: str  # one of ENROL_ACTIONS, or "day" / "t" / "z" with a value
+    value: str = ""
+
+
+PROGRAMME_ACTIONS = ("leave", "leave_yes", "stay")
+PROGRAMME_VERSION_ACTIONS = ("see", "accept")
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeButton:
+    """/programme: `pgm:<action>`, or `pgm:see:<version>` / `pgm:accept:<version>` (the
+    version shown, so an old Accept never takes a version the patient did not see)."""
+
+    action: str  # one of PROGRAMME_ACTIONS or PROGRAMME_VERSION_ACTIONS
+    version: int = 0
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -194,6 +219,8 @@ Button = (
     | PregnancyButton
     | RedFlagButton
     | LanguageButton
+    | EnrolButton
+    | ProgrammeButton
 )
 B = TypeVar(
     "B",
@@ -212,6 +239,8 @@ B = TypeVar(
     PregnancyButton,
     RedFlagButton,
     LanguageButton,
+    EnrolButton,
+    ProgrammeButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -230,6 +259,8 @@ PREFIXES: dict[type, str] = {
     PregnancyButton: "preg",
     RedFlagButton: "rf",
     LanguageButton: "lang",
+    EnrolButton: "enr",
+    ProgrammeButton: "pgm",
 }
 
 
@@ -263,6 +294,10 @@ def _fields(button: Button) -> list[str]:
             return ["1" if flag else "0"]
         case LanguageButton(language):
             return [language]
+        case EnrolButton(action, value):
+            return [action, value] if value else [action]
+        case ProgrammeButton(action, version):
+            return [action, str(version)] if action in PROGRAMME_VERSION_ACTIONS else [action]
 
 
 def encode(button: Button) -> str:
@@ -449,6 +484,29 @@ def _language(fields: list[str]) -> Button | None:
     return None
 
 
+def _enrol(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in ENROL_ACTIONS:
+            return EnrolButton(action)
+        case ["day", ("0" | "1" | "2" | "3" | "4" | "5" | "6") as day]:
+            return EnrolButton("day", day)
+        case ["t", hhmm] if _preset_time(hhmm):
+            return EnrolButton("t", hhmm)
+        case ["z", zone] if _ZONE_NAME.fullmatch(zone):
+            return EnrolButton("z", zone)
+    return None
+
+
+def _programme(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in PROGRAMME_ACTIONS:
+            return ProgrammeButton(action)
+        case [action, version] if action in PROGRAMME_VERSION_ACTIONS:
+            number = ascii_int(version, max_digits=9, leading_zeros=False)
+            return ProgrammeButton(action, number) if number else None
+    return None
+
+
 _READERS = {
     "pt": _point,
     "mer": _meridian,
@@ -465,4 +523,6 @@ _READERS = {
     "preg": _pregnancy,
     "rf": _red_flag,
     "lang": _language,
+    "enr": _enrol,
+    "pgm": _programme,
 }
