@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import Enum
@@ -45,6 +46,7 @@ from handlers.offload import CpuPool
 from handlers.reply import flood_notice
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
+from scheduler.programme_codes import MIN_SECRET_BYTES
 from scheduler.progress_chart import warm_up as warm_up_charts
 from scheduler.send_policy import SendPolicy, Sleep
 from storage import migrate
@@ -185,8 +187,24 @@ def build_application(
     services.sleep = sleep
     services.cpu = CpuPool(warm_up=warm_up_charts)
     services.long_running = long_running
+    services.link_secret = link_secret(settings)
     handlers.register_all(app)
     return app
+
+
+def link_secret(settings: Settings) -> bytes:
+    """LINK_SECRET's bytes, kept out of every log line from now on.
+
+    `acubot run` refuses to start without it and `acubot chat` makes one, so
+    it is missing only where no link is ever handed out (`acubot worker`, a
+    benchmark) or a test does not care: then a random key lasts as long as
+    this process, and links made with it stop working when it stops.
+    """
+    if settings.link_secret is None:
+        log.info("LINK_SECRET is not set: programme links made here last until this process ends")
+        return secrets.token_bytes(MIN_SECRET_BYTES)
+    protect_token(settings.link_secret.get_secret_value())
+    return settings.link_secret.get_secret_value().encode("utf-8")
 
 
 @cache

@@ -23,6 +23,7 @@ from typing import TextIO
 from telegram import Update
 
 from bot.application import DISPATCHER_JOB, SENDER_JOB, build_application, running
+from bot.chat_link_secret import with_link_secret
 from bot.local_api import ApiResult, BotCall, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
@@ -201,7 +202,11 @@ async def run_chat(
     interactive: bool | None = None,
     log_file: Path | None = None,
 ) -> None:
-    """Runs the chat until input ends (or /quit) and nothing is pending."""
+    """Runs the chat until input ends (or /quit) and nothing is pending.
+
+    Without LINK_SECRET the chat uses its database's own (bot/chat_link_secret.py).
+    """
+    settings = with_link_secret(settings)
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     if interactive is None:

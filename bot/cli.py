@@ -11,10 +11,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.settings import Settings, describe_settings_error
+from bot.settings import MAKE_A_SECRET, Settings, describe_settings_error
 
 EXIT_CONFIG = 2
 CHAT_LOG_FILE = "acubot-chat.log"
+NO_LINK_SECRET = (
+    "No LINK_SECRET is set: it signs the programme links staff give patients. Make one with "
+    f"`{MAKE_A_SECRET}` and put LINK_SECRET=<it> in .env (see .env.example)."
+)
 NO_TOKEN = (
     "No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram. Get a token from "
     "@BotFather and put it in .env (see .env.example), or try the bot offline with "
@@ -90,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "chat":
         logging.getLogger().addHandler(_ErrorCounter())
 
+    from bot.chat_link_secret import LinkSecretFileError
     from content.catalogue import ContentError
 
     try:
@@ -115,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(upgrade_database(settings))
     except ContentError as error:
         print(f"The content catalogue is broken: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except LinkSecretFileError as error:
+        print(error, file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
@@ -145,6 +153,9 @@ def run(settings: Settings) -> int:
     if settings.telegram_bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
+    if settings.link_secret is None:
+        print(NO_LINK_SECRET, file=sys.stderr)
+        return EXIT_CONFIG
     from bot.application import build_application
 
     app = build_application(settings, long_running=True)
@@ -164,6 +175,9 @@ def run_webhook(settings: Settings) -> int:
             "(32+ random letters and digits); see .env.example.",
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    if settings.link_secret is None:
+        print(NO_LINK_SECRET, file=sys.stderr)
         return EXIT_CONFIG
     from bot.application import build_application
     from bot.log_setup import protect_token

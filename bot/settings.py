@@ -20,6 +20,7 @@ from content.web_addresses import https_url_problem, secret_problem, webhook_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///acubot.sqlite3"
 MIN_SECRET_LENGTH = 32
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Digits, spaces and the usual phone punctuation; an optional "ext. 12" at the end.
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Signs the programme links staff hand to patients (scheduler/programme_codes.py).
+    # Required by `acubot run`; `acubot chat` makes one. Changing it voids every link.
+    link_secret: SecretStr | None = None
     weekly_checkin_day: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"
     ] = "sunday"
@@ -176,6 +180,24 @@ class Settings(BaseSettings):
                     f"must be at least {MIN_SECRET_LENGTH} characters so it cannot be guessed"
                 )
             return value.strip()
+        return value
+
+    @field_validator("link_secret", mode="before")
+    @classmethod
+    def _link_secret(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            secret = value.strip()
+            # The message never quotes the value: it is a secret, even a bad one.
+            if any(character.isspace() for character in secret):
+                raise ValueError(f"must not contain spaces; make one with: {MAKE_A_SECRET}")
+            if len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"must be at least {MIN_SECRET_LENGTH} characters so programme links "
+                    f"cannot be forged; make one with: {MAKE_A_SECRET}"
+                )
+            return secret
         return value
 
     @field_validator("admin_ids", mode="before")

@@ -102,6 +102,9 @@ class Services:
     sleep: Callable[[float], Awaitable[None]]
     cpu: CpuPool  # chart rendering, off the event loop
     long_running: bool
+    # LINK_SECRET's bytes: the key of programme link codes (scheduler/programme_codes.py).
+    # Never log it.
+    link_secret: bytes
 
     def __init__(self) -> None:
         # When each user was last recorded as seen, to throttle that write.

@@ -17,6 +17,8 @@ from tests import postgres
 from tests.harness import FakeClock, Patient
 
 ADMIN_ID = 900
+# LINK_SECRET for tests: programme link codes signed and read with it.
+TEST_LINK_SECRET = "test-link-secret-for-programme-codes-not-real"
 
 
 def make_settings(database: Path | str, **overrides: object) -> Settings:
@@ -28,6 +30,7 @@ def make_settings(database: Path | str, **overrides: object) -> Settings:
         "booking_url": "https://clinic.example.com/book",
         "admin_ids": f"{ADMIN_ID}",
         "send_rate": 0,  # pacing has its own test; here it would only make tests slow
+        "link_secret": TEST_LINK_SECRET,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

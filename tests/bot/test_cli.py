@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ def acubot(
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "DATABASE_", "ADMIN_"))
+        if not k.startswith(("TELEGRAM_", "DATABASE_", "ADMIN_", "LINK_"))
     }
     environment.update(env)
     return subprocess.run(
@@ -98,6 +99,64 @@ def test_run_without_token_exits_2_with_one_line(workdir: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "TELEGRAM_BOT_TOKEN" in result.stderr and "acubot chat" in result.stderr
+
+
+FAKE_TOKEN = "123456:" + "A" * 35
+SECRET = "cli-test-link-secret-0123456789abcdef"
+
+
+def test_run_without_link_secret_exits_2_saying_how_to_make_one(workdir: Path) -> None:
+    result = acubot(["run"], workdir, TELEGRAM_BOT_TOKEN=FAKE_TOKEN)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "LINK_SECRET" in result.stderr
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in result.stderr
+    webhook = acubot(
+        ["run", "--webhook"],
+        workdir,
+        TELEGRAM_BOT_TOKEN=FAKE_TOKEN,
+        WEBHOOK_URL="https://bot.clinic.example",
+        WEBHOOK_SECRET="w" * 32,
+    )
+    assert webhook.returncode == 2 and webhook.stderr == result.stderr
+    assert not list(workdir.glob("*.link-secret"))  # production never makes one itself
+
+
+def test_a_short_link_secret_exits_2_with_one_line(workdir: Path) -> None:
+    result = acubot(["run"], workdir, TELEGRAM_BOT_TOKEN=FAKE_TOKEN, LINK_SECRET="hunter2")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Setting LINK_SECRET is invalid: must be at least 32")
+    assert "hunter2" not in result.stderr
+
+
+def test_chat_makes_its_link_secret_once_and_never_logs_it(workdir: Path) -> None:
+    first = acubot(["chat"], workdir, "/start\n", LOG_LEVEL="DEBUG")
+    assert first.returncode == 0, first.stderr
+    path = workdir / "acubot.sqlite3.link-secret"
+    secret = path.read_text().strip()
+    assert len(secret) >= 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    second = acubot(["chat"], workdir, "/point BL40\n", LOG_LEVEL="DEBUG")
+    assert second.returncode == 0, second.stderr
+    assert path.read_text().strip() == secret
+    log = (workdir / "acubot-chat.log").read_text()
+    assert "Made a LINK_SECRET" in log and "DEBUG" in log
+    for text in (log, first.stdout, first.stderr, second.stdout, second.stderr):
+        assert secret not in text and secret[:16] not in text
+
+
+def test_chat_with_link_secret_set_makes_no_file(workdir: Path) -> None:
+    result = acubot(["chat"], workdir, "/start\n", LINK_SECRET=SECRET)
+    assert result.returncode == 0, result.stderr
+    assert not list(workdir.glob("*.link-secret"))
+
+
+def test_chat_with_a_damaged_secret_file_exits_2_with_one_line(workdir: Path) -> None:
+    (workdir / "acubot.sqlite3.link-secret").write_text("oops\n")
+    result = acubot(["chat"], workdir, "/start\n")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "acubot.sqlite3.link-secret" in result.stderr
+    assert "oops" not in result.stderr
 
 
 def test_bad_setting_exits_2_without_traceback(workdir: Path) -> None:

@@ -50,6 +50,9 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("WEEKLY_CHECKIN_DAY", "someday", "monday"),
         ("CLINIC_PHONE", "call us", "phone number"),
         ("CLINIC_ADDRESS", "x" * 201, "at most 200"),
+        ("LINK_SECRET", "short", "at least 32"),
+        ("LINK_SECRET", "x" * 31, "secrets.token_urlsafe(32)"),
+        ("LINK_SECRET", "two halves " * 4, "spaces"),
     ],
 )
 def test_bad_values_are_named_in_one_line(
@@ -61,3 +64,28 @@ def test_bad_values_are_named_in_one_line(
     message = describe_settings_error(error.value)
     assert message.count("\n") == 0
     assert message.startswith(f"Setting {name} is invalid") and words in message
+
+
+def test_link_secret_unset_empty_or_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).link_secret is None
+    monkeypatch.setenv("LINK_SECRET", "   ")
+    assert Settings(_env_file=None).link_secret is None
+    secret = "Zq3-" * 8 + "_tail"
+    monkeypatch.setenv("LINK_SECRET", f"  {secret}\n")
+    settings = Settings(_env_file=None)
+    assert settings.link_secret is not None
+    assert settings.link_secret.get_secret_value() == secret
+    assert secret not in repr(settings) and secret not in str(settings)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["tooShortButSecret1", "almost-long-enough-secret-31ch", "secretpartone secretparttwo12345"],
+)
+def test_a_bad_link_secret_is_never_quoted(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("LINK_SECRET", value)
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None)
+    message = describe_settings_error(error.value)
+    assert message.startswith("Setting LINK_SECRET is invalid") and message.count("\n") == 0
+    assert value not in message and value.split()[0] not in message
