@@ -661,10 +661,10 @@ async def programme_command(update: Update, context: AcubotContext) -> None:
         )
     lines.append(
         tr.n_(
-            "✅ {n} of {goal} day done this week",
-            "✅ {n} of {goal} days done this week",
-            week.done_this_week,
-            goal=tr.number(goal),
+            "✅ {done} of {n} day done this week",
+            "✅ {done} of {n} days done this week",
+            goal,
+            done=tr.number(week.done_this_week),
         )
     )
     lines.append(
@@ -840,10 +840,8 @@ async def programme_button(update: Update, context: AcubotContext) -> None:
         }
         await remove_buttons(update)
         await _first_question(update, context, data)
-    else:
-        await show_step(
-            update, context, tr._("This button no longer applies. Send /programme."), replace=True
-        )
+    else:  # an update that is no longer the newest: the message stays as it is
+        await reply_html(update, context, tr._("This button no longer applies. Send /programme."))
 
 
 def register(app: AcubotApp) -> None:

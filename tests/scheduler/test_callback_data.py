@@ -82,7 +82,9 @@ buttons = st.one_of(
         st.just("t"),
         st.builds(lambda h, m: f"{h:02}{m:02}", st.integers(0, 23), st.integers(0, 59)),
     ),
-    st.builds(cb.EnrolButton, st.just("z"), st.sampled_from(sorted(zoneinfo.available_timezones()))),
+    st.builds(
+        cb.EnrolButton, st.just("z"), st.sampled_from(sorted(zoneinfo.available_timezones()))
+    ),
     st.builds(cb.ProgrammeButton, st.sampled_from(cb.PROGRAMME_ACTIONS)),
     st.builds(
         cb.ProgrammeButton,
