@@ -241,6 +241,7 @@ async def _post_init(app: AcubotApp) -> None:
         lease=settings.claim_lease,
         retention=settings.delivery_retention,
         weekly_checkin_weekday=settings.weekly_checkin_weekday,
+        booking_url=settings.booking_url,
         keep_going=lambda: app.running,
         clock=services.now,
         gate=services.gate,

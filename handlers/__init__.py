@@ -29,6 +29,7 @@ def register_all(app: AcubotApp) -> None:
         pregnancy,
         privacy,
         programme,
+        programme_end,
         progress,
         reminder_buttons,
         reminder_settings,
@@ -53,6 +54,7 @@ def register_all(app: AcubotApp) -> None:
     subscribe.register(app)  # /remind flow and its typed answers (via handlers.flows)
     reminder_settings.register(app)  # /settings, /pause, /resume, /stop
     reminder_buttons.register(app)  # buttons under a daily reminder
+    programme_end.register(app)  # "Keep my reminders" under a finished programme's summary
     routine.register(app)  # /routine and the guided routine's buttons and timers
     programme.register(app)  # /programme, starting a home programme (its flow via handlers.flows)
     checkins.register(app)  # 0-10 check-in buttons

@@ -50,7 +50,7 @@ from scheduler.programme_enrolment import (
     local_today,
     start_programme,
 )
-from scheduler.programme_week import programme_week
+from scheduler.programme_progress import week_of_course, week_progress
 from scheduler.reminder_message import local_when
 from scheduler.time_input import (
     COMMON_ZONES,
@@ -641,22 +641,18 @@ async def programme_command(update: Update, context: AcubotContext) -> None:
     zone = sub.timezone if sub else services.settings.clinic_timezone
     today = local_today(now, zone)
     goal = len(weekdays_of(enrolment.weekdays))
-    week = programme_week(
-        start_date=enrolment.start_date,
-        today=today,
-        course_weeks=record.spec.course_weeks,
-        goal=goal,
-        done_days=done,
-    )
+    weeks = record.spec.course_weeks
+    week = week_of_course(enrolment.start_date, today)
+    this_week = week_progress(done, goal, today)
     lines = [programme_card(tr, context.catalogue, record.spec, pregnant=pregnant), ""]
-    if week.of_weeks is None:
-        lines.append(tr._("📈 <b>Week {week}</b> (no set end)", week=tr.number(week.week)))
+    if weeks is None:
+        lines.append(tr._("📈 <b>Week {week}</b> (no set end)", week=tr.number(week)))
     else:
         lines.append(
             tr._(
                 "📈 <b>Week {week} of {weeks}</b>",
-                week=tr.number(week.week),
-                weeks=tr.number(week.of_weeks),
+                week=tr.number(min(week, weeks)),
+                weeks=tr.number(weeks),
             )
         )
     lines.append(
@@ -664,7 +660,7 @@ async def programme_command(update: Update, context: AcubotContext) -> None:
             "✅ {done} of {n} day done this week",
             "✅ {done} of {n} days done this week",
             goal,
-            done=tr.number(week.done_this_week),
+            done=tr.number(this_week.done),
         )
     )
     lines.append(

@@ -203,6 +203,13 @@ class ProgrammeButton:
     version: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class KeepRemindersButton:
+    """Under a finished programme's summary: `prog:keep:<enrolment id>`."""
+
+    enrolment_id: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -221,6 +228,7 @@ Button = (
     | LanguageButton
     | EnrolButton
     | ProgrammeButton
+    | KeepRemindersButton
 )
 B = TypeVar(
     "B",
@@ -241,6 +249,7 @@ B = TypeVar(
     LanguageButton,
     EnrolButton,
     ProgrammeButton,
+    KeepRemindersButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -261,6 +270,7 @@ PREFIXES: dict[type, str] = {
     LanguageButton: "lang",
     EnrolButton: "enr",
     ProgrammeButton: "pgm",
+    KeepRemindersButton: "prog:keep",
 }
 
 
@@ -286,6 +296,8 @@ def _fields(button: Button) -> list[str]:
             return [kind.value, f"{asked_on:%Y%m%d}", str(score)]
         case BroadcastCancelButton(broadcast_id):
             return [str(broadcast_id)]
+        case KeepRemindersButton(enrolment_id):
+            return [str(enrolment_id)]
         case PrivacyButton(action):
             return [action]
         case SoreButton(routine):
@@ -434,6 +446,14 @@ def _broadcast_cancel(fields: list[str]) -> Button | None:
     return None
 
 
+def _keep_reminders(fields: list[str]) -> Button | None:
+    match fields:
+        case [enrolment]:
+            enrolment_id = _id(enrolment)
+            return KeepRemindersButton(enrolment_id) if enrolment_id is not None else None
+    return None
+
+
 def _broadcast_draft(fields: list[str]) -> Button | None:
     match fields:
         case [action] if action in BROADCAST_ACTIONS:
@@ -508,6 +528,8 @@ def _programme(fields: list[str]) -> Button | None:
 
 
 _READERS = {
+    # Before any shorter "prog" prefix: the first prefix that matches reads the data.
+    "prog:keep": _keep_reminders,
     "pt": _point,
     "mer": _meridian,
     "menu": _menu,

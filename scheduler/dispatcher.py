@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardMarkup, Message
 
 from content.catalogue import Catalogue
 from content.i18n import translator
@@ -31,13 +31,24 @@ from content.languages import DEFAULT_LANGUAGE, Language, language_from_tag
 from scheduler import checkin_message, reminder_message
 from scheduler.leases import renewing
 from scheduler.marks import MarkSending
+from scheduler.programme_progress import Adherence, adherence, course_end_date, planned_days
 from scheduler.recipients import apply_send_outcome, send_record
-from scheduler.schedule_rule import local_date_of, next_fire_at
+from scheduler.reminder_message import PROGRAMME_ROUTINE
+from scheduler.schedule_rule import Firing, local_date_of, next_planned_fire
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
-from storage import reminders
+from storage import programmes, reminders
 from storage.checkins import CheckInKind
 from storage.database import DatabaseGate, when_available
-from storage.reminders import DeliveryStatus, DueSubscription, NewDelivery, SubscriptionRecord
+from storage.programmes import EnrolmentStatus
+from storage.progress import load_progress
+from storage.reminders import (
+    COURSE_END_SLOT,
+    DeliveryStatus,
+    DueSubscription,
+    EnrolledProgramme,
+    NewDelivery,
+    SubscriptionRecord,
+)
 from storage.safety import pregnant_among
 
 _DELIVERY_STATUS = {
@@ -114,6 +125,9 @@ class _Planned:
     row: NewDelivery | None = None  # the delivery row to write; None when paused
     pregnant: bool = False  # the reminder's routine leaves out points avoided in pregnancy
     language: Language = DEFAULT_LANGUAGE  # the recipient's: the reminder is written in it
+    programme: EnrolledProgramme | None = None  # the home programme the reminder follows
+    # Set when the course is over: the summary is sent instead of a reminder.
+    course_end: Adherence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +137,42 @@ class _SentChunk:
     plans: list[_Planned]  # every claimed subscription of the chunk
     to_send: list[_Planned]  # those that were sent, in the order of `outcomes`
     outcomes: list[SendOutcome]
+
+
+def _programme_of(
+    sub: SubscriptionRecord, enrolled: Mapping[int, EnrolledProgramme]
+) -> EnrolledProgramme | None:
+    """The programme a subscription's reminder follows, if it follows one."""
+    if sub.routine != PROGRAMME_ROUTINE or sub.enrolment_id is None:
+        return None
+    return enrolled.get(sub.enrolment_id)
+
+
+def _last_day(programme: EnrolledProgramme | None) -> date | None:
+    """The last local day of a programme's course; None when open-ended or left.
+
+    A finished one still counts: a tick that died after finishing it, or a
+    subscription that still follows it, ends in its (one) summary row again.
+    """
+    if programme is None or programme.status is EnrolmentStatus.LEFT:
+        return None
+    if programme.course_weeks is None:
+        return None
+    return course_end_date(programme.start_date, programme.course_weeks)
+
+
+def _firing_at(sub: SubscriptionRecord, zone: ZoneInfo, due_at: datetime) -> Firing:
+    """Which planned reminder (local date and slot) a due time stands for.
+
+    `next_due_at` is always one of the schedule's firings (every change
+    recomputes it), so the firing found from just before it is that one. A
+    time that is not (a row changed outside the bot) counts as slot 0 of its
+    local date, as a daily reminder always did.
+    """
+    firing = next_planned_fire(sub.times, sub.weekdays, zone, due_at - timedelta(microseconds=1))
+    if firing.at == due_at:
+        return firing
+    return Firing(due_at, local_date_of(due_at, zone), 0)
 
 
 class ReminderDispatcher:
@@ -144,6 +194,7 @@ class ReminderDispatcher:
         retention: timedelta | None = None,
         prune_every: timedelta = timedelta(hours=1),
         weekly_checkin_weekday: int | None = None,
+        booking_url: str | None = None,
         keep_going: Callable[[], bool] = lambda: True,
         clock: Callable[[], datetime] | None = None,
         gate: DatabaseGate | None = None,
@@ -167,6 +218,7 @@ class ReminderDispatcher:
         self._pruned_at: datetime | None = None
         self._mark_sending = MarkSending(self._mark_deliveries)
         self.weekly_checkin_weekday = weekly_checkin_weekday
+        self.booking_url = booking_url  # offered in a finished programme's summary
         self._texts: dict[tuple[str, date, bool, bool, Language], str] = {}
         # False once the application is stopping: finish the batch in hand and
         # claim no more, so a long paced run does not hold up shutdown.
@@ -326,7 +378,16 @@ class ReminderDispatcher:
         Returns every plan (each subscription moves on when recorded) and
         the ones to send now.
         """
-        plans = [self._plan(sub, now) for sub in chunk]
+        # The chunk's programmes in one query, not one per subscription.
+        enrolled = await reminders.enrolled_programmes(
+            session=session,
+            enrolment_ids=[
+                sub.enrolment_id
+                for sub in chunk
+                if sub.routine == PROGRAMME_ROUTINE and sub.enrolment_id is not None
+            ],
+        )
+        plans = [self._plan(sub, now, _programme_of(sub, enrolled)) for sub in chunk]
         written = await reminders.open_deliveries(
             session=session, rows=[plan.row for plan in plans if plan.row is not None]
         )
@@ -346,7 +407,20 @@ class ReminderDispatcher:
         )
         if pregnant:
             to_send = [replace(p, pregnant=p.subscription.user_id in pregnant) for p in to_send]
+        # A course end is rare (once per patient and programme): its counts are read one by one.
+        to_send = [
+            await self._with_course_summary(session, plan) if plan.course_end is not None else plan
+            for plan in to_send
+        ]
         return plans, to_send
+
+    async def _with_course_summary(self, session: AsyncSession, plan: _Planned) -> _Planned:
+        programme = plan.programme
+        assert programme is not None and programme.course_weeks is not None
+        last_day = course_end_date(programme.start_date, programme.course_weeks)
+        planned = planned_days(programme.weekdays, programme.start_date, last_day)
+        done = (await load_progress(session=session, user_id=plan.subscription.user_id)).done_days
+        return replace(plan, course_end=adherence(done, planned))
 
     async def _record(self, session: AsyncSession, sent: _SentChunk, now: datetime) -> None:
         """Stores a sent chunk's outcomes and moves every subscription to its next day."""
@@ -369,6 +443,11 @@ class ReminderDispatcher:
             )
             if outcome.status == SendStatus.BLOCKED:
                 blocked.add(plan.subscription.id)
+        taken_over = {
+            plan.subscription.id
+            for plan, outcome in zip(sent.to_send, sent.outcomes, strict=True)
+            if outcome.status == SendStatus.SKIPPED
+        }
         await reminders.advance_subscriptions(
             session=session,
             owner=self.owner,
@@ -380,6 +459,27 @@ class ReminderDispatcher:
                 for plan in sent.plans
             ],
         )
+        for plan in sent.plans:
+            if plan.course_end is not None and plan.subscription.id not in taken_over:
+                await self._finish_course(session, plan, now)
+
+    async def _finish_course(self, session: AsyncSession, plan: _Planned, now: datetime) -> None:
+        """The summary went (or had gone): the enrolment is finished, its reminders stop.
+
+        Both are conditional UPDATEs, so a second instance or a retried tick
+        changes nothing, and a patient who changed their reminder meanwhile keeps it.
+        """
+        assert plan.programme is not None
+        enrolment_id = plan.programme.enrolment_id
+        await programmes.end_enrolment(
+            session=session, enrolment_id=enrolment_id, status=EnrolmentStatus.FINISHED, now=now
+        )
+        await reminders.stop_after_course(
+            session=session,
+            subscription_id=plan.subscription.id,
+            enrolment_id=enrolment_id,
+            now=now,
+        )
 
     async def _ask_weekly_question(
         self, plans: Sequence[_Planned], outcomes: Sequence[SendOutcome]
@@ -389,6 +489,7 @@ class ReminderDispatcher:
             (plan, outcome)
             for plan, outcome in zip(plans, outcomes, strict=True)
             if outcome.status == SendStatus.SENT
+            and plan.course_end is None
             and plan.local_date is not None
             and plan.local_date.weekday() == self.weekly_checkin_weekday
         ]
@@ -404,48 +505,103 @@ class ReminderDispatcher:
 
         await asyncio.gather(*(ask(plan, outcome.chat_id) for plan, outcome in weekly))
 
-    def _plan(self, sub: DueSubscription, now: datetime) -> _Planned:
+    def _plan(
+        self, sub: DueSubscription, now: datetime, programme: EnrolledProgramme | None = None
+    ) -> _Planned:
         """What to do with one due subscription (pure: no I/O)."""
         zone = ZoneInfo(sub.timezone)
         language = language_from_tag(sub.language_tag)
         occurrence = sub.next_due_at
         assert occurrence is not None  # claimed rows are due
+        times, weekdays = sub.times, sub.weekdays
         if sub.paused_until and occurrence < sub.paused_until:
-            next_due = next_fire_at(sub.local_time, zone, after=max(sub.paused_until, now))
-            return _Planned(sub, None, None, next_due, language=language)
-        local_date = local_date_of(occurrence, zone)
+            after = max(sub.paused_until, now)
+            next_due = next_planned_fire(times, weekdays, zone, after).at
+            return _Planned(sub, None, None, next_due, language=language, programme=programme)
+        firing = _firing_at(sub, zone, occurrence)
+        last_day = _last_day(programme)
+        if last_day is not None and firing.local_date > last_day:
+            # The course is over: its summary instead of a reminder, once (a
+            # reserved slot of the last day's rows), and no next reminder.
+            row = NewDelivery(
+                sub.id, sub.user_id, last_day, occurrence, DeliveryStatus.QUEUED, COURSE_END_SLOT
+            )
+            return _Planned(
+                sub,
+                None,
+                firing.local_date,
+                None,
+                row,
+                language=language,
+                programme=programme,
+                course_end=Adherence(0, 0),  # counted when it is sent
+            )
         # Long downtime: jump to the first occurrence still worth sending, so
         # a week offline records one missed day, not seven catch-up loops.
-        next_due = next_fire_at(sub.local_time, zone, after=max(occurrence, now - self.grace))
+        after = max(occurrence, now - self.grace)
+        next_due = next_planned_fire(times, weekdays, zone, after).at
         late = now - occurrence
         status = DeliveryStatus.MISSED if late > self.grace else DeliveryStatus.QUEUED
-        row = NewDelivery(sub.id, sub.user_id, local_date, occurrence, status)
-        return _Planned(sub, None, local_date, next_due, row, language=language)
+        row = NewDelivery(
+            sub.id, sub.user_id, firing.local_date, occurrence, status, slot=firing.slot
+        )
+        return _Planned(
+            sub, None, firing.local_date, next_due, row, language=language, programme=programme
+        )
 
     def _text(
-        self, routine: str, local_date: date, snoozed: bool, pregnant: bool, language: Language
+        self,
+        routine: str,
+        local_date: date,
+        snoozed: bool,
+        pregnant: bool,
+        language: Language,
+        programme: EnrolledProgramme | None = None,
     ) -> str:
-        """The reminder's text: the same for everyone with that routine and language that day."""
-        key = (routine, local_date, snoozed, pregnant, language)
+        """The reminder's text: the same for everyone with that routine (or programme
+        version) and language that day."""
+        name = f"{routine}:{programme.programme_id}:{programme.version}" if programme else routine
+        key = (name, local_date, snoozed, pregnant, language)
         if key not in self._texts:
             if len(self._texts) > 192:  # a few routines x days x 3 languages; keep it small
                 self._texts.clear()
-            self._texts[key] = reminder_message.reminder_text(
-                translator(language),
-                self.catalogues.get(language, self.catalogue),
-                routine,
-                local_date,
-                snoozed=snoozed,
-                pregnant=pregnant,
-            )
+            tr = translator(language)
+            catalogue = self.catalogues.get(language, self.catalogue)
+            if programme is not None:
+                self._texts[key] = reminder_message.programme_reminder_text(
+                    tr, catalogue, programme, local_date, snoozed=snoozed, pregnant=pregnant
+                )
+            else:
+                self._texts[key] = reminder_message.reminder_text(
+                    tr, catalogue, routine, local_date, snoozed=snoozed, pregnant=pregnant
+                )
         return self._texts[key]
+
+    def _message(
+        self, plan: _Planned, delivery_id: int, snoozed: bool
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        sub = plan.subscription
+        assert plan.local_date is not None
+        tr = translator(plan.language)
+        if plan.course_end is not None and plan.programme is not None:
+            return (
+                reminder_message.course_end_text(
+                    tr, plan.programme, plan.course_end, can_book=bool(self.booking_url)
+                ),
+                reminder_message.course_end_keyboard(
+                    tr, plan.programme.enrolment_id, self.booking_url
+                ),
+            )
+        text = self._text(
+            sub.routine, plan.local_date, snoozed, plan.pregnant, plan.language, plan.programme
+        )
+        return text, reminder_message.reminder_keyboard(tr, delivery_id)
 
     async def _send(self, plan: _Planned, *, snoozed: bool = False) -> SendOutcome:
         sub = plan.subscription
         assert plan.delivery_id is not None and plan.local_date is not None
         delivery_id = plan.delivery_id
-        text = self._text(sub.routine, plan.local_date, snoozed, plan.pregnant, plan.language)
-        keyboard = reminder_message.reminder_keyboard(translator(plan.language), delivery_id)
+        text, keyboard = self._message(plan, delivery_id, snoozed)
         marked = snoozed  # a snooze was claimed by clearing its time: no row to mark
 
         async def send(chat_id: int) -> Message:
@@ -468,6 +624,14 @@ class ReminderDispatcher:
                 pregnant = await pregnant_among(
                     session=session, user_ids=[sub.user_id for _, sub in taken]
                 )
+                enrolled = await reminders.enrolled_programmes(
+                    session=session,
+                    enrolment_ids=[
+                        sub.enrolment_id
+                        for _, sub in taken
+                        if sub.routine == PROGRAMME_ROUTINE and sub.enrolment_id is not None
+                    ],
+                )
             if not taken:
                 return
             plans = [
@@ -479,6 +643,7 @@ class ReminderDispatcher:
                     None,
                     sub.user_id in pregnant,
                     language_from_tag(sub.language_tag),
+                    _programme_of(sub, enrolled),
                 )
                 for delivery, sub in taken
             ]

@@ -48,6 +48,7 @@ async def complete_routine(
             local_date=today,
             due_at=now,
             now=now,
+            slots=len(sub.times),
         )
     return today
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler import subscriptions
 from scheduler.programme_routine import PROGRAMME_ROUTINE
-from scheduler.schedule_rule import local_date_of, next_fire_at
+from scheduler.schedule_rule import local_date_of, next_planned_fire
 from storage import programmes, reminders
 from storage.programmes import ALL_WEEKDAYS, ClaimResult, Enrolment, EnrolmentStatus
 
@@ -30,17 +30,7 @@ class Started:
 
 def first_firing(times: Sequence[time], weekdays: int, zone: ZoneInfo, after: datetime) -> datetime:
     """The first reminder strictly after `after` at one of `times`, on a chosen local weekday."""
-    best: datetime | None = None
-    for at in times:
-        candidate = next_fire_at(at, zone, after)
-        for _ in range(8):  # a week (and a skipped day) at most
-            if weekdays & (1 << local_date_of(candidate, zone).weekday()):
-                break
-            candidate = next_fire_at(at, zone, candidate)
-        if best is None or candidate < best:
-            best = candidate
-    assert best is not None
-    return best
+    return next_planned_fire(sorted(times), weekdays, zone, after).at
 
 
 async def follow_programme(
@@ -56,7 +46,7 @@ async def follow_programme(
 ) -> datetime:
     """Points the patient's reminder at an enrolment: its days and times; returns the first."""
     ordered = sorted(times)
-    await subscriptions.subscribe(
+    return await subscriptions.subscribe(
         session=session,
         user_id=user_id,
         chat_id=chat_id,
@@ -64,18 +54,10 @@ async def follow_programme(
         zone=zone,
         routine=PROGRAMME_ROUTINE,
         now=now,
-    )
-    next_due = first_firing(ordered, weekdays, ZoneInfo(zone), now)
-    await reminders.update_subscription(
-        session=session,
-        user_id=user_id,
-        now=now,
         weekdays=weekdays,
         second_time=ordered[1] if len(ordered) > 1 else None,
         enrolment_id=enrolment_id,
-        next_due_at=next_due,
     )
-    return next_due
 
 
 async def start_programme(
@@ -159,7 +141,7 @@ async def back_to_clinic_routine(
     next_due = await subscriptions.first_open_occurrence(
         session=session,
         subscription_id=sub.id,
-        local_time=sub.local_time,
+        times=(sub.local_time,),
         zone=ZoneInfo(sub.timezone),
         after=paused_until or now,
     )

@@ -19,9 +19,21 @@ Rules (architecture doc):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-__all__ = ["NoOccurrenceError", "local_date_of", "next_fire_at", "occurrence_on"]
+__all__ = [
+    "ALL_WEEKDAYS",
+    "Firing",
+    "NoOccurrenceError",
+    "local_date_of",
+    "next_fire_at",
+    "next_planned_fire",
+    "occurrence_on",
+]
+
+ALL_WEEKDAYS = 0b111_1111  # Monday = bit 0 ... Sunday = bit 6
 
 _UTC = datetime.UTC
 _ONE_SECOND = datetime.timedelta(seconds=1)
@@ -134,3 +146,69 @@ def next_fire_at(
             return candidate
     # Unreachable for real tzdata: no zone skips more than one calendar day.
     raise RuntimeError(f"no firing of {local_time} in {zone} found near {after!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """One planned reminder: when (UTC), the local date it belongs to, and which time of day."""
+
+    at: datetime.datetime
+    local_date: datetime.date
+    slot: int  # 0: the day's first time, 1: its second
+
+
+# A weekly schedule with one chosen weekday needs up to 7 days, and 14 when a
+# zone skipped that very date (Apia's Friday 2011-12-30); two days before cover
+# folds across midnight and let coincident firings be spaced from a clean start.
+_PLANNED_OFFSETS = range(-2, 17)
+
+
+def _check_plan(times: Sequence[datetime.time], weekdays: int) -> list[datetime.time]:
+    if not 1 <= len(times) <= 2:
+        raise ValueError(f"one or two times a day, got {len(times)}")
+    if any(t.tzinfo is not None for t in times):
+        raise ValueError("times must be naive wall-clock times")
+    ordered = sorted(t.replace(fold=0) for t in times)
+    if len(set(ordered)) != len(ordered):
+        raise ValueError("the two times of a day must differ")
+    if not 0 < weekdays <= ALL_WEEKDAYS:
+        raise ValueError(f"weekdays must be a non-empty mask of 7 bits, got {weekdays}")
+    return ordered
+
+
+def next_planned_fire(
+    times: Sequence[datetime.time],
+    weekdays: int,
+    zone: ZoneInfo,
+    after: datetime.datetime,
+) -> Firing:
+    """The first firing strictly after `after` of reminders at `times` (one or two naive
+    wall times; slot = index in sorted order) on the local dates whose weekday is in
+    `weekdays` (Monday = bit 0; 127 = every day), in `zone`.
+
+    Each time fires once per chosen date, with `occurrence_on`'s gap and fold rules;
+    firings that would coincide are spaced one second apart (see the module's doc).
+    With every weekday and one time this is `next_fire_at`.
+    """
+    _require_aware(after, "after")
+    ordered = _check_plan(times, weekdays)
+    after_utc = after.astimezone(_UTC)
+    start = local_date_of(after_utc, zone)
+    previous: datetime.datetime | None = None
+    for offset in _PLANNED_OFFSETS:
+        day = start + offset * _ONE_DAY
+        if not weekdays & (1 << day.weekday()):
+            continue
+        for slot, local_time in enumerate(ordered):
+            try:
+                at = occurrence_on(day, local_time, zone)
+            except NoOccurrenceError:
+                break  # the zone skipped the whole date: none of its times fire
+            # Occurrences never decrease in (date, time) order; only ties need spacing.
+            if previous is not None and at <= previous:
+                at = previous + _ONE_SECOND
+            previous = at
+            if at > after_utc:
+                return Firing(at, day, slot)
+    # Unreachable for real tzdata: no zone skips more than one calendar day.
+    raise RuntimeError(f"no firing of {ordered} on weekdays {weekdays:#09b} near {after!r}")

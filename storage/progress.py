@@ -3,6 +3,12 @@
 Days are the patient's local days as recorded with each delivery and check-in,
 so a daylight-saving change or a move to another zone never splits or merges
 a day.
+
+A streak counts the days the patient was meant to practise: while they follow
+a home programme, its rest days (weekdays it does not plan, from its start)
+neither break nor extend it, and a day whose reminder was recorded missed
+because the bot was down is not the patient's miss (it breaks nothing; done
+anyway, it counts).
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins import CheckInKind
 from storage.dialect import insert_for
-from storage.models import CheckIn, Delivery, RoutineDay
-from storage.reminders import DeliveryStatus
+from storage.models import CheckIn, Delivery, ProgrammeEnrolment, RoutineDay
+from storage.programmes import EnrolmentStatus
+from storage.reminders import COURSE_END_SLOT, DeliveryStatus
 
 WEEK = timedelta(days=7)
 
@@ -31,10 +38,24 @@ class Score:
 
 
 @dataclass(frozen=True, slots=True)
+class PracticePlan:
+    """The days an active home programme plans: its weekdays, from its start date."""
+
+    weekdays: int  # Monday = bit 0
+    start_date: date
+
+    def is_rest_day(self, day: date) -> bool:
+        return day >= self.start_date and not self.weekdays & (1 << day.weekday())
+
+
+@dataclass(frozen=True, slots=True)
 class ProgressData:
     done_days: tuple[date, ...]  # sorted, unique
     pain: tuple[Score, ...]  # sorted by date
     activity: tuple[Score, ...]
+    # Days whose reminder was recorded missed (the bot was down), sorted, unique.
+    missed_days: tuple[date, ...] = ()
+    plan: PracticePlan | None = None  # the active programme's days, if any
 
     @property
     def empty(self) -> bool:
@@ -72,6 +93,25 @@ async def load_progress(*, session: AsyncSession, user_id: int) -> ProgressData:
             select(RoutineDay.local_date).where(RoutineDay.user_id == user_id),
         ).order_by("local_date")
     )
+    missed = await session.scalars(
+        select(Delivery.local_date)
+        .where(
+            Delivery.user_id == user_id,
+            Delivery.status == DeliveryStatus.MISSED,
+            Delivery.slot < COURSE_END_SLOT,
+        )
+        .distinct()
+        .order_by(Delivery.local_date)
+    )
+    missed_days = tuple(missed.all())
+    enrolment = (
+        await session.execute(
+            select(ProgrammeEnrolment.weekdays, ProgrammeEnrolment.start_date).where(
+                ProgrammeEnrolment.user_id == user_id,
+                ProgrammeEnrolment.status == EnrolmentStatus.ACTIVE.value,
+            )
+        )
+    ).one_or_none()
     checkins = await session.execute(
         select(CheckIn.kind, CheckIn.local_date, CheckIn.score)
         .where(CheckIn.user_id == user_id)
@@ -84,23 +124,15 @@ async def load_progress(*, session: AsyncSession, user_id: int) -> ProgressData:
         done_days=tuple(done.all()),
         pain=tuple(by_kind[CheckInKind.PAIN]),
         activity=tuple(by_kind[CheckInKind.ACTIVITY]),
+        missed_days=missed_days,
+        plan=PracticePlan(*enrolment) if enrolment else None,
     )
 
 
 def summarize(data: ProgressData, today: date) -> ProgressSummary:
     """Streaks and averages as of the patient's local `today`."""
     done = set(data.done_days)
-    # The current streak may end yesterday: today's routine can still come.
-    end = today if today in done else today - timedelta(days=1)
-    current = 0
-    while end - timedelta(days=current) in done:
-        current += 1
-    best = run = 0
-    previous: date | None = None
-    for day in data.done_days:
-        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
-        best = max(best, run)
-        previous = day
+    current, best = _streaks(data, today)
     return ProgressSummary(
         current_streak=current,
         best_streak=best,
@@ -109,6 +141,29 @@ def summarize(data: ProgressData, today: date) -> ProgressSummary:
         pain_this_week=_average(s.score for s in data.pain if today - s.local_date < WEEK),
         pain_first_week=_first_week_average(data.pain),
     )
+
+
+def _streaks(data: ProgressData, today: date) -> tuple[int, int]:
+    """(current, best) runs of planned days done; rest and missed days are passed over."""
+    if not data.done_days:
+        return 0, 0
+    done = set(data.done_days)
+    missed = set(data.missed_days)
+    plan = data.plan
+    best = run = 0
+    day = data.done_days[0]
+    while day <= today:
+        if plan is not None and plan.is_rest_day(day):
+            pass  # neither breaks nor extends
+        elif day in done:
+            run += 1
+            best = max(best, run)
+        elif day in missed or day == today:
+            pass  # the bot was down; or today, whose routine can still come
+        else:
+            run = 0
+        day += timedelta(days=1)
+    return run, best
 
 
 def _average(scores: Iterable[int]) -> float | None:
@@ -141,7 +196,9 @@ async def clinic_outcomes(*, session: AsyncSession, today: date) -> ClinicOutcom
     rows = (
         await session.execute(
             select(Delivery.local_date, Delivery.done_at.is_not(None), Delivery.user_id).where(
-                Delivery.status.in_(due_statuses), Delivery.local_date > today - timedelta(days=30)
+                Delivery.status.in_(due_statuses),
+                Delivery.local_date > today - timedelta(days=30),
+                Delivery.slot < COURSE_END_SLOT,  # a course's summary is no reminder
             )
         )
     ).all()

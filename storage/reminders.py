@@ -23,8 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from storage.dialect import insert_for, rows_affected
-from storage.models import OPEN_DELIVERY, Delivery, Subscription, User
+from storage.models import (
+    OPEN_DELIVERY,
+    Delivery,
+    Programme,
+    ProgrammeEnrolment,
+    ProgrammeVersion,
+    Subscription,
+    User,
+)
 from storage.outcomes import SendRecord, record_send_outcomes
+from storage.programmes import EnrolmentStatus, ProgrammeStep
 from storage.types import UTCDateTime
 
 
@@ -44,6 +53,12 @@ class DeliveryStatus(StrEnum):
 class StopReason(StrEnum):
     USER = "user"
     BLOCKED = "blocked"
+    COURSE_END = "course_end"  # a programme's course ran its weeks
+
+
+# A delivery row's slot for a finished programme's summary: not a time of day,
+# but the same unique (subscription, local date, slot) row makes it once only.
+COURSE_END_SLOT = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +73,16 @@ class SubscriptionRecord:
     stopped_reason: str | None
     paused_until: datetime | None
     next_due_at: datetime | None
+    weekdays: int  # local weekdays it fires on: Monday = bit 0, 127 = every day
+    second_time: time | None  # a second reminder each day (a programme may ask for it)
+    enrolment_id: int | None  # the programme enrolment it follows (routine "programme")
+
+    @property
+    def times(self) -> tuple[time, ...]:
+        """The day's reminder times, earliest first: slot n is times[n]."""
+        if self.second_time is None:
+            return (self.local_time,)
+        return tuple(sorted((self.local_time, self.second_time)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +107,7 @@ class DeliveryRecord:
     skipped_at: datetime | None
     snooze_until: datetime | None
     message_id: int | None
+    slot: int = 0  # 0: the day's first reminder time, 1: its second
 
 
 # Selected in the records' field order; typed loosely because SQLAlchemy's
@@ -97,6 +123,9 @@ _SUBSCRIPTION_COLUMNS: tuple[Any, ...] = (
     Subscription.stopped_reason,
     Subscription.paused_until,
     Subscription.next_due_at,
+    Subscription.weekdays,
+    Subscription.second_time,
+    Subscription.enrolment_id,
 )
 _DELIVERY_COLUMNS: tuple[Any, ...] = (
     Delivery.id,
@@ -110,6 +139,7 @@ _DELIVERY_COLUMNS: tuple[Any, ...] = (
     Delivery.skipped_at,
     Delivery.snooze_until,
     Delivery.message_id,
+    Delivery.slot,
 )
 # The recipient's language, read with each claimed row (one statement, not one per row).
 _LANGUAGE_TAG: Any = (
@@ -137,6 +167,9 @@ async def save_subscription(
     routine: str,
     next_due_at: datetime,
     now: datetime,
+    weekdays: int = 127,
+    second_time: time | None = None,
+    enrolment_id: int | None = None,
 ) -> None:
     """Create or replace the user's subscription, active from now."""
     values = {
@@ -144,6 +177,9 @@ async def save_subscription(
         "local_time": local_time,
         "timezone": timezone,
         "routine": routine,
+        "weekdays": weekdays,
+        "second_time": second_time,
+        "enrolment_id": enrolment_id,
         "active": True,
         "stopped_reason": None,
         "paused_until": None,
@@ -167,6 +203,45 @@ async def update_subscription(
         .where(Subscription.user_id == user_id)
         .values(updated_at=now, **changes)
     )
+
+
+async def stop_after_course(
+    *, session: AsyncSession, subscription_id: int, enrolment_id: int, now: datetime
+) -> bool:
+    """The course is over: its reminders stop, if the subscription still follows it.
+
+    Only a row the dispatcher has just moved to no next reminder (next_due_at
+    NULL) stops; one the patient changed meanwhile keeps going.
+    """
+    result = await session.execute(
+        update(Subscription)
+        .where(
+            Subscription.id == subscription_id,
+            Subscription.enrolment_id == enrolment_id,
+            Subscription.active,
+            Subscription.next_due_at.is_(None),
+        )
+        .values(active=False, stopped_reason=StopReason.COURSE_END, updated_at=now)
+    )
+    return rows_affected(result) == 1
+
+
+async def claim_keep_reminders(*, session: AsyncSession, enrolment_id: int, user_id: int) -> bool:
+    """The patient pressed "Keep my reminders" under a finished course: True the first time.
+
+    One conditional UPDATE, so two presses (or two instances) keep them once.
+    """
+    result = await session.execute(
+        update(ProgrammeEnrolment)
+        .where(
+            ProgrammeEnrolment.id == enrolment_id,
+            ProgrammeEnrolment.user_id == user_id,
+            ProgrammeEnrolment.status == EnrolmentStatus.FINISHED.value,
+            ProgrammeEnrolment.keep_reminders.is_(False),
+        )
+        .values(keep_reminders=True)
+    )
+    return rows_affected(result) == 1
 
 
 async def stop_reminders_for_blocked_user(
@@ -217,14 +292,16 @@ async def open_delivery(
     local_date: date,
     due_at: datetime,
     status: DeliveryStatus,
+    slot: int = 0,
 ) -> int | None:
-    """Write the day's delivery row; None if that day already has one."""
+    """Write the day's delivery row for that slot; None if it already has one."""
     statement = (
         insert_for(session, Delivery)
         .values(
             subscription_id=subscription_id,
             user_id=user_id,
             local_date=local_date,
+            slot=slot,
             due_at=due_at,
             status=status,
             attempts=0,
@@ -239,13 +316,14 @@ async def open_delivery(
 
 @dataclass(frozen=True, slots=True)
 class NewDelivery:
-    """A day's delivery row to write before sending."""
+    """A day's delivery row (for one time of that day) to write before sending."""
 
     subscription_id: int
     user_id: int
     local_date: date
     due_at: datetime
     status: DeliveryStatus
+    slot: int = 0
 
 
 async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery]) -> dict[int, int]:
@@ -275,6 +353,7 @@ async def open_deliveries(*, session: AsyncSession, rows: Sequence[NewDelivery])
                 "subscription_id": row.subscription_id,
                 "user_id": row.user_id,
                 "local_date": row.local_date,
+                "slot": row.slot,
                 "due_at": row.due_at,
                 "status": row.status,
                 "attempts": 0,
@@ -428,15 +507,17 @@ async def get_delivery(*, session: AsyncSession, delivery_id: int) -> DeliveryRe
 
 
 async def get_delivery_on(
-    *, session: AsyncSession, subscription_id: int, local_date: date
+    *, session: AsyncSession, subscription_id: int, local_date: date, slot: int | None = None
 ) -> DeliveryRecord | None:
-    row = (
-        await session.execute(
-            select(*_DELIVERY_COLUMNS).where(
-                Delivery.subscription_id == subscription_id, Delivery.local_date == local_date
-            )
-        )
-    ).one_or_none()
+    """That day's delivery for `slot`; with no slot, the day's latest one."""
+    query = select(*_DELIVERY_COLUMNS).where(
+        Delivery.subscription_id == subscription_id,
+        Delivery.local_date == local_date,
+        Delivery.slot < COURSE_END_SLOT,
+    )
+    if slot is not None:
+        query = query.where(Delivery.slot == slot)
+    row = (await session.execute(query.order_by(Delivery.slot.desc()).limit(1))).one_or_none()
     return DeliveryRecord(*row) if row else None
 
 
@@ -448,30 +529,70 @@ async def mark_done(
     local_date: date,
     due_at: datetime,
     now: datetime,
+    slots: int = 1,
 ) -> bool:
     """Record the routine as done for that local day; False if it already was.
 
-    A day with no reminder yet gets a NOT_NEEDED row, which also stops the
-    dispatcher from sending that day's reminder: the patient already did it.
+    The routine answers the day's latest reminder not yet done. When every
+    reminder that came is done (or none came yet), it stands for the next one
+    instead: that slot gets a NOT_NEEDED row, which stops the dispatcher from
+    sending it (the patient already did it). `slots` is how many reminders
+    the subscription has a day (1 or 2).
     """
-    await open_delivery(
-        session=session,
-        subscription_id=subscription_id,
-        user_id=user_id,
-        local_date=local_date,
-        due_at=due_at,
-        status=DeliveryStatus.NOT_NEEDED,
+    open_row = await _latest_not_done(
+        session=session, subscription_id=subscription_id, local_date=local_date
     )
+    if open_row is None:
+        taken = set(
+            await session.scalars(
+                select(Delivery.slot).where(
+                    Delivery.subscription_id == subscription_id,
+                    Delivery.local_date == local_date,
+                )
+            )
+        )
+        free = [slot for slot in range(slots) if slot not in taken]
+        if not free:
+            return False
+        await open_delivery(
+            session=session,
+            subscription_id=subscription_id,
+            user_id=user_id,
+            local_date=local_date,
+            due_at=due_at,
+            status=DeliveryStatus.NOT_NEEDED,
+            slot=free[0],
+        )
+        # Ours, or the row the dispatcher wrote for that slot at the same moment.
+        open_row = await _latest_not_done(
+            session=session, subscription_id=subscription_id, local_date=local_date
+        )
+        if open_row is None:
+            return False
     result = await session.execute(
         update(Delivery)
-        .where(
-            Delivery.subscription_id == subscription_id,
-            Delivery.local_date == local_date,
-            Delivery.done_at.is_(None),
-        )
+        .where(Delivery.id == open_row, Delivery.done_at.is_(None))
         .values(done_at=now, snooze_until=None, skipped_at=None)
     )
     return bool(rows_affected(result))
+
+
+async def _latest_not_done(
+    *, session: AsyncSession, subscription_id: int, local_date: date
+) -> int | None:
+    return (
+        await session.execute(
+            select(Delivery.id)
+            .where(
+                Delivery.subscription_id == subscription_id,
+                Delivery.local_date == local_date,
+                Delivery.slot < COURSE_END_SLOT,
+                Delivery.done_at.is_(None),
+            )
+            .order_by(Delivery.slot.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def set_delivery_fields(
@@ -558,3 +679,59 @@ async def mark_delivery_done(
         )
     ).one_or_none()
     return MarkedDone(*row) if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolledProgramme:
+    """What a programme reminder needs of its enrolment: the version followed and the course."""
+
+    enrolment_id: int
+    user_id: int
+    programme_id: int
+    version: int
+    title: str
+    practitioner_name: str
+    steps: tuple[ProgrammeStep, ...]
+    start_date: date
+    weekdays: int  # the days this patient practises
+    course_weeks: int | None  # None: open-ended
+    status: EnrolmentStatus
+
+
+async def enrolled_programmes(
+    *, session: AsyncSession, enrolment_ids: Sequence[int]
+) -> dict[int, EnrolledProgramme]:
+    """The enrolments' programme versions, by enrolment id, in one statement."""
+    if not enrolment_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            ProgrammeEnrolment.id,
+            ProgrammeEnrolment.user_id,
+            ProgrammeEnrolment.programme_id,
+            ProgrammeEnrolment.version,
+            Programme.title,
+            Programme.practitioner_name,
+            ProgrammeVersion.steps,
+            ProgrammeEnrolment.start_date,
+            ProgrammeEnrolment.weekdays,
+            ProgrammeVersion.course_weeks,
+            ProgrammeEnrolment.status,
+        )
+        .join(Programme, Programme.id == ProgrammeEnrolment.programme_id)
+        .join(
+            ProgrammeVersion,
+            and_(
+                ProgrammeVersion.programme_id == ProgrammeEnrolment.programme_id,
+                ProgrammeVersion.version == ProgrammeEnrolment.version,
+            ),
+        )
+        .where(ProgrammeEnrolment.id.in_(sorted(set(enrolment_ids))))
+    )
+    found = {}
+    for row in rows:
+        values = list(row)
+        values[6] = tuple(ProgrammeStep.from_json(step) for step in values[6])
+        values[10] = EnrolmentStatus(values[10])
+        found[row[0]] = EnrolledProgramme(*values)
+    return found

@@ -91,6 +91,7 @@ buttons = st.one_of(
         st.sampled_from(cb.PROGRAMME_VERSION_ACTIONS),
         st.integers(1, 999_999_999),
     ),
+    st.builds(cb.KeepRemindersButton, ids),
 )
 
 
@@ -130,6 +131,7 @@ def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
         f"chk:pain:2026120{digit}:5",
         f"rtn:clinic:{digit}:show",
         f"bc:cancel:{digit}",
+        f"prog:keep:{digit}",
         f"sub:t:07{digit}0",
         f"pt:BL4{digit}",
     ]
@@ -240,6 +242,7 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
         for score in range(11)
     ]
     built.append(cb.BroadcastCancelButton(cb.MAX_ID))
+    built.append(cb.KeepRemindersButton(cb.MAX_ID))
     built += [cb.BroadcastDraftButton(a) for a in cb.BROADCAST_ACTIONS]
     built += [cb.BroadcastDraftButton("btn", c) for c in cb.BROADCAST_BUTTON_CHOICES]
     built += [cb.BroadcastDraftButton("aud", a.value) for a in Audience]
@@ -304,3 +307,10 @@ def test_programme_buttons_refuse_what_they_do_not_write() -> None:
         "pgm:what",
     ):
         assert cb.decode(data) is None, data
+
+
+def test_keep_reminders_round_trips_and_refuses_bad_ids() -> None:
+    assert cb.encode(cb.KeepRemindersButton(42)) == "prog:keep:42"
+    assert cb.decode("prog:keep:42") == cb.KeepRemindersButton(42)
+    for bad in ("prog:keep:", "prog:keep:0", "prog:keep:042", "prog:keep:4:2", "prog:keep:x"):
+        assert cb.decode(bad) is None, bad

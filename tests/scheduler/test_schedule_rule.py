@@ -22,9 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.schedule_rule import (
+    ALL_WEEKDAYS,
+    Firing,
     NoOccurrenceError,
     local_date_of,
     next_fire_at,
+    next_planned_fire,
     occurrence_on,
 )
 
@@ -478,3 +481,195 @@ def test_naive_datetimes_are_rejected() -> None:
         local_date_of(naive, CHICAGO)
     with pytest.raises(ValueError):
         occurrence_on(datetime.date(2027, 6, 1), datetime.time(8, 0, tzinfo=UTC), CHICAGO)
+
+
+# --- planned schedules: chosen weekdays, one or two times a day ------------------
+
+PLANNED_ZONES = (
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "America/Nuuk",
+    "Pacific/Apia",
+    "Asia/Kolkata",
+    "America/Chicago",
+    "America/St_Johns",
+    "America/Santiago",
+)
+PLANNED_TRANSITIONS = [
+    (name, *transition)
+    for name in PLANNED_ZONES
+    for transition in transitions(name, utc(2005, 1, 1), MAX_INSTANT)
+]
+masks = st.integers(1, ALL_WEEKDAYS)
+
+
+def _near(instant: datetime.datetime, before: datetime.timedelta, minutes: int) -> datetime.time:
+    return ((instant + before).replace(tzinfo=None) + minutes * MINUTE).replace(second=0).time()
+
+
+@st.composite
+def planned_scenarios(
+    draw: st.DrawFn,
+) -> tuple[tuple[datetime.time, ...], int, ZoneInfo, datetime.datetime]:
+    """Times in or near a zone's DST change (or anywhere), a mask, `after` around it."""
+    name, instant, before, after = draw(st.sampled_from(PLANNED_TRANSITIONS))
+    jump = abs(int((after - before) / MINUTE))
+    near = st.integers(-90, jump + 90).map(lambda m: _near(instant, min(before, after), m))
+    first = draw(st.one_of(near, whole_minute_times))
+    times: tuple[datetime.time, ...] = (first,)
+    if draw(st.booleans()):
+        second = draw(st.one_of(near, whole_minute_times).filter(lambda t: t != first))
+        times = draw(st.permutations((first, second)))
+    shift = draw(st.integers(-9 * 24 * 3600, 2 * 24 * 3600)) * SECOND
+    micro = draw(st.integers(0, 999_999)) * datetime.timedelta(microseconds=1)
+    return (
+        times,
+        draw(masks),
+        ZoneInfo(name),
+        (instant + shift + micro).astimezone(draw(after_tzinfos)),
+    )
+
+
+def _raw(firing: Firing, times: tuple[datetime.time, ...], zone: ZoneInfo) -> datetime.datetime:
+    return occurrence_on(firing.local_date, sorted(times)[firing.slot], zone)
+
+
+@PROPERTY_SETTINGS
+@given(planned_scenarios())
+def test_planned_firing_is_after_on_a_chosen_day_by_the_gap_and_fold_rules(
+    scenario: tuple[tuple[datetime.time, ...], int, ZoneInfo, datetime.datetime],
+) -> None:
+    times, mask, zone, after = scenario
+    firing = next_planned_fire(times, mask, zone, after)
+    assert firing.at > after
+    assert firing.at.tzinfo == UTC
+    assert mask & (1 << firing.local_date.weekday())
+    assert firing.slot in range(len(times))
+    # The time's own firing on its date, or (where two would coincide) a second or two later.
+    raw = _raw(firing, times, zone)
+    assert raw <= firing.at <= raw + 2 * SECOND
+    # Nothing planned fires in between.
+    assert next_planned_fire(times, mask, zone, firing.at - datetime.timedelta(microseconds=1)) == (
+        firing
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(planned_scenarios())
+def test_walking_sixty_days_meets_each_chosen_date_and_time_once(
+    scenario: tuple[tuple[datetime.time, ...], int, ZoneInfo, datetime.datetime],
+) -> None:
+    times, mask, zone, after = scenario
+    end = after + 60 * DAY
+    fired: list[Firing] = []
+    x = after
+    while True:
+        firing = next_planned_fire(times, mask, zone, x)
+        if firing.at > end:
+            break
+        fired.append(firing)
+        x = firing.at
+    keys = [(f.local_date, f.slot) for f in fired]
+    assert len(set(keys)) == len(keys)
+    assert keys == sorted(keys)
+    assert all(mask & (1 << day.weekday()) for day, _ in keys)
+    # Every chosen date strictly inside the walk, that the zone did not skip, has every time.
+    first, last = keys[0][0], keys[-1][0]
+    expected = set()
+    day = first + DAY
+    while day < last:
+        if mask & (1 << day.weekday()):
+            try:
+                occurrence_on(day, times[0], zone)
+            except NoOccurrenceError:
+                pass
+            else:
+                expected |= {(day, slot) for slot in range(len(times))}
+        day += DAY
+    assert expected <= set(keys)
+    assert {k for k in keys if first < k[0] < last} == expected
+
+
+@PROPERTY_SETTINGS
+@given(st.one_of(scenarios, planned_scenarios().map(lambda s: (s[0][0], s[2], s[3]))))
+def test_every_day_at_one_time_is_next_fire_at(
+    scenario: tuple[datetime.time, ZoneInfo, datetime.datetime],
+) -> None:
+    local_time, zone, after = scenario
+    firing = next_planned_fire([local_time], ALL_WEEKDAYS, zone, after)
+    assert firing.at == next_fire_at(local_time, zone, after)
+    assert firing.slot == 0
+    assert firing.local_date == scheduled_date(firing.at, local_time, zone)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+MON_WED_FRI = 0b10101
+
+
+def test_mon_wed_fri_across_new_york_spring_forward() -> None:
+    # 2027-03-14 is a Sunday: clocks go 02:00 EST -> 03:00 EDT.
+    x = utc(2027, 3, 8, 12, 0)  # Monday 08:00 EDT would be 12:00 UTC; this is 07:00 EST
+    fired = []
+    for _ in range(6):
+        firing = next_planned_fire([datetime.time(8, 0)], MON_WED_FRI, NEW_YORK, x)
+        fired.append(firing)
+        x = firing.at
+    assert [f.local_date for f in fired] == [
+        datetime.date(2027, 3, d) for d in (8, 10, 12, 15, 17, 19)
+    ]
+    assert [f.at.hour for f in fired] == [13, 13, 13, 12, 12, 12]  # EST, then EDT
+
+
+def test_two_times_a_day_take_slots_in_time_order() -> None:
+    times = [datetime.time(19, 30), datetime.time(8, 0)]
+    after = utc(2027, 6, 1, 0, 0)  # Monday 31 May, 20:00 in New York
+    first = next_planned_fire(times, ALL_WEEKDAYS, NEW_YORK, after)
+    assert first == Firing(utc(2027, 6, 1, 12, 0), datetime.date(2027, 6, 1), 0)
+    second = next_planned_fire(times, ALL_WEEKDAYS, NEW_YORK, first.at)
+    assert second == Firing(utc(2027, 6, 1, 23, 30), datetime.date(2027, 6, 1), 1)
+
+
+def test_two_times_in_one_gap_fire_a_second_apart() -> None:
+    times = [datetime.time(2, 10), datetime.time(2, 40)]
+    day = datetime.date(2027, 3, 14)
+    first = next_planned_fire(times, ALL_WEEKDAYS, CHICAGO, utc(2027, 3, 14, 6, 0))
+    assert first == Firing(utc(2027, 3, 14, 8, 0), day, 0)
+    second = next_planned_fire(times, ALL_WEEKDAYS, CHICAGO, first.at)
+    assert second == Firing(utc(2027, 3, 14, 8, 0, 1), day, 1)
+    third = next_planned_fire(times, ALL_WEEKDAYS, CHICAGO, second.at)
+    assert third.local_date == day + DAY and third.slot == 0
+
+
+def test_gap_pushing_a_late_time_onto_next_midnight_keeps_both() -> None:
+    nuuk = ZoneInfo("America/Nuuk")
+    spring = spring_forward("America/Nuuk", 2027)  # Saturday 23:00 -> Sunday 00:00
+    times = [datetime.time(0, 0), datetime.time(23, 30)]
+    saturday = next_planned_fire(times, ALL_WEEKDAYS, nuuk, spring - 10 * MINUTE)
+    assert saturday == Firing(spring, datetime.date(2027, 3, 27), 1)
+    sunday = next_planned_fire(times, ALL_WEEKDAYS, nuuk, saturday.at)
+    assert sunday == Firing(spring + SECOND, datetime.date(2027, 3, 28), 0)
+
+
+def test_a_chosen_weekday_the_zone_skipped_waits_a_week() -> None:
+    friday = 1 << 4  # Apia skipped Friday 2011-12-30
+    firing = next_planned_fire([datetime.time(8, 0)], friday, APIA, utc(2011, 12, 24))
+    assert firing.local_date == datetime.date(2012, 1, 6)
+
+
+@pytest.mark.parametrize(
+    ("times", "mask"),
+    [
+        ([], ALL_WEEKDAYS),
+        ([datetime.time(8), datetime.time(9), datetime.time(10)], ALL_WEEKDAYS),
+        ([datetime.time(8), datetime.time(8)], ALL_WEEKDAYS),
+        ([datetime.time(8, tzinfo=UTC)], ALL_WEEKDAYS),
+        ([datetime.time(8)], 0),
+        ([datetime.time(8)], 128),
+    ],
+)
+def test_bad_plans_are_refused(times: list[datetime.time], mask: int) -> None:
+    with pytest.raises(ValueError):
+        next_planned_fire(times, mask, CHICAGO, utc(2027, 6, 1))
+    with pytest.raises(ValueError, match="aware"):
+        next_planned_fire([datetime.time(8)], ALL_WEEKDAYS, CHICAGO, datetime.datetime(2027, 6, 1))
