@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from tests.programme_support import (
     enrolment_of,
     prescribe,
 )
-from tests.reminders_support import en_time, en_when, subscribe, subscription_of
+from tests.reminders_support import dispatch, en_time, en_when, subscribe, subscription_of
 
 SEVEN_AM_CHICAGO = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # Tuesday 1 June, 07:00 CDT
 
@@ -207,3 +207,23 @@ async def test_another_instance_takes_the_next_answer(
 async def test_without_a_programme_programme_explains_the_qr_code(patient: Patient) -> None:
     text = only_text(await patient.send("/programme"))
     assert "not following a home programme" in text and "QR code" in text
+
+
+async def test_reminders_come_on_the_programmes_days_and_open_its_routine(
+    app: AcubotApp, patient: Patient, clock: FakeClock
+) -> None:
+    prescribed = await prescribe(app)  # Mon, Wed, Fri
+    await patient.send(f"/start {prescribed.code}")
+    await patient.press("8:00")
+    await patient.press("Start the programme")
+    sent_on: list[date] = []
+    # Tuesday 1 June to Monday 7 June, each day at 8:01 CDT.
+    for day in range(7):
+        clock.set(datetime(2027, 6, 1, 13, 1, tzinfo=UTC) + timedelta(days=day))
+        report = await dispatch(app)
+        if report.sent:
+            sent_on.append((clock.current - timedelta(hours=5)).date())
+    assert [d.strftime("%a") for d in sent_on] == ["Wed", "Fri", "Mon"]
+    steps = texts(await patient.press("Start guided routine"))
+    assert "Low back, home care" in steps[0]
+    assert "Step 1 of 2" in steps[1] and "Hold for 75 seconds" in steps[1]

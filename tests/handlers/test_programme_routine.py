@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.local_api import InProcessBotAPI
 from handlers.context import AcubotApp
 from storage import programmes
 from storage.models import ProgrammeEnrolment, ProgrammeLink, Subscription
 from storage.programmes import ProgrammeStep, Schedule
 from tests.harness import FakeClock, Patient, only_shown, only_text, texts
+from tests.i18n_support import assert_in_language
 from tests.programme_support import back_programme, enrolment_of, prescribe
 from tests.reminders_support import subscription_of
 
@@ -166,3 +168,31 @@ async def test_export_includes_and_delete_removes_the_programme(
         assert link is not None and link.used_by == 0  # still used, by nobody
     # Erased, the single-use link does not open again.
     assert "already been used" in only_text(await patient.send(f"/start {prescribed.code}"))
+
+
+@pytest.mark.parametrize("language", ["es", "zh"])
+async def test_the_whole_programme_speaks_the_patients_language(
+    app: AcubotApp, api: InProcessBotAPI, language: str
+) -> None:
+    patient = Patient(app, api, user_id=5, language_code=language)
+    spec = back_programme(
+        schedule=Schedule.PER_WEEK, weekdays=127, days_per_week=1, times_per_day=2
+    )
+    prescribed = await prescribe(app, spec)
+    # The practitioner's own words (title, names, notes) are theirs, in English here.
+    staff_words = ["Low back, home care", "Dr Ana Ruiz", "Sit on a firm chair"]
+    staff_words.append("Gentle pressure only, and stop if it hurts.")
+    shown = texts(await patient.send(f"/start {prescribed.code}"))
+    day = "lun" if language == "es" else "周一"
+    shown += texts(await patient.press(day))
+    shown += texts(await patient.press("▶"))
+    shown += texts(await patient.press("8:00"))
+    shown += texts(await patient.send("19:30"))
+    shown += texts(await patient.press("✅"))
+    shown += texts(await patient.send("/routine"))
+    shown += texts(await patient.send("/programme"))
+    shown += texts(await patient.press("🚪"))
+    shown += texts(await patient.press("🚪"))
+    assert await enrolment_of(app, 5) is None
+    for text in shown:
+        assert_in_language(text, language, staff_words)
