@@ -20,9 +20,8 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
 from content.i18n import N_, Translator
 from content.own_words import typed_time
@@ -31,7 +30,6 @@ from handlers.flows import (
     Flow,
     pending_for_button,
     register_flow,
-    remove_buttons,
     save_step,
     show_step,
     stop_pending,
@@ -43,14 +41,10 @@ from handlers.update_parts import chat_of, message_of, query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler.programme_codes import MAX_START_PARAMETER, BadLinkCode, verify
 from scheduler.programme_enrolment import (
-    Started,
     first_firing,
-    follow_programme,
-    leave_programme,
-    local_today,
     start_programme,
+    update_programme,
 )
-from scheduler.programme_progress import week_of_course, week_progress
 from scheduler.reminder_message import local_when
 from scheduler.time_input import (
     COMMON_ZONES,
@@ -65,14 +59,12 @@ from storage.pending import PendingRecord, clear_pending
 from storage.programmes import (
     ALL_WEEKDAYS,
     ClaimResult,
-    Enrolment,
     ProgrammeSpec,
     ProgrammeVersionRecord,
     Schedule,
     parse_times,
     weekdays_of,
 )
-from storage.progress import load_progress
 from storage.safety import is_pregnant
 
 log = logging.getLogger(__name__)
@@ -95,13 +87,6 @@ LINK_EXPIRED = N_(
 LINK_USED = N_(
     "This programme link was made for one patient and has already been used. Please ask "
     "your practitioner for a link of your own. Nothing was changed."
-)
-NO_PROGRAMME = N_(
-    "You are not following a home programme at the moment.\n\n"
-    "A home programme is a set of points your practitioner chooses for you, with hold times "
-    "and days to practise. At your visit they give you a QR code (or a link): open it with "
-    "your phone's camera and I will set it up with you.\n\n"
-    "Until then, /routine is the clinic's daily routine."
 )
 REFUSALS = {
     ClaimResult.EXPIRED: LINK_EXPIRED,
@@ -171,8 +156,25 @@ async def open_link(update: Update, context: AcubotContext, code: str) -> None:
                 title=escape(following.spec.title),
             )
     await reply_html(update, context, text)
+    data = flow_data(record, link_id=link.id, zone=sub.timezone if sub else None, context=context)
+    await first_question(update, context, data)
+
+
+def flow_data(
+    record: ProgrammeVersionRecord,
+    *,
+    link_id: int,
+    zone: str | None,
+    context: AcubotContext,
+    updating: int | None = None,
+) -> dict[str, Any]:
+    """The flow's starting state for a programme version (`updating`: the enrolment it updates).
+
+    The zone is the patient's reminder's, else the clinic's (as /remind does).
+    """
+    spec = record.spec
     data: dict[str, Any] = {
-        "link": link.id,
+        "link": link_id,
         "programme": record.programme_id,
         "version": record.version,
         "title": spec.title,
@@ -180,9 +182,11 @@ async def open_link(update: Update, context: AcubotContext, code: str) -> None:
         "weekdays": _fixed_weekdays(spec),
         "count": spec.times_per_day,
         "times": [],
-        "zone": sub.timezone if sub else services.settings.clinic_timezone,
+        "zone": zone or context.services.settings.clinic_timezone,
     }
-    await _first_question(update, context, data)
+    if updating is not None:
+        data["update"] = updating
+    return data
 
 
 def _days_to_pick(spec: ProgrammeSpec) -> int:
@@ -200,7 +204,7 @@ def _fixed_weekdays(spec: ProgrammeSpec) -> int:
     return ALL_WEEKDAYS
 
 
-async def _first_question(
+async def first_question(
     update: Update, context: AcubotContext, data: dict[str, Any], *, replace: bool = False
 ) -> None:
     if data["pick"]:
@@ -361,7 +365,7 @@ def _times_text(tr: Translator, values: list[str]) -> str:
     return tr.list([f"<b>{tr.time(time.fromisoformat(v))}</b>" for v in sorted(values)])
 
 
-def _days_line(tr: Translator, mask: int) -> str:
+def days_line(tr: Translator, mask: int) -> str:
     if mask == ALL_WEEKDAYS:
         return tr._("every day")
     return weekdays_text(tr, mask)
@@ -396,7 +400,7 @@ async def ask_confirm(
         tr._("<b>Start “{title}”?</b>", title=escape(data["title"])),
         tr._(
             "I'll remind you on {days} at {times}, in {zone}.",
-            days=escape(_days_line(tr, int(data["weekdays"]))),
+            days=escape(days_line(tr, int(data["weekdays"]))),
             times=_times_text(tr, data["times"]),
             zone=escape(zone_label(data["zone"])),
         ),
@@ -535,7 +539,17 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     async with services.sessions.begin() as session:
         await store_person(session, services, user, chat_of(update).id, unblock=True)
         if data.get("update"):  # a newer version that asks for other days or times
-            started = await restart_programme(update, context, session, data, times)
+            started = await update_programme(
+                session=session,
+                user_id=user.id,
+                chat_id=chat_of(update).id,
+                enrolment_id=int(data["update"]),
+                version=int(data["version"]),
+                weekdays=int(data["weekdays"]),
+                times=times,
+                zone=data["zone"],
+                now=now,
+            )
         else:
             started = await start_programme(
                 session=session,
@@ -560,7 +574,7 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
         tr._(
             "✅ <b>You have started “{title}”.</b> I'll remind you on {days} at {times}.",
             title=escape(data["title"]),
-            days=escape(_days_line(tr, int(data["weekdays"]))),
+            days=escape(days_line(tr, int(data["weekdays"]))),
             times=_times_text(tr, data["times"]),
         ),
         "",
@@ -573,275 +587,6 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
     await show_step(update, context, "\n".join(lines), replace=True)
 
 
-async def restart_programme(
-    update: Update,
-    context: AcubotContext,
-    session: AsyncSession,
-    data: dict[str, Any],
-    times: tuple[time, ...],
-) -> Started:
-    """Taking an update that asks for other days or times: same start date, new version."""
-    user_id = sender_of(update).id
-    now = context.services.now()
-    current = await programmes.active_enrolment(session=session, user_id=user_id)
-    if current is None or current.id != int(data["update"]):
-        return Started(ClaimResult.UNKNOWN)
-    enrolment = await programmes.enrol(
-        session=session,
-        user_id=user_id,
-        programme_id=current.programme_id,
-        version=int(data["version"]),
-        link_id=current.link_id,
-        start_date=current.start_date,
-        weekdays=int(data["weekdays"]),
-        times=times,
-        now=now,
-    )
-    next_due = await follow_programme(
-        session=session,
-        user_id=user_id,
-        chat_id=chat_of(update).id,
-        times=times,
-        weekdays=int(data["weekdays"]),
-        zone=data["zone"],
-        enrolment_id=enrolment.id,
-        now=now,
-    )
-    return Started(ClaimResult.OK, enrolment, next_due)
-
-
-# ---- /programme -------------------------------------------------------------
-
-
-def _pgm(action: str, version: int = 0) -> str:
-    return cb.encode(cb.ProgrammeButton(action, version))
-
-
-async def programme_command(update: Update, context: AcubotContext) -> None:
-    """The patient's programme, where they are in it, and Leave / See the update."""
-    services = context.services
-    tr = context.tr
-    user_id = sender_of(update).id
-    now = services.now()
-    async with services.sessions() as session:
-        enrolment = await programmes.active_enrolment(session=session, user_id=user_id)
-        record = (
-            await programmes.get_version(
-                session=session, programme_id=enrolment.programme_id, version=enrolment.version
-            )
-            if enrolment is not None
-            else None
-        )
-        sub = await reminders.get_subscription(session=session, user_id=user_id)
-        pregnant = await is_pregnant(session=session, user_id=user_id)
-        done = (await load_progress(session=session, user_id=user_id)).done_days
-    if enrolment is None or record is None:
-        await reply_html(update, context, tr._(NO_PROGRAMME))
-        return
-    zone = sub.timezone if sub else services.settings.clinic_timezone
-    today = local_today(now, zone)
-    goal = len(weekdays_of(enrolment.weekdays))
-    weeks = record.spec.course_weeks
-    week = week_of_course(enrolment.start_date, today)
-    this_week = week_progress(done, goal, today)
-    lines = [programme_card(tr, context.catalogue, record.spec, pregnant=pregnant), ""]
-    if weeks is None:
-        lines.append(tr._("📈 <b>Week {week}</b> (no set end)", week=tr.number(week)))
-    else:
-        lines.append(
-            tr._(
-                "📈 <b>Week {week} of {weeks}</b>",
-                week=tr.number(min(week, weeks)),
-                weeks=tr.number(weeks),
-            )
-        )
-    lines.append(
-        tr.n_(
-            "✅ {done} of {n} day done this week",
-            "✅ {done} of {n} days done this week",
-            goal,
-            done=tr.number(this_week.done),
-        )
-    )
-    lines.append(
-        tr._(
-            "Your days: {days}, at {times}.",
-            days=escape(_days_line(tr, enrolment.weekdays)),
-            times=tr.list([f"<b>{tr.time(t)}</b>" for t in enrolment.times]),
-        )
-    )
-    if sub is not None and sub.active and sub.next_due_at is not None:
-        lines.append(
-            tr._("Next reminder: <b>{when}</b>.", when=local_when(tr, sub.next_due_at, zone))
-        )
-    rows = [
-        [
-            InlineKeyboardButton(
-                tr._("▶ Start the routine"),
-                callback_data=cb.encode(cb.RoutineButton("programme", 0, "show")),
-            )
-        ]
-    ]
-    if record.current_version > enrolment.version:
-        lines += ["", tr._("🆕 Your practitioner has updated this programme.")]
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    tr._("🆕 See the update"), callback_data=_pgm("see", record.current_version)
-                )
-            ]
-        )
-    rows.append([InlineKeyboardButton(tr._("🚪 Leave the programme"), callback_data=_pgm("leave"))])
-    await reply_html(update, context, "\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-def _same_days_and_times(old: ProgrammeSpec, new: ProgrammeSpec) -> bool:
-    """Whether the patient's chosen days and times still fit the new version."""
-    return (
-        old.schedule is new.schedule
-        and old.times_per_day == new.times_per_day
-        and (old.schedule is not Schedule.WEEKDAYS or old.weekdays == new.weekdays)
-        and (old.schedule is not Schedule.PER_WEEK or old.days_per_week == new.days_per_week)
-    )
-
-
-def _is_update(version: int, record: ProgrammeVersionRecord, enrolment: Enrolment) -> bool:
-    """The button names the programme's newest version, and it is newer than the patient's."""
-    return version == record.current_version > enrolment.version
-
-
-async def programme_button(update: Update, context: AcubotContext) -> None:
-    """/programme's buttons: leave (asked first), see and accept an update."""
-    query = query_of(update)
-    pressed = cb.decode_as(query.data, cb.ProgrammeButton)
-    services = context.services
-    tr = context.tr
-    user_id = sender_of(update).id
-    async with services.sessions() as session:
-        enrolment = await programmes.active_enrolment(session=session, user_id=user_id)
-        record = (
-            await programmes.get_version(session=session, programme_id=enrolment.programme_id)
-            if enrolment is not None
-            else None
-        )
-        mine = (
-            await programmes.get_version(
-                session=session, programme_id=enrolment.programme_id, version=enrolment.version
-            )
-            if enrolment is not None
-            else None
-        )
-    if pressed is None or enrolment is None or record is None or mine is None:
-        await query.answer(tr._("This button no longer applies. Send /programme."), show_alert=True)
-        await remove_buttons(update)
-        return
-    await query.answer()
-    sub = None
-    if pressed.action == "leave":
-        keyboard = InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(tr._("🚪 Yes, leave it"), callback_data=_pgm("leave_yes"))],
-                [InlineKeyboardButton(tr._("Stay on the programme"), callback_data=_pgm("stay"))],
-            ]
-        )
-        text = tr._(
-            "Leave “{title}”? Your reminders go back to the clinic's daily routine, every day "
-            "at {time}. Your progress so far is kept.",
-            title=escape(mine.spec.title),
-            time=tr.time(enrolment.times[0]),
-        )
-        await show_step(update, context, text, keyboard, replace=True)
-    elif pressed.action == "leave_yes":
-        default = services.catalogue.default_routine.id
-        async with services.sessions.begin() as session:
-            left = await leave_programme(
-                session=session,
-                user_id=user_id,
-                enrolment_id=enrolment.id,
-                routine=default,
-                now=services.now(),
-            )
-            sub = await reminders.get_subscription(session=session, user_id=user_id)
-        text = tr._("You have left “{title}”.", title=escape(mine.spec.title)) if left else ""
-        if sub is not None and sub.active and sub.next_due_at is not None:
-            text += "\n" + tr._(
-                "Your daily reminder follows the clinic's routine again, every day at {time}. "
-                "Next reminder: <b>{when}</b>.",
-                time=tr.time(sub.local_time),
-                when=local_when(tr, sub.next_due_at, sub.timezone),
-            )
-        text += "\n" + tr._(
-            "/routine is the clinic's routine; a new QR code starts a new programme."
-        )
-        await show_step(update, context, text.strip(), replace=True)
-    elif pressed.action == "stay":
-        await show_step(
-            update,
-            context,
-            tr._("Good: you stay on “{title}”.", title=escape(mine.spec.title)),
-            replace=True,
-        )
-    elif pressed.action == "see" and _is_update(pressed.version, record, enrolment):
-        async with services.sessions() as session:
-            pregnant = await is_pregnant(session=session, user_id=user_id)
-        text = tr._("🆕 <b>The updated programme</b>") + "\n\n"
-        text += programme_card(tr, context.catalogue, record.spec, pregnant=pregnant)
-        if not _same_days_and_times(mine.spec, record.spec):
-            text += "\n\n" + tr._(
-                "It asks for other days or times, so I'll ask you for them again."
-            )
-        keyboard = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        tr._("✅ Accept the update"), callback_data=_pgm("accept", record.version)
-                    )
-                ],
-                [InlineKeyboardButton(tr._("Keep my current version"), callback_data=_pgm("stay"))],
-            ]
-        )
-        await show_step(update, context, text, keyboard, replace=True)
-    elif (
-        pressed.action == "accept" and pressed.version == record.current_version > enrolment.version
-    ):
-        if _same_days_and_times(mine.spec, record.spec):
-            async with services.sessions.begin() as session:
-                await programmes.switch_version(
-                    session=session, enrolment_id=enrolment.id, version=record.version
-                )
-            await show_step(
-                update,
-                context,
-                tr._(
-                    "✅ Done: you now follow the updated “{title}”. /routine uses its points "
-                    "and holds from now on; your days and times stay as they were.",
-                    title=escape(record.spec.title),
-                ),
-                replace=True,
-            )
-            return
-        async with services.sessions() as session:
-            sub = await reminders.get_subscription(session=session, user_id=user_id)
-        data: dict[str, Any] = {
-            "link": enrolment.link_id or 0,
-            "programme": record.programme_id,
-            "version": record.version,
-            "title": record.spec.title,
-            "pick": _days_to_pick(record.spec),
-            "weekdays": _fixed_weekdays(record.spec),
-            "count": record.spec.times_per_day,
-            "times": [],
-            "zone": sub.timezone if sub else services.settings.clinic_timezone,
-            "update": enrolment.id,
-        }
-        await remove_buttons(update)
-        await _first_question(update, context, data)
-    else:  # an update that is no longer the newest: the message stays as it is
-        await reply_html(update, context, tr._("This button no longer applies. Send /programme."))
-
-
 def register(app: AcubotApp) -> None:
-    app.add_handler(CommandHandler("programme", programme_command))
     app.add_handler(CallbackQueryHandler(button, pattern=cb.pattern(cb.EnrolButton)))
-    app.add_handler(CallbackQueryHandler(programme_button, pattern=cb.pattern(cb.ProgrammeButton)))
     register_flow(app, Flow(FLOW, answer, STOPPED))

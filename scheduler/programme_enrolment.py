@@ -114,6 +114,56 @@ async def start_programme(
     return Started(ClaimResult.OK, enrolment, next_due)
 
 
+async def update_programme(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    chat_id: int,
+    enrolment_id: int,
+    version: int,
+    weekdays: int,
+    times: Sequence[time],
+    zone: str,
+    now: datetime,
+) -> Started:
+    """Takes a programme's newer version that asks for other days or times.
+
+    The enrolment is renewed on the new version with the same link and start
+    date (so "week n of m" goes on), and the reminder follows its days and
+    times. UNKNOWN (nothing changed) if that enrolment is no longer active.
+    """
+    current = await programmes.active_enrolment(session=session, user_id=user_id)
+    if current is None or current.id != enrolment_id:
+        return Started(ClaimResult.UNKNOWN)
+    record = await programmes.get_version(
+        session=session, programme_id=current.programme_id, version=version
+    )
+    if record is None:
+        return Started(ClaimResult.UNKNOWN)
+    enrolment = await programmes.enrol(
+        session=session,
+        user_id=user_id,
+        programme_id=current.programme_id,
+        version=version,
+        link_id=current.link_id,
+        start_date=current.start_date,
+        weekdays=weekdays,
+        times=times,
+        now=now,
+    )
+    next_due = await follow_programme(
+        session=session,
+        user_id=user_id,
+        chat_id=chat_id,
+        times=times,
+        weekdays=weekdays,
+        zone=zone,
+        enrolment_id=enrolment.id,
+        now=now,
+    )
+    return Started(ClaimResult.OK, enrolment, next_due)
+
+
 async def back_to_clinic_routine(
     *, session: AsyncSession, user_id: int, routine: str, now: datetime
 ) -> datetime | None:
