@@ -48,7 +48,7 @@ NO_PROGRAMME = N_(
 
 
 def _pgm(action: str, version: int = 0) -> str:
-    return cb.encode(cb.ProgrammeButton(action, version))
+    return cb.encode(cb.MyProgrammeButton(action, version))
 
 
 async def programme_command(update: Update, context: AcubotContext) -> None:
@@ -147,7 +147,7 @@ def _is_update(version: int, record: ProgrammeVersionRecord, enrolment: Enrolmen
 async def programme_button(update: Update, context: AcubotContext) -> None:
     """/programme's buttons: leave (asked first), see and accept an update."""
     query = query_of(update)
-    pressed = cb.decode_as(query.data, cb.ProgrammeButton)
+    pressed = cb.decode_as(query.data, cb.MyProgrammeButton)
     services = context.services
     tr = context.tr
     user_id = sender_of(update).id
@@ -269,4 +269,6 @@ async def programme_button(update: Update, context: AcubotContext) -> None:
 
 def register(app: AcubotApp) -> None:
     app.add_handler(CommandHandler("programme", programme_command))
-    app.add_handler(CallbackQueryHandler(programme_button, pattern=cb.pattern(cb.ProgrammeButton)))
+    app.add_handler(
+        CallbackQueryHandler(programme_button, pattern=cb.pattern(cb.MyProgrammeButton))
+    )

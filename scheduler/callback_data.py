@@ -190,16 +190,16 @@ class EnrolButton:
     value: str = ""
 
 
-PROGRAMME_ACTIONS = ("leave", "leave_yes", "stay")
+MY_PROGRAMME_ACTIONS = ("leave", "leave_yes", "stay")
 PROGRAMME_VERSION_ACTIONS = ("see", "accept")
 
 
 @dataclass(frozen=True, slots=True)
-class ProgrammeButton:
+class MyProgrammeButton:
     """/programme: `pgm:<action>`, or `pgm:see:<version>` / `pgm:accept:<version>` (the
     version shown, so an old Accept never takes a version the patient did not see)."""
 
-    action: str  # one of PROGRAMME_ACTIONS or PROGRAMME_VERSION_ACTIONS
+    action: str  # one of MY_PROGRAMME_ACTIONS or PROGRAMME_VERSION_ACTIONS
     version: int = 0
 
 
@@ -227,7 +227,7 @@ Button = (
     | RedFlagButton
     | LanguageButton
     | EnrolButton
-    | ProgrammeButton
+    | MyProgrammeButton
     | KeepRemindersButton
 )
 B = TypeVar(
@@ -248,7 +248,7 @@ B = TypeVar(
     RedFlagButton,
     LanguageButton,
     EnrolButton,
-    ProgrammeButton,
+    MyProgrammeButton,
     KeepRemindersButton,
 )
 
@@ -269,7 +269,7 @@ PREFIXES: dict[type, str] = {
     RedFlagButton: "rf",
     LanguageButton: "lang",
     EnrolButton: "enr",
-    ProgrammeButton: "pgm",
+    MyProgrammeButton: "pgm",
     KeepRemindersButton: "prog:keep",
 }
 
@@ -308,7 +308,7 @@ def _fields(button: Button) -> list[str]:
             return [language]
         case EnrolButton(action, value):
             return [action, value] if value else [action]
-        case ProgrammeButton(action, version):
+        case MyProgrammeButton(action, version):
             return [action, str(version)] if action in PROGRAMME_VERSION_ACTIONS else [action]
 
 
@@ -517,13 +517,13 @@ def _enrol(fields: list[str]) -> Button | None:
     return None
 
 
-def _programme(fields: list[str]) -> Button | None:
+def _my_programme(fields: list[str]) -> Button | None:
     match fields:
-        case [action] if action in PROGRAMME_ACTIONS:
-            return ProgrammeButton(action)
+        case [action] if action in MY_PROGRAMME_ACTIONS:
+            return MyProgrammeButton(action)
         case [action, version] if action in PROGRAMME_VERSION_ACTIONS:
             number = ascii_int(version, max_digits=9, leading_zeros=False)
-            return ProgrammeButton(action, number) if number else None
+            return MyProgrammeButton(action, number) if number else None
     return None
 
 
@@ -546,5 +546,5 @@ _READERS = {
     "rf": _red_flag,
     "lang": _language,
     "enr": _enrol,
-    "pgm": _programme,
+    "pgm": _my_programme,
 }

@@ -85,9 +85,9 @@ buttons = st.one_of(
     st.builds(
         cb.EnrolButton, st.just("z"), st.sampled_from(sorted(zoneinfo.available_timezones()))
     ),
-    st.builds(cb.ProgrammeButton, st.sampled_from(cb.PROGRAMME_ACTIONS)),
+    st.builds(cb.MyProgrammeButton, st.sampled_from(cb.MY_PROGRAMME_ACTIONS)),
     st.builds(
-        cb.ProgrammeButton,
+        cb.MyProgrammeButton,
         st.sampled_from(cb.PROGRAMME_VERSION_ACTIONS),
         st.integers(1, 999_999_999),
     ),
@@ -264,8 +264,8 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.EnrolButton("day", str(day)) for day in range(7)]
     built += [cb.EnrolButton("t", f"{h:02}{m:02}") for h in range(24) for m in range(60)]
     built += [cb.EnrolButton("z", zone) for zone in zoneinfo.available_timezones()]
-    built += [cb.ProgrammeButton(a) for a in cb.PROGRAMME_ACTIONS]
-    built += [cb.ProgrammeButton(a, 999_999_999) for a in cb.PROGRAMME_VERSION_ACTIONS]
+    built += [cb.MyProgrammeButton(a) for a in cb.MY_PROGRAMME_ACTIONS]
+    built += [cb.MyProgrammeButton(a, 999_999_999) for a in cb.PROGRAMME_VERSION_ACTIONS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -292,7 +292,7 @@ def test_a_lone_surrogate_is_refused_not_crashed_on() -> None:
 
 def test_programme_buttons_refuse_what_they_do_not_write() -> None:
     assert cb.decode("enr:day:3") == cb.EnrolButton("day", "3")
-    assert cb.decode("pgm:accept:2") == cb.ProgrammeButton("accept", 2)
+    assert cb.decode("pgm:accept:2") == cb.MyProgrammeButton("accept", 2)
     for data in (
         "enr:day:7",
         "enr:day:03",
