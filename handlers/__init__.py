@@ -30,7 +30,9 @@ def register_all(app: AcubotApp) -> None:
         prescribe,
         prescribe_links,
         privacy,
+        programme,
         programme_end,
+        programme_status,
         progress,
         reminder_buttons,
         reminder_settings,
@@ -57,6 +59,8 @@ def register_all(app: AcubotApp) -> None:
     reminder_buttons.register(app)  # buttons under a daily reminder
     programme_end.register(app)  # "Keep my reminders" under a finished programme's summary
     routine.register(app)  # /routine and the guided routine's buttons and timers
+    programme.register(app)  # /start <code>: starting a home programme (answers via handlers.flows)
+    programme_status.register(app)  # /programme: progress, Leave, updates
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
     privacy.register(app)  # /privacy, /export, /delete

@@ -79,6 +79,12 @@ COMMANDS = (
         REMINDER,
     ),
     Command(
+        "programme",
+        N_("Your practitioner's home programme"),
+        N_("the home programme your practitioner gave you (a QR code), and your progress in it"),
+        REMINDER,
+    ),
+    Command(
         "settings",
         N_("Your reminder's time and zone"),
         N_("your reminder's time, zone and routine"),

@@ -42,6 +42,11 @@ async def privacy(update: Update, context: AcubotContext) -> None:
         "/delete erases all of it for good.",
         clinic=clinic,
     )
+    text += "\n\n" + context.tr._(
+        "🏠 If you follow a home programme from your practitioner, I also store which one, "
+        "the days and times you chose, and when you started or left it. /export includes it "
+        "and /delete erases it."
+    )
     await reply_html(update, context, text)
 
 

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import Translator
-from handlers import render
+from handlers import programme, render
 from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
 from handlers.groups import is_private, private_chat_button
@@ -54,6 +54,9 @@ async def start(update: Update, context: AcubotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if not is_private(update):
         await group_start(update, context)
+        return
+    if context.args:  # a deep link: a practitioner's programme (t.me/<bot>?start=<code>)
+        await programme.open_link(update, context, " ".join(context.args))
         return
     resumed = None
     if user and chat:

@@ -213,6 +213,31 @@ class ProgrammeButton:
     programme_id: int
 
 
+ENROL_ACTIONS = ("days", "zone", "time", "back", "ok", "cancel")
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolButton:
+    """Starting a home programme (/start <code>): `enr:<action>`, `enr:day:<0-6>` (a weekday
+    toggled, Monday 0), `enr:t:<HHMM>` (a preset time), `enr:z:<zone>`."""
+
+    action: str  # one of ENROL_ACTIONS, or "day" / "t" / "z" with a value
+    value: str = ""
+
+
+MY_PROGRAMME_ACTIONS = ("leave", "leave_yes", "stay")
+PROGRAMME_VERSION_ACTIONS = ("see", "accept")
+
+
+@dataclass(frozen=True, slots=True)
+class MyProgrammeButton:
+    """/programme: `pgm:<action>`, or `pgm:see:<version>` / `pgm:accept:<version>` (the
+    version shown, so an old Accept never takes a version the patient did not see)."""
+
+    action: str  # one of MY_PROGRAMME_ACTIONS or PROGRAMME_VERSION_ACTIONS
+    version: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class KeepRemindersButton:
     """Under a finished programme's summary: `prog:keep:<enrolment id>`."""
@@ -238,6 +263,8 @@ Button = (
     | LanguageButton
     | PrescribeButton
     | ProgrammeButton
+    | EnrolButton
+    | MyProgrammeButton
     | KeepRemindersButton
 )
 B = TypeVar(
@@ -259,6 +286,8 @@ B = TypeVar(
     LanguageButton,
     PrescribeButton,
     ProgrammeButton,
+    EnrolButton,
+    MyProgrammeButton,
     KeepRemindersButton,
 )
 
@@ -280,6 +309,8 @@ PREFIXES: dict[type, str] = {
     LanguageButton: "lang",
     PrescribeButton: "prx",
     ProgrammeButton: "prg",
+    EnrolButton: "enr",
+    MyProgrammeButton: "pgm",
     KeepRemindersButton: "prog:keep",
 }
 
@@ -322,6 +353,10 @@ def _fields(button: Button) -> list[str]:
             return [action, str(place), value] if value else [action, str(place)]
         case ProgrammeButton(action, programme_id):
             return [action, str(programme_id)]
+        case EnrolButton(action, value):
+            return [action, value] if value else [action]
+        case MyProgrammeButton(action, version):
+            return [action, str(version)] if action in PROGRAMME_VERSION_ACTIONS else [action]
 
 
 def encode(button: Button) -> str:
@@ -561,6 +596,29 @@ def _programme(fields: list[str]) -> Button | None:
     return None
 
 
+def _enrol(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in ENROL_ACTIONS:
+            return EnrolButton(action)
+        case ["day", ("0" | "1" | "2" | "3" | "4" | "5" | "6") as day]:
+            return EnrolButton("day", day)
+        case ["t", hhmm] if _preset_time(hhmm):
+            return EnrolButton("t", hhmm)
+        case ["z", zone] if _ZONE_NAME.fullmatch(zone):
+            return EnrolButton("z", zone)
+    return None
+
+
+def _my_programme(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in MY_PROGRAMME_ACTIONS:
+            return MyProgrammeButton(action)
+        case [action, version] if action in PROGRAMME_VERSION_ACTIONS:
+            number = ascii_int(version, max_digits=9, leading_zeros=False)
+            return MyProgrammeButton(action, number) if number else None
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -581,4 +639,6 @@ _READERS = {
     "lang": _language,
     "prx": _prescribe,
     "prg": _programme,
+    "enr": _enrol,
+    "pgm": _my_programme,
 }

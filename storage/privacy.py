@@ -20,6 +20,9 @@ from storage.models import (
     CheckIn,
     Delivery,
     PendingStep,
+    Programme,
+    ProgrammeEnrolment,
+    ProgrammeLink,
     RoutineDay,
     Subscription,
     User,
@@ -90,6 +93,13 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(AdverseEvent.user_id == user_id)
             .order_by(AdverseEvent.recorded_at),
         ),
+        "home_programmes": await _rows(
+            session,
+            select(ProgrammeEnrolment.__table__, Programme.title, Programme.practitioner_name)
+            .join(Programme, Programme.id == ProgrammeEnrolment.programme_id)
+            .where(ProgrammeEnrolment.user_id == user_id)
+            .order_by(ProgrammeEnrolment.started_at, ProgrammeEnrolment.id),
+        ),
         "unfinished_question": next(
             iter(
                 await _rows(
@@ -107,6 +117,9 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     Rows are deleted explicitly (not only by ON DELETE CASCADE) so the erase
     does not depend on the database enforcing foreign keys. Broadcasts a
     staff member wrote stay for the clinic's records, without their id.
+    The subscription goes before the enrolments it may point at. A
+    single-use link the patient opened stays used, by nobody (0), so the
+    erase never makes it usable again.
     """
     for model in (
         AdverseEvent,
@@ -116,8 +129,12 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
         PendingStep,
         RoutineDay,
         Subscription,
+        ProgrammeEnrolment,
     ):
         await session.execute(delete(model).where(model.user_id == user_id))
+    await session.execute(
+        update(ProgrammeLink).where(ProgrammeLink.used_by == user_id).values(used_by=0)
+    )
     await session.execute(update(Broadcast).where(Broadcast.admin_id == user_id).values(admin_id=0))
     await session.execute(
         update(Broadcast)

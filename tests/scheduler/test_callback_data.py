@@ -103,6 +103,22 @@ buttons = st.one_of(
         st.integers(0, MAX_STEPS - 1),
     ),
     st.builds(cb.ProgrammeButton, st.sampled_from(cb.PROGRAMME_ACTIONS), ids),
+    st.builds(cb.EnrolButton, st.sampled_from(cb.ENROL_ACTIONS)),
+    st.builds(cb.EnrolButton, st.just("day"), st.sampled_from("0123456")),
+    st.builds(
+        cb.EnrolButton,
+        st.just("t"),
+        st.builds(lambda h, m: f"{h:02}{m:02}", st.integers(0, 23), st.integers(0, 59)),
+    ),
+    st.builds(
+        cb.EnrolButton, st.just("z"), st.sampled_from(sorted(zoneinfo.available_timezones()))
+    ),
+    st.builds(cb.MyProgrammeButton, st.sampled_from(cb.MY_PROGRAMME_ACTIONS)),
+    st.builds(
+        cb.MyProgrammeButton,
+        st.sampled_from(cb.PROGRAMME_VERSION_ACTIONS),
+        st.integers(1, 999_999_999),
+    ),
     st.builds(cb.KeepRemindersButton, ids),
 )
 
@@ -313,6 +329,19 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     ]
     built += [cb.PrescribeButton(a, "", MAX_STEPS - 1) for a in ("nkeep", "nskip")]
     built += [cb.ProgrammeButton(a, cb.MAX_ID) for a in cb.PROGRAMME_ACTIONS]
+    # A home programme's routine: up to MAX_STEPS points, and the steps' "finish".
+    built += [
+        cb.RoutineButton("programme", step, a)
+        for step in range(MAX_STEPS + 1)
+        for a in cb.ROUTINE_ACTIONS
+    ]
+    built.append(cb.SoreButton("programme"))
+    built += [cb.EnrolButton(a) for a in cb.ENROL_ACTIONS]
+    built += [cb.EnrolButton("day", str(day)) for day in range(7)]
+    built += [cb.EnrolButton("t", f"{h:02}{m:02}") for h in range(24) for m in range(60)]
+    built += [cb.EnrolButton("z", zone) for zone in zoneinfo.available_timezones()]
+    built += [cb.MyProgrammeButton(a) for a in cb.MY_PROGRAMME_ACTIONS]
+    built += [cb.MyProgrammeButton(a, 999_999_999) for a in cb.PROGRAMME_VERSION_ACTIONS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -335,6 +364,25 @@ def test_typed_times_read_only_ascii_digits(before: str, digit: str, after: str)
 def test_a_lone_surrogate_is_refused_not_crashed_on() -> None:
     assert cb.decode("\ud800enu:points") is None
     assert cb.decode("menu:\udfffpoints") is None
+
+
+def test_programme_buttons_refuse_what_they_do_not_write() -> None:
+    assert cb.decode("enr:day:3") == cb.EnrolButton("day", "3")
+    assert cb.decode("pgm:accept:2") == cb.MyProgrammeButton("accept", 2)
+    for data in (
+        "enr:day:7",
+        "enr:day:03",
+        "enr:day",
+        "enr:t:2460",
+        "enr:nope",
+        "pgm:accept:0",
+        "pgm:accept:02",
+        "pgm:accept",
+        "pgm:see:1234567890",
+        "pgm:leave:1",
+        "pgm:what",
+    ):
+        assert cb.decode(data) is None, data
 
 
 def test_keep_reminders_round_trips_and_refuses_bad_ids() -> None:
