@@ -362,7 +362,7 @@ async def stall_rounds(database_url: str, charts: int) -> dict[str, tuple[float,
         )
         await app.process_update(done)
         process_pool = services.cpu
-        process_pool.start()
+        await process_pool.start()
         await app.process_update(person.text("/progress"))  # the worker is up and warm
         for name, pool in (
             ("on the loop", OnLoop()),

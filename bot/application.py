@@ -276,7 +276,8 @@ async def _post_init(app: AcubotApp) -> None:
     await set_bot_profile(app)
     await set_admin_commands(app)
     if services.long_running:
-        services.cpu.start()
+        # In a thread (handlers/offload.py): launching the worker never holds the loop.
+        await services.cpu.start()
         # What start-up built lives as long as the bot: frozen, a full collection
         # never walks it again, so it cannot stall the loop (undone at shutdown).
         gc.collect()

@@ -306,6 +306,30 @@ async def test_a_broadcast_across_an_outage_reaches_everyone_once(
         assert dict(statuses.all()) == {"sent": len(ids)}
 
 
+async def hold_write_lock(path: Path) -> sqlite3.Connection:
+    """A connection of the test's own holding SQLite's write lock, taken without racing the bot.
+
+    The bot writes beside its replies (when a patient was last seen, a
+    picture's file id): those writes are waited for first, so none of them
+    is caught by the lock and none holds it. Whatever else of the bot's may
+    still be writing is waited out too: the lock is asked for with a busy
+    timeout, in a thread, so the event loop can finish that transaction
+    meanwhile (asked for on the loop, it would wait for itself).
+    """
+    pending = [
+        task for task in asyncio.all_tasks() if task.get_name().startswith(("seen-", "file-id-"))
+    ]
+    await asyncio.gather(*pending)
+    holder = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        await asyncio.to_thread(holder.execute, "BEGIN EXCLUSIVE")
+    except Exception:
+        holder.close()
+        raise
+    assert holder.in_transaction
+    return holder
+
+
 async def test_sqlite_locked_database(
     tmp_path: Path, api: InProcessBotAPI, clock: FakeClock, sleep: RecordingSleep
 ) -> None:
@@ -318,9 +342,9 @@ async def test_sqlite_locked_database(
         await patient.send("/start")
         await subscribe_many(app, [2])
         clock.advance(days=1)
-        holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+        holder = await hold_write_lock(path)  # another process writing, for as long as it likes
         try:
-            holder.execute("BEGIN EXCLUSIVE")  # another process writing, for as long as it likes
+            assert services.gate.available  # the bot finds the lock by itself
             first = time.monotonic()
             assert last_text(await patient.send("/remind")) == UNAVAILABLE
             first = time.monotonic() - first
