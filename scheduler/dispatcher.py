@@ -38,8 +38,8 @@ from scheduler import checkin_message, reminder_message
 from scheduler.leases import renewing
 from scheduler.marks import MarkSending
 from scheduler.programme_progress import Adherence, adherence, course_end_date, planned_days
+from scheduler.programme_routine import PROGRAMME_ROUTINE
 from scheduler.recipients import apply_send_outcome, send_record
-from scheduler.reminder_message import PROGRAMME_ROUTINE
 from scheduler.schedule_rule import Firing, local_date_of, next_planned_fire
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from storage import programmes, reminders

@@ -9,7 +9,6 @@ their language (the dispatcher reads both for each recipient).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -20,12 +19,10 @@ from content.catalogue import Catalogue
 from content.i18n import N_, Translator
 from scheduler import callback_data as cb
 from scheduler.programme_progress import Adherence
-from storage.programmes import ProgrammeStep
-from storage.reminders import EnrolledProgramme
 
-# A subscription following a home programme names this routine; the routine
-# handler resolves it to the patient's active enrolment.
-PROGRAMME_ROUTINE = "programme"
+# The reminder's minutes are the guided routine's own count.
+from scheduler.programme_routine import programme_minutes
+from storage.reminders import EnrolledProgramme
 
 # The buttons' actions (scheduler/callback_data.py's ReminderButton carries them).
 START, DONE, SNOOZE_30, SNOOZE_60, SKIP, STOP = "go", "done", "s30", "s60", "skip", "stop"
@@ -106,24 +103,6 @@ def reminder_text(
         ),
     ]
     return "\n".join(lines)
-
-
-def programme_minutes(
-    catalogue: Catalogue, steps: Sequence[ProgrammeStep], *, pregnant: bool = False
-) -> int:
-    """About how long a programme takes: each hold, twice for a point on both sides.
-
-    Points traditionally avoided in pregnancy are left out for a pregnant
-    patient, and a point no longer in the catalogue is skipped, as the
-    guided routine does.
-    """
-    seconds = 0
-    for step in steps:
-        point = catalogue.point(step.point)
-        if point is None or (pregnant and point.pregnancy_caution):
-            continue
-        seconds += step.hold_seconds * (2 if point.bilateral else 1)
-    return max(1, round(seconds / 60))
 
 
 def programme_reminder_text(
