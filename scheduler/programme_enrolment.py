@@ -90,28 +90,19 @@ async def start_programme(
         is None
     ):
         return Started(ClaimResult.UNKNOWN)
-    enrolment = await programmes.enrol(
+    return await _enrol_and_follow(
         session=session,
         user_id=user_id,
+        chat_id=chat_id,
         programme_id=programme_id,
         version=version,
         link_id=link_id,
         start_date=local_date_of(now, ZoneInfo(zone)),
         weekdays=weekdays,
         times=times,
-        now=now,
-    )
-    next_due = await follow_programme(
-        session=session,
-        user_id=user_id,
-        chat_id=chat_id,
-        times=times,
-        weekdays=weekdays,
         zone=zone,
-        enrolment_id=enrolment.id,
         now=now,
     )
-    return Started(ClaimResult.OK, enrolment, next_due)
 
 
 async def update_programme(
@@ -140,13 +131,43 @@ async def update_programme(
     )
     if record is None:
         return Started(ClaimResult.UNKNOWN)
-    enrolment = await programmes.enrol(
+    return await _enrol_and_follow(
         session=session,
         user_id=user_id,
+        chat_id=chat_id,
         programme_id=current.programme_id,
         version=version,
         link_id=current.link_id,
         start_date=current.start_date,
+        weekdays=weekdays,
+        times=times,
+        zone=zone,
+        now=now,
+    )
+
+
+async def _enrol_and_follow(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    chat_id: int,
+    programme_id: int,
+    version: int,
+    link_id: int | None,
+    start_date: date,
+    weekdays: int,
+    times: Sequence[time],
+    zone: str,
+    now: datetime,
+) -> Started:
+    """Writes the enrolment and points the patient's reminder at it (caller's transaction)."""
+    enrolment = await programmes.enrol(
+        session=session,
+        user_id=user_id,
+        programme_id=programme_id,
+        version=version,
+        link_id=link_id,
+        start_date=start_date,
         weekdays=weekdays,
         times=times,
         now=now,
