@@ -37,6 +37,7 @@ from handlers.flows import (
 from handlers.language import store_person
 from handlers.programme_view import programme_card, weekdays_text
 from handlers.reply import reply_html
+from handlers.subscribe import problem_lines, zone_lines, zone_question
 from handlers.update_parts import chat_of, message_of, query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler.programme_codes import MAX_START_PARAMETER, BadLinkCode, verify
@@ -47,7 +48,6 @@ from scheduler.programme_enrolment import (
 )
 from scheduler.reminder_message import local_when
 from scheduler.time_input import (
-    COMMON_ZONES,
     find_zone,
     parse_time_of_day,
     zone_for_location,
@@ -224,17 +224,6 @@ def _cancel_button(tr: Translator) -> InlineKeyboardButton:
     return InlineKeyboardButton(tr._("✖ Cancel"), callback_data=_data("cancel"))
 
 
-def _problem_lines(tr: Translator, problem: str | None) -> list[str]:
-    return [f"⚠️ {escape(tr._(problem))}", ""] if problem else []
-
-
-def _zone_lines(tr: Translator, zone: str) -> list[str]:
-    lines = [tr._("Time zone: {zone}", zone=escape(zone_label(zone)))]
-    if note := zone_note(zone):
-        lines.append(f"<i>{escape(tr._(note))}</i>")
-    return lines
-
-
 def _short_day(tr: Translator, day: int) -> str:
     return str(tr.locale.days["format"]["abbreviated"][day])
 
@@ -263,7 +252,7 @@ async def ask_days(
     if chosen == wanted:
         rows.append([InlineKeyboardButton(tr._("Done ▶"), callback_data=_data("days"))])
     rows.append([_cancel_button(tr)])
-    lines = _problem_lines(tr, problem)
+    lines = problem_lines(tr, problem)
     lines += [
         tr.n_(
             "📅 <b>Which day of the week will you practise?</b>",
@@ -300,7 +289,7 @@ async def ask_time(
     if data["pick"]:
         rows.append([InlineKeyboardButton(tr._("📅 Change days"), callback_data=_data("back"))])
     rows.append([_cancel_button(tr)])
-    lines = _problem_lines(tr, problem)
+    lines = problem_lines(tr, problem)
     if int(data["count"]) == 1:
         lines.append(tr._("⏰ <b>What time should I remind you?</b>"))
     elif not taken:
@@ -319,7 +308,7 @@ async def ask_time(
             "<code>7:30 pm</code>."
         ),
         "",
-        *_zone_lines(tr, data["zone"]),
+        *zone_lines(tr, data["zone"]),
     ]
     await show_step(
         update,
@@ -341,24 +330,11 @@ async def ask_zone(
 ) -> None:
     await save_step(update, context, FLOW, ASK_ZONE, data)
     tr = context.tr
-    buttons = [
-        InlineKeyboardButton(zone_label(zone), callback_data=_data("z", zone))
-        for zone in suggestions or COMMON_ZONES
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(
-        [InlineKeyboardButton(tr._("◀ Back"), callback_data=_data("time")), _cancel_button(tr)]
+    back = InlineKeyboardButton(tr._("◀ Back"), callback_data=_data("time"))
+    text, keyboard = zone_question(
+        tr, suggestions, lambda zone: _data("z", zone), [back, _cancel_button(tr)], problem
     )
-    lines = _problem_lines(tr, problem)
-    lines += [
-        tr._("🌍 <b>Which time zone are you in?</b>"),
-        tr._(
-            "Type your city or a time zone (for example <code>London</code> or "
-            "<code>Europe/London</code>), share your location (📎 → Location), "
-            "or pick one below."
-        ),
-    ]
-    await show_step(update, context, "\n".join(lines), InlineKeyboardMarkup(rows), replace=replace)
+    await show_step(update, context, text, keyboard, replace=replace)
 
 
 def _times_text(tr: Translator, values: list[str]) -> str:
@@ -395,7 +371,7 @@ async def ask_confirm(
     if data["pick"]:
         rows.append([InlineKeyboardButton(tr._("📅 Change days"), callback_data=_data("back"))])
     rows.append([_cancel_button(tr)])
-    lines = _problem_lines(tr, problem)
+    lines = problem_lines(tr, problem)
     lines += [
         tr._("<b>Start “{title}”?</b>", title=escape(data["title"])),
         tr._(

@@ -9,6 +9,7 @@ answered twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time
 from html import escape
 from typing import Any
@@ -68,12 +69,12 @@ def _clock(tr: Translator, hh_mm: str) -> str:
     return tr.time(time.fromisoformat(hh_mm))
 
 
-def _problem_lines(tr: Translator, problem: str | None) -> list[str]:
+def problem_lines(tr: Translator, problem: str | None) -> list[str]:
     """A problem (a message id, or text already in the patient's language), then a gap."""
     return [f"⚠️ {escape(tr._(problem))}", ""] if problem else []
 
 
-def _zone_lines(tr: Translator, zone: str) -> list[str]:
+def zone_lines(tr: Translator, zone: str) -> list[str]:
     """ "Time zone: …", and a note when the zone never changes for daylight saving."""
     lines = [tr._("Time zone: {zone}", zone=escape(zone_label(zone)))]
     if note := zone_note(zone):
@@ -122,7 +123,7 @@ async def ask_time(
             [_cancel_button(tr)],
         ]
     )
-    lines = _problem_lines(tr, problem)
+    lines = problem_lines(tr, problem)
     lines += [
         tr._("⏰ <b>Daily acupressure reminder</b>"),
         tr._(
@@ -130,7 +131,7 @@ async def ask_time(
             "<code>7:30</code>, <code>19:30</code> or <code>7:30 pm</code>."
         ),
         "",
-        *_zone_lines(tr, data["zone"]),
+        *zone_lines(tr, data["zone"]),
     ]
     await show_step(update, context, "\n".join(lines), keyboard, replace=replace)
 
@@ -146,15 +147,31 @@ async def ask_zone(
 ) -> None:
     await _save_step(update, context, ASK_ZONE, data)
     tr = context.tr
+    back = InlineKeyboardButton(tr._("◀ Back"), callback_data=_data("back"))
+    text, keyboard = zone_question(
+        tr, suggestions, lambda zone: _data("z", zone), [back, _cancel_button(tr)], problem
+    )
+    await show_step(update, context, text, keyboard, replace=replace)
+
+
+def zone_question(
+    tr: Translator,
+    suggestions: tuple[str, ...],
+    zone_data: Callable[[str], str],
+    last_row: list[InlineKeyboardButton],
+    problem: str | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """ "Which time zone are you in?": the suggested (or common) zones two a row, then `last_row`.
+
+    /remind and a programme's set-up ask it alike; `zone_data` writes each zone's button data.
+    """
     choices = suggestions or COMMON_ZONES
     buttons = [
-        InlineKeyboardButton(zone_label(zone), callback_data=_data("z", zone)) for zone in choices
+        InlineKeyboardButton(zone_label(zone), callback_data=zone_data(zone)) for zone in choices
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(
-        [InlineKeyboardButton(tr._("◀ Back"), callback_data=_data("back")), _cancel_button(tr)]
-    )
-    lines = _problem_lines(tr, problem)
+    rows.append(last_row)
+    lines = problem_lines(tr, problem)
     lines += [
         tr._("🌍 <b>Which time zone are you in?</b>"),
         tr._(
@@ -163,7 +180,7 @@ async def ask_zone(
             "or pick one below."
         ),
     ]
-    await show_step(update, context, "\n".join(lines), InlineKeyboardMarkup(rows), replace=replace)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 async def ask_confirm(
@@ -189,7 +206,7 @@ async def ask_confirm(
             [_cancel_button(tr)],
         ]
     )
-    lines = _problem_lines(tr, problem)
+    lines = problem_lines(tr, problem)
     lines += [
         tr._(
             "Remind you every day at <b>{time}</b> in {zone}?",
