@@ -245,6 +245,32 @@ class KeepRemindersButton:
     enrolment_id: int
 
 
+MAX_QUESTIONNAIRE_ITEMS = 99  # the RMDQ has 24; two digits at most
+QUESTIONNAIRE_SKIP = "s"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionnaireButton:
+    """A questionnaire item's answer: `qn:<run id>:<item, 0-based>:<0-10, or s to skip>`.
+
+    The run's stored next item decides whether the answer is taken: an old or
+    forged button changes nothing."""
+
+    run_id: int
+    item: int
+    answer: int | None  # None: skipped
+
+
+QUESTIONNAIRE_CHOICES = ("peg", "rmdq", "resume")
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionnaireChoiceButton:
+    """/questionnaire: `qnc:peg`, `qnc:rmdq` or `qnc:resume` (the unfinished one)."""
+
+    choice: str
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -266,6 +292,8 @@ Button = (
     | EnrolButton
     | MyProgrammeButton
     | KeepRemindersButton
+    | QuestionnaireButton
+    | QuestionnaireChoiceButton
 )
 B = TypeVar(
     "B",
@@ -289,6 +317,8 @@ B = TypeVar(
     EnrolButton,
     MyProgrammeButton,
     KeepRemindersButton,
+    QuestionnaireButton,
+    QuestionnaireChoiceButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -312,6 +342,8 @@ PREFIXES: dict[type, str] = {
     EnrolButton: "enr",
     MyProgrammeButton: "pgm",
     KeepRemindersButton: "prog:keep",
+    QuestionnaireButton: "qn",
+    QuestionnaireChoiceButton: "qnc",
 }
 
 
@@ -355,6 +387,10 @@ def _fields(button: Button) -> list[str]:
             return [action, str(programme_id)]
         case EnrolButton(action, value):
             return [action, value] if value else [action]
+        case QuestionnaireButton(run_id, item, answer):
+            return [str(run_id), str(item), QUESTIONNAIRE_SKIP if answer is None else str(answer)]
+        case QuestionnaireChoiceButton(choice):
+            return [choice]
         case MyProgrammeButton(action, version):
             return [action, str(version)] if action in PROGRAMME_VERSION_ACTIONS else [action]
 
@@ -619,6 +655,27 @@ def _my_programme(fields: list[str]) -> Button | None:
     return None
 
 
+def _questionnaire(fields: list[str]) -> Button | None:
+    match fields:
+        case [run, item, answer]:
+            run_id = _id(run)
+            number = _small(item, range(MAX_QUESTIONNAIRE_ITEMS + 1))
+            if run_id is None or number is None:
+                return None
+            if answer == QUESTIONNAIRE_SKIP:
+                return QuestionnaireButton(run_id, number, None)
+            value = _small(answer, range(11))
+            return QuestionnaireButton(run_id, number, value) if value is not None else None
+    return None
+
+
+def _questionnaire_choice(fields: list[str]) -> Button | None:
+    match fields:
+        case [choice] if choice in QUESTIONNAIRE_CHOICES:
+            return QuestionnaireChoiceButton(choice)
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -641,4 +698,6 @@ _READERS = {
     "prg": _programme,
     "enr": _enrol,
     "pgm": _my_programme,
+    "qn": _questionnaire,
+    "qnc": _questionnaire_choice,
 }

@@ -120,6 +120,13 @@ buttons = st.one_of(
         st.integers(1, 999_999_999),
     ),
     st.builds(cb.KeepRemindersButton, ids),
+    st.builds(
+        cb.QuestionnaireButton,
+        ids,
+        st.integers(0, cb.MAX_QUESTIONNAIRE_ITEMS),
+        st.none() | st.integers(0, 10),
+    ),
+    st.builds(cb.QuestionnaireChoiceButton, st.sampled_from(cb.QUESTIONNAIRE_CHOICES)),
 )
 
 
@@ -168,6 +175,9 @@ def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
         f"prx:wd:{digit}",
         f"prx:nskip:{digit}",
         f"prg:edit:{digit}",
+        f"qn:{digit}:0:5",
+        f"qn:1:{digit}:5",
+        f"qn:1:0:{digit}",
     ]
     for data in forged:
         assert cb.decode(data) is None, data
@@ -302,6 +312,11 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     ]
     built.append(cb.BroadcastCancelButton(cb.MAX_ID))
     built.append(cb.KeepRemindersButton(cb.MAX_ID))
+    built += [
+        cb.QuestionnaireButton(cb.MAX_ID, cb.MAX_QUESTIONNAIRE_ITEMS, answer)
+        for answer in [None, *range(11)]
+    ]
+    built += [cb.QuestionnaireChoiceButton(c) for c in cb.QUESTIONNAIRE_CHOICES]
     built += [cb.BroadcastDraftButton(a) for a in cb.BROADCAST_ACTIONS]
     built += [cb.BroadcastDraftButton("btn", c) for c in cb.BROADCAST_BUTTON_CHOICES]
     built += [cb.BroadcastDraftButton("aud", a.value) for a in Audience]
@@ -389,4 +404,25 @@ def test_keep_reminders_round_trips_and_refuses_bad_ids() -> None:
     assert cb.encode(cb.KeepRemindersButton(42)) == "prog:keep:42"
     assert cb.decode("prog:keep:42") == cb.KeepRemindersButton(42)
     for bad in ("prog:keep:", "prog:keep:0", "prog:keep:042", "prog:keep:4:2", "prog:keep:x"):
+        assert cb.decode(bad) is None, bad
+
+
+def test_questionnaire_buttons_round_trip_and_refuse_what_they_do_not_write() -> None:
+    assert cb.encode(cb.QuestionnaireButton(7, 0, 10)) == "qn:7:0:10"
+    assert cb.encode(cb.QuestionnaireButton(7, 23, None)) == "qn:7:23:s"
+    assert cb.decode("qn:7:23:s") == cb.QuestionnaireButton(7, 23, None)
+    assert cb.decode("qnc:resume") == cb.QuestionnaireChoiceButton("resume")
+    for bad in (
+        "qn:7:0:11",
+        "qn:7:0:-1",
+        "qn:0:0:1",
+        "qn:07:0:1",
+        "qn:7:100:1",
+        "qn:7:01:1",
+        "qn:7:0:S",
+        "qn:7:0",
+        "qn:7:0:1:2",
+        "qnc:odi",
+        "qnc:",
+    ):
         assert cb.decode(bad) is None, bad
