@@ -208,6 +208,7 @@ async def scores(*, session: AsyncSession, user_id: int, instrument: str) -> lis
     return [
         Score(run_id, Decimal(value), completed_at, Reason(reason))
         for run_id, value, completed_at, reason in rows.tuples()
+        if value is not None and completed_at is not None  # as the query asks
     ]
 
 
