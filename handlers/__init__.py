@@ -34,6 +34,7 @@ def register_all(app: AcubotApp) -> None:
         programme_end,
         programme_status,
         progress,
+        questionnaire,
         reminder_buttons,
         reminder_settings,
         routine,
@@ -63,6 +64,7 @@ def register_all(app: AcubotApp) -> None:
     programme_status.register(app)  # /programme: progress, Leave, updates
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
+    questionnaire.register(app)  # /questionnaire, PEG and RMDQ answer buttons
     privacy.register(app)  # /privacy, /export, /delete
     # (/language is registered with group -5 above)
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast

@@ -162,7 +162,7 @@ async def answers_of(*, session: AsyncSession, run_id: int) -> dict[int, int | N
             QuestionnaireAnswer.run_id == run_id
         )
     )
-    return {item: answer for item, answer in rows.tuples()}
+    return {item: answer for item, answer in rows}
 
 
 async def finish_run(
@@ -207,7 +207,7 @@ async def scores(*, session: AsyncSession, user_id: int, instrument: str) -> lis
     )
     return [
         Score(run_id, Decimal(value), completed_at, Reason(reason))
-        for run_id, value, completed_at, reason in rows.tuples()
+        for run_id, value, completed_at, reason in rows
         if value is not None and completed_at is not None  # as the query asks
     ]
 
