@@ -31,6 +31,7 @@ from content.catalogue import Catalogue, load_catalogues
 from content.languages import Language
 from content.lookup import PointIndex
 from content.own_words import OwnWords
+from content.questionnaires import questionnaires
 from content.triage import default_screen
 from handlers.admin import set_admin_commands
 from handlers.commands import set_bot_profile
@@ -210,6 +211,7 @@ def link_secret(settings: Settings) -> bytes:
 @cache
 def _shipped_catalogues() -> dict[Language, Catalogue]:
     # Immutable once validated: one load per process, however many apps are built.
+    questionnaires()  # the PEG and RMDQ data are checked at start too (a bad file stops it)
     return load_catalogues()
 
 

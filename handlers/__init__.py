@@ -35,6 +35,7 @@ def register_all(app: AcubotApp) -> None:
         programme_end,
         programme_status,
         progress,
+        questionnaire,
         reminder_buttons,
         reminder_settings,
         routine,
@@ -65,6 +66,7 @@ def register_all(app: AcubotApp) -> None:
     programme_status.register(app)  # /programme: progress, Leave, updates
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
+    questionnaire.register(app)  # /questionnaire, PEG and RMDQ answer buttons
     privacy.register(app)  # /privacy, /export, /delete
     consent.register(app)  # Share / Don't share (asked in /privacy and after a programme starts)
     # (/language is registered with group -5 above)

@@ -111,6 +111,12 @@ COMMANDS = (
         N_("your streak, your pain scores and a chart"),
         REMINDER,
     ),
+    Command(
+        "questionnaire",
+        N_("Questionnaires: pain (PEG), daily activities (Roland-Morris)"),
+        N_("two short back pain questionnaires (PEG, Roland-Morris), and how your score changed"),
+        REMINDER,
+    ),
     Command("cancel", None, N_("leave the question I am waiting on"), REMINDER),
     Command("language", N_("Language: English, Español, 中文"), N_("choose my language"), DATA),
     Command("privacy", N_("What is stored; /export, /delete"), N_("what is stored and why"), DATA),

@@ -25,6 +25,7 @@ from telegram.ext import CallbackQueryHandler
 
 from content.i18n import N_, Translator
 from content.own_words import typed_time
+from content.questionnaires import Instrument, questionnaires
 from handlers.consent import consent_keyboard, consent_question
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
@@ -41,12 +42,14 @@ from handlers.reply import reply_html
 from handlers.subscribe import problem_lines, zone_lines, zone_question
 from handlers.update_parts import chat_of, message_of, query_of, sender_of
 from scheduler import callback_data as cb
+from scheduler import questionnaire_flow
 from scheduler.programme_codes import MAX_START_PARAMETER, BadLinkCode, verify
 from scheduler.programme_enrolment import (
     first_firing,
     start_programme,
     update_programme,
 )
+from scheduler.questionnaire_message import item_message
 from scheduler.reminder_message import local_when
 from scheduler.time_input import (
     find_zone,
@@ -67,6 +70,7 @@ from storage.programmes import (
     parse_times,
     weekdays_of,
 )
+from storage.questionnaires import Reason
 from storage.safety import is_pregnant
 
 log = logging.getLogger(__name__)
@@ -566,12 +570,35 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
         current = await current_consent(session=session, user_id=user.id)
     if current is not None and current.shares:
         await show_step(update, context, "\n".join(lines), replace=True)
-        return
-    # Right after the start, in the same message: may the practitioner follow it?
-    question = consent_question(tr, services.settings.clinic_name, current, status=False)
-    await show_step(
-        update, context, "\n".join([*lines, "", question]), consent_keyboard(tr), replace=True
-    )
+    else:
+        # Right after the start, in the same message: may the practitioner follow it?
+        question = consent_question(tr, services.settings.clinic_name, current, status=False)
+        await show_step(
+            update, context, "\n".join([*lines, "", question]), consent_keyboard(tr), replace=True
+        )
+    if not data.get("update") and started.enrolment is not None:
+        await ask_programme_questionnaire(update, context, started.enrolment.id)
+
+
+async def ask_programme_questionnaire(
+    update: Update, context: AcubotContext, enrolment_id: int
+) -> None:
+    """The Roland-Morris questionnaire at a programme's start: its first item, once."""
+    services = context.services
+    async with services.sessions.begin() as session:
+        run = await questionnaire_flow.start(
+            session=session,
+            user_id=sender_of(update).id,
+            instrument=Instrument.RMDQ,
+            reason=Reason.PROGRAMME_START,
+            now=services.now(),
+            enrolment_id=enrolment_id,
+        )
+    if run is not None:
+        text, keyboard = item_message(
+            context.tr, questionnaires(), Instrument.RMDQ, run.id, run.next_item
+        )
+        await reply_html(update, context, text, keyboard)
 
 
 def register(app: AcubotApp) -> None:

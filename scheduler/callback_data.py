@@ -270,6 +270,32 @@ class StaffButton:
     role: Role | None = None
 
 
+MAX_QUESTIONNAIRE_ITEMS = 99  # the RMDQ has 24; two digits at most
+QUESTIONNAIRE_SKIP = "s"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionnaireButton:
+    """A questionnaire item's answer: `qn:<run id>:<item, 0-based>:<0-10, or s to skip>`.
+
+    The run's stored next item decides whether the answer is taken: an old or
+    forged button changes nothing."""
+
+    run_id: int
+    item: int
+    answer: int | None  # None: skipped
+
+
+QUESTIONNAIRE_CHOICES = ("peg", "rmdq", "resume")
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionnaireChoiceButton:
+    """/questionnaire: `qnc:peg`, `qnc:rmdq` or `qnc:resume` (the unfinished one)."""
+
+    choice: str
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -293,6 +319,8 @@ Button = (
     | KeepRemindersButton
     | ConsentButton
     | StaffButton
+    | QuestionnaireButton
+    | QuestionnaireChoiceButton
 )
 B = TypeVar(
     "B",
@@ -318,6 +346,8 @@ B = TypeVar(
     KeepRemindersButton,
     ConsentButton,
     StaffButton,
+    QuestionnaireButton,
+    QuestionnaireChoiceButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -343,6 +373,8 @@ PREFIXES: dict[type, str] = {
     KeepRemindersButton: "prog:keep",
     ConsentButton: "cns",
     StaffButton: "stf",
+    QuestionnaireButton: "qn",
+    QuestionnaireChoiceButton: "qnc",
 }
 
 
@@ -386,6 +418,10 @@ def _fields(button: Button) -> list[str]:
             return [action, str(programme_id)]
         case EnrolButton(action, value):
             return [action, value] if value else [action]
+        case QuestionnaireButton(run_id, item, answer):
+            return [str(run_id), str(item), QUESTIONNAIRE_SKIP if answer is None else str(answer)]
+        case QuestionnaireChoiceButton(choice):
+            return [choice]
         case MyProgrammeButton(action, version):
             return [action, str(version)] if action in PROGRAMME_VERSION_ACTIONS else [action]
         case ConsentButton(shares, text_version):
@@ -678,6 +714,27 @@ def _staff(fields: list[str]) -> Button | None:
     return None
 
 
+def _questionnaire(fields: list[str]) -> Button | None:
+    match fields:
+        case [run, item, answer]:
+            run_id = _id(run)
+            number = _small(item, range(MAX_QUESTIONNAIRE_ITEMS + 1))
+            if run_id is None or number is None:
+                return None
+            if answer == QUESTIONNAIRE_SKIP:
+                return QuestionnaireButton(run_id, number, None)
+            value = _small(answer, range(11))
+            return QuestionnaireButton(run_id, number, value) if value is not None else None
+    return None
+
+
+def _questionnaire_choice(fields: list[str]) -> Button | None:
+    match fields:
+        case [choice] if choice in QUESTIONNAIRE_CHOICES:
+            return QuestionnaireChoiceButton(choice)
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -702,4 +759,6 @@ _READERS = {
     "pgm": _my_programme,
     "cns": _consent,
     "stf": _staff,
+    "qn": _questionnaire,
+    "qnc": _questionnaire_choice,
 }

@@ -439,3 +439,45 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # A short code such as a role name; never health data or free text.
     detail: Mapped[str | None] = mapped_column(String(32))
+
+
+class QuestionnaireRun(Base):
+    """One questionnaire being answered (PEG, RMDQ): its next item is the pending step.
+
+    `enrolment_id` and `reason` make a programme's questionnaire exactly once: at most
+    one run per enrolment and reason (NULLs, runs outside a programme, never collide).
+    """
+
+    __tablename__ = "questionnaire_runs"
+    __table_args__ = (UniqueConstraint("enrolment_id", "reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    instrument: Mapped[str] = mapped_column(String(16))  # peg | rmdq
+    # weekly | programme_start | programme_middle | programme_end | asked
+    reason: Mapped[str] = mapped_column(String(24))
+    enrolment_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("programme_enrolments.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_item: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[str | None] = mapped_column(String(8))  # a decimal as text: "7.7", "12"
+
+
+class QuestionnaireAnswer(Base):
+    """One item's answer (None when skipped), with its time."""
+
+    __tablename__ = "questionnaire_answers"
+    __table_args__ = (UniqueConstraint("run_id", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("questionnaire_runs.id", ondelete="CASCADE")
+    )
+    item: Mapped[int] = mapped_column(Integer)  # 0-based
+    answer: Mapped[int | None] = mapped_column(Integer)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)

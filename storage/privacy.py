@@ -25,6 +25,8 @@ from storage.models import (
     Programme,
     ProgrammeEnrolment,
     ProgrammeLink,
+    QuestionnaireAnswer,
+    QuestionnaireRun,
     RoutineDay,
     Subscription,
     User,
@@ -114,6 +116,19 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(AuditEntry.patient_id == user_id)
             .order_by(AuditEntry.at, AuditEntry.id),
         ),
+        "questionnaires": await _rows(
+            session,
+            select(QuestionnaireRun.__table__)
+            .where(QuestionnaireRun.user_id == user_id)
+            .order_by(QuestionnaireRun.started_at, QuestionnaireRun.id),
+        ),
+        "questionnaire_answers": await _rows(
+            session,
+            select(QuestionnaireAnswer.__table__)
+            .join(QuestionnaireRun, QuestionnaireRun.id == QuestionnaireAnswer.run_id)
+            .where(QuestionnaireRun.user_id == user_id)
+            .order_by(QuestionnaireAnswer.run_id, QuestionnaireAnswer.item),
+        ),
         "unfinished_question": next(
             iter(
                 await _rows(
@@ -131,13 +146,22 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     Rows are deleted explicitly (not only by ON DELETE CASCADE) so the erase
     does not depend on the database enforcing foreign keys. Broadcasts a
     staff member wrote stay for the clinic's records, without their id.
+    Questionnaire answers (keyed by their run) go before the runs.
     The subscription goes before the enrolments it may point at. A
     single-use link the patient opened stays used, by nobody (0), so the
     erase never makes it usable again. The audit log's rows about the patient
     stay (ids and actions only, no health data: storage.audit says why), and
     so does a staff member's role, which is the clinic's record, not theirs.
     """
+    await session.execute(
+        delete(QuestionnaireAnswer).where(
+            QuestionnaireAnswer.run_id.in_(
+                select(QuestionnaireRun.id).where(QuestionnaireRun.user_id == user_id)
+            )
+        )
+    )
     for model in (
+        QuestionnaireRun,
         AdverseEvent,
         ConsentRecord,
         BroadcastRecipient,

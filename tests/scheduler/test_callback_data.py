@@ -130,6 +130,13 @@ buttons = st.one_of(
     st.builds(cb.StaffButton, st.just("add"), ids, st.sampled_from(list(Role))),
     st.builds(cb.StaffButton, st.just("rm"), ids),
     st.builds(cb.StaffButton, st.just("cancel")),
+    st.builds(
+        cb.QuestionnaireButton,
+        ids,
+        st.integers(0, cb.MAX_QUESTIONNAIRE_ITEMS),
+        st.none() | st.integers(0, 10),
+    ),
+    st.builds(cb.QuestionnaireChoiceButton, st.sampled_from(cb.QUESTIONNAIRE_CHOICES)),
 )
 
 
@@ -180,6 +187,9 @@ def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
         f"prg:edit:{digit}",
         f"stf:rm:{digit}",
         f"stf:add:owner:1{digit}",
+        f"qn:{digit}:0:5",
+        f"qn:1:{digit}:5",
+        f"qn:1:0:{digit}",
     ]
     for data in forged:
         assert cb.decode(data) is None, data
@@ -314,6 +324,11 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     ]
     built.append(cb.BroadcastCancelButton(cb.MAX_ID))
     built.append(cb.KeepRemindersButton(cb.MAX_ID))
+    built += [
+        cb.QuestionnaireButton(cb.MAX_ID, cb.MAX_QUESTIONNAIRE_ITEMS, answer)
+        for answer in [None, *range(11)]
+    ]
+    built += [cb.QuestionnaireChoiceButton(c) for c in cb.QUESTIONNAIRE_CHOICES]
     built += [cb.BroadcastDraftButton(a) for a in cb.BROADCAST_ACTIONS]
     built += [cb.BroadcastDraftButton("btn", c) for c in cb.BROADCAST_BUTTON_CHOICES]
     built += [cb.BroadcastDraftButton("aud", a.value) for a in Audience]
@@ -431,3 +446,24 @@ def test_forged_staff_and_consent_buttons_are_refused(data: str) -> None:
 def test_the_longest_staff_button_fits() -> None:
     data = cb.encode(cb.StaffButton("add", cb.MAX_ID, Role.FRONT_DESK))
     assert data == f"stf:add:front_desk:{cb.MAX_ID}" and len(data) <= cb.MAX_BYTES
+
+
+def test_questionnaire_buttons_round_trip_and_refuse_what_they_do_not_write() -> None:
+    assert cb.encode(cb.QuestionnaireButton(7, 0, 10)) == "qn:7:0:10"
+    assert cb.encode(cb.QuestionnaireButton(7, 23, None)) == "qn:7:23:s"
+    assert cb.decode("qn:7:23:s") == cb.QuestionnaireButton(7, 23, None)
+    assert cb.decode("qnc:resume") == cb.QuestionnaireChoiceButton("resume")
+    for bad in (
+        "qn:7:0:11",
+        "qn:7:0:-1",
+        "qn:0:0:1",
+        "qn:07:0:1",
+        "qn:7:100:1",
+        "qn:7:01:1",
+        "qn:7:0:S",
+        "qn:7:0",
+        "qn:7:0:1:2",
+        "qnc:odi",
+        "qnc:",
+    ):
+        assert cb.decode(bad) is None, bad
