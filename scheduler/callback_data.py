@@ -25,6 +25,7 @@ from scheduler.numbers import ascii_int
 from scheduler.prescription import Step
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
+from storage.patient_summary import REPORT_WEEKS
 from storage.programmes import COURSE_WEEKS, HOLD_SECONDS, MAX_STEPS, Schedule
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
@@ -245,6 +246,13 @@ class KeepRemindersButton:
     enrolment_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReportButton:
+    """/report: `rpt:<weeks>`, the period of the visit summary (4 or 6 weeks)."""
+
+    weeks: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -266,6 +274,7 @@ Button = (
     | EnrolButton
     | MyProgrammeButton
     | KeepRemindersButton
+    | ReportButton
 )
 B = TypeVar(
     "B",
@@ -289,6 +298,7 @@ B = TypeVar(
     EnrolButton,
     MyProgrammeButton,
     KeepRemindersButton,
+    ReportButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -312,6 +322,7 @@ PREFIXES: dict[type, str] = {
     EnrolButton: "enr",
     MyProgrammeButton: "pgm",
     KeepRemindersButton: "prog:keep",
+    ReportButton: "rpt",
 }
 
 
@@ -357,6 +368,8 @@ def _fields(button: Button) -> list[str]:
             return [action, value] if value else [action]
         case MyProgrammeButton(action, version):
             return [action, str(version)] if action in PROGRAMME_VERSION_ACTIONS else [action]
+        case ReportButton(weeks):
+            return [str(weeks)]
 
 
 def encode(button: Button) -> str:
@@ -619,6 +632,14 @@ def _my_programme(fields: list[str]) -> Button | None:
     return None
 
 
+def _report(fields: list[str]) -> Button | None:
+    match fields:
+        case [weeks]:
+            number = _small(weeks, range(1, 27))
+            return ReportButton(number) if number in REPORT_WEEKS else None
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -641,4 +662,5 @@ _READERS = {
     "prg": _programme,
     "enr": _enrol,
     "pgm": _my_programme,
+    "rpt": _report,
 }

@@ -19,6 +19,7 @@ from scheduler.prescription import COURSE_CHOICES, HOLD_CHOICES, Step
 from scheduler.time_input import parse_time_of_day
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
+from storage.patient_summary import REPORT_WEEKS
 from storage.programmes import MAX_STEPS, Schedule
 
 # Every character Python calls a digit that is not 0-9: "²", "٣", "①" and hundreds more.
@@ -120,6 +121,7 @@ buttons = st.one_of(
         st.integers(1, 999_999_999),
     ),
     st.builds(cb.KeepRemindersButton, ids),
+    st.builds(cb.ReportButton, st.sampled_from(REPORT_WEEKS)),
 )
 
 
@@ -342,6 +344,7 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.EnrolButton("z", zone) for zone in zoneinfo.available_timezones()]
     built += [cb.MyProgrammeButton(a) for a in cb.MY_PROGRAMME_ACTIONS]
     built += [cb.MyProgrammeButton(a, 999_999_999) for a in cb.PROGRAMME_VERSION_ACTIONS]
+    built += [cb.ReportButton(weeks) for weeks in REPORT_WEEKS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -389,4 +392,11 @@ def test_keep_reminders_round_trips_and_refuses_bad_ids() -> None:
     assert cb.encode(cb.KeepRemindersButton(42)) == "prog:keep:42"
     assert cb.decode("prog:keep:42") == cb.KeepRemindersButton(42)
     for bad in ("prog:keep:", "prog:keep:0", "prog:keep:042", "prog:keep:4:2", "prog:keep:x"):
+        assert cb.decode(bad) is None, bad
+
+
+def test_report_buttons_name_only_the_periods_offered() -> None:
+    assert cb.encode(cb.ReportButton(4)) == "rpt:4"
+    assert cb.decode("rpt:6") == cb.ReportButton(6)
+    for bad in ("rpt:5", "rpt:04", "rpt:", "rpt:4:1", "rpt:x", "rpt:٤", "rpt:999999"):
         assert cb.decode(bad) is None, bad
