@@ -6,7 +6,7 @@ embeds those, but the text read back from such a PDF comes out with stray
 NUL characters, so a patient's copy-paste (and our tests) would get garbage.
 This subset is cut from the full font with fontTools, like content/pictures.py
 cuts its own, to the characters of the report's Chinese translations
-(catalog scheduler.visit_report.po), the clinic's default name, the
+(catalog scheduler.visit_report.po, and the chart label it shares), the clinic's default name, the
 characters Babel writes Chinese dates with, and ASCII; its cubic outlines are
 turned into TrueType's quadratic ones. When a Chinese report string changes,
 cut it again (tests/content/test_report_font.py fails until then):
@@ -32,7 +32,7 @@ REPORT_FONT_FILES = {
     "regular": FONTS_DIR / "AcubotNotoSansSCReport-Regular.ttf",
     "bold": FONTS_DIR / "AcubotNotoSansSCReport-Bold.ttf",
 }
-REPORT_CATALOGS = ("scheduler.visit_report.po", "bot.settings.po")
+REPORT_CATALOGS = ("scheduler.visit_report.po", "scheduler.progress_chart.po", "bot.settings.po")
 # Babel's Chinese dates and numbers ("2026年12月2日", "75%"), and punctuation.
 DATE_CHARACTERS = "0123456789年月日周一二三四五六七%"
 BASE_CHARACTERS = (

@@ -166,13 +166,18 @@ def _decimal(tr: Translator, value: float) -> str:
     )
 
 
-def _fonts(language: Language) -> tuple[Path, Path]:
-    if language == "zh":
-        return REPORT_FONT_FILES["regular"], REPORT_FONT_FILES["bold"]
+def _fonts(language: Language) -> tuple[tuple[Path, Path], tuple[Path, Path]]:
+    """(regular, bold) of the language's font, then of the one for what it lacks.
+
+    Chinese in a programme's title on an English page, or accented letters on
+    a Chinese one, come from the other font.
+    """
     import matplotlib
 
     base = Path(matplotlib.get_data_path()) / _DEJAVU_DIR
-    return base / "DejaVuSans.ttf", base / "DejaVuSans-Bold.ttf"
+    dejavu = base / "DejaVuSans.ttf", base / "DejaVuSans-Bold.ttf"
+    chinese = REPORT_FONT_FILES["regular"], REPORT_FONT_FILES["bold"]
+    return (chinese, dejavu) if language == "zh" else (dejavu, chinese)
 
 
 def report_lines(
@@ -301,9 +306,10 @@ def render_visit_report(
     pdf.set_creation_date(datetime.combine(summary.last_day, time(), UTC))
     pdf.set_title(tr._(TITLE))
     pdf.set_lang({"en": "en", "es": "es", "zh": "zh-Hans"}[tr.language])
-    regular, bold = _fonts(tr.language)
-    pdf.add_font("report", "", str(regular))
-    pdf.add_font("report", "B", str(bold))
+    for family, (regular, bold) in zip(("report", "other"), _fonts(tr.language), strict=True):
+        pdf.add_font(family, "", str(regular))
+        pdf.add_font(family, "B", str(bold))
+    pdf.set_fallback_fonts(["other"])
     pdf.add_page()
     width = pdf.w - 2 * PAGE_MARGIN_MM
 
@@ -311,7 +317,7 @@ def render_visit_report(
         is_bold, size, before = _STYLES[style]
         pdf.set_font("report", "B" if is_bold else "", size)
         pdf.set_y(pdf.get_y() + before)
-        pdf.multi_cell(width, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
     for style, text in report_lines(summary, tr, clinic_name):
         write(style, text)
