@@ -87,10 +87,10 @@ def progress_text(tr: Translator, summary: ProgressSummary) -> str:
     return "\n".join(lines)
 
 
-def chart_words(tr: Translator, today: date) -> ChartWords:
+def chart_words(tr: Translator, today: date, length: int = DAYS) -> ChartWords:
     """The chart's words in the patient's language (it is drawn in another process)."""
-    first = today - timedelta(days=DAYS - 1)
-    days = [first + timedelta(days=offset) for offset in range(DAYS)]
+    first = today - timedelta(days=length - 1)
+    days = [first + timedelta(days=offset) for offset in range(length)]
     return ChartWords(
         title=tr._(
             chart.TITLE,

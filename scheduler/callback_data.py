@@ -25,6 +25,7 @@ from scheduler.numbers import ascii_int
 from scheduler.prescription import Step
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
+from storage.patient_summary import REPORT_WEEKS
 from storage.programmes import COURSE_WEEKS, HOLD_SECONDS, MAX_STEPS, Schedule
 from storage.staff import Role
 
@@ -296,6 +297,13 @@ class QuestionnaireChoiceButton:
     choice: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReportButton:
+    """/report: `rpt:<weeks>`, the period of the visit summary (4 or 6 weeks)."""
+
+    weeks: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -321,6 +329,7 @@ Button = (
     | StaffButton
     | QuestionnaireButton
     | QuestionnaireChoiceButton
+    | ReportButton
 )
 B = TypeVar(
     "B",
@@ -348,6 +357,7 @@ B = TypeVar(
     StaffButton,
     QuestionnaireButton,
     QuestionnaireChoiceButton,
+    ReportButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -375,6 +385,7 @@ PREFIXES: dict[type, str] = {
     StaffButton: "stf",
     QuestionnaireButton: "qn",
     QuestionnaireChoiceButton: "qnc",
+    ReportButton: "rpt",
 }
 
 
@@ -432,6 +443,8 @@ def _fields(button: Button) -> list[str]:
             return ["rm", str(user_id)]
         case StaffButton(action, _, _):
             return [action]
+        case ReportButton(weeks):
+            return [str(weeks)]
 
 
 def encode(button: Button) -> str:
@@ -735,6 +748,14 @@ def _questionnaire_choice(fields: list[str]) -> Button | None:
     return None
 
 
+def _report(fields: list[str]) -> Button | None:
+    match fields:
+        case [weeks]:
+            number = _small(weeks, range(1, 27))
+            return ReportButton(number) if number in REPORT_WEEKS else None
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -761,4 +782,5 @@ _READERS = {
     "stf": _staff,
     "qn": _questionnaire,
     "qnc": _questionnaire_choice,
+    "rpt": _report,
 }

@@ -69,7 +69,7 @@ class ChartWords:
     scale: str = SCALE_LABEL
     routine: str = ROUTINE_LABEL
     title: str | None = None  # None: in English, from the dates
-    days: tuple[str, ...] | None = None  # each of the 30 days as a tick label; None: English
+    days: tuple[str, ...] | None = None  # each day's tick label; None: English
     font: str | None = None  # a font file with the language's glyphs (Chinese)
 
 
@@ -116,22 +116,24 @@ def _registered(path: str) -> str:
     return str(font_manager.FontProperties(fname=path).get_name())
 
 
-def draw_progress_chart(data: ProgressData, today: date, words: ChartWords | None = None) -> Figure:
-    """The chart of the last 30 local days ending `today`, as a matplotlib Figure."""
+def draw_progress_chart(
+    data: ProgressData, today: date, words: ChartWords | None = None, length: int = DAYS
+) -> Figure:
+    """The chart of the last `length` local days ending `today`, as a matplotlib Figure."""
     words = words or ChartWords()
     with _font(words.font):
-        return _draw(data, today, words)
+        return _draw(data, today, words, length)
 
 
-def _draw(data: ProgressData, today: date, words: ChartWords) -> Figure:
+def _draw(data: ProgressData, today: date, words: ChartWords, length: int) -> Figure:
     # Imported here: matplotlib takes half a second to import, and only
     # /progress needs it, so the bot starts without it.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-    first = today - timedelta(days=DAYS - 1)
-    days = [first + timedelta(days=offset) for offset in range(DAYS)]
+    first = today - timedelta(days=length - 1)
+    days = [first + timedelta(days=offset) for offset in range(length)]
     # Room around everything (inches), so no label touches the picture's edge.
     layout = ConstrainedLayoutEngine(w_pad=0.3, h_pad=0.25)
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white", layout=layout)
@@ -214,11 +216,11 @@ def _draw(data: ProgressData, today: date, words: ChartWords) -> Figure:
     strip.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
         strip.spines[side].set_visible(False)
-    ticks = list(range(DAYS - 1, -1, -7))[::-1]
+    ticks = list(range(length - 1, -1, -7))[::-1]
     day_labels = words.days or tuple(f"{day:%-d %b}" for day in days)
     strip.set_xticks(ticks, [day_labels[i] for i in ticks])
     strip.tick_params(axis="x", labelsize=FONT)
-    strip.set_xlim(-0.8, DAYS - 0.2)
+    strip.set_xlim(-0.8, length - 0.2)
 
     handles, labels = [], []
     for axes in (scores, strip):
@@ -239,14 +241,14 @@ def _draw(data: ProgressData, today: date, words: ChartWords) -> Figure:
 
 
 def render_progress_chart(
-    data: ProgressData, today: date, words: ChartWords | None = None
+    data: ProgressData, today: date, words: ChartWords | None = None, length: int = DAYS
 ) -> bytes:
-    """A PNG of the last 30 local days ending `today`, in the words given."""
+    """A PNG of the last `length` (30) local days ending `today`, in the words given."""
     words = words or ChartWords()
     buffer = io.BytesIO()
     # Tick labels are made while saving: the font must still be in force then.
     with _font(words.font):
-        figure = draw_progress_chart(data, today, words)
+        figure = draw_progress_chart(data, today, words, length)
         figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 

@@ -20,6 +20,7 @@ from scheduler.prescription import COURSE_CHOICES, HOLD_CHOICES, Step
 from scheduler.time_input import parse_time_of_day
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
+from storage.patient_summary import REPORT_WEEKS
 from storage.programmes import MAX_STEPS, Schedule
 from storage.staff import Role
 
@@ -137,6 +138,7 @@ buttons = st.one_of(
         st.none() | st.integers(0, 10),
     ),
     st.builds(cb.QuestionnaireChoiceButton, st.sampled_from(cb.QUESTIONNAIRE_CHOICES)),
+    st.builds(cb.ReportButton, st.sampled_from(REPORT_WEEKS)),
 )
 
 
@@ -372,6 +374,7 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.ConsentButton(shares, CONSENT_TEXT_VERSION) for shares in (True, False)]
     built += [cb.StaffButton("add", cb.MAX_ID, role) for role in Role]
     built += [cb.StaffButton("rm", cb.MAX_ID), cb.StaffButton("cancel")]
+    built += [cb.ReportButton(weeks) for weeks in REPORT_WEEKS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -466,4 +469,11 @@ def test_questionnaire_buttons_round_trip_and_refuse_what_they_do_not_write() ->
         "qnc:odi",
         "qnc:",
     ):
+        assert cb.decode(bad) is None, bad
+
+
+def test_report_buttons_name_only_the_periods_offered() -> None:
+    assert cb.encode(cb.ReportButton(4)) == "rpt:4"
+    assert cb.decode("rpt:6") == cb.ReportButton(6)
+    for bad in ("rpt:5", "rpt:04", "rpt:", "rpt:4:1", "rpt:x", "rpt:٤", "rpt:999999"):
         assert cb.decode(bad) is None, bad
