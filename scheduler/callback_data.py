@@ -304,6 +304,16 @@ class ReportButton:
     weeks: int
 
 
+@dataclass(frozen=True, slots=True)
+class PatientReportButton:
+    """Staff on /patient <n>: `pat:<patient number>:<weeks>`, that patient's summary PDF.
+
+    The role and the patient's consent are checked again when it is pressed."""
+
+    number: int
+    weeks: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -330,6 +340,7 @@ Button = (
     | QuestionnaireButton
     | QuestionnaireChoiceButton
     | ReportButton
+    | PatientReportButton
 )
 B = TypeVar(
     "B",
@@ -358,6 +369,7 @@ B = TypeVar(
     QuestionnaireButton,
     QuestionnaireChoiceButton,
     ReportButton,
+    PatientReportButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -386,6 +398,7 @@ PREFIXES: dict[type, str] = {
     QuestionnaireButton: "qn",
     QuestionnaireChoiceButton: "qnc",
     ReportButton: "rpt",
+    PatientReportButton: "pat",
 }
 
 
@@ -445,6 +458,8 @@ def _fields(button: Button) -> list[str]:
             return [action]
         case ReportButton(weeks):
             return [str(weeks)]
+        case PatientReportButton(number, weeks):
+            return [str(number), str(weeks)]
 
 
 def encode(button: Button) -> str:
@@ -756,6 +771,17 @@ def _report(fields: list[str]) -> Button | None:
     return None
 
 
+def _patient_report(fields: list[str]) -> Button | None:
+    match fields:
+        case [patient, weeks]:
+            number = _id(patient)
+            period = _small(weeks, range(1, 27))
+            if number is None or period is None or period not in REPORT_WEEKS:
+                return None
+            return PatientReportButton(number, period)
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -783,4 +809,5 @@ _READERS = {
     "qn": _questionnaire,
     "qnc": _questionnaire_choice,
     "rpt": _report,
+    "pat": _patient_report,
 }

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConsentRecord as ConsentRow
 from storage.models import User
+from storage.patient_numbers import assign_patient_number
 
 FIRST_NAME_LENGTH = 64  # Telegram's limit for a first name
 
@@ -58,6 +59,8 @@ async def record_consent(
     await session.flush()
     name = (first_name or None) if shares else None
     await session.execute(update(User).where(User.id == user_id).values(first_name=_fit(name)))
+    if shares:  # staff's short number for them (storage.patient_numbers), at the first yes
+        await assign_patient_number(session=session, user_id=user_id, now=now)
     return _record(row)
 
 

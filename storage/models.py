@@ -481,3 +481,19 @@ class QuestionnaireAnswer(Base):
     answer: Mapped[int | None] = mapped_column(Integer)
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PatientNumber(Base):
+    """A short, stable number staff type (`/patient 1`), given at a patient's first yes.
+
+    Kept when the patient stops sharing, so the same number names them if they
+    share again; erased with the rest of their data.
+    """
+
+    __tablename__ = "patient_numbers"
+    # AUTOINCREMENT on SQLite too: an erased patient's number is never given to another.
+    __table_args__ = (UniqueConstraint("user_id"), {"sqlite_autoincrement": True})
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -21,6 +21,7 @@ from storage.models import (
     CheckIn,
     ConsentRecord,
     Delivery,
+    PatientNumber,
     PendingStep,
     Programme,
     ProgrammeEnrolment,
@@ -110,6 +111,12 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(ConsentRecord.user_id == user_id)
             .order_by(ConsentRecord.id),
         ),
+        "clinic_patient_number": await _rows(
+            session,
+            select(PatientNumber.number, PatientNumber.assigned_at).where(
+                PatientNumber.user_id == user_id
+            ),
+        ),
         "staff_views_of_your_data": await _rows(
             session,
             select(AuditEntry.at, AuditEntry.actor_id, AuditEntry.action)
@@ -164,6 +171,7 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
         QuestionnaireRun,
         AdverseEvent,
         ConsentRecord,
+        PatientNumber,
         BroadcastRecipient,
         CheckIn,
         Delivery,

@@ -139,6 +139,7 @@ buttons = st.one_of(
     ),
     st.builds(cb.QuestionnaireChoiceButton, st.sampled_from(cb.QUESTIONNAIRE_CHOICES)),
     st.builds(cb.ReportButton, st.sampled_from(REPORT_WEEKS)),
+    st.builds(cb.PatientReportButton, ids, st.sampled_from(REPORT_WEEKS)),
 )
 
 
@@ -375,6 +376,7 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.StaffButton("add", cb.MAX_ID, role) for role in Role]
     built += [cb.StaffButton("rm", cb.MAX_ID), cb.StaffButton("cancel")]
     built += [cb.ReportButton(weeks) for weeks in REPORT_WEEKS]
+    built += [cb.PatientReportButton(cb.MAX_ID, weeks) for weeks in REPORT_WEEKS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -476,4 +478,22 @@ def test_report_buttons_name_only_the_periods_offered() -> None:
     assert cb.encode(cb.ReportButton(4)) == "rpt:4"
     assert cb.decode("rpt:6") == cb.ReportButton(6)
     for bad in ("rpt:5", "rpt:04", "rpt:", "rpt:4:1", "rpt:x", "rpt:٤", "rpt:999999"):
+        assert cb.decode(bad) is None, bad
+
+
+def test_patient_report_buttons_name_a_number_and_a_period_offered() -> None:
+    assert cb.encode(cb.PatientReportButton(1, 6)) == "pat:1:6"
+    assert cb.decode("pat:12:4") == cb.PatientReportButton(12, 4)
+    for bad in (
+        "pat:1:5",
+        "pat:0:4",
+        "pat:01:4",
+        "pat:-1:4",
+        "pat:1",
+        "pat:1:4:4",
+        "pat:x:4",
+        "pat:1:٤",
+        "pat:١:4",
+        f"pat:{cb.MAX_ID + 1}:4",
+    ):
         assert cb.decode(bad) is None, bad
