@@ -19,6 +19,7 @@ def register_all(app: AcubotApp) -> None:
         admin,
         broadcast,
         checkins,
+        clinician,
         consent,
         errors,
         fallback,
@@ -74,6 +75,7 @@ def register_all(app: AcubotApp) -> None:
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
     prescribe.register(app)  # staff: /prescribe flow (answers via handlers.flows)
     prescribe_links.register(app)  # staff: /programmes, new links and edits
+    clinician.register(app)  # staff: /patients, /patient <n> and its PDF buttons (consent only)
     staff.register(app)  # owners: /staff (add, remove, roles); /audit (answers via handlers.flows)
     fallback.register(app)  # last: unknown commands, flow answers, own words (handlers.own_words)
     errors.register(app)

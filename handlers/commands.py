@@ -153,6 +153,24 @@ COMMANDS = (
         permission=Permission.PROGRAMMES,
     ),
     Command(
+        "patients",
+        N_("Staff: patients who share their progress"),
+        N_("patients who share their progress with the clinic, with flags to look at"),
+        STAFF,
+        permission=Permission.CLINICIAN_VIEW,
+    ),
+    Command(
+        "patient",
+        N_("Staff: one patient: /patient 1"),
+        N_(
+            "one patient who shares: planned and done days, PEG and Roland-Morris scores, "
+            "sore reports, a chart and a PDF: <code>/patient 1</code>"
+        ),
+        STAFF,
+        permission=Permission.CLINICIAN_VIEW,
+        argument=N_("number"),
+    ),
+    Command(
         "stats",
         N_("Staff: how the bot is used"),
         N_("how the bot is used, in numbers"),
