@@ -3,8 +3,9 @@
 `content/data/questionnaires.yaml` holds each instrument's published wording,
 source, terms, scoring and threshold for a meaningful change (see its
 header); `content/data/<language>/questionnaires.yaml` gives the other
-languages' words (the clinic's own, marked `validated: false`). Scoring is
-pure: a list of answers (None for a skipped item) in, a score or None out.
+languages' words (the clinic's own: the English file's `validated` marks
+them false). Scoring is pure: a list of answers (None for a skipped item)
+in, a score or None out.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class Threshold(_Strict):
 class Questionnaire(_Strict):
     id: Instrument
     name: str
+    # Per language: whether the words are a validated version (English: the published one).
+    validated: dict[Language, bool]
     source: str = Field(min_length=5)
     terms: str = Field(min_length=5)
     kind: Literal["scale", "yes_no"]
@@ -79,6 +82,8 @@ class Questionnaire(_Strict):
                 raise ValueError("a yes/no questionnaire counts its yes answers")
             if any(item.low is not None or item.high is not None for item in self.items):
                 raise ValueError("a yes/no item has no anchors")
+        if set(self.validated) != set(LANGUAGES) or not self.validated["en"]:
+            raise ValueError("`validated` names every language, and English is the published")
         expected = {Instrument.PEG: 3, Instrument.RMDQ: 24}[self.id]
         if len(self.items) != expected:
             raise ValueError(f"{self.id} has {expected} items, not {len(self.items)}")
@@ -105,8 +110,6 @@ class _LanguageItem(_Strict):
 
 
 class _LanguageWords(_Strict):
-    id: Instrument
-    validated: bool
     intro: str = Field(min_length=2)
     items: list[_LanguageItem]
 
@@ -173,19 +176,26 @@ def load_questionnaires(data_dir: Path = DATA_DIR) -> Questionnaires:
         if language == "en":
             continue
         path = data_dir / language / FILE
+        raw = _read(path)
+        if not isinstance(raw, dict) or set(raw) != {"questionnaires"}:
+            raise QuestionnaireError(f"{path}: one top-level key, 'questionnaires'")
+        entries = raw["questionnaires"]
+        if not isinstance(entries, dict):
+            raise QuestionnaireError(f"{path}: 'questionnaires' is a mapping keyed by id")
         seen: set[Instrument] = set()
-        for raw in _list(_read(path), path):
+        for key, value in entries.items():
+            if key not in set(Instrument):
+                raise QuestionnaireError(f"{path}: {key}: no such questionnaire")
+            instrument = Instrument(key)
             try:
-                entry = _LanguageWords.model_validate(raw)
+                entry = _LanguageWords.model_validate(value)
             except ValidationError as error:
-                raise QuestionnaireError(f"{path}: {error}") from error
-            english = instruments[entry.id]
-            if entry.id in seen:
-                raise QuestionnaireError(f"{path}: {entry.id} twice")
-            seen.add(entry.id)
+                raise QuestionnaireError(f"{path}: {key}: {error}") from error
+            english = instruments[instrument]
+            seen.add(instrument)
             if len(entry.items) != len(english.items):
                 raise QuestionnaireError(
-                    f"{path}: {entry.id} has {len(english.items)} items, not {len(entry.items)}"
+                    f"{path}: {key} has {len(english.items)} items, not {len(entry.items)}"
                 )
             for number, (ours, theirs) in enumerate(
                 zip(entry.items, english.items, strict=True), 1
@@ -193,9 +203,9 @@ def load_questionnaires(data_dir: Path = DATA_DIR) -> Questionnaires:
                 if (ours.low is None) != (theirs.low is None) or (ours.high is None) != (
                     theirs.high is None
                 ):
-                    raise QuestionnaireError(f"{path}: {entry.id} item {number}: anchors differ")
+                    raise QuestionnaireError(f"{path}: {key} item {number}: anchors differ")
             items = tuple(Item(text=i.text, low=i.low, high=i.high) for i in entry.items)
-            words[(entry.id, language)] = Words(entry.validated, entry.intro, items)
+            words[(instrument, language)] = Words(english.validated[language], entry.intro, items)
         if seen != set(Instrument):
             raise QuestionnaireError(f"{path}: needs exactly {', '.join(Instrument)}")
     return Questionnaires(instruments, words)

@@ -14,6 +14,13 @@ A subscription that follows a home programme fires on its weekdays only, and
 its reminder shows the programme; after the course's last day the next
 firing sends the course's summary instead (once: a delivery row in a
 reserved slot), finishes the enrolment and stops the reminders.
+
+Questionnaires come with that day's reminder: the weekly PEG on the weekly
+day (in place of the old single activity question), and a programme's RMDQ
+six weeks in (half-way through a shorter course) and with its summary. Their
+runs are started in the transaction that writes the delivery rows, once (a
+programme's are unique per enrolment and reason), and their first item is
+sent after the reminder.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from content.catalogue import Catalogue
 from content.i18n import translator
 from content.languages import DEFAULT_LANGUAGE, Language, language_from_tag
-from scheduler import checkin_message, reminder_message
+from content.questionnaires import Instrument, questionnaires
+from scheduler import questionnaire_flow, questionnaire_message, reminder_message
 from scheduler.leases import renewing
 from scheduler.marks import MarkSending
 from scheduler.programme_progress import Adherence, adherence, course_end_date, planned_days
@@ -43,10 +51,10 @@ from scheduler.recipients import apply_send_outcome, send_record
 from scheduler.schedule_rule import Firing, local_date_of, next_planned_fire
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from storage import programmes, reminders
-from storage.checkins import CheckInKind
 from storage.database import DatabaseGate, when_available
 from storage.programmes import EnrolmentStatus
 from storage.progress import load_progress
+from storage.questionnaires import Reason, Run
 from storage.reminders import (
     COURSE_END_SLOT,
     DeliveryStatus,
@@ -134,6 +142,8 @@ class _Planned:
     programme: EnrolledProgramme | None = None  # the home programme the reminder follows
     # Set when the course is over: the summary is sent instead of a reminder.
     course_end: Adherence | None = None
+    # Questionnaires started with this reminder: their first items follow it.
+    questionnaires: tuple[Run, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +330,7 @@ class ReminderDispatcher:
             outcomes = await asyncio.gather(*(self._send(plan) for plan in to_send))
             unrecorded = _SentChunk(plans, to_send, outcomes)
             report.add(outcomes)
-            await self._ask_weekly_question(to_send, outcomes)
+            await self._ask_questionnaires(to_send, outcomes)
 
     async def _renew_leases(self) -> None:
         async with self.sessions.begin() as session:
@@ -418,6 +428,10 @@ class ReminderDispatcher:
             await self._with_course_summary(session, plan) if plan.course_end is not None else plan
             for plan in to_send
         ]
+        to_send = [
+            replace(plan, questionnaires=await self._questionnaires_for(session, plan))
+            for plan in to_send
+        ]
         return plans, to_send
 
     async def _with_course_summary(self, session: AsyncSession, plan: _Planned) -> _Planned:
@@ -487,29 +501,70 @@ class ReminderDispatcher:
             now=now,
         )
 
-    async def _ask_weekly_question(
+    async def _questionnaires_for(self, session: AsyncSession, plan: _Planned) -> tuple[Run, ...]:
+        """The questionnaires that come with a reminder about to be sent, started now.
+
+        In the same transaction as the day's delivery row: the weekly PEG on the
+        weekly day (it replaced the single activity question; its old answers stay
+        in /progress), a programme's RMDQ at its middle and with its course summary.
+        A programme's are unique per enrolment and reason, so exactly once.
+        """
+        local_date, programme = plan.local_date, plan.programme
+        assert local_date is not None
+        user_id = plan.subscription.user_id
+        wanted: list[tuple[Instrument, Reason, int | None]] = []
+        if plan.course_end is not None:
+            if programme is not None:
+                wanted.append((Instrument.RMDQ, Reason.PROGRAMME_END, programme.enrolment_id))
+        else:
+            first_slot = plan.row is None or plan.row.slot == 0  # once a day, not per reminder
+            if first_slot and local_date.weekday() == self.weekly_checkin_weekday:
+                wanted.append((Instrument.PEG, Reason.WEEKLY, None))
+            if (
+                programme is not None
+                and programme.status is EnrolmentStatus.ACTIVE
+                and questionnaire_flow.middle_is_due(
+                    programme.start_date, programme.course_weeks, local_date
+                )
+            ):
+                wanted.append((Instrument.RMDQ, Reason.PROGRAMME_MIDDLE, programme.enrolment_id))
+        runs = []
+        for instrument, reason, enrolment_id in wanted:
+            run = await questionnaire_flow.start(
+                session=session,
+                user_id=user_id,
+                instrument=instrument,
+                reason=reason,
+                now=self._now(),
+                enrolment_id=enrolment_id,
+            )
+            if run is not None:
+                runs.append(run)
+        return tuple(runs)
+
+    async def _ask_questionnaires(
         self, plans: Sequence[_Planned], outcomes: Sequence[SendOutcome]
     ) -> None:
-        """On the weekly day, the activity question follows the reminder."""
-        weekly = [
-            (plan, outcome)
-            for plan, outcome in zip(plans, outcomes, strict=True)
-            if outcome.status == SendStatus.SENT
-            and plan.course_end is None
-            and plan.local_date is not None
-            and plan.local_date.weekday() == self.weekly_checkin_weekday
-        ]
+        """After a sent reminder (or course summary): each questionnaire's first item."""
+        data = questionnaires()
 
-        async def ask(plan: _Planned, chat_id: int) -> SendOutcome:
-            assert plan.local_date is not None
-            text = checkin_message.question_text(translator(plan.language), CheckInKind.ACTIVITY)
-            keyboard = checkin_message.score_keyboard(CheckInKind.ACTIVITY, plan.local_date)
+        async def ask(plan: _Planned, run: Run, chat_id: int) -> SendOutcome:
+            text, keyboard = questionnaire_message.item_message(
+                translator(plan.language), data, Instrument(run.instrument), run.id, 0
+            )
             return await self.policy.send(
                 chat_id,
                 lambda cid: self.bot.send_message(cid, text, reply_markup=keyboard),
             )
 
-        await asyncio.gather(*(ask(plan, outcome.chat_id) for plan, outcome in weekly))
+        await asyncio.gather(
+            *(
+                ask(plan, run, outcome.chat_id)
+                for plan, outcome in zip(plans, outcomes, strict=True)
+                if outcome.status == SendStatus.SENT
+                for run in plan.questionnaires
+            )
+        )
 
     def _plan(
         self, sub: DueSubscription, now: datetime, programme: EnrolledProgramme | None = None

@@ -133,6 +133,8 @@ def test_a_copy_of_the_data_loads(tmp_path: Path) -> None:
         lambda d: d["questionnaires"].pop(),  # RMDQ missing
         lambda d: d["questionnaires"].append(d["questionnaires"][0]),  # PEG twice
         lambda d: d["questionnaires"][0].update(source=""),
+        lambda d: d["questionnaires"][0]["validated"].update(en=False),  # English is published
+        lambda d: d["questionnaires"][0]["validated"].pop("zh"),  # every language says
     ],
 )
 def test_bad_english_data_is_refused(tmp_path: Path, bad: Any) -> None:
@@ -145,10 +147,10 @@ def test_bad_english_data_is_refused(tmp_path: Path, bad: Any) -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        lambda d: d["questionnaires"][1]["items"].pop(),  # a statement missing
-        lambda d: d["questionnaires"][0].pop("validated"),  # must say whether it is validated
-        lambda d: d["questionnaires"][0]["items"][1].pop("high"),
-        lambda d: d["questionnaires"].pop(0),
+        lambda d: d["questionnaires"]["rmdq"]["items"].pop(),  # a statement missing
+        lambda d: d["questionnaires"]["peg"]["items"][1].pop("high"),
+        lambda d: d["questionnaires"].pop("peg"),
+        lambda d: d["questionnaires"].update(odi={}),  # not one of ours
     ],
 )
 def test_bad_translations_are_refused(tmp_path: Path, bad: Any) -> None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.context import AcubotApp
-from storage.models import PendingStep, ProgrammeEnrolment, Subscription
+from storage.models import PendingStep, ProgrammeEnrolment, QuestionnaireRun, Subscription
 from storage.programmes import ALL_WEEKDAYS, EnrolmentStatus, Schedule, weekday_mask
 from tests.harness import FakeClock, Patient, only_shown, only_text, texts
 from tests.programme_support import (
@@ -53,7 +53,14 @@ async def test_from_link_to_routine_to_progress_to_leaving(
     assert en_when(date(2027, 6, 2), "08:00") in confirm
     assert await count(app, ProgrammeEnrolment) == 0  # nothing before ✅ Start
 
-    done = only_shown(await patient.press("Start the programme"))
+    # The programme's start brings the Roland-Morris questionnaire, item 1, once.
+    done, questionnaire = texts(await patient.press("Start the programme"))
+    assert "Roland-Morris back questionnaire · 1 of 24" in questionnaire
+    assert "I stay at home most of the time because of my back." in questionnaire
+    assert "Yes" in str(patient.latest_message()["reply_markup"])
+    async with app.bot_data.sessions() as session:
+        run = (await session.execute(select(QuestionnaireRun))).scalar_one()
+    assert (run.instrument, run.reason, run.next_item) == ("rmdq", "programme_start", 0)
     assert "You have started “Low back, home care”" in done
     assert f"First reminder: <b>{en_when(date(2027, 6, 2), '08:00')}</b>" in done
     enrolment = await enrolment_of(app, 1)

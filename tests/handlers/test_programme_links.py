@@ -19,7 +19,7 @@ from storage.models import (
     Subscription,
     User,
 )
-from tests.harness import FakeClock, Patient, only_shown, only_text
+from tests.harness import FakeClock, Patient, only_shown, only_text, texts
 from tests.programme_support import enrolment_of, prescribe
 
 SEVEN_AM_CHICAGO = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
@@ -150,7 +150,8 @@ async def test_two_patients_racing_for_a_single_use_link_only_one_wins(
     for person in (patient, other):
         await person.send(f"/start {prescribed.code}")
         await person.press("8:00")
-    assert "You have started" in only_shown(await patient.press("Start the programme"))
+    started, questionnaire = texts(await patient.press("Start the programme"))
+    assert "You have started" in started and "Roland-Morris" in questionnaire
     lost = only_shown(await other.press("Start the programme"))
     assert "already been used" in lost
     assert await enrolment_of(app, 2) is None

@@ -15,7 +15,10 @@ from sqlalchemy import func, or_, select
 
 from bot.local_api import InProcessBotAPI
 from content.i18n import translator
-from storage.models import Base, CheckIn, User
+from scheduler import callback_data as cb
+from scheduler import checkin_message
+from storage.checkins import CheckInKind
+from storage.models import Base, CheckIn, QuestionnaireRun, User
 from storage.progress import ProgressData, Score, summarize
 from tests.conftest import ADMIN_ID
 from tests.harness import FakeClock, Patient, only_shown, only_text, pain_data, texts
@@ -171,30 +174,51 @@ async def test_check_in_same_day_replaces(app, patient: Patient, clock: FakeCloc
         assert (await session.execute(select(CheckIn.kind, CheckIn.score))).all() == [("pain", 3)]
 
 
-async def test_weekly_activity_question_comes_with_sundays_reminder(
+async def test_weekly_peg_comes_with_sundays_reminder_instead_of_the_activity_question(
     app, patient: Patient, api: InProcessBotAPI, clock: FakeClock
 ) -> None:  # type: ignore[no-untyped-def]
     sunday_8am = datetime(2027, 6, 6, 13, 0, 5, tzinfo=UTC)
     clock.set(sunday_8am - timedelta(days=1, hours=1))
     await subscribe(app, 1, "08:00", "America/Chicago")
-    clock.set(sunday_8am - timedelta(days=1))  # Saturday: no weekly question
+    clock.set(sunday_8am - timedelta(days=1))  # Saturday: no weekly questionnaire
     await dispatch(app)
-    assert not any("Weekly question" in c.text for c in api.sent(1))
+    assert not any("PEG" in c.text for c in api.sent(1))
     clock.set(sunday_8am)
     await dispatch(app)
-    assert "Weekly question" in api.sent(1)[-1].text
-    question = patient.message_with_button("3")
-    # Answered the same day: "for this week", never "for today" (issue 11.12).
-    assert "noted 3/10 for this week" in only_shown(await patient.press("3"))
-    clock.advance(days=1)  # answered on Monday (an old copy of the buttons): that week still
-    monday = await patient.press_data(pain_data(question, 4), question)
-    assert f"noted 4/10 for the week up to {translator('en').day(sunday_8am)}" in only_shown(monday)
-    again = await patient.press_data(pain_data(question, 5), question)
-    assert "noted 5/10" in only_shown(again)  # replaces
-    clock.advance(days=7)
-    assert "That question was for" in only_shown(
-        await patient.press_data(pain_data(question, 6), question)
+    reminder, peg = api.sent(1)[-2:]
+    assert "Time for today's back care" in reminder.text
+    assert "PEG pain scale · 1 of 3" in peg.text and "pain on average" in peg.text
+    assert not any("Weekly question" in c.text for c in api.sent(1))  # the old one is gone
+    for score in ("4", "6", "5"):
+        shown = only_shown(await patient.press(score))
+    assert "Your score: <b>5.0</b> out of 10" in shown
+    async with app.bot_data.sessions() as session:
+        runs = (
+            await session.execute(select(QuestionnaireRun.reason, QuestionnaireRun.score))
+        ).all()
+    assert runs == [("weekly", "5.0")]
+
+    # The old weekly activity question's buttons, still on patients' phones, keep
+    # working as before, and their answers stay in the check-ins /progress shows.
+    sunday = date(2027, 6, 6)
+    await app.bot.send_message(
+        1,
+        checkin_message.question_text(translator("en"), CheckInKind.ACTIVITY),
+        reply_markup=checkin_message.score_keyboard(CheckInKind.ACTIVITY, sunday),
     )
+    question = patient.latest_message()
+
+    def old(score: int) -> str:
+        return cb.encode(cb.CheckInButton(CheckInKind.ACTIVITY, sunday, score))
+
+    # Answered the same day: "for this week", never "for today" (issue 11.12).
+    assert "noted 3/10 for this week" in only_shown(await patient.press_data(old(3), question))
+    clock.advance(days=1)  # answered on Monday (an old copy of the buttons): that week still
+    monday = await patient.press_data(old(4), question)
+    assert f"noted 4/10 for the week up to {translator('en').day(sunday_8am)}" in only_shown(monday)
+    assert "noted 5/10" in only_shown(await patient.press_data(old(5), question))  # replaces
+    clock.advance(days=7)
+    assert "That question was for" in only_shown(await patient.press_data(old(6), question))
     async with app.bot_data.sessions() as session:
         rows = (
             await session.execute(select(CheckIn.kind, CheckIn.local_date, CheckIn.score))

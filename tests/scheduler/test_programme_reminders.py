@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import event, update
 
 from bot.application import running
-from bot.local_api import InProcessBotAPI
+from bot.local_api import BotCall, InProcessBotAPI
 from bot.settings import Settings
 from handlers.context import AcubotApp
 from scheduler import subscriptions
@@ -23,6 +23,18 @@ from tests.harness import FakeClock, Patient
 from tests.reminders_support import dispatch, subscription_of
 
 NEW_YORK = "America/New_York"
+QUESTIONNAIRE = "📝"  # a questionnaire item's first line
+
+
+def without_questionnaires(sent: list[BotCall]) -> list[BotCall]:
+    """The reminders and summaries (the RMDQ that follows some is tested on its own)."""
+    return [call for call in sent if not call.text.startswith(QUESTIONNAIRE)]
+
+
+def questionnaires_sent(sent: list[BotCall]) -> list[str]:
+    return [call.text for call in sent if call.text.startswith(QUESTIONNAIRE)]
+
+
 MON_WED_FRI = p.weekday_mask([0, 2, 4])
 MONDAY = date(2027, 3, 8)
 SUNDAY_NOON = datetime(2027, 3, 7, 17, 0, tzinfo=UTC)
@@ -110,7 +122,7 @@ async def test_the_reminder_names_the_programme_its_points_and_holds(
     clock.set(SUNDAY_NOON)
     await _enrol(app, course_weeks=None)
     await _tick_at_next(app, clock)
-    (reminder,) = api.sent(1)
+    (reminder,) = without_questionnaires(api.sent(1))
     text = reminder.text
     assert "<b>Lower back &lt;first weeks&gt;</b> from Dr Lin, about 6 minutes:" in text
     assert "1. BL23 Kidney Shu — hold 60 s each side" in text
@@ -133,7 +145,7 @@ async def test_a_pregnant_patient_gets_the_programme_without_flagged_points(
     async with app.bot_data.sessions.begin() as session:
         await set_pregnant(session=session, user_id=1, pregnant=True)
     await _tick_at_next(app, clock)
-    text = api.sent(1)[0].text
+    text = without_questionnaires(api.sent(1))[0].text
     assert "about 3 minutes" in text
     assert "BL23 Kidney" not in text and "1. BL40 Middle of the Crook" in text
     assert "Left out for pregnancy (traditionally avoided): BL23 and GV4." in text
@@ -149,11 +161,11 @@ async def test_course_end_sends_one_summary_stops_and_finishes(
     await _routine_done(app, datetime(2027, 3, 8, 14, 0, tzinfo=UTC))  # Monday
     await _routine_done(app, datetime(2027, 3, 12, 14, 0, tzinfo=UTC))  # Friday
     await _routine_done(app, datetime(2027, 3, 13, 14, 0, tzinfo=UTC))  # Saturday: off plan
-    assert len(api.sent(1)) == 3
+    assert len(without_questionnaires(api.sent(1))) == 3
     # Next Monday's reminder would be after the course: the summary comes instead.
     await _tick_at_next(app, clock)
     assert clock() == datetime(2027, 3, 15, 12, 0, 5, tzinfo=UTC)
-    summary = api.sent(1)[-1]
+    summary = without_questionnaires(api.sent(1))[-1]
     assert "You have finished Lower back &lt;first weeks&gt;" in summary.text
     assert "You practised on 2 of the 3 planned days." in summary.text
     assert "book one with the button below" in summary.text
@@ -177,9 +189,17 @@ async def test_course_end_sends_one_summary_stops_and_finishes(
         )
     assert ended is not None and ended.status is p.EnrolmentStatus.FINISHED
     assert row is None  # the summary's row is no reminder of that day
+    # The course's RMDQ: half-way (a 1-week course from Monday: day 3, Thursday, so with
+    # the first reminder from then on, Friday's) and with the summary, each once.
+    rmdq = questionnaires_sent(api.sent(1))
+    assert len(rmdq) == 2 and all("Roland-Morris" in text and "1 of 24" in text for text in rmdq)
+    assert "Fri, March 12" in api.sent(1)[2].text
+    assert api.sent(1)[3].text.startswith(QUESTIONNAIRE)  # after Friday's reminder
+    assert api.sent(1)[-1].text.startswith(QUESTIONNAIRE)  # after the summary
     clock.advance(days=3)
     report = await dispatch(app)
-    assert report.total == 0 and len(api.sent(1)) == 4
+    assert report.total == 0 and len(without_questionnaires(api.sent(1))) == 4
+    assert len(questionnaires_sent(api.sent(1))) == 2
 
 
 async def test_a_retried_tick_sends_no_second_summary(
@@ -190,7 +210,8 @@ async def test_a_retried_tick_sends_no_second_summary(
     sub = await subscription_of(app, 1)
     assert sub is not None and sub.next_due_at == datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
     await _tick_at_next(app, clock)
-    assert len(api.sent(1)) == 1
+    assert len(without_questionnaires(api.sent(1))) == 1
+    assert len(questionnaires_sent(api.sent(1))) == 1  # the summary's RMDQ
     # As if the instance died after sending, before recording: due again and still active.
     async with app.bot_data.sessions.begin() as session:
         await session.execute(
@@ -202,7 +223,8 @@ async def test_a_retried_tick_sends_no_second_summary(
         )
     report = await dispatch(app)
     assert report.sent == 0 and report.already_handled == 1
-    assert len(api.sent(1)) == 1
+    assert len(without_questionnaires(api.sent(1))) == 1
+    assert len(questionnaires_sent(api.sent(1))) == 1  # not asked again
     sub = await subscription_of(app, 1)
     assert sub is not None and sub.next_due_at is None and not sub.active
 
@@ -213,7 +235,7 @@ async def test_keep_my_reminders_goes_back_to_the_clinic_routine_once(
     clock.set(datetime(2027, 3, 14, 12, 0, tzinfo=UTC))
     await _enrol(app, course_weeks=1, second="19:30")
     await _tick_at_next(app, clock)  # Sunday 19:30 is not a practice day: Monday's summary
-    assert "You have finished" in api.sent(1)[-1].text
+    assert "You have finished" in without_questionnaires(api.sent(1))[-1].text
     clock.advance(hours=1)
     calls = await patient.press("Keep my reminders")
     text = next(c.text for c in calls if c.method == "sendMessage")
@@ -229,7 +251,7 @@ async def test_keep_my_reminders_goes_back_to_the_clinic_routine_once(
     await _tick_at_next(app, clock)
     await _tick_at_next(app, clock)
     assert clock().date() == date(2027, 3, 16)
-    assert "back care" in api.sent(1)[-1].text
+    assert "back care" in without_questionnaires(api.sent(1))[-1].text
 
 
 async def test_keep_refuses_someone_elses_or_an_unfinished_course(
@@ -253,7 +275,7 @@ async def test_the_summary_points_to_book_without_a_booking_link(
     clock.set(datetime(2027, 3, 14, 12, 0, tzinfo=UTC))
     await _enrol(app, course_weeks=1)
     await _tick_at_next(app, clock)
-    summary = api.sent(1)[-1]
+    summary = without_questionnaires(api.sent(1))[-1]
     assert "/book shows how to make an appointment" in summary.text
     assert [b["text"] for b in summary.buttons] == ["🔔 Keep my reminders"]
     assert COURSE_END_SLOT > 1
@@ -278,7 +300,9 @@ async def test_a_chunk_reads_its_programmes_in_one_query(
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert len([s for s in statements if "programme_versions" in s]) == 1
-    assert all("Lower back" in api.sent(user_id)[0].text for user_id in range(1, 6))
+    assert all(
+        "Lower back" in without_questionnaires(api.sent(user_id))[0].text for user_id in range(1, 6)
+    )
 
 
 async def test_another_instance_follows_the_programme_and_ends_it_once(
@@ -294,8 +318,12 @@ async def test_another_instance_follows_the_programme_and_ends_it_once(
         for _ in range(4):  # Mon, Wed, Fri, then the course end: both instances tick
             await _tick_at_next(second, clock)
             await dispatch(first)
-        texts = [c.text for c in first_api.sent(1) + second_api.sent(1)]
+        texts = [
+            c.text
+            for c in without_questionnaires(first_api.sent(1))
+            + without_questionnaires(second_api.sent(1))
+        ]
         assert len(texts) == 4
         assert sum("Lower back" in t and "from Dr Lin" in t for t in texts) == 3
         assert sum("You have finished" in t for t in texts) == 1
-        assert all("Lower back" in c.text for c in second_api.sent(1)[:3])
+        assert all("Lower back" in c.text for c in without_questionnaires(second_api.sent(1))[:3])

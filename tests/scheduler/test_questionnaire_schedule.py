@@ -1,0 +1,75 @@
+"""When a programme's RMDQ is due, and that it is started once per enrolment and reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from content.questionnaires import Instrument
+from handlers.context import AcubotApp
+from scheduler import questionnaire_flow
+from scheduler.questionnaire_flow import middle_day, middle_is_due
+from storage import users
+from storage.questionnaires import Reason
+from tests.harness import Patient
+from tests.programme_support import enrolment_of, prescribe
+
+START = date(2027, 3, 8)  # a Monday
+
+
+@pytest.mark.parametrize(
+    ("weeks", "middle"),
+    [
+        (12, date(2027, 4, 19)),  # 6 weeks in
+        (16, date(2027, 4, 19)),  # 6 weeks in, not half-way
+        (None, date(2027, 4, 19)),  # open-ended: 6 weeks in
+        (6, date(2027, 3, 29)),  # shorter than 12 weeks: half-way, 21 days
+        (1, date(2027, 3, 11)),  # 3 days
+    ],
+)
+def test_the_middle_rmdq_is_six_weeks_in_or_half_way(weeks: int | None, middle: date) -> None:
+    assert middle_day(START, weeks) == middle
+    assert middle_is_due(START, weeks, middle)
+    assert not middle_is_due(START, weeks, date.fromordinal(middle.toordinal() - 1))
+    assert not middle_is_due(START, weeks, date.fromordinal(middle.toordinal() + 7))
+
+
+async def test_a_programme_questionnaire_is_started_once(app: AcubotApp, patient: Patient) -> None:
+    prescribed = await prescribe(app)
+    await patient.send(f"/start {prescribed.code}")
+    await patient.press("8:00")
+    await patient.press("Start the programme")
+    enrolment = await enrolment_of(app, 1)
+    assert enrolment is not None
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    async with app.bot_data.sessions.begin() as session:
+        await users.record_user_seen(
+            session=session, user_id=1, chat_id=1, language_code="en", now=now
+        )
+        again = await questionnaire_flow.start(
+            session=session,
+            user_id=1,
+            instrument=Instrument.RMDQ,
+            reason=Reason.PROGRAMME_START,
+            now=now,
+            enrolment_id=enrolment.id,
+        )
+        middle = await questionnaire_flow.start(
+            session=session,
+            user_id=1,
+            instrument=Instrument.RMDQ,
+            reason=Reason.PROGRAMME_MIDDLE,
+            now=now,
+            enrolment_id=enrolment.id,
+        )
+        middle_again = await questionnaire_flow.start(
+            session=session,
+            user_id=1,
+            instrument=Instrument.RMDQ,
+            reason=Reason.PROGRAMME_MIDDLE,
+            now=now,
+            enrolment_id=enrolment.id,
+        )
+    assert again is None  # the enrolment already asked it at its start
+    assert middle is not None and middle_again is None
