@@ -36,6 +36,7 @@ def register_all(app: AcubotApp) -> None:
         progress,
         reminder_buttons,
         reminder_settings,
+        report,
         routine,
         safety,
         start,
@@ -63,6 +64,7 @@ def register_all(app: AcubotApp) -> None:
     programme_status.register(app)  # /programme: progress, Leave, updates
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
+    report.register(app)  # /report: the patient's visit summary (PDF)
     privacy.register(app)  # /privacy, /export, /delete
     # (/language is registered with group -5 above)
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
