@@ -39,6 +39,7 @@ def register_all(app: AcubotApp) -> None:
         questionnaire,
         reminder_buttons,
         reminder_settings,
+        report,
         routine,
         safety,
         staff,
@@ -68,6 +69,7 @@ def register_all(app: AcubotApp) -> None:
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
     questionnaire.register(app)  # /questionnaire, PEG and RMDQ answer buttons
+    report.register(app)  # /report: the patient's visit summary (PDF)
     privacy.register(app)  # /privacy, /export, /delete
     consent.register(app)  # Share / Don't share (asked in /privacy and after a programme starts)
     # (/language is registered with group -5 above)

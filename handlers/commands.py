@@ -117,6 +117,12 @@ COMMANDS = (
         N_("two short back pain questionnaires (PEG, Roland-Morris), and how your score changed"),
         REMINDER,
     ),
+    Command(
+        "report",
+        N_("A summary (PDF) for your visit"),
+        N_("a one-page summary (PDF) of your last 4 or 6 weeks, to bring to your visit"),
+        REMINDER,
+    ),
     Command("cancel", None, N_("leave the question I am waiting on"), REMINDER),
     Command("language", N_("Language: English, Español, 中文"), N_("choose my language"), DATA),
     Command("privacy", N_("What is stored; /export, /delete"), N_("what is stored and why"), DATA),

@@ -195,7 +195,18 @@ def _draw(data: ProgressData, today: date, words: ChartWords, length: int) -> Fi
         *(s.local_date for s in data.activity),
     ]
     started = min(recorded, default=today)
-    missed_x = [index for index, day in enumerate(days) if day not in done and day >= started]
+    # A programme's rest day, or a day the bot could not send its reminder, is no miss
+    # (as for the streak, storage/progress.py); today's routine can still come.
+    plan = data.plan
+    not_missed = set(data.missed_days) | {today}
+    missed_x = [
+        index
+        for index, day in enumerate(days)
+        if day not in done
+        and day >= started
+        and day not in not_missed
+        and not (plan is not None and plan.is_rest_day(day))
+    ]
     if done_x:
         strip.scatter(
             done_x, [0] * len(done_x), marker="s", s=150, color=DONE_COLOUR, label=words.done

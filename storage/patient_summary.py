@@ -113,9 +113,10 @@ class PatientSummary:
 
     @property
     def empty(self) -> bool:
-        """Nothing at all to report in the period."""
+        """Nothing at all to report in the period (a programme followed is something)."""
         return not (
-            self.done_days
+            self.programme
+            or self.done_days
             or self.pain
             or self.activity
             or self.adverse_events

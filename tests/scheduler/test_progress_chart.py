@@ -95,3 +95,25 @@ def test_days_before_the_first_record_are_not_marked_missed() -> None:
     figure = draw_progress_chart(CASES["one day"], TODAY)
     strip = figure.axes[1]
     assert [c.get_label() for c in strip.collections] == ["Routine done"]
+
+
+def test_rest_days_and_the_bots_downtime_are_not_marked_missed() -> None:
+    """As for the streak: only a planned day the patient could have done and did not."""
+    from storage.progress import PracticePlan
+
+    monday = TODAY - timedelta(days=TODAY.weekday() + 14)  # two weeks ago
+    mon_wed_fri = 0b10101
+    data = ProgressData(
+        done_days=(monday, monday + timedelta(days=2)),
+        pain=(),
+        activity=(),
+        missed_days=(monday + timedelta(days=4),),  # that Friday the bot was down
+        plan=PracticePlan(mon_wed_fri, monday),
+    )
+    figure = draw_progress_chart(data, TODAY, length=42)
+    strip = figure.axes[1]
+    (missed,) = [c for c in strip.collections if c.get_label() == "Routine not done"]
+    first = TODAY - timedelta(days=41)
+    days = {first + timedelta(days=int(x)) for x, _ in missed.get_offsets()}
+    assert days and all(day.weekday() in (0, 2, 4) for day in days)
+    assert monday + timedelta(days=4) not in days and TODAY not in days

@@ -182,3 +182,40 @@ async def test_only_4_or_6_weeks(app: AcubotApp) -> None:
             await load_patient_summary(
                 session=session, user_id=1, today=TODAY, weeks=5, zone=CHICAGO
             )
+
+
+async def test_a_programme_with_nothing_done_yet_is_still_worth_a_page(app: AcubotApp) -> None:
+    """0 of n planned days is something to bring to the visit."""
+    now = noon(MONDAY)
+    async with app.bot_data.sessions.begin() as session:
+        await users.record_user_seen(
+            session=session, user_id=3, chat_id=3, language_code="en", now=now
+        )
+        programme_id = await p.create_programme(
+            session=session,
+            spec=p.ProgrammeSpec(
+                title="Back", practitioner_name="Dr Lin", steps=(p.ProgrammeStep("BL23", 60),)
+            ),
+            created_by=9,
+            now=now,
+        )
+        await p.enrol(
+            session=session,
+            user_id=3,
+            programme_id=programme_id,
+            version=1,
+            link_id=None,
+            start_date=MONDAY,
+            weekdays=p.ALL_WEEKDAYS,
+            times=[time(8)],
+            now=now,
+        )
+    async with app.bot_data.sessions() as session:
+        summary = await load_patient_summary(
+            session=session, user_id=3, today=TODAY, weeks=4, zone=CHICAGO
+        )
+    assert not summary.empty and not summary.done_days
+    figures = report_figures(summary)
+    assert figures.adherence is not None
+    assert (figures.adherence.done, figures.adherence.planned) == (0, 18)  # 1-18 March
+    assert figures.week == 3 and figures.course_weeks is None
