@@ -16,7 +16,15 @@ from storage.models import PatientNumber
 
 
 async def assign_patient_number(*, session: AsyncSession, user_id: int, now: datetime) -> int:
-    """The patient's number, given now if they have none (called with their yes)."""
+    """The patient's number, given now if they have none (called with their yes).
+
+    Read first: a refused insert still uses up a sequence value, and numbers
+    given only on a first yes stay without gaps. The insert's ON CONFLICT is
+    for two instances taking the same first yes at once.
+    """
+    number = await patient_number_of(session=session, user_id=user_id)
+    if number is not None:
+        return number
     await session.execute(
         insert_for(session, PatientNumber)
         .values(user_id=user_id, assigned_at=now)
