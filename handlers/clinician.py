@@ -35,6 +35,7 @@ from scheduler.progress_chart import render_progress_chart
 from scheduler.schedule_rule import local_date_of
 from scheduler.visit_report import (
     DAYS_DONE,
+    NO_PLAN,
     PEG_HEADING,
     PLANNED_DONE,
     RMDQ_HEADING,
@@ -84,7 +85,6 @@ WEEK_OF = N_("week {week} of {weeks}")
 WEEK_OPEN = N_("week {week}, no set end")
 NO_PROGRAMME_VIEW = N_("No home programme in the last {weeks} weeks.")
 PRACTICE = N_("<b>Last {weeks} weeks</b>")
-NO_PLAN = N_("No practice days were set (no programme or daily reminder).")
 PAIN = N_("Back pain (0–10): {scores}")
 NO_SCORES = N_("none yet")
 CHANGE = N_("Change since the first: {difference} ({verdict})")
