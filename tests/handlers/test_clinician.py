@@ -283,6 +283,10 @@ async def test_numbers_follow_the_first_yes_and_are_never_reused_after_delete(
     await share(first)  # a second yes keeps the number
     listing = only_text(await practitioner.send("/patients"))
     assert f"<b>1</b> · {NAME}" in listing and "<b>2</b> · Yolanda" in listing
+    assert await audit_rows(app) == [  # one row per patient listed
+        (PRACTITIONER, AuditAction.VIEWED_PATIENT_LIST, PATIENT_ID),
+        (PRACTITIONER, AuditAction.VIEWED_PATIENT_LIST, OTHER_ID),
+    ]
 
     await first.send("/delete")
     await first.press("Yes, delete")
