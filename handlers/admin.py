@@ -31,6 +31,7 @@ from scheduler.broadcast_sender import show_progress
 from scheduler.patient_days import clinic_days
 from storage import broadcasts
 from storage.consent import shares_progress
+from storage.database import is_unavailable
 from storage.progress import ClinicOutcomes, clinic_outcomes
 from storage.safety import count_adverse_events
 from storage.staff import Permission, Role, allows, list_staff, role_of
@@ -259,10 +260,18 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
 async def set_admin_commands(app: AcubotApp) -> None:
     """Staff see their role's commands in the menu; patients never do (chat-scoped lists)."""
     services = app.bot_data
-    async with services.sessions() as session:
-        members = await list_staff(session=session, owner_ids=services.settings.admin_ids)
-    for member in members:
-        await set_staff_menu(app.bot, member.user_id, member.role, services.settings.admin_ids,
+    owners = services.settings.admin_ids
+    members: list[tuple[int, Role]] = [(owner, Role.OWNER) for owner in sorted(owners)]
+    try:
+        async with services.sessions() as session:
+            listed = await list_staff(session=session, owner_ids=owners)
+        members = [(member.user_id, member.role) for member in listed]
+    except Exception as error:  # the database is away: the owners' menus still go out
+        if not is_unavailable(error):
+            raise
+        log.warning("Could not read the staff for their command menus; owners only")
+    for user_id, role in members:
+        await set_staff_menu(app.bot, user_id, role, owners,
                              booking=services.settings.has_booking_info)  # fmt: skip
 
 

@@ -6,7 +6,8 @@ text. Decision on erasure: `patient_id` has no foreign key and a patient's
 who looked at whose data, which the clinic must still be able to answer for
 after the data itself is gone; what stays is a Telegram id and an action,
 nothing about the patient's health. /export includes the rows about the
-patient (who viewed their progress, when), and /privacy says they stay.
+patient (when, and what was done; not which staff account), and /privacy
+says they stay.
 """
 
 from __future__ import annotations

@@ -119,7 +119,8 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
         ),
         "staff_views_of_your_data": await _rows(
             session,
-            select(AuditEntry.at, AuditEntry.actor_id, AuditEntry.action)
+            # When and what, not which staff account: their Telegram ids stay the clinic's.
+            select(AuditEntry.at, AuditEntry.action)
             .where(AuditEntry.patient_id == user_id)
             .order_by(AuditEntry.at, AuditEntry.id),
         ),
