@@ -12,16 +12,17 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import Translator
 from content.questionnaires import Instrument, questionnaires
+from handlers import triage
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import show_step
-from handlers.language import store_person
 from handlers.reply import reply_html
-from handlers.update_parts import chat_of, query_of, sender_of
+from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import questionnaire_flow
 from scheduler.questionnaire_message import item_message, result_text, title
 from storage import questionnaires as stored
 from storage.questionnaires import Answered, Reason, Run
+from storage.users import get_user
 
 
 def _choices(tr: Translator, unfinished: Run | None) -> InlineKeyboardMarkup:
@@ -91,10 +92,12 @@ async def choice_button(update: Update, context: AcubotContext) -> None:
     services = context.services
     user = sender_of(update)
     async with services.sessions.begin() as session:
-        if button.choice == "resume":
+        known = await get_user(session=session, user_id=user.id) is not None
+        if not known:
+            run = None  # stored from /start on: an old button after /delete stores nobody
+        elif button.choice == "resume":
             run = await stored.unfinished_run(session=session, user_id=user.id)
         else:
-            await store_person(session, services, user, chat_of(update).id)
             run = await questionnaire_flow.start(
                 session=session,
                 user_id=user.id,
@@ -103,6 +106,14 @@ async def choice_button(update: Update, context: AcubotContext) -> None:
                 now=services.now(),
             )
     await query.answer()
+    if not known:
+        await show_step(
+            update,
+            context,
+            tr._("I don't keep any data about you now, so I can't store this. /start"),
+            replace=True,
+        )
+        return
     if run is None:
         await show_step(
             update,
@@ -165,6 +176,8 @@ async def answer_button(update: Update, context: AcubotContext) -> None:
         skipped=step.result.skipped,
     )
     await show_step(update, context, text, replace=True)
+    if step.result.severe_pain:  # as after a 0-10 check-in: severe pain asks about red flags
+        await triage.ask_severe_pain_red_flags(update, context)
 
 
 def register(app: AcubotApp) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.questionnaires import Change, Instrument, Questionnaires, change, score
+from scheduler.checkin_rules import is_severe
 from storage import questionnaires as stored
 from storage.questionnaires import Answered, Reason, Run
 
@@ -32,6 +33,7 @@ class Result:
     score: Decimal | None
     change: Change | None  # None: this is the first score (or there is no score)
     skipped: int
+    severe_pain: bool = False  # PEG's pain item at the check-ins' "severe" level (8-10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,12 @@ async def take_answer(
         )
         if first is not None and first.run_id != run_id:
             moved = change(questionnaire, first.score, value)
-    result = Result(value, moved, skipped=sum(1 for a in answers if a is None))
+    pain = answers[0] if questionnaire.id is Instrument.PEG else None
+    result = Result(
+        value,
+        moved,
+        skipped=sum(1 for a in answers if a is None),
+        severe_pain=pain is not None and is_severe(pain),
+    )
     finished = await stored.get_run(session=session, run_id=run_id, user_id=user_id)
     return Step(Answered.TAKEN, finished, result)

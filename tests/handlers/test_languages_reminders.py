@@ -238,9 +238,10 @@ async def test_reminder_buttons_snooze_skip_stop_in_the_recipients_language(
     check(await patient.press_data("chk:pain:20270601:11", reminder), language)  # forged
 
 
-async def test_weekly_question_goes_in_the_recipients_language(
+async def test_weekly_peg_goes_in_the_recipients_language(
     app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
 ) -> None:
+    """The weekly PEG (it replaced the activity question): items, buttons and result."""
     sunday_8am = datetime(2027, 6, 6, 13, 0, 5, tzinfo=UTC)
     clock.set(sunday_8am - timedelta(hours=1))
     patients = [
@@ -254,12 +255,14 @@ async def test_weekly_question_goes_in_the_recipients_language(
         language = language_from_tag(patient.language_code)
         question = api.sent(patient.user_id)[-1]
         check([question], language)
-        assert question.text.startswith("📊")
-        thanks = only_shown(check(await patient.press("3"), language))
-        assert (
-            translator(language)._("Thanks — I've noted {score}/10 for this week.", score="3")
-            == thanks
-        )
+        assert question.text.startswith("📝")
+        tr = translator(language)
+        assert tr._("PEG pain scale") in question.text
+        for score in ("3", "4"):
+            check(await patient.press(score), language)
+        result = only_shown(check(await patient.press("5"), language))
+        four = {"es": "4,0", "zh": "4.0"}[language]  # each language's decimal mark
+        assert tr._("Your score: <b>{score}</b> out of {worst}.", score=four, worst="10") in result
 
 
 # -- the language chosen with /language wins over Telegram's ------------------------

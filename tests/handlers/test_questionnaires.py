@@ -35,6 +35,7 @@ async def _rows(app: AcubotApp, model: type) -> int:
 
 
 async def _peg(patient: Patient, scores: list[int]) -> str:
+    await patient.send("/start")  # people are stored from /start on
     await patient.send("/questionnaire")
     first = only_shown(await patient.press("PEG"))
     assert "1 of 3" in first and "pain on average in the past week" in first
@@ -82,6 +83,7 @@ async def test_peg_answered_fully_gives_the_mean_then_the_change_without_a_verdi
 
 
 async def _rmdq(patient: Patient, yes_items: set[int], skip: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    await patient.send("/start")
     await patient.send("/questionnaire")
     shown = only_shown(await patient.press("Roland-Morris"))
     assert "1 of 24" in shown and "think of yourself today" in shown
@@ -114,6 +116,7 @@ async def test_rmdq_scores_the_yes_count_and_judges_the_change_by_ostelo(
 async def test_a_skipped_item_is_stored_and_leaves_no_score(
     app: AcubotApp, patient: Patient
 ) -> None:
+    await patient.send("/start")
     await patient.send("/questionnaire")
     await patient.press("PEG")
     await patient.press_data(_data(patient, "5"))
@@ -139,6 +142,7 @@ async def test_a_skipped_item_is_stored_and_leaves_no_score(
 async def test_a_double_tap_and_an_old_button_change_nothing(
     app: AcubotApp, patient: Patient
 ) -> None:
+    await patient.send("/start")
     await patient.send("/questionnaire")
     await patient.press("PEG")
     first_message = patient.latest_message()
@@ -160,6 +164,7 @@ async def test_a_double_tap_and_an_old_button_change_nothing(
 async def test_a_forged_button_answers_clearly_and_changes_nothing(
     app: AcubotApp, patient: Patient, api: InProcessBotAPI
 ) -> None:
+    await patient.send("/start")
     await patient.send("/questionnaire")
     await patient.press("PEG")
     run_id = cb.decode_as(_data(patient, "3"), cb.QuestionnaireButton).run_id  # type: ignore[union-attr]
@@ -185,6 +190,7 @@ async def test_a_questionnaire_resumes_at_the_same_item_after_a_restart(
 ) -> None:
     async with running(make_app(settings, api, clock, sleep)) as first:
         patient = Patient(first, api, user_id=1)
+        await patient.send("/start")
         await patient.send("/questionnaire")
         await patient.press("Roland-Morris")
         for label in ("Yes", "No", "Yes"):
@@ -207,7 +213,34 @@ async def test_a_questionnaire_resumes_at_the_same_item_after_a_restart(
         assert "Your score: <b>3</b> out of 24" in shown
 
 
+async def test_severe_pain_in_the_peg_asks_about_red_flags(patient: Patient) -> None:
+    await patient.send("/start")
+    await patient.send("/questionnaire")
+    await patient.press("PEG")
+    for score in ("9", "5"):
+        await patient.press_data(_data(patient, score))
+    result, red_flags = texts(await patient.press_data(_data(patient, "5")))
+    assert "Your score: <b>6.3</b>" in result
+    buttons = [
+        cb.decode(b["callback_data"])
+        for row in patient.latest_message()["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "callback_data" in b
+    ]
+    assert cb.RedFlagButton(True) in buttons and red_flags
+
+
+async def test_a_person_not_stored_is_not_stored_by_a_questionnaire(
+    app: AcubotApp, patient: Patient
+) -> None:
+    await patient.send("/questionnaire")  # never sent /start (or deleted their data)
+    shown = only_shown(await patient.press("PEG"))
+    assert "I don't keep any data about you now" in shown
+    assert await _rows(app, QuestionnaireRun) == 0
+
+
 async def test_nothing_to_resume_is_said_plainly(patient: Patient) -> None:
+    await patient.send("/start")
     await patient.send("/questionnaire")
     assert "Continue" not in str(patient.latest_message()["reply_markup"])
     shown = only_shown(await patient.press_data(cb.encode(cb.QuestionnaireChoiceButton("resume"))))
@@ -222,6 +255,7 @@ async def test_spanish_and_chinese_say_the_translation_is_not_validated(
         (4, "zh", "并非经过验证", "是"),
     ):
         patient = Patient(app, api, user_id=user_id, language_code=code)
+        await patient.send("/start")
         await patient.send("/questionnaire")
         shown = only_shown(await patient.press("Roland-Morris"))
         assert marker in shown
