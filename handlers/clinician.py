@@ -312,25 +312,21 @@ async def patient_command(update: Update, context: AcubotContext) -> None:
         await reply_html(update, context, tr._(UNKNOWN, number=tr.number(number)))
         return
     view, today = read
-    drawing = (
-        None
-        if view.progress.empty
-        else asyncio.ensure_future(
-            services.cpu.run(render_progress_chart, view.progress, today, chart_words(tr, today))
-        )
+    # The chart the patient sees in /progress, drawn in the worker process while the
+    # text goes out (an empty month is drawn too: staff see that nothing was recorded).
+    drawing = asyncio.ensure_future(
+        services.cpu.run(render_progress_chart, view.progress, today, chart_words(tr, today))
     )
     try:
         await reply_html(update, context, view_text(tr, view), _pdf_keyboard(tr, number))
-        chart = await drawing if drawing is not None else None
+        chart = await drawing
     finally:
-        if drawing is not None:
-            drawing.cancel()
-    if chart is not None:
-        await context.bot.send_photo(
-            chat_of(update).id,
-            InputFile(chart, filename=f"patient-{number}-{today:%Y-%m-%d}.png"),
-            caption=tr._(CHART_CAPTION, number=tr.number(number)),
-        )
+        drawing.cancel()
+    await context.bot.send_photo(
+        chat_of(update).id,
+        InputFile(chart, filename=f"patient-{number}-{today:%Y-%m-%d}.png"),
+        caption=tr._(CHART_CAPTION, number=tr.number(number)),
+    )
 
 
 def _pdf_filename(number: int, today: date) -> str:

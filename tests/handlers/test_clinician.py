@@ -378,3 +378,28 @@ def _row(**changes: object) -> PatientListRow:
 )
 def test_the_flags_rule(changes: dict[str, object], flags: tuple[Flag, ...]) -> None:
     assert patient_flags(_row(**changes)) == flags
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("es", ("Paciente 1", "Últimas 6 semanas", "📄 PDF, últimas 4 semanas")),
+     ("zh", ("患者 1", "最近 6 周", "📄 PDF，最近 4 周"))],
+)  # fmt: skip
+async def test_staff_read_the_view_in_their_language_with_a_chart_even_for_an_empty_month(
+    app: AcubotApp, api: InProcessBotAPI, language: str, words: tuple[str, ...]
+) -> None:
+    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
+    patient = person(app, api, PATIENT_ID)
+    await patient.send("/start")
+    await share(patient)
+    staff_member = Patient(app, api, user_id=PRACTITIONER, language_code=language)
+    calls = await staff_member.send("/patient 1")
+    view = next(c for c in calls if c.method == "sendMessage")
+    for expected in words[:2]:
+        assert expected in view.text
+    assert words[2] in str(view.buttons)
+    [photo] = [c for c in calls if c.method == "sendPhoto"]
+    assert photo.contents["photo"].startswith(b"\x89PNG")
+    nothing = await staff_member.press(words[2])
+    assert documents(nothing) == []  # nothing recorded: said so, no empty page
+    assert f"{PATIENT_ID}" not in " ".join(texts(nothing))
