@@ -14,12 +14,12 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.local_api import InProcessBotAPI
+from bot.local_api import BotCall, InProcessBotAPI
 from handlers.context import AcubotApp
 from storage.programmes import EnrolmentStatus, weekday_mask
 from storage.reminders import StopReason
 from tests.conftest import ADMIN_ID
-from tests.harness import FakeClock, Patient, only_shown, only_text, texts
+from tests.harness import FakeClock, Patient, only_text, texts
 from tests.programme_support import all_enrolments, enrolment_of
 from tests.reminders_support import dispatch, subscription_of
 
@@ -68,13 +68,16 @@ async def test_prescribed_programme_from_link_to_course_end_across_dst(
     assert "hold 90 seconds" in card and "hold 45 seconds" in card
     assert "What time should I remind you?" in question
     await patient.press("8:00")
-    started = only_shown(await patient.press("Start the programme"))
+    # The start, then the programme's first Roland-Morris item (a message of its own).
+    started, rmdq = texts(await patient.press("Start the programme"))
+    assert "Roland-Morris" in rmdq
     assert "You have started “Spring back care”" in started
     enrolment = await enrolment_of(app, 1)
     assert enrolment is not None and enrolment.weekdays == weekday_mask([0, 2, 4])
 
     # Tick at each due time, as the repeating job would, until the reminders stop.
     reminders: list[datetime] = []
+    questionnaires: list[BotCall] = []
     for _ in range(20):
         sub = await subscription_of(app, 1)
         assert sub is not None
@@ -83,7 +86,10 @@ async def test_prescribed_programme_from_link_to_course_end_across_dst(
         clock.set(sub.next_due_at + timedelta(seconds=5))
         before = len(api.sent(1))
         await dispatch(app)
-        (sent,) = api.sent(1)[before:]
+        # The programme's Roland-Morris (half-way, and with the summary) comes beside them.
+        calls = api.sent(1)[before:]
+        questionnaires += [c for c in calls if "Roland-Morris" in c.text]
+        (sent,) = [c for c in calls if "Roland-Morris" not in c.text]
         if "You have finished" in sent.text:
             summary = sent
             continue
@@ -105,6 +111,7 @@ async def test_prescribed_programme_from_link_to_course_end_across_dst(
     else:
         raise AssertionError("the reminders never stopped")
 
+    assert len(questionnaires) == 2  # half-way through the 2-week course, and at its end
     local = [instant.astimezone(CHICAGO) for instant in reminders]
     # Monday, Wednesday and Friday only (today's 8:00 had passed), to the course's last day.
     assert [moment.date() for moment in local] == [
