@@ -12,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.application import running
 from bot.local_api import InProcessBotAPI
+from bot.settings import Settings
 from handlers.context import AcubotApp
 from scheduler import callback_data as cb
 from storage import audit, staff
 from storage.audit import AuditAction
 from storage.models import AuditEntry, StaffMember
 from storage.staff import Role
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, RecordingSleep, make_app
 from tests.harness import FakeClock, Patient, only_shown, only_text
 
 MONDAY_NOON = datetime(2027, 6, 7, 17, 0, tzinfo=UTC)  # 12:00 in Chicago
@@ -316,3 +318,21 @@ async def test_audit_shows_role_changes(app: AcubotApp, owner: Patient) -> None:
     await owner.press("Front desk")
     text = only_text(await owner.send("/audit"))
     assert f"staff {ADMIN_ID} · added to the staff · {FRONT_DESK} (front desk)" in text
+
+
+async def test_at_start_each_staff_member_gets_their_roles_menu(
+    app: AcubotApp, settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    await give_role(app, FRONT_DESK, Role.FRONT_DESK)
+    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
+    restarted_api = InProcessBotAPI()
+    async with running(make_app(settings, restarted_api, clock, sleep)):
+        menus = {
+            m.params["scope"]["chat_id"]: {c["command"] for c in m.params["commands"]}
+            for m in restarted_api.calls_to("setMyCommands")
+            if "scope" in m.params and "language_code" not in m.params
+        }
+    assert {"broadcast", "stats"} <= menus[FRONT_DESK] and "prescribe" not in menus[FRONT_DESK]
+    assert {"prescribe", "programmes", "audit"} <= menus[PRACTITIONER]
+    assert "broadcast" not in menus[PRACTITIONER] and "staff" not in menus[PRACTITIONER]
+    assert {"staff", "audit", "broadcast", "prescribe"} <= menus[ADMIN_ID]
