@@ -505,8 +505,9 @@ class ReminderDispatcher:
         """The questionnaires that come with a reminder about to be sent, started now.
 
         In the same transaction as the day's delivery row: the weekly PEG on the
-        weekly day (it replaced the single activity question; its old answers stay
-        in /progress), a programme's RMDQ at its middle and with its course summary.
+        weekly day, or with the first reminder after it for one that skips that day
+        (it replaced the single activity question; its old answers stay in
+        /progress), a programme's RMDQ at its middle and with its course summary.
         A programme's are unique per enrolment and reason, so exactly once.
         """
         local_date, programme = plan.local_date, plan.programme
@@ -518,7 +519,14 @@ class ReminderDispatcher:
                 wanted.append((Instrument.RMDQ, Reason.PROGRAMME_END, programme.enrolment_id))
         else:
             first_slot = plan.row is None or plan.row.slot == 0  # once a day, not per reminder
-            if first_slot and local_date.weekday() == self.weekly_checkin_weekday:
+            if first_slot and await questionnaire_flow.weekly_peg_is_due(
+                session=session,
+                user_id=user_id,
+                weekdays=plan.subscription.weekdays,
+                weekly_day=self.weekly_checkin_weekday,
+                today=local_date,
+                zone=ZoneInfo(plan.subscription.timezone),
+            ):
                 wanted.append((Instrument.PEG, Reason.WEEKLY, None))
             if (
                 programme is not None

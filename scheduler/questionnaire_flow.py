@@ -8,8 +8,9 @@ for the item the run waits for; anything else changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +57,39 @@ def middle_is_due(start: date, course_weeks: int | None, today: date) -> bool:
     """Whether a reminder on `today` brings the middle RMDQ (once: see MIDDLE_WINDOW)."""
     due = middle_day(start, course_weeks)
     return due <= today < due + MIDDLE_WINDOW
+
+
+def week_start(today: date, weekly_day: int) -> date:
+    """The latest weekly day (Monday 0 ... Sunday 6) on or before `today`."""
+    return today - timedelta(days=(today.weekday() - weekly_day) % 7)
+
+
+async def weekly_peg_is_due(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    weekdays: int,
+    weekly_day: int | None,
+    today: date,
+    zone: ZoneInfo,
+) -> bool:
+    """Whether today's reminder brings the weekly PEG.
+
+    On the weekly day for a reminder that fires that day; for one that does not (a
+    programme on Monday, Wednesday and Friday, with a Sunday weekly day), with the
+    first reminder after it, once a week (one query, only for those reminders).
+    """
+    if weekly_day is None:
+        return False
+    if weekdays & (1 << weekly_day):
+        return today.weekday() == weekly_day
+    start_of_week = datetime.combine(week_start(today, weekly_day), time(0), zone)
+    return not await stored.started_since(
+        session=session,
+        user_id=user_id,
+        reason=Reason.WEEKLY,
+        since=start_of_week.astimezone(UTC),
+    )
 
 
 async def start(

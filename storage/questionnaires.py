@@ -216,3 +216,19 @@ async def first_score(*, session: AsyncSession, user_id: int, instrument: str) -
     """The user's first scored run of an instrument: the baseline changes are measured from."""
     history = await scores(session=session, user_id=user_id, instrument=instrument)
     return history[0] if history else None
+
+
+async def started_since(
+    *, session: AsyncSession, user_id: int, reason: Reason, since: datetime
+) -> bool:
+    """Whether the user has a run for this reason started at or after `since`."""
+    found = await session.scalar(
+        select(QuestionnaireRun.id)
+        .where(
+            QuestionnaireRun.user_id == user_id,
+            QuestionnaireRun.reason == reason.value,
+            QuestionnaireRun.started_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None

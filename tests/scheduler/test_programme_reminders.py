@@ -191,15 +191,18 @@ async def test_course_end_sends_one_summary_stops_and_finishes(
     assert row is None  # the summary's row is no reminder of that day
     # The course's RMDQ: half-way (a 1-week course from Monday: day 3, Thursday, so with
     # the first reminder from then on, Friday's) and with the summary, each once.
-    rmdq = questionnaires_sent(api.sent(1))
-    assert len(rmdq) == 2 and all("Roland-Morris" in text and "1 of 24" in text for text in rmdq)
-    assert "Fri, March 12" in api.sent(1)[2].text
-    assert api.sent(1)[3].text.startswith(QUESTIONNAIRE)  # after Friday's reminder
-    assert api.sent(1)[-1].text.startswith(QUESTIONNAIRE)  # after the summary
+    # (Monday's reminder brings the weekly PEG: these reminders skip Sunday, the weekly day.)
+    sent = [call.text for call in api.sent(1)]
+    assert "PEG pain scale · 1 of 3" in sent[1]  # after Monday's reminder
+    rmdq = [text for text in sent if "Roland-Morris back questionnaire · 1 of 24" in text]
+    assert len(rmdq) == 2 and len(questionnaires_sent(api.sent(1))) == 3
+    assert "Fri, March 12" in sent[3]
+    assert "Roland-Morris" in sent[4]  # after Friday's reminder
+    assert "Roland-Morris" in sent[-1]  # after the summary
     clock.advance(days=3)
     report = await dispatch(app)
     assert report.total == 0 and len(without_questionnaires(api.sent(1))) == 4
-    assert len(questionnaires_sent(api.sent(1))) == 2
+    assert len(questionnaires_sent(api.sent(1))) == 3
 
 
 async def test_a_retried_tick_sends_no_second_summary(

@@ -6,14 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.local_api import InProcessBotAPI
 from content.questionnaires import Instrument
 from handlers.context import AcubotApp
 from scheduler import questionnaire_flow
-from scheduler.questionnaire_flow import middle_day, middle_is_due
+from scheduler.questionnaire_flow import middle_day, middle_is_due, week_start
 from storage import users
 from storage.questionnaires import Reason
-from tests.harness import Patient
+from tests.harness import FakeClock, Patient
 from tests.programme_support import enrolment_of, prescribe
+from tests.scheduler.test_programme_reminders import SUNDAY_NOON, _enrol, _tick_at_next
 
 START = date(2027, 3, 8)  # a Monday
 
@@ -73,3 +75,26 @@ async def test_a_programme_questionnaire_is_started_once(app: AcubotApp, patient
         )
     assert again is None  # the enrolment already asked it at its start
     assert middle is not None and middle_again is None
+
+
+async def test_a_programme_without_the_weekly_day_gets_the_peg_once_a_week(
+    app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    """Monday, Wednesday and Friday reminders, a Sunday weekly day: Monday's brings it."""
+    clock.set(SUNDAY_NOON)
+    await _enrol(app, course_weeks=4)
+    peg_days = []
+    for _ in range(6):  # two weeks of Monday, Wednesday, Friday
+        before = len(api.sent(1))
+        await _tick_at_next(app, clock)
+        new = api.sent(1)[before:]
+        if any("PEG pain scale · 1 of 3" in call.text for call in new):
+            peg_days.append(new[0].text.split(" — ")[1].split("\n")[0])
+    assert peg_days == ["Mon, March 8", "Mon, March 15"]
+
+
+def test_the_week_starts_on_the_weekly_day() -> None:
+    sunday = 6
+    assert week_start(date(2027, 3, 8), sunday) == date(2027, 3, 7)  # Monday -> Sunday
+    assert week_start(date(2027, 3, 7), sunday) == date(2027, 3, 7)
+    assert week_start(date(2027, 3, 13), sunday) == date(2027, 3, 7)  # Saturday
