@@ -236,8 +236,18 @@ async def test_without_consent_a_patient_is_invisible_to_every_staff_command(
     assert "Low back, home care" in programmes_list
     assert only_text(await owner.send("/broadcasts")).startswith("No broadcasts yet")
     assert "audit log is empty" in only_text(await owner.send("/audit"))
+    assert str(ADMIN_ID) in only_text(await owner.send("/staff"))  # the staff, nobody else
+    await owner.send("/broadcast")
+    await owner.send("Hello")
+    audience = await owner.press("No button")
+    assert "Everyone who started the bot (2)" in str(audience[-1].buttons)  # a count only
+    await owner.send("/cancel")
+    assert "What I can do" in only_text(await owner.send("/help"))
 
-    staff_saw = [c.text for c in api.calls[before:] if c.chat_id == ADMIN_ID]
+    # Every call answering the staff (messages, buttons, alerts), none to the patients.
+    staff_saw = [
+        str(c.params) for c in api.calls[before:] if c.chat_id not in (PATIENT_ID, OTHER_ID)
+    ]
     for text in staff_saw:
         for secret in (NAME, "Yolanda", str(PATIENT_ID), str(OTHER_ID), "Dr Ana Ruiz · 1"):
             assert secret not in text, (secret, text)
