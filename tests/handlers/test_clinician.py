@@ -413,3 +413,25 @@ async def test_staff_read_the_view_in_their_language_with_a_chart_even_for_an_em
     nothing = await staff_member.press(words[2])
     assert documents(nothing) == []  # nothing recorded: said so, no empty page
     assert f"{PATIENT_ID}" not in " ".join(texts(nothing))
+
+
+async def test_the_view_and_the_staff_pdf_never_stall_the_event_loop(
+    app: AcubotApp, api: InProcessBotAPI, practitioner: Patient
+) -> None:
+    """The chart and the page are drawn in the worker process, as for the patient."""
+    from tests.handlers.test_report import TickingWatchdog
+
+    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
+    patient = person(app, api, PATIENT_ID)
+    await patient.send("/start")
+    await add_history(app, PATIENT_ID)
+    await share(patient)
+    for attempt in ("first: the worker starts", "second"):
+        async with TickingWatchdog() as watchdog:
+            calls = await practitioner.send("/patient 1")
+            calls += await practitioner.press("PDF, last 6 weeks")
+            await watchdog.next_tick()
+        sent = [c.method for c in calls if c.method.startswith("send")]
+        assert sent == ["sendMessage", "sendPhoto", "sendDocument"]
+        assert watchdog.ticks > 0
+        assert watchdog.longest_cpu < 0.050, (attempt, watchdog.longest_cpu)
