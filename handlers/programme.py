@@ -26,6 +26,7 @@ from telegram.ext import CallbackQueryHandler
 from content.i18n import N_, Translator
 from content.own_words import typed_time
 from content.questionnaires import Instrument, questionnaires
+from handlers.consent import consent_keyboard, consent_question
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
     Flow,
@@ -58,6 +59,7 @@ from scheduler.time_input import (
     zone_note,
 )
 from storage import programmes, reminders
+from storage.consent import current_consent
 from storage.pending import PendingRecord, clear_pending
 from storage.programmes import (
     ALL_WEEKDAYS,
@@ -564,7 +566,16 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             "and your progress."
         ),
     ]
-    await show_step(update, context, "\n".join(lines), replace=True)
+    async with services.sessions() as session:
+        current = await current_consent(session=session, user_id=user.id)
+    if current is not None and current.shares:
+        await show_step(update, context, "\n".join(lines), replace=True)
+    else:
+        # Right after the start, in the same message: may the practitioner follow it?
+        question = consent_question(tr, services.settings.clinic_name, current, status=False)
+        await show_step(
+            update, context, "\n".join([*lines, "", question]), consent_keyboard(tr), replace=True
+        )
     if not data.get("update") and started.enrolment is not None:
         await ask_programme_questionnaire(update, context, started.enrolment.id)
 

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import rows_affected
 from storage.models import (
     AdverseEvent,
+    AuditEntry,
     Broadcast,
     BroadcastRecipient,
     CheckIn,
+    ConsentRecord,
     Delivery,
     PendingStep,
     Programme,
@@ -115,6 +117,19 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(QuestionnaireRun.user_id == user_id)
             .order_by(QuestionnaireAnswer.run_id, QuestionnaireAnswer.item),
         ),
+        "sharing_with_clinic": await _rows(
+            session,
+            select(ConsentRecord.shares, ConsentRecord.text_version, ConsentRecord.recorded_at)
+            .where(ConsentRecord.user_id == user_id)
+            .order_by(ConsentRecord.id),
+        ),
+        "staff_views_of_your_data": await _rows(
+            session,
+            # When and what, not which staff account: their Telegram ids stay the clinic's.
+            select(AuditEntry.at, AuditEntry.action)
+            .where(AuditEntry.patient_id == user_id)
+            .order_by(AuditEntry.at, AuditEntry.id),
+        ),
         "unfinished_question": next(
             iter(
                 await _rows(
@@ -135,7 +150,9 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     Questionnaire answers (keyed by their run) go before the runs.
     The subscription goes before the enrolments it may point at. A
     single-use link the patient opened stays used, by nobody (0), so the
-    erase never makes it usable again.
+    erase never makes it usable again. The audit log's rows about the patient
+    stay (ids and actions only, no health data: storage.audit says why), and
+    so does a staff member's role, which is the clinic's record, not theirs.
     """
     await session.execute(
         delete(QuestionnaireAnswer).where(
@@ -147,6 +164,7 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     for model in (
         QuestionnaireRun,
         AdverseEvent,
+        ConsentRecord,
         BroadcastRecipient,
         CheckIn,
         Delivery,

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from content.catalogue import load_catalogue
 from content.languages import LANGUAGES
+from handlers.consent import CONSENT_TEXT_VERSION
 from scheduler import callback_data as cb
 from scheduler.numbers import ascii_int
 from scheduler.prescription import COURSE_CHOICES, HOLD_CHOICES, Step
@@ -20,6 +21,7 @@ from scheduler.time_input import parse_time_of_day
 from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
 from storage.programmes import MAX_STEPS, Schedule
+from storage.staff import Role
 
 # Every character Python calls a digit that is not 0-9: "²", "٣", "①" and hundreds more.
 UNICODE_DIGITS = [
@@ -127,6 +129,14 @@ buttons = st.one_of(
         st.none() | st.integers(0, 10),
     ),
     st.builds(cb.QuestionnaireChoiceButton, st.sampled_from(cb.QUESTIONNAIRE_CHOICES)),
+    st.builds(
+        cb.ConsentButton,
+        st.booleans(),
+        st.from_regex(r"[a-z0-9][a-z0-9-]{0,31}", fullmatch=True),
+    ),
+    st.builds(cb.StaffButton, st.just("add"), ids, st.sampled_from(list(Role))),
+    st.builds(cb.StaffButton, st.just("rm"), ids),
+    st.builds(cb.StaffButton, st.just("cancel")),
 )
 
 
@@ -178,6 +188,8 @@ def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
         f"qn:{digit}:0:5",
         f"qn:1:{digit}:5",
         f"qn:1:0:{digit}",
+        f"stf:rm:{digit}",
+        f"stf:add:owner:1{digit}",
     ]
     for data in forged:
         assert cb.decode(data) is None, data
@@ -357,6 +369,9 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.EnrolButton("z", zone) for zone in zoneinfo.available_timezones()]
     built += [cb.MyProgrammeButton(a) for a in cb.MY_PROGRAMME_ACTIONS]
     built += [cb.MyProgrammeButton(a, 999_999_999) for a in cb.PROGRAMME_VERSION_ACTIONS]
+    built += [cb.ConsentButton(shares, CONSENT_TEXT_VERSION) for shares in (True, False)]
+    built += [cb.StaffButton("add", cb.MAX_ID, role) for role in Role]
+    built += [cb.StaffButton("rm", cb.MAX_ID), cb.StaffButton("cancel")]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -426,3 +441,29 @@ def test_questionnaire_buttons_round_trip_and_refuse_what_they_do_not_write() ->
         "qnc:",
     ):
         assert cb.decode(bad) is None, bad
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "stf:add:boss:5",  # no such role
+        "stf:add:owner:0",
+        "stf:add:owner:-5",
+        "stf:add:owner",
+        "stf:rm:",
+        "stf:rm:007",
+        "stf:rm:5:owner",
+        "stf:cancel:5",
+        "cns:2:2026-12-share-v1",
+        "cns:1:",
+        "cns:1:Bad Version",
+        "cns:1",
+    ],
+)
+def test_forged_staff_and_consent_buttons_are_refused(data: str) -> None:
+    assert cb.decode(data) is None
+
+
+def test_the_longest_staff_button_fits() -> None:
+    data = cb.encode(cb.StaffButton("add", cb.MAX_ID, Role.FRONT_DESK))
+    assert data == f"stf:add:front_desk:{cb.MAX_ID}" and len(data) <= cb.MAX_BYTES
