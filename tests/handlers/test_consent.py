@@ -123,8 +123,9 @@ async def test_asked_right_after_a_programme_starts_and_not_when_already_sharing
     prescribed = await prescribe(app)
     await patient.send(f"/start {prescribed.code}")
     await patient.press("8:00")
-    # The start message asks about sharing; the programme's Roland-Morris follows (quest).
-    done = texts(await patient.press("Start the programme"))[0]
+    # (The Roland-Morris questionnaire of the programme's start follows, on its own.)
+    done, questionnaire = texts(await patient.press("Start the programme"))
+    assert "Roland-Morris" in questionnaire
     assert "You have started" in done
     assert done.index("You have started") < done.index("Share your progress with the clinic?")
     await patient.press("Share with the clinic")
@@ -137,8 +138,9 @@ async def test_asked_right_after_a_programme_starts_and_not_when_already_sharing
     second = await prescribe(app)
     await other.send(f"/start {second.code}")
     await other.press("8:00")
-    done = texts(await other.press("Start the programme"))[0]
+    done, questionnaire = texts(await other.press("Start the programme"))
     assert "You have started" in done and "Share your progress" not in done
+    assert "Share your progress" not in questionnaire
 
 
 async def test_the_users_group_keeps_the_name_only_while_sharing(

@@ -14,7 +14,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.local_api import BotCall, InProcessBotAPI
+from bot.local_api import InProcessBotAPI
 from handlers.context import AcubotApp
 from storage.programmes import EnrolmentStatus, weekday_mask
 from storage.reminders import StopReason
@@ -68,16 +68,15 @@ async def test_prescribed_programme_from_link_to_course_end_across_dst(
     assert "hold 90 seconds" in card and "hold 45 seconds" in card
     assert "What time should I remind you?" in question
     await patient.press("8:00")
-    # The start, then the programme's first Roland-Morris item (a message of its own).
-    started, rmdq = texts(await patient.press("Start the programme"))
-    assert "Roland-Morris" in rmdq
+    started, questionnaire = texts(await patient.press("Start the programme"))
     assert "You have started “Spring back care”" in started
+    assert "Roland-Morris back questionnaire · 1 of 24" in questionnaire  # the start's RMDQ
     enrolment = await enrolment_of(app, 1)
     assert enrolment is not None and enrolment.weekdays == weekday_mask([0, 2, 4])
 
     # Tick at each due time, as the repeating job would, until the reminders stop.
     reminders: list[datetime] = []
-    questionnaires: list[BotCall] = []
+    asked: dict[date, list[str]] = {}  # the questionnaires that followed each day's message
     for _ in range(20):
         sub = await subscription_of(app, 1)
         assert sub is not None
@@ -86,10 +85,12 @@ async def test_prescribed_programme_from_link_to_course_end_across_dst(
         clock.set(sub.next_due_at + timedelta(seconds=5))
         before = len(api.sent(1))
         await dispatch(app)
-        # The programme's Roland-Morris (half-way, and with the summary) comes beside them.
-        calls = api.sent(1)[before:]
-        questionnaires += [c for c in calls if "Roland-Morris" in c.text]
-        (sent,) = [c for c in calls if "Roland-Morris" not in c.text]
+        sent, *questionnaires = api.sent(1)[before:]
+        if questionnaires:
+            local_day = sub.next_due_at.astimezone(CHICAGO).date()
+            asked[local_day] = [
+                q.text.split("</b>")[0].removeprefix("📝 <b>") for q in questionnaires
+            ]
         if "You have finished" in sent.text:
             summary = sent
             continue
@@ -111,7 +112,6 @@ async def test_prescribed_programme_from_link_to_course_end_across_dst(
     else:
         raise AssertionError("the reminders never stopped")
 
-    assert len(questionnaires) == 2  # half-way through the 2-week course, and at its end
     local = [instant.astimezone(CHICAGO) for instant in reminders]
     # Monday, Wednesday and Friday only (today's 8:00 had passed), to the course's last day.
     assert [moment.date() for moment in local] == [
@@ -121,6 +121,15 @@ async def test_prescribed_programme_from_link_to_course_end_across_dst(
         date(2027, 3, 12),
         date(2027, 3, 15),
     ]
+    # The weekly PEG with the first reminder of each week from Sunday (the weekly day,
+    # which this schedule skips), the course's RMDQ half-way and with the summary.
+    assert asked == {
+        date(2027, 3, 5): ["PEG pain scale · 1 of 3"],
+        date(2027, 3, 8): ["PEG pain scale · 1 of 3"],
+        date(2027, 3, 10): ["Roland-Morris back questionnaire · 1 of 24"],
+        date(2027, 3, 15): ["PEG pain scale · 1 of 3"],
+        date(2027, 3, 17): ["Roland-Morris back questionnaire · 1 of 24"],
+    }
     # 8:00 local every time: 14:00 UTC in CST, 13:00 UTC in CDT.
     assert {(moment.hour, moment.minute) for moment in local} == {(8, 0)}
     assert [instant.hour for instant in reminders] == [14, 14, 14, 14, 13]

@@ -1,4 +1,4 @@
-"""Patient numbers: migration 0012 numbers those already sharing by their first yes."""
+"""Patient numbers: migration 0013 numbers those already sharing by their first yes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ async def test_the_migration_numbers_patients_already_sharing_by_their_first_yes
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'numbers.sqlite3'}")
     try:
-        await migrate.upgrade(engine, "0011_staff_consent")
+        await migrate.upgrade(engine, "0012_questionnaires")
         async with engine.begin() as connection:
             for user_id in (7, 8, 9):
                 await connection.execute(

@@ -20,7 +20,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0011_staff_consent"
-down_revision = "0010_questionnaires"
+down_revision = "0009_programmes"
 branch_labels = None
 depends_on = None
 

@@ -2,10 +2,11 @@
 
 A run's `next_item` is the questionnaire's pending step, so a restart or
 another instance takes the next answer. A programme's questionnaire is at
-most one run per enrolment and reason.
+most one run per enrolment and reason. (Written as 0010 after 0009; renumbered
+0012 to follow 0011_staff_consent, which landed on main first.)
 
-Revision ID: 0010_questionnaires
-Revises: 0009_programmes
+Revision ID: 0012_questionnaires
+Revises: 0011_staff_consent
 Create Date: 2026-12-02
 """
 
@@ -16,8 +17,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0010_questionnaires"
-down_revision = "0009_programmes"
+revision = "0012_questionnaires"
+down_revision = "0011_staff_consent"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 Given the first time a patient says yes to sharing their progress; patients
 who already share get theirs in the order of their first yes.
 
-Revision ID: 0012_patient_numbers
-Revises: 0011_staff_consent
+Revision ID: 0013_patient_numbers
+Revises: 0012_questionnaires
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0012_patient_numbers"
-down_revision = "0011_staff_consent"
+revision = "0013_patient_numbers"
+down_revision = "0012_questionnaires"
 branch_labels = None
 depends_on = None
 
