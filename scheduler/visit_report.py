@@ -375,3 +375,26 @@ def build_visit_report(
 
 def report_filename(today: date) -> str:
     return f"acubot-report-{today:%Y-%m-%d}.pdf"
+
+
+def warm_up() -> None:
+    """The chart's warm-up, then one page: the worker's first /report is then quick too."""
+    from scheduler.progress_chart import warm_up as warm_up_chart
+    from storage.patient_summary import REPORT_WEEKS
+
+    warm_up_chart()
+    day = date(2000, 1, 1)
+    empty = PatientSummary(
+        user_id=0,
+        weeks=REPORT_WEEKS[0],
+        first_day=day,
+        last_day=day,
+        programme=None,
+        plan=None,
+        done_days=(),
+        missed_days=(),
+        pain=(),
+        activity=(),
+        adverse_events=(),
+    )
+    render_visit_report(empty, translator("en"), "", None)

@@ -180,3 +180,9 @@ def test_a_title_in_another_script_takes_the_other_font(
     assert not [r for r in caplog.records if "missing" in r.getMessage()]
     text = pdf_text(pdf)
     assert title in text and practitioner in text
+
+
+def test_the_workers_warm_up_draws_a_page() -> None:
+    from scheduler.visit_report import warm_up
+
+    warm_up()  # the chart and an empty page, with no error
