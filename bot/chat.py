@@ -16,9 +16,13 @@ import queue
 import re
 import sys
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -201,10 +205,12 @@ async def run_chat(
     stdout: TextIO | None = None,
     interactive: bool | None = None,
     log_file: Path | None = None,
+    start: datetime | None = None,
 ) -> None:
     """Runs the chat until input ends (or /quit) and nothing is pending.
 
     Without LINK_SECRET the chat uses its database's own (bot/chat_link_secret.py).
+    With `start` (`--now`), the bot's clock begins there and runs on in real time.
     """
     settings = with_link_secret(settings)
     stdin = stdin or sys.stdin
@@ -212,10 +218,17 @@ async def run_chat(
     if interactive is None:
         interactive = stdin.isatty()
     api = InProcessBotAPI(media_dir=media_dir)
-    app = build_application(settings, request=api)
+    if start is None:
+        app = build_application(settings, request=api)
+    else:
+        app = build_application(settings, request=api, clock=clock_from(start))
     chat = TerminalChat(api, stdout, user_id=user_id, interactive=interactive)
     async with running(app):
         factory = UpdateFactory(app.bot, user_id=user_id, language_code=language_code)
+        if start is not None:
+            # What is due at the pretended time comes first, before any typing.
+            await app.bot_data.dispatcher.run(now=app.bot_data.now())
+            chat.flush()
         reader = LineReader(interactive, stdin, chat.at_prompt)
         if interactive:
             logs = f"Log messages go to {log_file}.\n" if log_file else ""
@@ -239,6 +252,29 @@ async def run_chat(
         await app.bot_data.sender.run()
         await wait_for_timers(app)
         chat.flush()
+
+
+def chat_start(text: str, clinic_timezone: str) -> datetime:
+    """`--now`'s time: ISO 8601, in the clinic's zone unless it carries an offset."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"--now {text!r} is not a date and time such as 2027-03-15T08:00"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(clinic_timezone))
+    return when.astimezone(UTC)
+
+
+def clock_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads `start` now and runs on in real time from there."""
+    began = time.monotonic()
+
+    def now() -> datetime:
+        return start + timedelta(seconds=time.monotonic() - began)
+
+    return now
 
 
 async def wait_for_timers(app: AcubotApp, limit: float = PENDING_LIMIT_SECONDS) -> None:

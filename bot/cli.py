@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot.settings import MAKE_A_SECRET, Settings, describe_settings_error
 
 EXIT_CONFIG = 2
+EXIT_USAGE = 2  # as argparse exits on a bad option
 CHAT_LOG_FILE = "acubot-chat.log"
 NO_LINK_SECRET = (
     "No LINK_SECRET is set: it signs the programme links staff give patients. Make one with "
@@ -61,6 +62,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=Path(CHAT_LOG_FILE),
         help=f"where log messages go, out of the conversation (default ./{CHAT_LOG_FILE})",
     )
+    chat.add_argument(
+        "--now",
+        metavar="WHEN",
+        help=(
+            "pretend the chat starts at this time, e.g. 2027-03-15T08:00 (clinic time, or "
+            "with an offset); it runs on from there, reminders included"
+        ),
+    )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply database migrations")
@@ -91,8 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(
         settings.log_level, token, file=args.log_file if args.command == "chat" else None
     )
+    start = None
     if args.command == "chat":
         logging.getLogger().addHandler(_ErrorCounter())
+        from bot.chat import chat_start
+
+        try:
+            start = chat_start(args.now, settings.clinic_timezone) if args.now else None
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return EXIT_USAGE
 
     from bot.chat_link_secret import LinkSecretFileError
     from content.catalogue import ContentError
@@ -112,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     language_code=args.language,
                     media_dir=args.media_dir,
                     log_file=args.log_file,
+                    start=start,
                 )
             )
             _mention_logged_errors(args.log_file)

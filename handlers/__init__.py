@@ -19,6 +19,7 @@ def register_all(app: AcubotApp) -> None:
         admin,
         broadcast,
         checkins,
+        consent,
         errors,
         fallback,
         flows,
@@ -39,6 +40,7 @@ def register_all(app: AcubotApp) -> None:
         report,
         routine,
         safety,
+        staff,
         start,
         subscribe,
         triage,
@@ -66,10 +68,12 @@ def register_all(app: AcubotApp) -> None:
     progress.register(app)  # /progress: streaks and chart
     report.register(app)  # /report: the patient's visit summary (PDF)
     privacy.register(app)  # /privacy, /export, /delete
+    consent.register(app)  # Share / Don't share (asked in /privacy and after a programme starts)
     # (/language is registered with group -5 above)
     admin.register(app)  # staff: /stats, /broadcasts, cancelling a broadcast
     broadcast.register(app)  # staff: /broadcast compose flow (answers via handlers.flows)
     prescribe.register(app)  # staff: /prescribe flow (answers via handlers.flows)
     prescribe_links.register(app)  # staff: /programmes, new links and edits
+    staff.register(app)  # owners: /staff (add, remove, roles); /audit (answers via handlers.flows)
     fallback.register(app)  # last: unknown commands, flow answers, own words (handlers.own_words)
     errors.register(app)

@@ -1,17 +1,21 @@
-"""Clinic staff only: who may, /stats, /broadcasts, cancelling a broadcast.
+"""Clinic staff only: who may (roles), /stats, /broadcasts, cancelling a broadcast.
 
-Every admin command and button checks `ADMIN_IDS` when it runs; a refusal is
-logged with the user id and the action, never the message text.
+Every staff command and button calls `require_role` when it runs: the role
+is read from ADMIN_IDS (owners) and the staff table each time, so a removal
+or a role change holds from the next press. The rule of which role may do
+what is storage.staff's permission map. A refusal is logged with the user id
+and the action, never the message text.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 from html import escape
 
 from babel.numbers import format_decimal, format_percent
-from telegram import BotCommandScopeChat, Update
+from telegram import Bot, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -26,30 +30,73 @@ from scheduler import callback_data as cb
 from scheduler.broadcast_sender import show_progress
 from scheduler.patient_days import clinic_days
 from storage import broadcasts
+from storage.consent import shares_progress
+from storage.database import is_unavailable
 from storage.progress import ClinicOutcomes, clinic_outcomes
 from storage.safety import count_adverse_events
+from storage.staff import Permission, Role, allows, list_staff, role_of
 from storage.stats import MIN_GROUP, enough_patients, usage_stats
 
 log = logging.getLogger(__name__)
 NOT_ALLOWED = N_("Sorry, that is only for clinic staff.")
+NOT_YOUR_ROLE = N_("Sorry, your staff role does not include that. An owner can change it.")
+NOT_SHARED = N_(
+    "This patient does not share their progress with the clinic (or has stopped "
+    "sharing), so I cannot show it."
+)
 
 
-async def require_admin(update: Update, context: AcubotContext, action: str) -> bool:
-    """True for clinic staff; anyone else is refused, and the attempt logged."""
+async def staff_role(context: AcubotContext, user_id: int) -> Role | None:
+    """The user's role now: ADMIN_IDS without a read, else the staff table."""
+    settings = context.services.settings
+    if user_id in settings.admin_ids:
+        return Role.OWNER
+    async with context.services.sessions() as session:
+        return await role_of(session=session, user_id=user_id, owner_ids=settings.admin_ids)
+
+
+async def require_role(
+    update: Update, context: AcubotContext, permission: Permission, action: str
+) -> bool:
+    """True if the user's role allows `permission`; anyone else is refused, and logged."""
     user = update.effective_user
-    if user is not None and user.id in context.services.settings.admin_ids:
+    role = await staff_role(context, user.id) if user is not None else None
+    if allows(role, permission):
         return True
     log.warning("Refused %s for user %s", action, user.id if user else "unknown")
+    message = context.tr._(NOT_ALLOWED if role is None else NOT_YOUR_ROLE)
     if update.callback_query:
-        await query_of(update).answer(context.tr._(NOT_ALLOWED), show_alert=True)
+        await query_of(update).answer(message, show_alert=True)
     else:
-        await reply_html(update, context, context.tr._(NOT_ALLOWED))
+        await reply_html(update, context, message)
     return False
+
+
+async def require_consent(update: Update, context: AcubotContext, patient_id: int) -> bool:
+    """For every staff view of one patient, each time it runs: do they share right now?
+
+    Refuses (and says so) when the patient never agreed or has withdrawn;
+    the check reads the latest consent, so a withdrawal holds at once.
+    """
+    async with context.services.sessions() as session:
+        if await shares_progress(session=session, user_id=patient_id):
+            return True
+    log.info("Refused a staff view of a patient without consent (staff %s)", _user_id(update))
+    message = context.tr._(NOT_SHARED)
+    if update.callback_query:
+        await query_of(update).answer(message, show_alert=True)
+    else:
+        await reply_html(update, context, message)
+    return False
+
+
+def _user_id(update: Update) -> int | str:
+    return update.effective_user.id if update.effective_user else "unknown"
 
 
 async def stats(update: Update, context: AcubotContext) -> None:
     """Usage in numbers: people, reminders, broadcasts."""
-    if not await require_admin(update, context, "/stats"):
+    if not await require_role(update, context, Permission.STATS, "/stats"):
         return
     services = context.services
     tr = context.tr
@@ -163,7 +210,7 @@ def _change(tr: Translator, outcomes: ClinicOutcomes) -> str:
 
 async def list_broadcasts(update: Update, context: AcubotContext) -> None:
     """The ten most recent broadcasts with their counts and state."""
-    if not await require_admin(update, context, "/broadcasts"):
+    if not await require_role(update, context, Permission.BROADCASTS, "/broadcasts"):
         return
     tr = context.tr
     async with context.services.sessions() as session:
@@ -187,7 +234,7 @@ async def list_broadcasts(update: Update, context: AcubotContext) -> None:
 async def cancel_button(update: Update, context: AcubotContext) -> None:
     """✖ Cancel broadcast on the progress message: nothing more is sent."""
     query = query_of(update)
-    if not await require_admin(update, context, "cancel broadcast"):
+    if not await require_role(update, context, Permission.BROADCASTS, "cancel broadcast"):
         return
     button = cb.decode_as(query.data, cb.BroadcastCancelButton)
     tr = context.tr
@@ -211,18 +258,39 @@ async def cancel_button(update: Update, context: AcubotContext) -> None:
 
 
 async def set_admin_commands(app: AcubotApp) -> None:
-    """Staff see their commands in the menu; patients never do (chat-scoped lists)."""
-    booking = app.bot_data.settings.has_booking_info
-    for admin_id in app.bot_data.settings.admin_ids:
-        try:
-            for language, tr in translators().items():
-                await app.bot.set_my_commands(
-                    menu_commands(tr, staff=True, booking=booking),
-                    scope=BotCommandScopeChat(admin_id),
-                    language_code=None if language == DEFAULT_LANGUAGE else language,
+    """Staff see their role's commands in the menu; patients never do (chat-scoped lists)."""
+    services = app.bot_data
+    owners = services.settings.admin_ids
+    members: list[tuple[int, Role]] = [(owner, Role.OWNER) for owner in sorted(owners)]
+    try:
+        async with services.sessions() as session:
+            listed = await list_staff(session=session, owner_ids=owners)
+        members = [(member.user_id, member.role) for member in listed]
+    except Exception as error:  # the database is away: the owners' menus still go out
+        if not is_unavailable(error):
+            raise
+        log.warning("Could not read the staff for their command menus; owners only")
+    for user_id, role in members:
+        await set_staff_menu(app.bot, user_id, role, owners,
+                             booking=services.settings.has_booking_info)  # fmt: skip
+
+
+async def set_staff_menu(
+    bot: Bot, user_id: int, role: Role | None, owner_ids: Collection[int], *, booking: bool
+) -> None:
+    """One person's command menu for their role; without a role, back to the patients' menu."""
+    try:
+        for language, tr in translators().items():
+            code = None if language == DEFAULT_LANGUAGE else language
+            scope = BotCommandScopeChat(user_id)
+            if role is None and user_id not in owner_ids:
+                await bot.delete_my_commands(scope=scope, language_code=code)
+            else:
+                await bot.set_my_commands(
+                    menu_commands(tr, role=role, booking=booking), scope=scope, language_code=code
                 )
-        except TelegramError as error:  # the admin has not started the bot yet
-            log.warning("Could not set the staff command menu for %s: %s", admin_id, error)
+    except TelegramError as error:  # they have not started the bot yet
+        log.warning("Could not set the staff command menu for %s: %s", user_id, error)
 
 
 def register(app: AcubotApp) -> None:

@@ -20,7 +20,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import N_, Translator
 from content.web_addresses import https_url_problem
-from handlers.admin import require_admin
+from handlers.admin import require_role
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
     Flow,
@@ -39,6 +39,7 @@ from scheduler.send_time import describe_send_time, parse_send_time, send_time_e
 from storage import broadcasts
 from storage.broadcasts import Audience, BroadcastRecord, BroadcastStatus
 from storage.pending import PendingRecord, clear_pending
+from storage.staff import Permission
 from storage.types import has_unstorable
 
 FLOW = "broadcast"
@@ -120,7 +121,7 @@ def draft_record(data: dict[str, Any], admin_id: int, now: datetime) -> Broadcas
 
 async def begin(update: Update, context: AcubotContext) -> None:
     """Starts a new draft (a command stopped any earlier one, and said so)."""
-    if not await require_admin(update, context, "/broadcast"):
+    if not await require_role(update, context, Permission.BROADCASTS, "/broadcast"):
         return
     await ask_message(update, context, {})
 
@@ -470,7 +471,7 @@ async def _after_content(update: Update, context: AcubotContext, data: dict[str,
 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
     """Typed answers: the message itself, a button label or URL, a send time."""
-    if not await require_admin(update, context, "broadcast step"):
+    if not await require_role(update, context, Permission.BROADCASTS, "broadcast step"):
         return
     data = dict(pending.data)
     message = message_of(update)
@@ -527,7 +528,7 @@ async def answer(update: Update, context: AcubotContext, pending: PendingRecord)
 
 async def button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
-    if not await require_admin(update, context, "broadcast button"):
+    if not await require_role(update, context, Permission.BROADCASTS, "broadcast button"):
         return
     draft = cb.decode_as(query.data, cb.BroadcastDraftButton)
     action, value = (draft.action, draft.value) if draft else ("", "")

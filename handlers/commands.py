@@ -2,7 +2,8 @@
 
 Telegram's command menu (`set_my_commands`) shows the short `menu` line;
 /help shows the `help` line under its section. Staff commands appear in the
-menu and in /help only for clinic staff (ADMIN_IDS). The texts are English
+menu and in /help only for clinic staff whose role allows them (storage.staff:
+ADMIN_IDS are owners; owners add others with /staff). The texts are English
 message ids (`N_`), shown in each person's language; Telegram keeps one menu
 per language (`set_my_commands(language_code=...)`).
 """
@@ -18,6 +19,7 @@ from telegram.error import TelegramError
 from content.i18n import N_, Translator, translators
 from content.languages import DEFAULT_LANGUAGE
 from handlers.context import AcubotApp
+from storage.staff import Permission, Role, allows
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,12 @@ class Command:
     menu: str | None  # the command menu's description; None keeps it out of the menu
     help: str | None  # the /help line after "/name — " (HTML); None keeps it out of /help
     section: str = LOOKUP
-    staff: bool = False
+    permission: Permission | None = None  # a staff command: whose role allows it
     argument: str = ""  # shown in /help after the command, e.g. "name" (translated)
+
+    @property
+    def staff(self) -> bool:
+        return self.permission is not None
 
 
 COMMANDS = (
@@ -123,59 +129,77 @@ COMMANDS = (
         N_("Staff: send a message to patients"),
         N_("send a message to patients"),
         STAFF,
-        True,
+        permission=Permission.BROADCASTS,
     ),
     Command(
         "broadcasts",
         N_("Staff: recent broadcasts"),
         N_("recent broadcasts and their counts"),
         STAFF,
-        True,
+        permission=Permission.BROADCASTS,
     ),
     Command(
         "prescribe",
         N_("Staff: write a home programme for patients"),
         N_("write a home programme (points, holds, days, course) and get its link and QR code"),
         STAFF,
-        True,
+        permission=Permission.PROGRAMMES,
     ),
     Command(
         "programmes",
         N_("Staff: home programmes, new links, edits"),
         N_("home programmes with how many patients started them; a new link, or edit"),
         STAFF,
-        True,
+        permission=Permission.PROGRAMMES,
     ),
     Command(
         "stats",
         N_("Staff: how the bot is used"),
         N_("how the bot is used, in numbers"),
         STAFF,
-        True,
+        permission=Permission.STATS,
+    ),
+    Command(
+        "audit",
+        N_("Staff: who looked at which patient"),
+        N_("the last 30 entries of the audit log: staff views of a patient, role changes"),
+        STAFF,
+        permission=Permission.AUDIT,
+    ),
+    Command(
+        "staff",
+        N_("Owners: clinic staff and their roles"),
+        N_(
+            "staff and their roles: <code>/staff add 12345</code> (or share their contact, "
+            "or forward a message from them), <code>/staff remove 12345</code>"
+        ),
+        STAFF,
+        permission=Permission.STAFF,
     ),
 )
 
 
-def _offered(command: Command, *, staff: bool, booking: bool) -> bool:
+def _offered(command: Command, *, role: Role | None, booking: bool) -> bool:
     # /book with no link, phone or address would have nothing to show.
-    return (staff or not command.staff) and (booking or command.name != "book")
+    allowed = command.permission is None or allows(role, command.permission)
+    return allowed and (booking or command.name != "book")
 
 
-def menu_commands(tr: Translator, *, staff: bool, booking: bool = True) -> list[BotCommand]:
-    """Telegram's command menu in one language: patients' commands, plus staff ones for staff."""
+def menu_commands(tr: Translator, *, role: Role | None, booking: bool = True) -> list[BotCommand]:
+    """Telegram's command menu in one language: patients' commands, plus the role's staff ones."""
     return [
         BotCommand(command.name, tr._(command.menu))
         for command in COMMANDS
-        if command.menu is not None and _offered(command, staff=staff, booking=booking)
+        if command.menu is not None and _offered(command, role=role, booking=booking)
     ]
 
 
-def help_text(tr: Translator, *, staff: bool, booking: bool = True) -> str:
-    """/help: each command's line under its section, staff commands for staff only."""
+def help_text(tr: Translator, *, role: Role | None, booking: bool = True) -> str:
+    """/help: each command's line under its section, staff commands as the role allows."""
     lines = ["<b>" + tr._("What I can do") + "</b>"]
     section: str | None = None
     for command in COMMANDS:
-        if command.help is None or not _offered(command, staff=staff, booking=booking):
+        if command.help is None or not _offered(command, role=role, booking=booking):
             continue
         if command.section != section:
             section = command.section
@@ -216,7 +240,7 @@ async def set_bot_profile(app: AcubotApp) -> None:
         code = None if language == DEFAULT_LANGUAGE else language
         clinic = tr._(settings.clinic_name)
         await bot.set_my_commands(
-            menu_commands(tr, staff=False, booking=settings.has_booking_info), language_code=code
+            menu_commands(tr, role=None, booking=settings.has_booking_info), language_code=code
         )
         try:  # the profile texts are a courtesy: a refusal never stops the bot starting
             await bot.set_my_description(

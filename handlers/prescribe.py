@@ -21,7 +21,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import N_, Translator
-from handlers.admin import require_admin
+from handlers.admin import require_role
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
     Flow,
@@ -69,6 +69,7 @@ from scheduler.prescription import (
 from storage import programmes
 from storage.pending import PendingRecord, clear_pending
 from storage.programmes import Link, Schedule, weekday_mask
+from storage.staff import Permission
 from storage.types import has_unstorable
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ UNSTORABLE = N_(
 
 async def begin(update: Update, context: AcubotContext) -> None:
     """/prescribe: a new programme (a command stopped any earlier draft, and said so)."""
-    if not await require_admin(update, context, "/prescribe"):
+    if not await require_role(update, context, Permission.PROGRAMMES, "/prescribe"):
         return
     await ask_title(update, context, Draft())
 
@@ -164,7 +165,7 @@ def _problem_text(tr: Translator, problem: Problem, out_of_range: str) -> str:
 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
     """Typed answers: the title, point codes, a hold, notes, a course, a name."""
-    if not await require_admin(update, context, "prescribe step"):
+    if not await require_role(update, context, Permission.PROGRAMMES, "prescribe step"):
         return
     tr = context.tr
     draft = Draft.from_data(pending.data)
@@ -256,7 +257,7 @@ async def _ask_again(
 
 async def button(update: Update, context: AcubotContext) -> None:
     query = query_of(update)
-    if not await require_admin(update, context, "prescribe button"):
+    if not await require_role(update, context, Permission.PROGRAMMES, "prescribe button"):
         return
     pressed = cb.decode_as(query.data, cb.PrescribeButton)
     if pressed is not None and pressed.action == "cancel":

@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import N_, Translator
 from content.qr_code import qr_png
-from handlers.admin import require_admin
+from handlers.admin import require_role
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import remove_buttons
 from handlers.prescribe_steps import ONE_PATIENT, REUSABLE, ask_title, link_days
@@ -30,6 +30,7 @@ from scheduler.prescription import Draft
 from scheduler.programme_codes import LinkCode, link_for, sign
 from storage import programmes
 from storage.programmes import Link
+from storage.staff import Permission
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ async def _new_link(
 
 async def list_command(update: Update, context: AcubotContext) -> None:
     """/programmes: newest first, with how many started each and follow it now."""
-    if not await require_admin(update, context, "/programmes"):
+    if not await require_role(update, context, Permission.PROGRAMMES, "/programmes"):
         return
     tr = context.tr
     async with context.services.sessions() as session:
@@ -148,7 +149,7 @@ async def list_command(update: Update, context: AcubotContext) -> None:
 async def programme_button(update: Update, context: AcubotContext) -> None:
     """/programmes' buttons: a new link (one patient or reusable), or edit as a new version."""
     query = query_of(update)
-    if not await require_admin(update, context, "programme button"):
+    if not await require_role(update, context, Permission.PROGRAMMES, "programme button"):
         return
     tr = context.tr
     button = cb.decode_as(query.data, cb.ProgrammeButton)

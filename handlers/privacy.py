@@ -9,11 +9,13 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from handlers.consent import consent_keyboard, consent_question
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import show_step
 from handlers.reply import reply_html
 from handlers.update_parts import chat_of, jobs_of, query_of, sender_of
 from scheduler import callback_data as cb
+from storage.consent import current_consent
 from storage.privacy import erase_user, export_user
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,17 @@ async def privacy(update: Update, context: AcubotContext) -> None:
         "• your reminder settings: time, time zone, routine, pauses;\n"
         "• each day's reminder: whether it was sent, done, snoozed or skipped;\n"
         "• your 0–10 answers about your back, with their dates;\n"
-        "• which clinic messages were sent to you.\n\n"
-        "It does not keep the text of your messages, your name, or your location "
-        "(a shared location is only used to find your time zone).\n\n"
+        "• which clinic messages were sent to you;\n"
+        "• whether you share your progress with the clinic (below): each answer with its "
+        "date, and while you share, your first name as Telegram gives it.\n\n"
+        "It does not keep the text of your messages or your location "
+        "(a shared location is only used to find your time zone), nor your name unless "
+        "you share your progress.\n\n"
         "Staff see totals only (how many people, reminders, average change), never your "
-        "answers. Your data is kept while you use the bot, until you delete it.\n\n"
+        "answers, unless you share your progress with them. When they look at shared "
+        "progress, the clinic's access log records who looked and when (your Telegram id, "
+        "no health data); that record stays after /delete. Your data is kept while you use "
+        "the bot, until you delete it.\n\n"
         "/export sends you a file with everything stored about you.\n"
         "/delete erases all of it for good.",
         clinic=clinic,
@@ -47,7 +55,11 @@ async def privacy(update: Update, context: AcubotContext) -> None:
         "the days and times you chose, and when you started or left it. /export includes it "
         "and /delete erases it."
     )
-    await reply_html(update, context, text)
+    services = context.services
+    async with services.sessions() as session:
+        current = await current_consent(session=session, user_id=sender_of(update).id)
+    text += "\n\n" + consent_question(context.tr, services.settings.clinic_name, current)
+    await reply_html(update, context, text, consent_keyboard(context.tr))
 
 
 async def export(update: Update, context: AcubotContext) -> None:

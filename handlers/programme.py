@@ -25,6 +25,7 @@ from telegram.ext import CallbackQueryHandler
 
 from content.i18n import N_, Translator
 from content.own_words import typed_time
+from handlers.consent import consent_keyboard, consent_question
 from handlers.context import AcubotApp, AcubotContext
 from handlers.flows import (
     Flow,
@@ -55,6 +56,7 @@ from scheduler.time_input import (
     zone_note,
 )
 from storage import programmes, reminders
+from storage.consent import current_consent
 from storage.pending import PendingRecord, clear_pending
 from storage.programmes import (
     ALL_WEEKDAYS,
@@ -560,7 +562,16 @@ async def confirm(update: Update, context: AcubotContext, data: dict[str, Any]) 
             "and your progress."
         ),
     ]
-    await show_step(update, context, "\n".join(lines), replace=True)
+    async with services.sessions() as session:
+        current = await current_consent(session=session, user_id=user.id)
+    if current is not None and current.shares:
+        await show_step(update, context, "\n".join(lines), replace=True)
+        return
+    # Right after the start, in the same message: may the practitioner follow it?
+    question = consent_question(tr, services.settings.clinic_name, current, status=False)
+    await show_step(
+        update, context, "\n".join([*lines, "", question]), consent_keyboard(tr), replace=True
+    )
 
 
 def register(app: AcubotApp) -> None:

@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import Translator
 from handlers import programme, render
+from handlers.admin import staff_role
 from handlers.commands import help_text
 from handlers.context import AcubotApp, AcubotContext
 from handlers.groups import is_private, private_chat_button
@@ -18,6 +19,8 @@ from handlers.safety import booking_reply
 from handlers.update_parts import query_of
 from scheduler import callback_data as cb
 from scheduler import subscriptions
+from storage.database import is_unavailable
+from storage.staff import Role
 
 
 def main_menu(context: AcubotContext) -> InlineKeyboardMarkup:
@@ -140,10 +143,25 @@ async def help_command(update: Update, context: AcubotContext) -> None:
     """What the bot can do, command by command."""
     user = update.effective_user
     settings = context.services.settings
-    staff = user is not None and user.id in settings.admin_ids
-    text = help_text(context.tr, staff=staff, booking=settings.has_booking_info)
+    role = await _role_for_help(context, user.id) if user is not None else None
+    text = help_text(context.tr, role=role, booking=settings.has_booking_info)
     keyboard = main_menu(context) if is_private(update) else group_menu(context)
     await reply_html(update, context, text, keyboard)
+
+
+async def _role_for_help(context: AcubotContext, user_id: int) -> Role | None:
+    # /help answers while the database is away: then it lists the patients' commands
+    # (and an owner's, from ADMIN_IDS); staff added in the chat see theirs once it is back.
+    if user_id in context.services.settings.admin_ids:
+        return Role.OWNER
+    if not context.services.gate.available:
+        return None
+    try:
+        return await staff_role(context, user_id)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        return None
 
 
 async def menu_button(update: Update, context: AcubotContext) -> None:

@@ -3,7 +3,9 @@
 It never creates a user: people are stored from /start (or a flow that needs
 storage) on, so a button pressed after /delete does not bring their row back.
 Only private chats count: a message in a group never changes where the
-bot writes to a patient (see handlers.groups).
+bot writes to a patient (see handlers.groups). With the same write, the
+first name Telegram gives is kept current for a patient who shares their
+progress with the clinic, and for nobody else (storage.consent).
 
 The write runs beside the update, not before it: a point card must not wait
 for the database (during an outage it would wait for a timeout). A write
@@ -19,6 +21,7 @@ from telegram import Chat, Update
 from telegram.ext import TypeHandler
 
 from handlers.context import AcubotApp, AcubotContext, Services
+from storage.consent import keep_first_name
 from storage.database import is_unavailable
 from storage.users import touch_user
 
@@ -44,16 +47,22 @@ async def remember_user(update: Update, context: AcubotContext) -> None:
     # Marked now so one write is in flight per person; undone if it fails.
     services.seen_at[user.id] = now
     context.application.create_task(
-        _touch(services, user.id, chat.id, now, last), name=f"seen-{user.id}"
+        _touch(services, user.id, chat.id, user.first_name, now, last), name=f"seen-{user.id}"
     )
 
 
 async def _touch(
-    services: Services, user_id: int, chat_id: int, now: datetime, last: datetime | None
+    services: Services,
+    user_id: int,
+    chat_id: int,
+    first_name: str | None,
+    now: datetime,
+    last: datetime | None,
 ) -> None:
     try:
         async with services.sessions.begin() as session:
             await touch_user(session=session, user_id=user_id, chat_id=chat_id, now=now)
+            await keep_first_name(session=session, user_id=user_id, first_name=first_name)
     except Exception as error:
         if services.seen_at.get(user_id) == now:
             if last is None:

@@ -27,6 +27,7 @@ from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
 from storage.patient_summary import REPORT_WEEKS
 from storage.programmes import COURSE_WEEKS, HOLD_SECONDS, MAX_STEPS, Schedule
+from storage.staff import Role
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 _SEPARATOR = ":"
@@ -34,6 +35,7 @@ _SEPARATOR = ":"
 _POINT_CODE = re.compile(r"[A-Z]{2}[0-9]{1,2}|EX-[A-Z]{1,2}[0-9]{1,2}")
 _MERIDIAN_CODE = re.compile(r"[A-Z]{2}")
 _ROUTINE_ID = re.compile(r"[a-z0-9_]{1,32}")
+_TEXT_VERSION = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
 
 
@@ -253,6 +255,29 @@ class ReportButton:
     weeks: int
 
 
+@dataclass(frozen=True, slots=True)
+class ConsentButton:
+    """Share my progress with the clinic, or not: `cns:1:<text version>` / `cns:0:<version>`.
+
+    The version is the consent text the patient read, so an answer from an
+    older message is recorded against the words they saw (or asked again)."""
+
+    shares: bool
+    text_version: str
+
+
+STAFF_ACTIONS = ("add", "rm", "cancel")
+
+
+@dataclass(frozen=True, slots=True)
+class StaffButton:
+    """Owners on /staff: `stf:add:<role>:<user id>`, `stf:rm:<user id>`, `stf:cancel`."""
+
+    action: str  # one of STAFF_ACTIONS
+    user_id: int = 0
+    role: Role | None = None
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -275,6 +300,8 @@ Button = (
     | MyProgrammeButton
     | KeepRemindersButton
     | ReportButton
+    | ConsentButton
+    | StaffButton
 )
 B = TypeVar(
     "B",
@@ -299,6 +326,8 @@ B = TypeVar(
     MyProgrammeButton,
     KeepRemindersButton,
     ReportButton,
+    ConsentButton,
+    StaffButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -323,6 +352,8 @@ PREFIXES: dict[type, str] = {
     MyProgrammeButton: "pgm",
     KeepRemindersButton: "prog:keep",
     ReportButton: "rpt",
+    ConsentButton: "cns",
+    StaffButton: "stf",
 }
 
 
@@ -370,6 +401,14 @@ def _fields(button: Button) -> list[str]:
             return [action, str(version)] if action in PROGRAMME_VERSION_ACTIONS else [action]
         case ReportButton(weeks):
             return [str(weeks)]
+        case ConsentButton(shares, text_version):
+            return ["1" if shares else "0", text_version]
+        case StaffButton("add", user_id, role) if role is not None:
+            return ["add", role.value, str(user_id)]
+        case StaffButton("rm", user_id, None):
+            return ["rm", str(user_id)]
+        case StaffButton(action, _, _):
+            return [action]
 
 
 def encode(button: Button) -> str:
@@ -640,6 +679,26 @@ def _report(fields: list[str]) -> Button | None:
     return None
 
 
+def _consent(fields: list[str]) -> Button | None:
+    match fields:
+        case [("0" | "1") as flag, version] if _TEXT_VERSION.fullmatch(version):
+            return ConsentButton(flag == "1", version)
+    return None
+
+
+def _staff(fields: list[str]) -> Button | None:
+    match fields:
+        case ["cancel"]:
+            return StaffButton("cancel")
+        case ["add", role, user] if role in set(Role):
+            user_id = _id(user)
+            return StaffButton("add", user_id, Role(role)) if user_id is not None else None
+        case ["rm", user]:
+            user_id = _id(user)
+            return StaffButton("rm", user_id) if user_id is not None else None
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -663,4 +722,6 @@ _READERS = {
     "enr": _enrol,
     "pgm": _my_programme,
     "rpt": _report,
+    "cns": _consent,
+    "stf": _staff,
 }

@@ -76,6 +76,9 @@ class User(Base):
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     # Said they are pregnant (/pregnancy): points traditionally avoided are left out.
     pregnant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The first name as Telegram gives it, kept only while the patient shares their
+    # progress with the clinic (storage.consent): the clinician view shows it.
+    first_name: Mapped[str | None] = mapped_column(CleanString(64, truncate=True))
 
 
 class Subscription(Base):
@@ -385,3 +388,54 @@ class ProgrammeEnrolment(Base):
     status: Mapped[str] = mapped_column(String(16))  # active | left | finished
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     keep_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StaffMember(Base):
+    """A clinic staff member added in the chat; ADMIN_IDS are owners without a row.
+
+    No foreign key to users: staff may be added before they ever start the bot.
+    """
+
+    __tablename__ = "staff_members"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'practitioner', 'front_desk')", name="role"),
+    )
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16))
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsentRecord(Base):
+    """A patient's answer to "may the clinic see your progress?"; append-only.
+
+    The latest row is the current answer; no row means no.
+    """
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index("ix_consent_records_user_id_recorded_at", "user_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    shares: Mapped[bool] = mapped_column(Boolean)
+    text_version: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who on the staff did what, when, about which patient: ids and an action only.
+
+    No foreign key on patient_id: a patient's /delete erases their data but
+    not the clinic's record of who looked at it (storage.audit explains).
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    patient_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # A short code such as a role name; never health data or free text.
+    detail: Mapped[str | None] = mapped_column(String(32))

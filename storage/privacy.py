@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import rows_affected
 from storage.models import (
     AdverseEvent,
+    AuditEntry,
     Broadcast,
     BroadcastRecipient,
     CheckIn,
+    ConsentRecord,
     Delivery,
     PendingStep,
     Programme,
@@ -100,6 +102,19 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(ProgrammeEnrolment.user_id == user_id)
             .order_by(ProgrammeEnrolment.started_at, ProgrammeEnrolment.id),
         ),
+        "sharing_with_clinic": await _rows(
+            session,
+            select(ConsentRecord.shares, ConsentRecord.text_version, ConsentRecord.recorded_at)
+            .where(ConsentRecord.user_id == user_id)
+            .order_by(ConsentRecord.id),
+        ),
+        "staff_views_of_your_data": await _rows(
+            session,
+            # When and what, not which staff account: their Telegram ids stay the clinic's.
+            select(AuditEntry.at, AuditEntry.action)
+            .where(AuditEntry.patient_id == user_id)
+            .order_by(AuditEntry.at, AuditEntry.id),
+        ),
         "unfinished_question": next(
             iter(
                 await _rows(
@@ -119,10 +134,13 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     staff member wrote stay for the clinic's records, without their id.
     The subscription goes before the enrolments it may point at. A
     single-use link the patient opened stays used, by nobody (0), so the
-    erase never makes it usable again.
+    erase never makes it usable again. The audit log's rows about the patient
+    stay (ids and actions only, no health data: storage.audit says why), and
+    so does a staff member's role, which is the clinic's record, not theirs.
     """
     for model in (
         AdverseEvent,
+        ConsentRecord,
         BroadcastRecipient,
         CheckIn,
         Delivery,

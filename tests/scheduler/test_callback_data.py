@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from content.catalogue import load_catalogue
 from content.languages import LANGUAGES
+from handlers.consent import CONSENT_TEXT_VERSION
 from scheduler import callback_data as cb
 from scheduler.numbers import ascii_int
 from scheduler.prescription import COURSE_CHOICES, HOLD_CHOICES, Step
@@ -21,6 +22,7 @@ from storage.broadcasts import Audience
 from storage.checkins import CheckInKind
 from storage.patient_summary import REPORT_WEEKS
 from storage.programmes import MAX_STEPS, Schedule
+from storage.staff import Role
 
 # Every character Python calls a digit that is not 0-9: "²", "٣", "①" and hundreds more.
 UNICODE_DIGITS = [
@@ -122,6 +124,14 @@ buttons = st.one_of(
     ),
     st.builds(cb.KeepRemindersButton, ids),
     st.builds(cb.ReportButton, st.sampled_from(REPORT_WEEKS)),
+    st.builds(
+        cb.ConsentButton,
+        st.booleans(),
+        st.from_regex(r"[a-z0-9][a-z0-9-]{0,31}", fullmatch=True),
+    ),
+    st.builds(cb.StaffButton, st.just("add"), ids, st.sampled_from(list(Role))),
+    st.builds(cb.StaffButton, st.just("rm"), ids),
+    st.builds(cb.StaffButton, st.just("cancel")),
 )
 
 
@@ -170,6 +180,8 @@ def test_unicode_digits_are_refused_in_every_number_field(digit: str) -> None:
         f"prx:wd:{digit}",
         f"prx:nskip:{digit}",
         f"prg:edit:{digit}",
+        f"stf:rm:{digit}",
+        f"stf:add:owner:1{digit}",
     ]
     for data in forged:
         assert cb.decode(data) is None, data
@@ -345,6 +357,9 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.MyProgrammeButton(a) for a in cb.MY_PROGRAMME_ACTIONS]
     built += [cb.MyProgrammeButton(a, 999_999_999) for a in cb.PROGRAMME_VERSION_ACTIONS]
     built += [cb.ReportButton(weeks) for weeks in REPORT_WEEKS]
+    built += [cb.ConsentButton(shares, CONSENT_TEXT_VERSION) for shares in (True, False)]
+    built += [cb.StaffButton("add", cb.MAX_ID, role) for role in Role]
+    built += [cb.StaffButton("rm", cb.MAX_ID), cb.StaffButton("cancel")]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -400,3 +415,29 @@ def test_report_buttons_name_only_the_periods_offered() -> None:
     assert cb.decode("rpt:6") == cb.ReportButton(6)
     for bad in ("rpt:5", "rpt:04", "rpt:", "rpt:4:1", "rpt:x", "rpt:٤", "rpt:999999"):
         assert cb.decode(bad) is None, bad
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "stf:add:boss:5",  # no such role
+        "stf:add:owner:0",
+        "stf:add:owner:-5",
+        "stf:add:owner",
+        "stf:rm:",
+        "stf:rm:007",
+        "stf:rm:5:owner",
+        "stf:cancel:5",
+        "cns:2:2026-12-share-v1",
+        "cns:1:",
+        "cns:1:Bad Version",
+        "cns:1",
+    ],
+)
+def test_forged_staff_and_consent_buttons_are_refused(data: str) -> None:
+    assert cb.decode(data) is None
+
+
+def test_the_longest_staff_button_fits() -> None:
+    data = cb.encode(cb.StaffButton("add", cb.MAX_ID, Role.FRONT_DESK))
+    assert data == f"stf:add:front_desk:{cb.MAX_ID}" and len(data) <= cb.MAX_BYTES
