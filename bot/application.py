@@ -48,8 +48,8 @@ from handlers.reply import flood_notice
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher
 from scheduler.programme_codes import MIN_SECRET_BYTES
-from scheduler.progress_chart import warm_up as warm_up_charts
 from scheduler.send_policy import SendPolicy, Sleep
+from scheduler.visit_report import warm_up as warm_up_worker
 from storage import migrate
 from storage.database import DatabaseTimeouts, create_engine, open_database
 from storage.files import all_file_ids
@@ -186,7 +186,7 @@ def build_application(
         else dispatch_interval
     )
     services.sleep = sleep
-    services.cpu = CpuPool(warm_up=warm_up_charts)
+    services.cpu = CpuPool(warm_up=warm_up_worker)  # the chart and the report page
     services.long_running = long_running
     services.link_secret = link_secret(settings)
     handlers.register_all(app)

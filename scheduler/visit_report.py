@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cache
 from pathlib import Path
 from statistics import fmean
 
@@ -31,7 +32,7 @@ from babel.numbers import format_decimal, format_percent
 
 from content.i18n import N_, Translator, translator
 from content.languages import Language
-from content.report_font import REPORT_FONT_FILES
+from content.report_font import REPORT_FONT_FILES, font_characters
 from scheduler.programme_progress import Adherence, adherence, planned_days, week_of_course
 from scheduler.progress_chart import ACTIVITY_LABEL as ACTIVITY_HEADING
 from scheduler.progress_chart import ChartWords, render_progress_chart
@@ -306,10 +307,20 @@ def render_visit_report(
     pdf.set_creation_date(datetime.combine(summary.last_day, time(), UTC))
     pdf.set_title(tr._(TITLE))
     pdf.set_lang({"en": "en", "es": "es", "zh": "zh-Hans"}[tr.language])
-    for family, (regular, bold) in zip(("report", "other"), _fonts(tr.language), strict=True):
-        pdf.add_font(family, "", str(regular))
-        pdf.add_font(family, "B", str(bold))
-    pdf.set_fallback_fonts(["other"])
+    lines = report_lines(summary, tr, clinic_name)
+    footer = [tr._(NOT_A_DIAGNOSIS), tr._(MADE_ON, day=tr.date(summary.last_day))]
+    wanted = set("".join([text for _, text in lines] + footer + [tr._(CHART_HEADING)]))
+    # Each font added is read and subset again (most of the page's CPU): the other
+    # font only when the page has a character the language's font lacks.
+    (regular, bold), other = _fonts(tr.language)
+    families = [("report", regular, bold)]
+    if wanted - _characters(regular) - set("\n"):
+        families.append(("other", *other))
+    for family, regular_file, bold_file in families:
+        pdf.add_font(family, "", str(regular_file))
+        pdf.add_font(family, "B", str(bold_file))
+    if len(families) > 1:
+        pdf.set_fallback_fonts(["other"])
     pdf.add_page()
     width = pdf.w - 2 * PAGE_MARGIN_MM
 
@@ -319,7 +330,7 @@ def render_visit_report(
         pdf.set_y(pdf.get_y() + before)
         pdf.multi_cell(width, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
-    for style, text in report_lines(summary, tr, clinic_name):
+    for style, text in lines:
         write(style, text)
 
     footer_top = pdf.h - PAGE_MARGIN_MM - 16
@@ -331,9 +342,14 @@ def render_visit_report(
         if height >= MIN_CHART_MM:
             pdf.image(io.BytesIO(chart_png), x=(pdf.w - height / 0.75) / 2, y=top, h=height)
     pdf.set_y(max(pdf.get_y(), footer_top))
-    write("small", tr._(NOT_A_DIAGNOSIS))
-    write("small", tr._(MADE_ON, day=tr.date(summary.last_day)))
+    for text in footer:
+        write("small", text)
     return bytes(pdf.output())
+
+
+@cache
+def _characters(path: Path) -> frozenset[str]:
+    return font_characters(path)
 
 
 def chart_data(summary: PatientSummary) -> ProgressData:
@@ -359,3 +375,26 @@ def build_visit_report(
 
 def report_filename(today: date) -> str:
     return f"acubot-report-{today:%Y-%m-%d}.pdf"
+
+
+def warm_up() -> None:
+    """The chart's warm-up, then one page: the worker's first /report is then quick too."""
+    from scheduler.progress_chart import warm_up as warm_up_chart
+    from storage.patient_summary import REPORT_WEEKS
+
+    warm_up_chart()
+    day = date(2000, 1, 1)
+    empty = PatientSummary(
+        user_id=0,
+        weeks=REPORT_WEEKS[0],
+        first_day=day,
+        last_day=day,
+        programme=None,
+        plan=None,
+        done_days=(),
+        missed_days=(),
+        pain=(),
+        activity=(),
+        adverse_events=(),
+    )
+    render_visit_report(empty, translator("en"), "", None)

@@ -159,3 +159,30 @@ def test_a_long_period_still_fits_one_page() -> None:
     )
     pdf = build_visit_report(long, "en", CLINIC, chart_words(tr, TODAY, 42))
     assert "Planned days done" in pdf_text(pdf)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "practitioner"),
+    [("en", "腰背 home care", "Dr Lin"), ("zh", "Espalda baja", "Dra. Pérez Núñez")],
+)
+def test_a_title_in_another_script_takes_the_other_font(
+    language: str, title: str, practitioner: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Chinese in a programme's title on an English page, accents on a Chinese one."""
+    programme = ProgrammeFollowed(title, practitioner, START, 6, EnrolmentStatus.ACTIVE, None)
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        pdf = render_visit_report(
+            summary(programme=programme),
+            translator(language),
+            CLINIC,
+            None,  # type: ignore[arg-type]
+        )
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+    text = pdf_text(pdf)
+    assert title in text and practitioner in text
+
+
+def test_the_workers_warm_up_draws_a_page() -> None:
+    from scheduler.visit_report import warm_up
+
+    warm_up()  # the chart and an empty page, with no error
