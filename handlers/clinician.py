@@ -111,8 +111,10 @@ def _name(tr: Translator, first_name: str | None) -> str:
     return escape(first_name) if first_name else tr._(NO_NAME)
 
 
-def _score(tr: Translator, value: float | Decimal) -> str:
-    return format_decimal(value, format="0.#", locale=tr.locale)
+def _score(tr: Translator, value: float | Decimal, decimals: int = 0) -> str:
+    """A score as its instrument publishes it: PEG to one decimal (5.0), counts as whole."""
+    pattern = "0." + "0" * decimals if decimals else "0"
+    return format_decimal(value, format=pattern, locale=tr.locale)
 
 
 def _list_line(tr: Translator, row: PatientListRow, zone: ZoneInfo) -> str:
@@ -178,11 +180,11 @@ def _patient_zone(context: AcubotContext, patient: SharingPatient) -> ZoneInfo:
     return ZoneInfo(patient.timezone or context.services.settings.clinic_timezone)
 
 
-def _scores_line(tr: Translator, scores: tuple[ScorePoint, ...]) -> str:
+def _scores_line(tr: Translator, scores: tuple[ScorePoint, ...], decimals: int = 0) -> str:
     if not scores:
         return tr._(NO_SCORES)
     shown = scores[-MAX_SCORES_SHOWN:]
-    return tr.list([f"{_score(tr, s.score)} ({tr.date(s.local_date)})" for s in shown])
+    return tr.list([f"{_score(tr, s.score, decimals)} ({tr.date(s.local_date)})" for s in shown])
 
 
 def _change_line(tr: Translator, instrument: Instrument, scores: tuple[ScorePoint, ...]) -> str:
@@ -190,7 +192,10 @@ def _change_line(tr: Translator, instrument: Instrument, scores: tuple[ScorePoin
     questionnaire = questionnaires().get(instrument)
     first, latest = Decimal(str(scores[0].score)), Decimal(str(scores[-1].score))
     result = change(questionnaire, first, latest)
-    difference = format_decimal(result.difference, format="+0.#;-0.#", locale=tr.locale)
+    places = "." + "0" * questionnaire.decimals if questionnaire.decimals else ""
+    difference = format_decimal(
+        result.difference, format=f"+0{places};-0{places}", locale=tr.locale
+    )
     if result.verdict == Verdict.NO_THRESHOLD:
         return tr._(CHANGE_PLAIN, difference=difference)
     return tr._(CHANGE, difference=difference, verdict=tr._(VERDICTS[result.verdict]))
@@ -241,7 +246,8 @@ def view_text(tr: Translator, view: PatientView) -> str:
         (PEG_HEADING, Instrument.PEG, view.peg),
         (RMDQ_HEADING, Instrument.RMDQ, view.rmdq),
     ):
-        lines += ["", f"<b>{tr._(heading)}</b>", _scores_line(tr, scores)]
+        decimals = questionnaires().get(instrument).decimals
+        lines += ["", f"<b>{tr._(heading)}</b>", _scores_line(tr, scores, decimals)]
         if len(scores) > 1:
             lines.append(_change_line(tr, instrument, scores))
     lines += ["", f"<b>{tr._(SORE_HEADING)}</b>"]

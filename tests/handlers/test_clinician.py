@@ -96,7 +96,7 @@ async def add_history(app: AcubotApp, user_id: int) -> None:
                 session=session, user_id=user_id, kind=CheckInKind.PAIN, score=score,
                 local_date=TODAY - timedelta(days=days_ago), now=now - timedelta(days=days_ago),
             )  # fmt: skip
-        for instrument, first, latest in (("peg", "6.3", "4.7"), ("rmdq", "11", "17")):
+        for instrument, first, latest in (("peg", "6.3", "5.0"), ("rmdq", "11", "17")):
             for days_ago, value in ((20, first), (2, latest)):
                 run = await start_run(
                     session=session, user_id=user_id, instrument=instrument,
@@ -168,8 +168,8 @@ async def test_a_sharing_patient_in_the_list_the_view_the_chart_and_the_pdf_all_
     assert "Home programme: <b>Low back, home care</b> (Dr Ana Ruiz), week 4 of 6" in view
     assert "Planned days done: 5 of 9" in view
     assert "Back pain (0–10): 7 (May 17, 2027), 5 (May 26, 2027), and 9 (Jun 6, 2027)" in view
-    assert "6.3 (May 18, 2027) and 4.7 (Jun 5, 2027)" in view
-    assert "Change since the first: -1.6" in view  # PEG: no published threshold, no verdict
+    assert "6.3 (May 18, 2027) and 5.0 (Jun 5, 2027)" in view  # to one decimal, as published
+    assert "Change since the first: -1.3" in view  # PEG: no published threshold, no verdict
     assert "11 (May 18, 2027) and 17 (Jun 5, 2027)" in view
     assert "Change since the first: +6 (worse by at least the published threshold" in view
     assert "Jun 4, 2027" in view  # the sore report
@@ -192,7 +192,7 @@ async def test_a_sharing_patient_in_the_list_the_view_the_chart_and_the_pdf_all_
     assert len(reader.pages) == 1
     text = " ".join(reader.pages[0].extract_text().split())
     assert "Low back, home care" in text
-    assert "6.3" in text and "4.7" in text  # PEG
+    assert "6.3" in text  # PEG
     assert "11" in text and "17" in text  # RMDQ
     assert "Planned days done: 5 of 9" in text
 
