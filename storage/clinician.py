@@ -3,7 +3,7 @@
 Every function here reads the patient's CURRENT consent in the same
 statement (or transaction) as their data, so a patient who stopped sharing
 is absent from the list and unknown by number from that moment. Nobody is
-numbered before their first yes (`assign_patient_number`, called where the
+numbered before their first yes (storage.patient_numbers, called where the
 yes is recorded); the number stays if they stop and share again, and goes
 with /delete. The caller owns the transaction and writes the audit row in
 it (storage.audit).
