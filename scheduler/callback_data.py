@@ -270,6 +270,28 @@ class StaffButton:
     role: Role | None = None
 
 
+VISIT_ACTIONS = ("ok", "move", "cancel", "cancel_yes", "keep")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitButton:
+    """A visit's buttons (its reminders, /visits, a new visit): `vis:<action>:<visit id>`.
+
+    ok: I'll be there; move: I need to reschedule; cancel: asks to confirm,
+    cancel_yes: cancels; keep: leaves it booked.
+    """
+
+    action: str  # one of VISIT_ACTIONS
+    visit_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitPatientButton:
+    """Staff on /visit, choosing a recent patient: `visp:<user id>`."""
+
+    user_id: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -293,6 +315,8 @@ Button = (
     | KeepRemindersButton
     | ConsentButton
     | StaffButton
+    | VisitButton
+    | VisitPatientButton
 )
 B = TypeVar(
     "B",
@@ -318,6 +342,8 @@ B = TypeVar(
     KeepRemindersButton,
     ConsentButton,
     StaffButton,
+    VisitButton,
+    VisitPatientButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -343,6 +369,8 @@ PREFIXES: dict[type, str] = {
     KeepRemindersButton: "prog:keep",
     ConsentButton: "cns",
     StaffButton: "stf",
+    VisitButton: "vis",
+    VisitPatientButton: "visp",
 }
 
 
@@ -396,6 +424,10 @@ def _fields(button: Button) -> list[str]:
             return ["rm", str(user_id)]
         case StaffButton(action, _, _):
             return [action]
+        case VisitButton(action, visit_id):
+            return [action, str(visit_id)]
+        case VisitPatientButton(user_id):
+            return [str(user_id)]
 
 
 def encode(button: Button) -> str:
@@ -678,6 +710,22 @@ def _staff(fields: list[str]) -> Button | None:
     return None
 
 
+def _visit(fields: list[str]) -> Button | None:
+    match fields:
+        case [action, visit] if action in VISIT_ACTIONS:
+            visit_id = _id(visit)
+            return VisitButton(action, visit_id) if visit_id is not None else None
+    return None
+
+
+def _visit_patient(fields: list[str]) -> Button | None:
+    match fields:
+        case [user]:
+            user_id = _id(user)
+            return VisitPatientButton(user_id) if user_id is not None else None
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -702,4 +750,6 @@ _READERS = {
     "pgm": _my_programme,
     "cns": _consent,
     "stf": _staff,
+    "visp": _visit_patient,
+    "vis": _visit,
 }

@@ -130,6 +130,8 @@ buttons = st.one_of(
     st.builds(cb.StaffButton, st.just("add"), ids, st.sampled_from(list(Role))),
     st.builds(cb.StaffButton, st.just("rm"), ids),
     st.builds(cb.StaffButton, st.just("cancel")),
+    st.builds(cb.VisitButton, st.sampled_from(cb.VISIT_ACTIONS), ids),
+    st.builds(cb.VisitPatientButton, ids),
 )
 
 
@@ -357,6 +359,8 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.ConsentButton(shares, CONSENT_TEXT_VERSION) for shares in (True, False)]
     built += [cb.StaffButton("add", cb.MAX_ID, role) for role in Role]
     built += [cb.StaffButton("rm", cb.MAX_ID), cb.StaffButton("cancel")]
+    built += [cb.VisitButton(a, cb.MAX_ID) for a in cb.VISIT_ACTIONS]
+    built.append(cb.VisitPatientButton(cb.MAX_ID))
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -431,3 +435,28 @@ def test_forged_staff_and_consent_buttons_are_refused(data: str) -> None:
 def test_the_longest_staff_button_fits() -> None:
     data = cb.encode(cb.StaffButton("add", cb.MAX_ID, Role.FRONT_DESK))
     assert data == f"stf:add:front_desk:{cb.MAX_ID}" and len(data) <= cb.MAX_BYTES
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "vis:ok",
+        "vis:ok:0",
+        "vis:ok:007",
+        "vis:ok:-1",
+        "vis:ok:٣",
+        "vis:maybe:5",
+        "vis:ok:5:6",
+        f"vis:ok:{cb.MAX_ID + 1}",
+        "visp:",
+        "visp:abc",
+        "visp:1:2",
+    ],
+)
+def test_forged_visit_buttons_are_refused(data: str) -> None:
+    assert cb.decode(data) is None
+
+
+def test_visit_buttons_read_back() -> None:
+    assert cb.decode("vis:cancel_yes:42") == cb.VisitButton("cancel_yes", 42)
+    assert cb.decode("visp:7") == cb.VisitPatientButton(7)
