@@ -44,6 +44,7 @@ def register_all(app: AcubotApp) -> None:
         subscribe,
         triage,
         users,
+        visits,
     )
 
     language.register(app)  # group -5: the patient's chosen language, before anything answers
@@ -65,6 +66,7 @@ def register_all(app: AcubotApp) -> None:
     programme_status.register(app)  # /programme: progress, Leave, updates
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
+    visits.register(app)  # /visit, /visits, a visit's buttons; staff: /today (via handlers.flows)
     privacy.register(app)  # /privacy, /export, /delete
     consent.register(app)  # Share / Don't share (asked in /privacy and after a programme starts)
     # (/language is registered with group -5 above)

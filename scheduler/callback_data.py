@@ -285,6 +285,16 @@ class VisitButton:
     visit_id: int
 
 
+VISIT_ENTRY_ACTIONS = ("save", "again")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitEntryButton:
+    """/visit, the typed time shown back: `vise:save` or `vise:again` (the step is stored)."""
+
+    action: str  # one of VISIT_ENTRY_ACTIONS
+
+
 @dataclass(frozen=True, slots=True)
 class VisitPatientButton:
     """Staff on /visit, choosing a recent patient: `visp:<user id>`."""
@@ -316,6 +326,7 @@ Button = (
     | ConsentButton
     | StaffButton
     | VisitButton
+    | VisitEntryButton
     | VisitPatientButton
 )
 B = TypeVar(
@@ -343,6 +354,7 @@ B = TypeVar(
     ConsentButton,
     StaffButton,
     VisitButton,
+    VisitEntryButton,
     VisitPatientButton,
 )
 
@@ -370,6 +382,7 @@ PREFIXES: dict[type, str] = {
     ConsentButton: "cns",
     StaffButton: "stf",
     VisitButton: "vis",
+    VisitEntryButton: "vise",
     VisitPatientButton: "visp",
 }
 
@@ -428,6 +441,8 @@ def _fields(button: Button) -> list[str]:
             return [action, str(visit_id)]
         case VisitPatientButton(user_id):
             return [str(user_id)]
+        case VisitEntryButton(action):
+            return [action]
 
 
 def encode(button: Button) -> str:
@@ -718,6 +733,13 @@ def _visit(fields: list[str]) -> Button | None:
     return None
 
 
+def _visit_entry(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in VISIT_ENTRY_ACTIONS:
+            return VisitEntryButton(action)
+    return None
+
+
 def _visit_patient(fields: list[str]) -> Button | None:
     match fields:
         case [user]:
@@ -751,5 +773,6 @@ _READERS = {
     "cns": _consent,
     "stf": _staff,
     "visp": _visit_patient,
+    "vise": _visit_entry,
     "vis": _visit,
 }

@@ -28,6 +28,8 @@ from storage.models import (
     RoutineDay,
     Subscription,
     User,
+    Visit,
+    VisitReminder,
 )
 
 
@@ -114,6 +116,23 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(AuditEntry.patient_id == user_id)
             .order_by(AuditEntry.at, AuditEntry.id),
         ),
+        "visits": await _rows(
+            session,
+            select(Visit.__table__).where(Visit.user_id == user_id).order_by(Visit.starts_at),
+        ),
+        "visit_reminders": await _rows(
+            session,
+            select(
+                VisitReminder.kind,
+                VisitReminder.due_at,
+                VisitReminder.status,
+                VisitReminder.sent_at,
+                VisitReminder.visit_id,
+            )
+            .join(Visit, Visit.id == VisitReminder.visit_id)
+            .where(Visit.user_id == user_id)
+            .order_by(VisitReminder.due_at),
+        ),
         "unfinished_question": next(
             iter(
                 await _rows(
@@ -137,7 +156,13 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     stay (ids and actions only, no health data: storage.audit says why), and
     so does a staff member's role, which is the clinic's record, not theirs.
     """
+    await session.execute(
+        delete(VisitReminder).where(
+            VisitReminder.visit_id.in_(select(Visit.id).where(Visit.user_id == user_id))
+        )
+    )
     for model in (
+        Visit,
         AdverseEvent,
         ConsentRecord,
         BroadcastRecipient,

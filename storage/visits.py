@@ -279,10 +279,11 @@ async def record_visit_reminder(
 async def release_expired_claims(*, session: AsyncSession, now: datetime) -> int:
     """Claims whose instance died: unstarted ones are planned again, started ones interrupted.
 
-    An interrupted reminder may have been delivered: never resent.
+    An interrupted reminder may have been delivered: never resent. Returns how
+    many were interrupted.
     """
     expired = and_(text(OPEN_VISIT_REMINDER), VisitReminder.lease_until < now)
-    retaken = await session.execute(
+    await session.execute(
         update(VisitReminder)
         .where(expired, VisitReminder.status == VisitReminderStatus.CLAIMED.value)
         .values(status=VisitReminderStatus.PLANNED.value, lease_owner=None, lease_until=None)
@@ -292,7 +293,7 @@ async def release_expired_claims(*, session: AsyncSession, now: datetime) -> int
         .where(expired, VisitReminder.status == VisitReminderStatus.SENDING.value)
         .values(status=VisitReminderStatus.INTERRUPTED.value, lease_owner=None, lease_until=None)
     )
-    return int(getattr(retaken, "rowcount", 0) or 0) + int(getattr(interrupted, "rowcount", 0) or 0)
+    return int(getattr(interrupted, "rowcount", 0) or 0)
 
 
 async def day_before_was_sent(*, session: AsyncSession, visit_id: int) -> bool:

@@ -132,6 +132,7 @@ buttons = st.one_of(
     st.builds(cb.StaffButton, st.just("cancel")),
     st.builds(cb.VisitButton, st.sampled_from(cb.VISIT_ACTIONS), ids),
     st.builds(cb.VisitPatientButton, ids),
+    st.builds(cb.VisitEntryButton, st.sampled_from(cb.VISIT_ENTRY_ACTIONS)),
 )
 
 
@@ -361,6 +362,7 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.StaffButton("rm", cb.MAX_ID), cb.StaffButton("cancel")]
     built += [cb.VisitButton(a, cb.MAX_ID) for a in cb.VISIT_ACTIONS]
     built.append(cb.VisitPatientButton(cb.MAX_ID))
+    built += [cb.VisitEntryButton(a) for a in cb.VISIT_ENTRY_ACTIONS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -451,6 +453,9 @@ def test_the_longest_staff_button_fits() -> None:
         "visp:",
         "visp:abc",
         "visp:1:2",
+        "vise:",
+        "vise:maybe",
+        "vise:save:1",
     ],
 )
 def test_forged_visit_buttons_are_refused(data: str) -> None:
