@@ -561,30 +561,39 @@ async def visits_command(update: Update, context: AcubotContext) -> None:
 
 
 async def today_command(update: Update, context: AcubotContext) -> None:
-    """/today (front desk): today's visits in clinic time, with their status."""
+    """/today (front desk): today's and tomorrow's visits in clinic time, with their status.
+
+    Tomorrow's too, so answers to the day-before reminders (sent the evening
+    before) can be read here as well as in their notices.
+    """
     if not await require_role(update, context, Permission.VISITS, "/today"):
         return
     tr, services = context.tr, context.services
     zone = services.settings.zone
     today = services.now().astimezone(zone).date()
-    start = datetime.combine(today, time(0), tzinfo=zone)
-    end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
-    async with services.sessions() as session:
-        found = await visits.visits_between(session=session, start=start, end=end)
-    heading = "🗓 <b>" + tr._("Visits today, {day}", day=tr.day(today)) + "</b>"
-    if not found:
-        await reply_html(update, context, heading + "\n\n" + tr._("No visits entered for today."))
-        return
-    lines = [heading, ""]
-    for visit in found:
-        status = tr._(visit_message.STATUS_NAMES[visit.status])
-        if visit.flagged_at is not None and visit.status == VisitStatus.BOOKED:
-            status = tr._("no answer to the reminder")
-        lines.append(
-            f"{tr.time(visit.starts_at.astimezone(zone))} — "
-            f"{visit_message.patient_label(tr, visit)} — {status}"
-        )
-    await reply_html(update, context, "\n".join(lines))
+    lines: list[str] = []
+    for day, heading, none in (
+        (today, N_("Visits today, {day}"), N_("No visits entered for today.")),
+        (today + timedelta(days=1), N_("Tomorrow, {day}"), N_("No visits entered for tomorrow.")),
+    ):
+        start = datetime.combine(day, time(0), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        async with services.sessions() as session:
+            found = await visits.visits_between(session=session, start=start, end=end)
+        lines += ["🗓 <b>" + tr._(heading, day=tr.day(day)) + "</b>", ""]
+        lines += [_visit_line(tr, visit, zone) for visit in found] or [tr._(none)]
+        lines.append("")
+    await reply_html(update, context, "\n".join(lines).strip())
+
+
+def _visit_line(tr: Translator, visit: VisitRecord, zone: ZoneInfo) -> str:
+    status = tr._(visit_message.STATUS_NAMES[visit.status])
+    if visit.flagged_at is not None and visit.status == VisitStatus.BOOKED:
+        status = tr._("no answer to the reminder")
+    return (
+        f"{tr.time(visit.starts_at.astimezone(zone))} — "
+        f"{visit_message.patient_label(tr, visit)} — {status}"
+    )
 
 
 def register(app: AcubotApp) -> None:

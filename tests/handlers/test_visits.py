@@ -146,7 +146,7 @@ async def test_entered_reminded_across_the_clock_change_answered_and_the_front_d
 
 
 async def test_a_patient_in_another_zone_is_reminded_in_theirs_and_staff_see_clinic_time(
-    app: AcubotApp, patient: Patient, api: InProcessBotAPI, clock: FakeClock
+    app: AcubotApp, patient: Patient, api: InProcessBotAPI, clock: FakeClock, staff: Patient
 ) -> None:
     await subscribe(app, 1, zone="Europe/Madrid")
     saved = await enter_visit(patient, "tomorrow 17:00")  # Tuesday 9 March, 17:00 CET
@@ -172,6 +172,11 @@ async def test_a_patient_in_another_zone_is_reminded_in_theirs_and_staff_see_cli
         notice.text
     )
     assert "Madrid" not in notice.text
+    # Later, /today shows it too: tomorrow's visit, in clinic time, with the answer.
+    today = only_shown(await staff.send("/today"))
+    tomorrow = today[today.index("Tomorrow, ") :]
+    assert en_time("10:00") in tomorrow and "needs another time" in tomorrow
+    assert "No visits entered for today." in today
 
 
 async def test_bad_times_are_asked_again_with_a_reason(patient: Patient, app: AcubotApp) -> None:
