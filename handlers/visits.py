@@ -43,7 +43,15 @@ from scheduler.time_input import zone_label
 from scheduler.visit_calendar import visit_calendar
 from scheduler.visit_message import Notice
 from scheduler.visit_reminders import tell_front_desk
-from scheduler.visit_rules import VISIT_IN_GAP, PlannedReminder, parse_visit_time, reminder_plan
+from scheduler.visit_rules import (
+    VISIT_EMPTY,
+    VISIT_IN_GAP,
+    VISIT_UNREADABLE,
+    PlannedReminder,
+    parse_visit_time,
+    reminder_plan,
+    visit_mention,
+)
 from storage import reminders, users, visits
 from storage.pending import PendingRecord
 from storage.staff import Permission, allows
@@ -187,13 +195,36 @@ async def _ask_when(update: Update, context: AcubotContext, patient_id: int | No
 
 async def answer(update: Update, context: AcubotContext, pending: PendingRecord) -> None:
     """The typed day and time (at either step: a new time replaces the one shown)."""
+    await _read_time(update, context, pending.data.get("for"), message_of(update).text or "")
+
+
+async def visit_in_own_words(update: Update, context: AcubotContext, text: str) -> bool:
+    """ "My next appointment is friday 3pm": /visit with that time read; False if it is none.
+
+    The day and time must at least look like one (a past or impossible one is
+    then answered as in /visit); anything else is left to the own-words matcher.
+    """
+    said = visit_mention(text)
+    if said is None:
+        return False
+    zone = await _zone_of(context, sender_of(update).id)
+    parsed = parse_visit_time(said, zone, context.services.now())
+    if parsed.problem in (VISIT_UNREADABLE, VISIT_EMPTY):
+        return False
+    await save_step(update, context, FLOW, "when", {"for": None})
+    await _read_time(update, context, None, said)
+    return True
+
+
+async def _read_time(
+    update: Update, context: AcubotContext, patient_id: int | None, typed: str
+) -> None:
     tr, services = context.tr, context.services
-    patient_id = pending.data.get("for")
     if patient_id is None:
         zone = await _zone_of(context, sender_of(update).id)
     else:
         zone = services.settings.zone  # staff type clinic time
-    parsed = parse_visit_time(message_of(update).text or "", zone, services.now())
+    parsed = parse_visit_time(typed, zone, services.now())
     if parsed.starts_at is None:
         assert parsed.problem is not None
         if parsed.problem == VISIT_IN_GAP and parsed.suggestion is not None:

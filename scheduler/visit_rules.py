@@ -153,10 +153,13 @@ VISIT_IN_GAP = N_(
 )
 
 _MAX_CHARS = 80
-_FILLER = re.compile(
-    r"^(?:(?:my )?(?:next )?(?:appointment|visit|appt)(?: is)?|it'?s|mi (?:proxima )?"
-    r"(?:cita|visita)(?: es)?|(?:我的)?(?:下次)?(?:预约|复诊|就诊)(?:是|在)?)\s*"
+# "my next appointment is", "mi próxima cita es", "我的下次预约是": said before the time.
+_VISIT_WORDS = (
+    r"(?:(?:my |the )?(?:next )?(?:appointment|visit|appt)(?: is)?|mi (?:proxima )?"
+    r"(?:cita|visita)(?: es)?|(?:我的)?(?:下次)?(?:预约|复诊|就诊)(?:是|在)?)"
 )
+_FILLER = re.compile(r"^(?:" + _VISIT_WORDS + r"|it'?s)\s*")
+_MENTION = re.compile(r"^" + _VISIT_WORDS + r"\s*(?:on |at |el |a las )?(\S.*)$")
 _JOINERS = {"at", "on", "a", "las", "la", "el", "this", "next", "este", "proximo", "de", "in"}
 _RELATIVE = {
     "today": 0,
@@ -220,6 +223,18 @@ class VisitParse:
     starts_at: datetime.datetime | None
     problem: str | None = None
     suggestion: datetime.datetime | None = None
+
+
+def visit_mention(text: str) -> str | None:
+    """The day and time in "my next appointment is friday 3pm" (and the es, zh forms); else None.
+
+    Only a message that starts by naming the visit: the own-words matcher
+    hands it to /visit, which reads (and checks) the rest.
+    """
+    if not isinstance(text, str) or len(text) > _MAX_CHARS:
+        return None
+    match = _MENTION.match(_clean(text))
+    return match.group(1) if match else None
 
 
 class _NoSuchDate(Exception):

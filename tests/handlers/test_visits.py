@@ -297,3 +297,19 @@ async def test_export_shows_the_visits_and_delete_erases_them(
     await patient.press("Yes, delete")
     assert await count(app, Visit) == 0
     assert await count(app, VisitReminder) == 0
+
+
+async def test_the_visit_said_in_own_words_is_read_as_visit(
+    app: AcubotApp, patient: Patient, api: InProcessBotAPI
+) -> None:
+    shown = only_shown(await patient.send("My next appointment is friday 3pm"))
+    assert "Shall I save it?" in shown and en_moment(date(2027, 3, 12), "15:00") in shown
+    saved = await patient.press("Save it")
+    assert len(documents(saved)) == 1
+    # A past one is answered as /visit answers it; a point's name stays a point.
+    assert "already passed" in only_shown(await patient.send("my appointment is 2027-03-01 8:00"))
+    await patient.send("/cancel")
+    assert "Shall I save it?" not in " ".join(texts(await patient.send("visit BL40")))
+    spanish = Patient(app, api, user_id=3, language_code="es")
+    shown = only_shown(await spanish.send("mi próxima cita es el viernes a las 15:00"))
+    assert "¿La guardo?" in shown

@@ -22,6 +22,7 @@ from scheduler.visit_rules import (
     is_quiet,
     parse_visit_time,
     reminder_plan,
+    visit_mention,
 )
 
 UTC = datetime.UTC
@@ -257,3 +258,19 @@ def test_never_raises_and_never_returns_a_past_or_far_time(text: str, zone: str)
     assert (parsed.starts_at is None) != (parsed.problem is None)
     if parsed.starts_at is not None:
         assert NOW < parsed.starts_at <= NOW + datetime.timedelta(days=365)
+
+
+@pytest.mark.parametrize(
+    ("said", "rest"),
+    [
+        ("my next appointment is friday 3pm", "friday 3pm"),
+        ("My appointment is on Friday at 3 pm.", "friday at 3 pm"),
+        ("mi próxima cita es el viernes a las 15:00", "viernes a las 15:00"),
+        ("我的下次预约是周五15:00", "周五15:00"),
+        ("appointment", None),
+        ("kidney 3", None),
+        ("remind me at 8", None),
+    ],
+)
+def test_a_visit_said_in_own_words(said: str, rest: str | None) -> None:
+    assert visit_mention(said) == rest
