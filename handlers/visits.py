@@ -317,7 +317,7 @@ async def _save(update: Update, context: AcubotContext, pending: PendingRecord) 
                 now=now,
             )
             visit = await _create(
-                session, sender.id, starts_at, zone, sender.id, sender.full_name, plan, now
+                session, sender.id, starts_at, zone, sender.id, sender.first_name, plan, now
             )
     await stop_pending(context, sender.id)
     if visit is None:
@@ -469,7 +469,7 @@ async def on_visit_button(update: Update, context: AcubotContext) -> None:
             visit_id=visit.id,
             user_id=sender.id,
             status=status,
-            patient_name=sender.full_name,
+            patient_name=sender.first_name,
             now=services.now(),
         )
     if answered is None:  # already this answer (a double tap), or cancelled meanwhile
