@@ -313,3 +313,24 @@ async def test_the_visit_said_in_own_words_is_read_as_visit(
     spanish = Patient(app, api, user_id=3, language_code="es")
     shown = only_shown(await spanish.send("mi próxima cita es el viernes a las 15:00"))
     assert "¿La guardo?" in shown
+
+
+async def test_each_reads_their_own_language_the_patient_spanish_the_front_desk_english(
+    app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    paciente = Patient(app, api, user_id=5, language_code="es")
+    await paciente.send("/visit")
+    assert "¿La guardo?" in only_shown(await paciente.send("viernes 15:00"))
+    saved = await paciente.press("Guardarla")
+    assert "Guardada" in texts(saved)[0] and len(documents(saved)) == 1
+    clock.set(datetime(2027, 3, 12, 0, 0, tzinfo=UTC))  # 18:00 CST on Thursday the 11th
+    before = len(api.calls)
+    await dispatch(app)
+    (reminder,) = to(api.calls[before:], 5)
+    assert "Un recordatorio: tu visita" in reminder.text and "mañana" in reminder.text
+    assert [b["text"] for b in reminder.buttons][0] == "✅ Allí estaré"
+    before = len(api.calls)
+    await paciente.press("Cancelar mi visita")
+    await paciente.press("Sí, cancelarla")
+    (notice,) = to(api.calls[before:], ADMIN_ID)
+    assert "cancelled their visit on " + en_moment(date(2027, 3, 12), "15:00") in notice.text
