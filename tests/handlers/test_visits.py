@@ -328,7 +328,7 @@ async def test_each_reads_their_own_language_the_patient_spanish_the_front_desk_
     await dispatch(app)
     (reminder,) = to(api.calls[before:], 5)
     assert "Un recordatorio: tu visita" in reminder.text and "mañana" in reminder.text
-    assert [b["text"] for b in reminder.buttons][0] == "✅ Allí estaré"
+    assert reminder.buttons[0]["text"] == "✅ Allí estaré"
     before = len(api.calls)
     await paciente.press("Cancelar mi visita")
     await paciente.press("Sí, cancelarla")
