@@ -44,6 +44,7 @@ def register_all(app: AcubotApp) -> None:
         subscribe,
         triage,
         users,
+        visit_answers,
         visits,
     )
 
@@ -66,7 +67,8 @@ def register_all(app: AcubotApp) -> None:
     programme_status.register(app)  # /programme: progress, Leave, updates
     checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
-    visits.register(app)  # /visit, /visits, a visit's buttons; staff: /today (via handlers.flows)
+    visits.register(app)  # /visit, by the patient or staff for a patient (via handlers.flows)
+    visit_answers.register(app)  # a visit's answer buttons, /visits; staff: /today
     privacy.register(app)  # /privacy, /export, /delete
     consent.register(app)  # Share / Don't share (asked in /privacy and after a programme starts)
     # (/language is registered with group -5 above)
