@@ -193,17 +193,31 @@ class VisitReminderSender:
             report.sent += 1
         elif outcome.status == SendStatus.BLOCKED:
             report.blocked += 1
-            await self._tell(Notice.UNDELIVERED, visit)
+            if not await self._told_undelivered(due):
+                await self._tell(Notice.UNDELIVERED, visit)
         else:
             report.failed += 1
+
+    async def _told_undelivered(self, due: DueVisitReminder) -> bool:
+        """Whether the front desk heard already that this visit's day-before reminder failed."""
+        if due.kind != ReminderKind.LEAD:
+            return False
+        async with self.sessions() as session:
+            earlier = await visits.reminder_status(
+                session=session, visit_id=due.visit.id, kind=ReminderKind.DAY_BEFORE
+            )
+        return earlier == VisitReminderStatus.BLOCKED
 
     async def _check_answer(
         self, due: DueVisitReminder, now: datetime, report: VisitReport
     ) -> None:
         async with self.sessions.begin() as session:
-            flagged = await visits.day_before_was_sent(
-                session=session, visit_id=due.visit.id
-            ) and await visits.flag_unanswered(session=session, visit_id=due.visit.id, now=now)
+            day_before = await visits.reminder_status(
+                session=session, visit_id=due.visit.id, kind=ReminderKind.DAY_BEFORE
+            )
+            flagged = day_before == VisitReminderStatus.SENT and await visits.flag_unanswered(
+                session=session, visit_id=due.visit.id, now=now
+            )
             await visits.record_visit_reminder(
                 session=session,
                 reminder_id=due.id,

@@ -296,13 +296,16 @@ async def release_expired_claims(*, session: AsyncSession, now: datetime) -> int
     return int(getattr(interrupted, "rowcount", 0) or 0)
 
 
-async def day_before_was_sent(*, session: AsyncSession, visit_id: int) -> bool:
+async def reminder_status(
+    *, session: AsyncSession, visit_id: int, kind: str
+) -> VisitReminderStatus | None:
+    """The state of one of a visit's reminders; None if it has none of that kind."""
     status = await session.scalar(
         select(VisitReminder.status).where(
-            VisitReminder.visit_id == visit_id, VisitReminder.kind == "day_before"
+            VisitReminder.visit_id == visit_id, VisitReminder.kind == kind
         )
     )
-    return status == VisitReminderStatus.SENT.value
+    return VisitReminderStatus(status) if status is not None else None
 
 
 async def flag_unanswered(*, session: AsyncSession, visit_id: int, now: datetime) -> bool:

@@ -239,6 +239,12 @@ async def test_no_answer_by_the_morning_is_flagged_and_a_blocked_patient_reporte
     (notice,) = to(api.calls[before:], ADMIN_ID)
     assert "could not deliver the reminder" in notice.text
     assert en_moment(date(2027, 3, 10), "11:00") in notice.text
+    # Its lead reminder fails too: the front desk knows already, no second notice.
+    clock.set(datetime(2027, 3, 10, 15, 0, tzinfo=UTC))  # 09:00 CST
+    before = len(api.calls)
+    report = await dispatch(app)
+    assert report.visits is not None and report.visits.blocked == 1
+    assert to(api.calls[before:], ADMIN_ID) == []
     # Unblocked and a second visit: its day-before reminder goes, nobody answers.
     api.rules.clear()
     await patient.send("/start")
