@@ -50,7 +50,7 @@ from scheduler.visit_rules import (
 )
 from storage import reminders, users, visits
 from storage.pending import PendingRecord
-from storage.staff import Permission, allows
+from storage.staff import Permission, allows, list_staff
 from storage.visits import VisitRecord
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,12 @@ async def visit_command(update: Update, context: AcubotContext) -> None:
         await _for_patient(update, context, number)
         return
     async with context.services.sessions() as session:
-        recent = await visits.recent_patients(session=session, limit=RECENT_PATIENTS + 1)
+        members = await list_staff(session=session, owner_ids=settings.admin_ids)
+        # Staff are seen often too: ask for enough to fill the list with patients.
+        recent = await visits.recent_patients(
+            session=session, limit=RECENT_PATIENTS + len(members) + 1
+        )
+    staff_ids = {member.user_id for member in members}
     tr = context.tr
     rows = [
         [
@@ -113,7 +118,7 @@ async def visit_command(update: Update, context: AcubotContext) -> None:
             )
         ]
         for user_id, name in recent
-        if user_id != sender.id and user_id not in settings.admin_ids
+        if user_id != sender.id and user_id not in staff_ids
     ][:RECENT_PATIENTS]
     rows.append(
         [

@@ -66,7 +66,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for staff's "recent patients" (/visit), newest first.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # An IETF tag from Telegram: up to 35 characters (storage.users.LANGUAGE_TAG_LENGTH).
     language_code: Mapped[str | None] = mapped_column(CleanString(35))
     # Chosen with /language ("en", "es", "zh"); None follows language_code.

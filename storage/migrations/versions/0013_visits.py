@@ -4,7 +4,8 @@ A visit at the clinic (entered by the patient or by staff) and one row per
 reminder it gets (the day before, a few hours before) and per no-answer
 check, written when the visit is entered: unique (visit_id, kind), so none
 is ever sent twice. Partial indexes on the rows still to do keep the
-dispatcher's queries off the growing history.
+dispatcher's queries off the growing history. users.last_seen_at gets an
+index: staff choose a visit's patient among those seen most recently.
 
 Revision ID: 0013_visits
 Revises: 0011_staff_consent
@@ -29,6 +30,7 @@ OPEN = "status IN ('claimed', 'sending')"
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_users_last_seen_at"), "users", ["last_seen_at"], unique=False)
     op.create_table(
         "visits",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -101,3 +103,4 @@ def downgrade() -> None:
     op.drop_index("ix_visits_user_id_starts_at", table_name="visits")
     op.drop_index(op.f("ix_visits_starts_at"), table_name="visits")
     op.drop_table("visits")
+    op.drop_index(op.f("ix_users_last_seen_at"), table_name="users")
