@@ -46,9 +46,10 @@ from handlers.context import (
 from handlers.offload import CpuPool
 from handlers.reply import flood_notice
 from scheduler.broadcast_sender import BroadcastSender
-from scheduler.dispatcher import ReminderDispatcher
+from scheduler.dispatcher import ReminderDispatcher, instance_name
 from scheduler.programme_codes import MIN_SECRET_BYTES
 from scheduler.send_policy import SendPolicy, Sleep
+from scheduler.visit_reminders import VisitReminderSender
 from scheduler.visit_report import warm_up as warm_up_worker
 from storage import migrate
 from storage.database import DatabaseTimeouts, create_engine, open_database
@@ -233,6 +234,19 @@ async def _post_init(app: AcubotApp) -> None:
     async with services.sessions() as session:
         services.file_ids.update(await all_file_ids(session=session))
     services.policy = SendPolicy(rate=settings.send_rate, sleep=services.sleep, paced_by_bot=True)
+    visits = VisitReminderSender(
+        sessions=services.sessions,
+        bot=app.bot,
+        policy=services.policy,
+        owner=instance_name(),
+        clinic_name=settings.clinic_name,
+        clinic_zone=settings.zone,
+        owner_ids=settings.admin_ids,
+        grace=settings.reminder_grace,
+        lease=settings.claim_lease,
+        clock=services.now,
+        keep_going=lambda: app.running,
+    )
     services.dispatcher = ReminderDispatcher(
         sessions=services.sessions,
         bot=app.bot,
@@ -247,6 +261,7 @@ async def _post_init(app: AcubotApp) -> None:
         keep_going=lambda: app.running,
         clock=services.now,
         gate=services.gate,
+        visits=visits,
     )
     services.sender = BroadcastSender(
         sessions=services.sessions,

@@ -7,6 +7,7 @@ with one line naming the setting (see `describe_settings_error`).
 from __future__ import annotations
 
 import re
+from datetime import time as dt_time
 from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     # Signs the programme links staff hand to patients (scheduler/programme_codes.py).
     # Required by `acubot run`; `acubot chat` makes one. Changing it voids every link.
     link_secret: SecretStr | None = None
+    # Visit reminders: the day before at this local time, and this long before the visit.
+    visit_reminder_day_before_at: dt_time = dt_time(18, 0)
+    visit_reminder_lead: timedelta = timedelta(hours=2)
     weekly_checkin_day: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"
     ] = "sunday"
@@ -236,6 +240,7 @@ class Settings(BaseSettings):
         "delivery_retention",
         "database_connect_timeout",
         "database_statement_timeout",
+        "visit_reminder_lead",
         mode="before",
     )
     @classmethod
@@ -253,6 +258,7 @@ class Settings(BaseSettings):
         "delivery_retention",
         "database_connect_timeout",
         "database_statement_timeout",
+        "visit_reminder_lead",
     )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:

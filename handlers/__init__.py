@@ -47,6 +47,8 @@ def register_all(app: AcubotApp) -> None:
         subscribe,
         triage,
         users,
+        visit_answers,
+        visits,
     )
 
     language.register(app)  # group -5: the patient's chosen language, before anything answers
@@ -70,6 +72,8 @@ def register_all(app: AcubotApp) -> None:
     progress.register(app)  # /progress: streaks and chart
     questionnaire.register(app)  # /questionnaire, PEG and RMDQ answer buttons
     report.register(app)  # /report: the patient's visit summary (PDF)
+    visits.register(app)  # /visit, by the patient or staff for a patient (via handlers.flows)
+    visit_answers.register(app)  # a visit's answer buttons, /visits; staff: /today
     privacy.register(app)  # /privacy, /export, /delete
     consent.register(app)  # Share / Don't share (asked in /privacy and after a programme starts)
     # (/language is registered with group -5 above)

@@ -24,6 +24,7 @@ from storage.staff import Permission, Role, allows
 log = logging.getLogger(__name__)
 
 LOOKUP, REMINDER, DATA, STAFF = "", N_("Daily reminder"), N_("Your data"), N_("Clinic staff")
+VISITS = N_("Visits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,16 @@ COMMANDS = (
         REMINDER,
     ),
     Command("cancel", None, N_("leave the question I am waiting on"), REMINDER),
+    Command(
+        "visit",
+        N_("Enter your next visit: reminders before it"),
+        N_(
+            "enter a visit at the clinic (<i>friday 3pm</i>): a reminder the day before and "
+            "a little before, to confirm, move or cancel"
+        ),
+        VISITS,
+    ),
+    Command("visits", N_("Your visits to come"), N_("your visits to come, with Cancel"), VISITS),
     Command("language", N_("Language: English, Español, 中文"), N_("choose my language"), DATA),
     Command("privacy", N_("What is stored; /export, /delete"), N_("what is stored and why"), DATA),
     Command("export", None, N_("a copy of everything stored about you"), DATA),
@@ -189,6 +200,16 @@ COMMANDS = (
         N_("the last 30 entries of the audit log: staff views of a patient, role changes"),
         STAFF,
         permission=Permission.AUDIT,
+    ),
+    Command(
+        "today",
+        N_("Staff: today's visits"),
+        N_(
+            "today's visits in clinic time and what each patient answered; "
+            "<code>/visit 12345</code> enters a visit for a patient"
+        ),
+        STAFF,
+        permission=Permission.VISITS,
     ),
     Command(
         "staff",

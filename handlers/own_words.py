@@ -26,6 +26,7 @@ from handlers import (
     safety,
     start,
     subscribe,
+    visits,
 )
 from handlers.context import AcubotContext
 from handlers.reply import reply_html
@@ -133,6 +134,8 @@ INTENT_ANSWERS: dict[Intent, Answer] = {
 
 async def answer_own_words(update: Update, context: AcubotContext, text: str) -> None:
     """Answers free text: a card, a symptom's points, an intent's reply, or the hint."""
+    if await visits.visit_in_own_words(update, context, text):
+        return  # "my next appointment is friday 3pm": /visit with that time
     understood = context.services.own_words.understand(text)
     if understood.kind is Kind.POINT and understood.point is not None:
         await points.send_point_card(update, context, understood.point)

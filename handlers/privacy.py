@@ -40,7 +40,7 @@ async def privacy(update: Update, context: AcubotContext) -> None:
         "date, and while you share, your first name as Telegram gives it.\n\n"
         "It does not keep the text of your messages or your location "
         "(a shared location is only used to find your time zone), nor your name unless "
-        "you share your progress.\n\n"
+        "you share your progress or enter a visit.\n\n"
         "Staff see totals only (how many people, reminders, average change), never your "
         "answers, unless you share your progress with them. When they look at shared "
         "progress, the clinic's access log records who looked and when (your Telegram id, "
@@ -54,6 +54,11 @@ async def privacy(update: Update, context: AcubotContext) -> None:
         "🏠 If you follow a home programme from your practitioner, I also store which one, "
         "the days and times you chose, and when you started or left it. /export includes it "
         "and /delete erases it."
+    )
+    text += "\n\n" + context.tr._(
+        "🗓 If you enter a visit (/visit), I store its day and time, your time zone, its "
+        "reminders and your answers to them, and your first name as Telegram gives it, so "
+        "the front desk knows who answered. /export includes it and /delete erases it."
     )
     services = context.services
     async with services.sessions() as session:

@@ -42,7 +42,10 @@ ROLE_NAMES = {
 ROLE_HINTS = {
     Role.OWNER: N_("everything, including adding and removing staff"),
     Role.PRACTITIONER: N_("home programmes, and the progress of patients who share it"),
-    Role.FRONT_DESK: N_("broadcasts and the clinic-wide numbers (no patient's data)"),
+    Role.FRONT_DESK: N_(
+        "broadcasts, the clinic-wide numbers, and visits: /today and patients' answers "
+        "to their reminders (no health data)"
+    ),
 }
 USAGE = N_(
     "<code>/staff</code> lists the staff. <code>/staff add 123456789</code> adds someone "

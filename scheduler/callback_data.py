@@ -314,6 +314,38 @@ class PatientReportButton:
     weeks: int
 
 
+VISIT_ACTIONS = ("ok", "move", "cancel", "cancel_yes", "keep")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitButton:
+    """A visit's buttons (its reminders, /visits, a new visit): `vis:<action>:<visit id>`.
+
+    ok: I'll be there; move: I need to reschedule; cancel: asks to confirm,
+    cancel_yes: cancels; keep: leaves it booked.
+    """
+
+    action: str  # one of VISIT_ACTIONS
+    visit_id: int
+
+
+VISIT_ENTRY_ACTIONS = ("save", "again")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitEntryButton:
+    """/visit, the typed time shown back: `vise:save` or `vise:again` (the step is stored)."""
+
+    action: str  # one of VISIT_ENTRY_ACTIONS
+
+
+@dataclass(frozen=True, slots=True)
+class VisitPatientButton:
+    """Staff on /visit, choosing a recent patient: `visp:<user id>`."""
+
+    user_id: int
+
+
 Button = (
     PointButton
     | MeridianButton
@@ -341,6 +373,9 @@ Button = (
     | QuestionnaireChoiceButton
     | ReportButton
     | PatientReportButton
+    | VisitButton
+    | VisitEntryButton
+    | VisitPatientButton
 )
 B = TypeVar(
     "B",
@@ -370,6 +405,9 @@ B = TypeVar(
     QuestionnaireChoiceButton,
     ReportButton,
     PatientReportButton,
+    VisitButton,
+    VisitEntryButton,
+    VisitPatientButton,
 )
 
 PREFIXES: dict[type, str] = {
@@ -399,6 +437,9 @@ PREFIXES: dict[type, str] = {
     QuestionnaireChoiceButton: "qnc",
     ReportButton: "rpt",
     PatientReportButton: "pat",
+    VisitButton: "vis",
+    VisitEntryButton: "vise",
+    VisitPatientButton: "visp",
 }
 
 
@@ -460,6 +501,12 @@ def _fields(button: Button) -> list[str]:
             return [str(weeks)]
         case PatientReportButton(number, weeks):
             return [str(number), str(weeks)]
+        case VisitButton(action, visit_id):
+            return [action, str(visit_id)]
+        case VisitPatientButton(user_id):
+            return [str(user_id)]
+        case VisitEntryButton(action):
+            return [action]
 
 
 def encode(button: Button) -> str:
@@ -782,6 +829,29 @@ def _patient_report(fields: list[str]) -> Button | None:
     return None
 
 
+def _visit(fields: list[str]) -> Button | None:
+    match fields:
+        case [action, visit] if action in VISIT_ACTIONS:
+            visit_id = _id(visit)
+            return VisitButton(action, visit_id) if visit_id is not None else None
+    return None
+
+
+def _visit_entry(fields: list[str]) -> Button | None:
+    match fields:
+        case [action] if action in VISIT_ENTRY_ACTIONS:
+            return VisitEntryButton(action)
+    return None
+
+
+def _visit_patient(fields: list[str]) -> Button | None:
+    match fields:
+        case [user]:
+            user_id = _id(user)
+            return VisitPatientButton(user_id) if user_id is not None else None
+    return None
+
+
 _READERS = {
     # Before any shorter "prog" prefix: the first prefix that matches reads the data.
     "prog:keep": _keep_reminders,
@@ -810,4 +880,7 @@ _READERS = {
     "qnc": _questionnaire_choice,
     "rpt": _report,
     "pat": _patient_report,
+    "visp": _visit_patient,
+    "vise": _visit_entry,
+    "vis": _visit,
 }

@@ -50,6 +50,7 @@ from scheduler.programme_routine import PROGRAMME_ROUTINE
 from scheduler.recipients import apply_send_outcome, send_record
 from scheduler.schedule_rule import Firing, local_date_of, next_planned_fire
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
+from scheduler.visit_reminders import VisitReminderSender, VisitReport
 from storage import programmes, reminders
 from storage.database import DatabaseGate, when_available
 from storage.programmes import EnrolmentStatus
@@ -99,6 +100,7 @@ class DispatchReport:
     skipped: int = 0  # taken over by another instance before we started them
     pruned: int = 0
     errors: list[str] = field(default_factory=list)
+    visits: VisitReport | None = None  # the visit reminders of the same tick
 
     def add(self, outcomes: Sequence[SendOutcome]) -> None:
         """Counts a chunk's sends."""
@@ -214,8 +216,11 @@ class ReminderDispatcher:
         keep_going: Callable[[], bool] = lambda: True,
         clock: Callable[[], datetime] | None = None,
         gate: DatabaseGate | None = None,
+        visits: VisitReminderSender | None = None,
     ) -> None:
         self.sessions = sessions
+        # Visit reminders are due rows of their own table, sent by the same tick.
+        self.visits = visits
         # With a gate, recording the outcomes of a chunk already sent waits out
         # a database outage instead of dropping them (see `_recording`).
         self.gate = gate
@@ -244,7 +249,7 @@ class ReminderDispatcher:
         self.clock = clock
 
     async def run(self, now: datetime) -> DispatchReport:
-        """Send everything due at `now`: daily reminders, then snoozed ones.
+        """Send everything due at `now`: daily reminders, snoozed ones, then visit reminders.
 
         One transaction per chunk of `concurrency` sends: it records the
         previous chunk's outcomes and writes this chunk's delivery rows; then
@@ -267,6 +272,8 @@ class ReminderDispatcher:
         async with renewing(self.lease, self._renew_leases):
             await self._dispatch(now, report)
             await self._send_snoozed(now, report)
+        if self.visits is not None:
+            report.visits = await self.visits.run(now)
         if report.total or report.snoozes_sent:
             log.info(
                 "Reminders: %d sent, %d snoozed sent, %d failed, %d blocked, "

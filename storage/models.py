@@ -66,7 +66,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Indexed for staff's "recent patients" (/visit), newest first.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # An IETF tag from Telegram: up to 35 characters (storage.users.LANGUAGE_TAG_LENGTH).
     language_code: Mapped[str | None] = mapped_column(CleanString(35))
     # Chosen with /language ("en", "es", "zh"); None follows language_code.
@@ -497,3 +498,69 @@ class PatientNumber(Base):
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The visit reminders still to send: the tick's work list stays small whatever the history.
+PLANNED_VISIT_REMINDER = "status = 'planned'"
+OPEN_VISIT_REMINDER = "status IN ('claimed', 'sending')"
+
+
+class Visit(Base):
+    """An appointment at the clinic, entered by the patient or by staff.
+
+    `starts_at` is UTC; `zone` is the patient's zone when it was entered, so
+    its reminders come at the patient's local times. `patient_name` is the
+    name Telegram gave when the patient entered or answered it: the front
+    desk needs it to know who answered (erased with the visit by /delete).
+    """
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('booked', 'confirmed', 'reschedule', 'cancelled')", name="status"
+        ),
+        Index("ix_visits_user_id_starts_at", "user_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    zone: Mapped[str] = mapped_column(CleanString(64))
+    entered_by: Mapped[int] = mapped_column(BigInteger)  # the patient's or a staff member's id
+    patient_name: Mapped[str | None] = mapped_column(CleanString(64, truncate=True))
+    status: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VisitReminder(Base):
+    """One reminder of one visit (the day before, a few hours before) or its no-answer check.
+
+    Written when the visit is entered, so the unique (visit_id, kind) pair
+    makes a second one impossible whatever restarts or extra instances do.
+    planned -> claimed (leased by one instance) -> sending (its request is
+    about to be written) -> sent | blocked | failed | undecided; a claim whose
+    instance died goes back to planned, a send whose instance died becomes
+    interrupted (maybe delivered: never resent). skipped: the visit was
+    cancelled or moved; missed: due too long ago (downtime).
+    """
+
+    __tablename__ = "visit_reminders"
+    __table_args__ = (
+        UniqueConstraint("visit_id", "kind"),
+        CheckConstraint("kind IN ('day_before', 'lead', 'no_answer')", name="kind"),
+        _partial("ix_visit_reminders_planned", PLANNED_VISIT_REMINDER, "due_at"),
+        _partial("ix_visit_reminders_open", OPEN_VISIT_REMINDER, "status", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(Integer, ForeignKey("visits.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(CleanString(200, truncate=True))

@@ -31,6 +31,8 @@ from storage.models import (
     RoutineDay,
     Subscription,
     User,
+    Visit,
+    VisitReminder,
 )
 
 
@@ -137,6 +139,23 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
             .where(QuestionnaireRun.user_id == user_id)
             .order_by(QuestionnaireAnswer.run_id, QuestionnaireAnswer.item),
         ),
+        "visits": await _rows(
+            session,
+            select(Visit.__table__).where(Visit.user_id == user_id).order_by(Visit.starts_at),
+        ),
+        "visit_reminders": await _rows(
+            session,
+            select(
+                VisitReminder.kind,
+                VisitReminder.due_at,
+                VisitReminder.status,
+                VisitReminder.sent_at,
+                VisitReminder.visit_id,
+            )
+            .join(Visit, Visit.id == VisitReminder.visit_id)
+            .where(Visit.user_id == user_id)
+            .order_by(VisitReminder.due_at),
+        ),
         "unfinished_question": next(
             iter(
                 await _rows(
@@ -154,7 +173,8 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
     Rows are deleted explicitly (not only by ON DELETE CASCADE) so the erase
     does not depend on the database enforcing foreign keys. Broadcasts a
     staff member wrote stay for the clinic's records, without their id.
-    Questionnaire answers (keyed by their run) go before the runs.
+    Questionnaire answers (keyed by their run) go before the runs, a visit's
+    reminders before the visit.
     The subscription goes before the enrolments it may point at. A
     single-use link the patient opened stays used, by nobody (0), so the
     erase never makes it usable again. The audit log's rows about the patient
@@ -168,8 +188,14 @@ async def erase_user(*, session: AsyncSession, user_id: int) -> bool:
             )
         )
     )
+    await session.execute(
+        delete(VisitReminder).where(
+            VisitReminder.visit_id.in_(select(Visit.id).where(Visit.user_id == user_id))
+        )
+    )
     for model in (
         QuestionnaireRun,
+        Visit,
         AdverseEvent,
         ConsentRecord,
         PatientNumber,

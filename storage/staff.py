@@ -35,6 +35,7 @@ class Permission(Enum):
     BROADCASTS = "broadcasts"  # /broadcast, /broadcasts
     STATS = "stats"  # /stats (aggregates only)
     STAFF = "staff"  # /staff: adding and removing staff
+    VISITS = "visits"  # /today, /visit for a patient, and the notices of patients' answers
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -42,7 +43,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PRACTITIONER: frozenset(
         {Permission.PROGRAMMES, Permission.CLINICIAN_VIEW, Permission.AUDIT}
     ),
-    Role.FRONT_DESK: frozenset({Permission.BROADCASTS, Permission.STATS}),
+    Role.FRONT_DESK: frozenset({Permission.BROADCASTS, Permission.STATS, Permission.VISITS}),
 }
 
 

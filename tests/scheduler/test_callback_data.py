@@ -140,6 +140,9 @@ buttons = st.one_of(
     st.builds(cb.QuestionnaireChoiceButton, st.sampled_from(cb.QUESTIONNAIRE_CHOICES)),
     st.builds(cb.ReportButton, st.sampled_from(REPORT_WEEKS)),
     st.builds(cb.PatientReportButton, ids, st.sampled_from(REPORT_WEEKS)),
+    st.builds(cb.VisitButton, st.sampled_from(cb.VISIT_ACTIONS), ids),
+    st.builds(cb.VisitPatientButton, ids),
+    st.builds(cb.VisitEntryButton, st.sampled_from(cb.VISIT_ENTRY_ACTIONS)),
 )
 
 
@@ -377,6 +380,9 @@ def test_every_callback_the_bot_builds_fits_64_bytes() -> None:
     built += [cb.StaffButton("rm", cb.MAX_ID), cb.StaffButton("cancel")]
     built += [cb.ReportButton(weeks) for weeks in REPORT_WEEKS]
     built += [cb.PatientReportButton(cb.MAX_ID, weeks) for weeks in REPORT_WEEKS]
+    built += [cb.VisitButton(a, cb.MAX_ID) for a in cb.VISIT_ACTIONS]
+    built.append(cb.VisitPatientButton(cb.MAX_ID))
+    built += [cb.VisitEntryButton(a) for a in cb.VISIT_ENTRY_ACTIONS]
     longest = max(built, key=lambda button: len(cb.encode(button).encode()))
     assert len(cb.encode(longest).encode()) <= cb.MAX_BYTES, longest
     assert {type(button) for button in built} == set(cb.PREFIXES)
@@ -497,3 +503,31 @@ def test_patient_report_buttons_name_a_number_and_a_period_offered() -> None:
         f"pat:{cb.MAX_ID + 1}:4",
     ):
         assert cb.decode(bad) is None, bad
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "vis:ok",
+        "vis:ok:0",
+        "vis:ok:007",
+        "vis:ok:-1",
+        "vis:ok:٣",
+        "vis:maybe:5",
+        "vis:ok:5:6",
+        f"vis:ok:{cb.MAX_ID + 1}",
+        "visp:",
+        "visp:abc",
+        "visp:1:2",
+        "vise:",
+        "vise:maybe",
+        "vise:save:1",
+    ],
+)
+def test_forged_visit_buttons_are_refused(data: str) -> None:
+    assert cb.decode(data) is None
+
+
+def test_visit_buttons_read_back() -> None:
+    assert cb.decode("vis:cancel_yes:42") == cb.VisitButton("cancel_yes", 42)
+    assert cb.decode("visp:7") == cb.VisitPatientButton(7)

@@ -25,7 +25,7 @@ VERSION = "2026-12-share-v1"
     [
         (Role.OWNER, set(Permission)),
         (Role.PRACTITIONER, {Permission.PROGRAMMES, Permission.CLINICIAN_VIEW, Permission.AUDIT}),
-        (Role.FRONT_DESK, {Permission.BROADCASTS, Permission.STATS}),
+        (Role.FRONT_DESK, {Permission.BROADCASTS, Permission.STATS, Permission.VISITS}),
         (None, set()),
     ],
 )

@@ -26,15 +26,17 @@ from typing import Any
 from sqlalchemy import event, insert, text, update
 
 from handlers.context import AcubotApp
-from storage import broadcasts, reminders
-from storage.models import Broadcast, BroadcastRecipient, Delivery, Subscription
+from storage import broadcasts, reminders, visits
+from storage.models import Broadcast, BroadcastRecipient, Delivery, Subscription, VisitReminder
 from storage.reminders import DeliveryStatus, NewDelivery
 from tests.harness import FakeClock
 from tests.reminders_support import subscribe_many
 
-WATCHED = ("deliveries", "broadcast_recipients")
-SQLITE_SCAN = re.compile(r"\bSCAN (deliveries|broadcast_recipients)\b")
-POSTGRES_SCAN = re.compile(r"Seq Scan on (deliveries|broadcast_recipients)\b")
+WATCHED = ("deliveries", "broadcast_recipients", "visits", "visit_reminders")
+SQLITE_SCAN = re.compile(r"\bSCAN (deliveries|broadcast_recipients|visits|visit_reminders)\b")
+POSTGRES_SCAN = re.compile(
+    r"Seq Scan on (deliveries|broadcast_recipients|visits|visit_reminders)\b"
+)
 HISTORY_DAYS = 30
 
 
@@ -80,6 +82,24 @@ async def build_history(app: AcubotApp, clock: FakeClock) -> None:
             .values(status="sent")
         )
         await session.execute(update(Broadcast).where(Broadcast.id == old).values(status="done"))
+        # A month of past visits, their reminders all sent.
+        for user_id in range(1, 41):
+            for day in range(HISTORY_DAYS):
+                starts_at = now - timedelta(days=HISTORY_DAYS - day)
+                await visits.create_visit(
+                    session=session,
+                    user_id=user_id,
+                    starts_at=starts_at,
+                    zone="America/Chicago",
+                    entered_by=user_id,
+                    patient_name=None,
+                    reminders=[
+                        ("day_before", starts_at - timedelta(hours=20)),
+                        ("lead", starts_at - timedelta(hours=2)),
+                    ],
+                    now=now,
+                )
+        await session.execute(update(VisitReminder).values(status="sent"))
 
 
 async def give_every_path_work(app: AcubotApp, clock: FakeClock) -> None:
@@ -136,6 +156,38 @@ async def give_every_path_work(app: AcubotApp, clock: FakeClock) -> None:
         await session.execute(
             update(Subscription).where(Subscription.user_id == 5).values(active=False)
         )
+        # Visit reminders due now: to send, a no-answer check, one of a cancelled
+        # visit, and a dead instance's claimed and sending ones.
+        for user_id in range(1, 7):
+            await visits.create_visit(
+                session=session,
+                user_id=user_id,
+                starts_at=now + timedelta(hours=3),
+                zone="America/Chicago",
+                entered_by=user_id,
+                patient_name="Pat",
+                reminders=[
+                    ("day_before", now - timedelta(minutes=5)),
+                    ("no_answer", now - timedelta(minutes=1)),
+                ],
+                now=now,
+            )
+        cancelled = await visits.get_visit(session=session, visit_id=HISTORY_DAYS * 40 + 6)
+        assert cancelled is not None
+        await visits.answer_visit(
+            session=session,
+            visit_id=cancelled.id,
+            user_id=cancelled.user_id,
+            status=visits.VisitStatus.CANCELLED,
+            patient_name=None,
+            now=now,
+        )
+        dead_visits = await visits.claim_due_visit_reminders(
+            session=session, now=now, lease_until=now - timedelta(seconds=1), owner="d:1", limit=2
+        )
+        await visits.mark_visit_reminder_sending(
+            session=session, reminder_id=dead_visits[0].id, owner="d:1"
+        )
 
 
 async def test_no_tick_query_scans_deliveries_or_recipients(
@@ -176,6 +228,8 @@ async def test_no_tick_query_scans_deliveries_or_recipients(
     # Every path had work: the check below saw their queries.
     assert report.sent >= 30 and report.interrupted == 2 and report.snoozes_sent > 0
     assert report.pruned == 1 and sender.sent > 0 and sender.finished == 2
+    assert report.visits is not None and report.visits.interrupted == 1
+    assert report.visits.sent >= 3 and report.visits.skipped >= 1
 
     scans = {}
     async with services.engine.connect() as connection:
@@ -189,4 +243,5 @@ async def test_no_tick_query_scans_deliveries_or_recipients(
                 scans[statement] = plan
         await connection.rollback()
     assert len(seen) >= 12  # the claims, marks, sweeps, records, counts, prune...
+    assert sum("visit_reminders" in statement for statement in seen) >= 6
     assert scans == {}, "full scans:\n\n" + "\n\n".join(f"{q}\n{p}" for q, p in scans.items())
