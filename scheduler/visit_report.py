@@ -249,15 +249,19 @@ def report_lines(
         lines.append(("heading", tr._(heading)))
         lines.append(("text", _run_line(tr, run)))
 
-    for heading, scores in ((PEG_HEADING, summary.peg), (RMDQ_HEADING, summary.rmdq)):
+    # As the chat shows them: the PEG with one decimal (6.0), the RMDQ whole (12).
+    for heading, scores, pattern in (
+        (PEG_HEADING, summary.peg, "0.0"),
+        (RMDQ_HEADING, summary.rmdq, "0"),
+    ):
         if scores:
             lines.append(("heading", tr._(heading)))
-            lines.append(
-                (
-                    "text",
-                    tr.list([f"{_decimal(tr, s.score)} ({tr.date(s.local_date)})" for s in scores]),
-                )
-            )
+            shown = [
+                f"{format_decimal(s.score, format=pattern, locale=tr.locale)} "
+                f"({tr.date(s.local_date)})"
+                for s in scores
+            ]
+            lines.append(("text", tr.list(shown)))
 
     lines.append(("heading", tr._(SORE_HEADING)))
     if summary.adverse_events:

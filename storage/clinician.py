@@ -12,7 +12,7 @@ it (storage.audit).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -231,25 +231,12 @@ async def _score_points(
     )
 
 
-def _within(points: tuple[ScorePoint, ...], first: date, last: date) -> tuple[ScorePoint, ...]:
-    return tuple(point for point in points if first <= point.local_date <= last)
-
-
 async def staff_summary(
     *, session: AsyncSession, patient: SharingPatient, today: date, weeks: int, zone: ZoneInfo
 ) -> PatientSummary:
     """The patient's visit summary for staff: the same one /report makes, with their scores."""
-    summary = await load_patient_summary(
+    return await load_patient_summary(
         session=session, user_id=patient.user_id, today=today, weeks=weeks, zone=zone
-    )
-    if summary.peg or summary.rmdq:  # the summary reads the questionnaires itself
-        return summary
-    peg = await _score_points(session, patient.user_id, PEG, zone)
-    rmdq = await _score_points(session, patient.user_id, RMDQ, zone)
-    return replace(
-        summary,
-        peg=_within(peg, summary.first_day, today),
-        rmdq=_within(rmdq, summary.first_day, today),
     )
 
 

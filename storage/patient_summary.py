@@ -1,11 +1,11 @@
 """One patient's last 4 or 6 weeks, gathered for their visit summary (/report).
 
-`load_patient_summary` reads, in six small statements bounded by the
+`load_patient_summary` reads, in seven small statements bounded by the
 period, what the bot stores today: the home programme followed in the
 period, the days the patient was meant to practise (the programme's
 weekdays, else their reminder's), the days done, the days whose reminder
 was lost to the bot's downtime, pain and weekly activity answers, and
-"too sore / bruised" reports. It computes nothing clinical: the report's
+"too sore / bruised" reports, and the PEG and Roland-Morris scores. It computes nothing clinical: the report's
 figures (week n of m, planned vs done, first / last / mean) are worked out
 by scheduler/visit_report.py, which the staff copy will reuse.
 
@@ -30,11 +30,15 @@ from storage.models import (
     Programme,
     ProgrammeEnrolment,
     ProgrammeVersion,
+    QuestionnaireRun,
     RoutineDay,
     Subscription,
 )
 from storage.programmes import EnrolmentStatus
 from storage.reminders import COURSE_END_SLOT, DeliveryStatus
+
+# The instruments' ids as stored (content.questionnaires' ids).
+PEG, RMDQ = "peg", "rmdq"
 
 __all__ = [
     "REPORT_WEEKS",
@@ -91,10 +95,9 @@ class AdverseReport:
 class PatientSummary:
     """What one patient's visit summary shows, for the days `first_day`-`last_day`.
 
-    `peg` and `rmdq` are the questionnaire scores (PEG: mean of its 3 items,
-    0-10; RMDQ: count of yes, 0-24). The questionnaire tables are being built
-    separately: `load_patient_summary` leaves both empty until the lead wires
-    them in when those tables land; the renderer already shows them when given.
+    `peg` and `rmdq` are the questionnaire scores finished in the period (PEG:
+    mean of its 3 items, 0-10; RMDQ: count of yes, 0-24), dated in the patient's
+    zone, oldest first.
     """
 
     user_id: int
@@ -128,7 +131,7 @@ class PatientSummary:
 async def load_patient_summary(
     *, session: AsyncSession, user_id: int, today: date, weeks: int, zone: ZoneInfo
 ) -> PatientSummary:
-    """The patient's last `weeks` weeks ending `today` (their local day), from six reads."""
+    """The patient's last `weeks` weeks ending `today` (their local day), from seven reads."""
     if weeks not in REPORT_WEEKS:
         raise ValueError(f"a report covers {' or '.join(map(str, REPORT_WEEKS))} weeks")
     first = today - timedelta(days=7 * weeks - 1)
@@ -183,6 +186,23 @@ async def load_patient_summary(
         for recorded_at, kind, routine in events
         if recorded_at.astimezone(zone).date() <= today
     )
+    runs = await session.execute(
+        select(QuestionnaireRun.instrument, QuestionnaireRun.completed_at, QuestionnaireRun.score)
+        .where(
+            QuestionnaireRun.user_id == user_id,
+            QuestionnaireRun.instrument.in_((PEG, RMDQ)),
+            QuestionnaireRun.score.is_not(None),
+            QuestionnaireRun.completed_at >= since,
+        )
+        .order_by(QuestionnaireRun.completed_at, QuestionnaireRun.id)
+    )
+    scored: dict[str, list[ScorePoint]] = {PEG: [], RMDQ: []}
+    for instrument, finished_at, value in runs:
+        if finished_at is None or value is None:  # as the query asks
+            continue
+        day = finished_at.astimezone(zone).date()
+        if day <= today:
+            scored[instrument].append(ScorePoint(day, float(value)))
     return PatientSummary(
         user_id=user_id,
         weeks=weeks,
@@ -195,6 +215,8 @@ async def load_patient_summary(
         pain=tuple(pain),
         activity=tuple(activity),
         adverse_events=adverse,
+        peg=tuple(scored[PEG]),
+        rmdq=tuple(scored[RMDQ]),
     )
 
 

@@ -186,3 +186,34 @@ async def test_the_report_never_stalls_the_event_loop(
         assert [c.method for c in calls if c.method.startswith("send")] == ["sendDocument"]
         assert watchdog.ticks > 0
         assert watchdog.longest_cpu < 0.050, (attempt, watchdog.longest_cpu)
+
+
+async def _answer_peg(patient: Patient, scores: tuple[int, int, int]) -> None:
+    await patient.send("/questionnaire")
+    await patient.press("PEG")
+    for score in scores:
+        message = patient.latest_message()
+        (data,) = [
+            button["callback_data"]
+            for row in message["reply_markup"]["inline_keyboard"]
+            for button in row
+            if button["text"] == str(score)
+        ]
+        await patient.press_data(data)
+
+
+async def test_the_pdf_has_the_questionnaire_scores_the_patient_gave(
+    app: AcubotApp, patient: Patient, clock: FakeClock
+) -> None:
+    """PEG answered in the chat two weeks apart: both scores, dated, in the patient's PDF."""
+    clock.set(NOW - 14 * DAY)
+    await patient.send("/start")
+    await _answer_peg(patient, (7, 8, 8))  # 7.7
+    clock.set(NOW)
+    await _answer_peg(patient, (6, 7, 5))  # 6.0
+    await patient.send("/report")
+    calls = await patient.press("Last 4 weeks")
+    (document,) = [c for c in calls if c.method == "sendDocument"]
+    text = pdf_text(document.contents["document"])
+    assert "PEG (pain, enjoyment of life, general activity; 0–10, mean of 3)" in text
+    assert "7.7 (Mar 5, 2027) and 6.0 (Mar 19, 2027)" in text, text
