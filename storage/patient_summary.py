@@ -4,10 +4,11 @@
 period, what the bot stores today: the home programme followed in the
 period, the days the patient was meant to practise (the programme's
 weekdays, else their reminder's), the days done, the days whose reminder
-was lost to the bot's downtime, pain and weekly activity answers, and
-"too sore / bruised" reports, and the PEG and Roland-Morris scores. It computes nothing clinical: the report's
-figures (week n of m, planned vs done, first / last / mean) are worked out
-by scheduler/visit_report.py, which the staff copy will reuse.
+was lost to the bot's downtime, pain and weekly activity answers, "too
+sore / bruised" reports, and the PEG and Roland-Morris scores. It computes
+nothing clinical: the report's figures (week n of m, planned vs done,
+first / last / mean) are worked out by scheduler/visit_report.py, which
+the staff copy (storage/clinician.py) uses as well.
 
 Days are the patient's local days, as stored with each delivery and
 check-in; a sore report is stored as an instant and dated in `zone`.
