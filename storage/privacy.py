@@ -141,7 +141,11 @@ async def export_user(*, session: AsyncSession, user_id: int) -> dict[str, Any] 
         ),
         "visits": await _rows(
             session,
-            select(Visit.__table__).where(Visit.user_id == user_id).order_by(Visit.starts_at),
+            # Not `entered_by`: which staff account entered a visit stays the clinic's.
+            select(Visit.__table__)
+            .with_only_columns(*(c for c in Visit.__table__.c if c.name != "entered_by"))
+            .where(Visit.user_id == user_id)
+            .order_by(Visit.starts_at),
         ),
         "visit_reminders": await _rows(
             session,

@@ -324,11 +324,27 @@ async def flag_unanswered(*, session: AsyncSession, visit_id: int, now: datetime
 
 
 async def recent_patients(*, session: AsyncSession, limit: int = 8) -> list[tuple[int, str | None]]:
-    """The last people seen by the bot who can get messages: (user id, first name if kept)."""
-    rows = await session.execute(
-        select(User.id, User.first_name)
-        .where(User.blocked.is_(False))
-        .order_by(User.last_seen_at.desc())
-        .limit(limit)
+    """The last people seen by the bot who can get messages: (user id, name for visits).
+
+    The name is the one kept with the person's latest visit (what the front desk
+    sees about visits anyway), never users.first_name: that one is kept only for
+    patients who share their progress with practitioners, which the front desk
+    must neither see nor be able to infer.
+    """
+    ids = list(
+        await session.scalars(
+            select(User.id)
+            .where(User.blocked.is_(False))
+            .order_by(User.last_seen_at.desc())
+            .limit(limit)
+        )
     )
-    return [(user_id, first_name) for user_id, first_name in rows]
+    names: dict[int, str] = {}
+    if ids:
+        rows = await session.execute(
+            select(Visit.user_id, Visit.patient_name)
+            .where(Visit.user_id.in_(ids), Visit.patient_name.is_not(None))
+            .order_by(Visit.created_at, Visit.id)
+        )
+        names = {user_id: name for user_id, name in rows if name}
+    return [(user_id, names.get(user_id)) for user_id in ids]

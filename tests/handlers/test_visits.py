@@ -340,3 +340,35 @@ async def test_each_reads_their_own_language_the_patient_spanish_the_front_desk_
     await paciente.press("Sí, cancelarla")
     (notice,) = to(api.calls[before:], ADMIN_ID)
     assert "cancelled their visit on " + en_moment(date(2027, 3, 12), "15:00") in notice.text
+
+
+async def test_the_staff_picker_never_names_a_patient_from_their_sharing_consent(
+    app: AcubotApp, api: InProcessBotAPI, patient: Patient, staff: Patient
+) -> None:
+    """Users' first names are kept for practitioners, with consent: not for the front desk."""
+    await patient.send("/start")
+    await patient.send("/privacy")
+    await patient.press("Share with the clinic")  # patient 1's first name is now kept
+    booked = Patient(app, api, user_id=3)
+    await enter_visit(booked, "friday 3pm")  # patient 3's name is kept with the visit
+    await staff.send("/visit")
+    labels = [
+        button["text"]
+        for row in staff.latest_message()["reply_markup"]["inline_keyboard"]
+        for button in row
+    ]
+    assert "patient 1" in labels  # by id, though their first name is stored
+    assert "Pat" in labels and "patient 3" not in labels  # the visit's name
+
+
+async def test_the_export_leaves_out_which_staff_account_entered_a_visit(
+    patient: Patient, api: InProcessBotAPI, staff: Patient
+) -> None:
+    await patient.send("/start")
+    await staff.send("/visit 1")
+    await staff.send("today 4pm")
+    await staff.press("Save it")
+    (exported,) = documents(await patient.send("/export"))
+    content = api.file_content(exported, "document")
+    assert content is not None and b'"visits"' in content and b'"starts_at"' in content
+    assert b"entered_by" not in content and str(ADMIN_ID).encode() not in content
