@@ -262,8 +262,11 @@ class Change:
 def change(questionnaire: Questionnaire, first: Decimal, latest: Decimal) -> Change:
     """The change since the first score, judged by the threshold in the data, if any.
 
-    RMDQ (Ostelo 2008): a change of at least 5 points OR at least 30% of the
-    first score counts as meaningful, either way. A first score of 0 has no
+    RMDQ (Ostelo 2008): an improvement of at least 5 points OR at least 30% of
+    the first score counts as meaningful. Ostelo's consensus is about
+    improvement, and the smallest detectable change is about 4-5 points, so
+    a worsening counts only from the points alone (a rise of 1 from a first
+    score of 3 is 33% but may be noise). A first score of 0 has no
     percentage: only the points count then.
     """
     difference = latest - first
@@ -271,12 +274,16 @@ def change(questionnaire: Questionnaire, first: Decimal, latest: Decimal) -> Cha
     if threshold is None:
         return Change(first, latest, difference, Verdict.NO_THRESHOLD)
     size = abs(difference)
-    meaningful = size >= threshold.points or (
-        first > 0 and size * 100 >= first * threshold.percent_of_baseline
-    )
+    better = difference != 0 and (difference < 0) == questionnaire.lower_is_better
+    if better:
+        meaningful = size >= threshold.points or (
+            first > 0 and size * 100 >= first * threshold.percent_of_baseline
+        )
+    else:
+        meaningful = size >= threshold.points
     if not meaningful or difference == 0:
         verdict = Verdict.WITHIN
-    elif (difference < 0) == questionnaire.lower_is_better:
+    elif better:
         verdict = Verdict.BETTER
     else:
         verdict = Verdict.WORSE

@@ -70,7 +70,7 @@ NO_ACTIVITY = N_("no activity yet")
 FLAG_WORDS = {
     Flag.HIGH_PAIN: N_("⚠️ pain 8 or more in the last 7 days"),
     Flag.SORE: N_("⚠️ too sore or bruised in the last 7 days"),
-    Flag.RMDQ_WORSE: N_("⚠️ Roland-Morris worse by the published threshold"),
+    Flag.RMDQ_WORSE: N_("⚠️ Roland-Morris up 5 points or more since the first"),
 }
 USAGE = N_(
     "Send /patient with a patient's number from /patients, for example <code>/patient 1</code>."
@@ -91,7 +91,7 @@ CHANGE = N_("Change since the first: {difference} ({verdict})")
 CHANGE_PLAIN = N_("Change since the first: {difference}")
 VERDICTS = {
     Verdict.BETTER: N_("better by at least the published threshold, Ostelo 2008"),
-    Verdict.WORSE: N_("worse by at least the published threshold, Ostelo 2008"),
+    Verdict.WORSE: N_("worse by 5 points or more"),
     Verdict.WITHIN: N_("within the published threshold, Ostelo 2008"),
 }
 NONE_REPORTED = N_("none reported")

@@ -127,10 +127,10 @@ def _verdict_line(tr: Translator, questionnaire: Questionnaire, moved: Change) -
         )
     if moved.verdict is Verdict.WORSE:
         return tr._(
-            "This is at least the change experts agreed counts as meaningful ({rule}), "
-            "in the worse direction. If your back is getting worse, please talk to your "
-            "practitioner.",
-            rule=rule,
+            "Your score has risen by {points} points or more since your first one: more "
+            "than this questionnaire's usual measurement noise. If your back is getting "
+            "worse, please talk to your practitioner.",
+            points=tr.number(threshold.points),
         )
     return tr._(
         "This is smaller than the change experts agreed counts as meaningful ({rule}).",

@@ -89,6 +89,11 @@ def test_rmdq_change_against_ostelo_2008() -> None:
     # 30% of the baseline counts too: from 10, 3 points (30%) is meaningful, 2 is not.
     assert change(RMDQ, Decimal(10), Decimal(7)).verdict == Verdict.BETTER
     assert change(RMDQ, Decimal(10), Decimal(8)).verdict == Verdict.WITHIN
+    # ...for an improvement only: a rise counts from 5 points (the percentage of a
+    # small first score is within measurement noise, about 4-5 points).
+    assert change(RMDQ, Decimal(10), Decimal(13)).verdict == Verdict.WITHIN
+    assert change(RMDQ, Decimal(3), Decimal(4)).verdict == Verdict.WITHIN
+    assert change(RMDQ, Decimal(3), Decimal(8)).verdict == Verdict.WORSE
     # From 20, 4 points is 20% and under 5: not meaningful.
     assert change(RMDQ, Decimal(20), Decimal(16)).verdict == Verdict.WITHIN
     assert change(RMDQ, Decimal(20), Decimal(16)).difference == -4
