@@ -67,7 +67,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="WHEN",
         help=(
             "pretend the chat starts at this time, e.g. 2027-03-15T08:00 (clinic time, or "
-            "with an offset); it runs on from there, reminders included"
+            "with an offset); it runs on from there, reminders included (needs --db)"
         ),
     )
     db = commands.add_parser("db", help="database maintenance")
@@ -105,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger().addHandler(_ErrorCounter())
         from bot.chat import chat_start
 
+        if args.now and not args.db:
+            # A pretended time runs the dispatcher at once: on the configured (maybe
+            # the clinic's real) database it would take real patients' reminders.
+            print(
+                "--now needs --db FILE: a pretended time is tried on a database of its own",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         try:
             start = chat_start(args.now, settings.clinic_timezone) if args.now else None
         except ValueError as error:

@@ -222,18 +222,27 @@ def test_chat_after_delete_an_everyone_broadcast_reaches_nobody(workdir: Path) -
 
 
 def test_chat_now_pretends_a_time_and_sends_what_is_due_first(workdir: Path) -> None:
-    setup = acubot(["chat", "--now", "2027-03-14T20:00"], workdir, "/remind\n8:00\n#confirm\n")
+    db = ["--db", "week.sqlite3"]
+    setup = acubot(["chat", *db, "--now", "2027-03-14T20:00"], workdir, "/remind\n8:00\n#confirm\n")
     assert setup.returncode == 0, setup.stderr
     # Sunday 14 March 2027 is the spring clock change in Chicago; Monday's 8:00 is CDT.
     assert "Next reminder: Mon, March 15 at 8:00\u202fAM." in setup.stdout
-    later = acubot(["chat", "--now", "2027-03-15T13:00:30+00:00"], workdir, "#2\n")
+    later = acubot(["chat", *db, "--now", "2027-03-15T13:00:30+00:00"], workdir, "#2\n")
     assert later.returncode == 0, later.stderr
     assert later.stdout.startswith("🌿 Time for today's back care — Mon, March 15")
     assert "Marked as done ✅" in later.stdout
 
 
 def test_chat_now_refuses_what_is_not_a_time(workdir: Path) -> None:
-    result = acubot(["chat", "--now", "next tuesday"], workdir, "/help\n")
+    result = acubot(["chat", "--db", "t.sqlite3", "--now", "next tuesday"], workdir, "/help\n")
     assert result.returncode == 2
     assert "'next tuesday' is not a date and time such as 2027-03-15T08:00" in result.stderr
     assert result.stdout == ""
+
+
+def test_chat_now_needs_a_database_of_its_own(workdir: Path) -> None:
+    """Without --db the chat would use DATABASE_URL, perhaps the clinic's real one."""
+    result = acubot(["chat", "--now", "2027-03-15T08:00"], workdir, "/help\n")
+    assert result.returncode == 2
+    assert "--now needs --db FILE" in result.stderr
+    assert result.stdout == "" and not (workdir / "acubot.sqlite3").exists()
