@@ -5,9 +5,17 @@ to one chat, and 20 a minute to one group. Replies to patients and bulk sends
 (reminders, broadcasts) share that budget here, at the Bot API call itself,
 where the time a message leaves is the time it is counted:
 
-* every call that names a chat (messages, photos, edits) takes a slot; at
-  most `total_rate` slots are given in any one-second window (a sliding
-  window, so no 1-s window ever holds more, whatever its start);
+* every new message (text, photo, document...) takes a slot; at most
+  `total_rate` slots are given in any one-second window (a sliding window, so
+  no 1-s window ever holds more, whatever its start);
+* an edit of a message already sent (editMessage*) takes no slot of that
+  window: Telegram's ~30 a second is its guideline for messages to many
+  users, and its per-chat limits are the ones edits share with sends
+  (Telegram's maintainer, tdlib/td#3034 and tdlib/telegram-bot-api#648).
+  The bot edits a message only in answer to that patient's own button press,
+  one edit per press, so a chat's edits follow its person's taps; an edit
+  still counts towards its group's 20 a minute, waits out flood control, and
+  spaces a bulk send to the same chat;
 * replies take a slot as soon as the window has one; bulk sends wait while a
   reply waits, leave the window's last two slots to replies, and are spaced
   evenly at `bulk_rate` (SEND_RATE), at most one a second to one chat;
@@ -52,6 +60,10 @@ CHAT_INTERVAL = 1.0  # bulk sends: at most one message a second to one chat
 GROUP_RATE, GROUP_WINDOW = 20, 60.0
 # Slots of every one-second window that bulk sends leave to replies (a card is two).
 REPLY_RESERVE = 2
+# Bot API methods that change a message already sent rather than send one.
+EDIT_ENDPOINTS = frozenset(
+    {"editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia"}
+)
 # A wake-up comes this long after the moment a slot frees, so a timer that the
 # event loop fires a hair early never finds the slot still taken.
 _MARGIN = 1e-3
@@ -71,6 +83,7 @@ class _Waiter:
     # A bulk send's per-chat bound as it queued: replies to that chat while it waits
     # do not push it later (a patient chatting every second would starve it forever).
     chat_free: float = float("-inf")
+    edit: bool = False  # an edit waits only for flood control and its group's minute
 
 
 class MessageBudget:
@@ -92,8 +105,10 @@ class MessageBudget:
         self._replies: deque[_Waiter] = deque()
         self._bulk: deque[_Waiter] = deque()
         self._timer: asyncio.TimerHandle | None = None
-        # For tests and diagnostics: slots given, and the longest a reply waited for one.
+        # For tests and diagnostics: slots given, edits let through, and the longest a
+        # reply waited for a slot.
         self.granted = 0
+        self.edits = 0
         self.longest_reply_wait = 0.0
 
     @property
@@ -104,19 +119,24 @@ class MessageBudget:
     def waiting(self) -> int:
         return len(self._replies) + len(self._bulk)
 
-    async def acquire(self, chat_id: int, *, bulk: bool) -> None:
-        """Returns when a message to `chat_id` may leave now."""
+    async def acquire(self, chat_id: int, *, bulk: bool, edit: bool = False) -> None:
+        """Returns when a message to `chat_id` may leave now.
+
+        `edit`: the call edits a message already sent, in answer to a reply; it
+        takes no slot of the one-second window (see the module's docstring).
+        """
         if not self.paced:
             return
         loop = asyncio.get_running_loop()
         now = loop.time()
-        queued_ahead = bool(self._replies or (bulk and self._bulk))
-        if not queued_ahead and self._allowed(chat_id, bulk, now):
-            self._take(chat_id, bulk, now)
+        edit = edit and not bulk
+        queued_ahead = not edit and bool(self._replies or (bulk and self._bulk))
+        if not queued_ahead and self._allowed(chat_id, bulk, now, edit):
+            self._take(chat_id, bulk, now, edit)
             return
         last = self._last_to_chat.get(chat_id)
         chat_free = last + CHAT_INTERVAL if bulk and last is not None else float("-inf")
-        waiter = _Waiter(chat_id, bulk, loop.create_future(), chat_free)
+        waiter = _Waiter(chat_id, bulk, loop.create_future(), chat_free, edit)
         (self._bulk if bulk else self._replies).append(waiter)
         self._schedule(loop, now)
         try:
@@ -141,16 +161,20 @@ class MessageBudget:
         self._schedule(loop, loop.time())
 
     # -- the rules ------------------------------------------------------------------
-    def _free_at(self, chat_id: int, bulk: bool, chat_free: float | None = None) -> float:
+    def _free_at(
+        self, chat_id: int, bulk: bool, chat_free: float | None = None, edit: bool = False
+    ) -> float:
         """The earliest instant a message to `chat_id` could take a slot.
 
         A queued bulk send passes `chat_free`, its per-chat bound from when it
         queued: later bulk sends to the chat still space it, later replies do not.
+        An edit needs no slot of the window: only flood control and a group's
+        minute hold it.
         """
         at = self._held_until
         # Bulk sends leave a few slots of every window free, so a reply never waits for one.
         limit = max(1, self._capacity - REPLY_RESERVE) if bulk else self._capacity
-        if len(self._sent) >= limit:
+        if not edit and len(self._sent) >= limit:
             at = max(at, self._sent[len(self._sent) - limit] + WINDOW)
         if bulk:
             last = self._last_to_chat.get(chat_id)
@@ -164,15 +188,20 @@ class MessageBudget:
             at = max(at, group[0] + GROUP_WINDOW)
         return at
 
-    def _allowed(self, chat_id: int, bulk: bool, now: float) -> bool:
-        return now >= self._free_at(chat_id, bulk)
+    def _allowed(self, chat_id: int, bulk: bool, now: float, edit: bool) -> bool:
+        return now >= self._free_at(chat_id, bulk, None, edit)
 
     def _waiter_free_at(self, waiter: _Waiter) -> float:
-        return self._free_at(waiter.chat_id, waiter.bulk, waiter.chat_free if waiter.bulk else None)
+        return self._free_at(
+            waiter.chat_id, waiter.bulk, waiter.chat_free if waiter.bulk else None, waiter.edit
+        )
 
-    def _take(self, chat_id: int, bulk: bool, now: float) -> None:
-        self._sent.append(now)
-        self.granted += 1
+    def _take(self, chat_id: int, bulk: bool, now: float, edit: bool = False) -> None:
+        if edit:
+            self.edits += 1
+        else:
+            self._sent.append(now)
+            self.granted += 1
         if bulk:
             self._next_bulk = now + self._bulk_interval
             self._last_bulk_to_chat[chat_id] = now
@@ -205,7 +234,7 @@ class MessageBudget:
                     queue.remove(waiter)
                 elif now >= self._waiter_free_at(waiter):
                     queue.remove(waiter)
-                    self._take(waiter.chat_id, waiter.bulk, now)
+                    self._take(waiter.chat_id, waiter.bulk, now, waiter.edit)
                     waiter.future.set_result(None)
         self._schedule(loop, now)
 
@@ -248,8 +277,9 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
                 self.budget.hold(retry_after_seconds(error))
                 raise
         flood_retries = network_retries = 0
+        edit = endpoint in EDIT_ENDPOINTS
         while True:
-            await self.budget.acquire(chat, bulk=False)
+            await self.budget.acquire(chat, bulk=False, edit=edit)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

@@ -45,8 +45,8 @@ async def edit_or_reply(
 ) -> None:
     """Replaces the pressed message's text and buttons; a new message if it cannot be edited.
 
-    An edit spends no more of Telegram's budget than a message and keeps the
-    chat short: a reminder becomes its question, then its thanks.
+    An edit takes no slot of the ~30 messages a second (bot/rate_limit.py)
+    and keeps the chat short: a reminder becomes its question, then its thanks.
     """
     query = update.callback_query
     message = query.message if query is not None else None

@@ -147,6 +147,68 @@ async def test_flood_control_holds_every_slot() -> None:
     assert log[0][0] >= 7.0
 
 
+@pytest.mark.looptime
+async def test_edits_take_no_slot_of_the_window_and_leave_it_to_new_messages() -> None:
+    budget = MessageBudget(bulk_rate=BULK_RATE)
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+    edited: list[float] = []
+
+    async def send(chat: int) -> None:
+        await budget.acquire(chat, bulk=False)
+        sent.append(loop.time())
+
+    async def edit(chat: int) -> None:
+        await budget.acquire(chat, bulk=False, edit=True)
+        edited.append(loop.time())
+
+    # 40 presses edit their own messages while 60 new replies wait for slots.
+    await asyncio.gather(*(send(1000 + i) for i in range(60)), *(edit(2000 + i) for i in range(40)))
+    assert edited == [0.0] * 40  # none waited behind the full window
+    assert most_in_any_window(sent) == TELEGRAM_RATE  # and they took none of its 30
+    assert max(sent) < 2.1
+    assert (budget.granted, budget.edits) == (60, 40)
+
+
+@pytest.mark.looptime
+async def test_an_edit_waits_out_flood_control_and_counts_for_its_group() -> None:
+    budget = MessageBudget(bulk_rate=BULK_RATE)
+    log: list[tuple[float, int]] = []
+
+    async def edit(chat: int) -> None:
+        await budget.acquire(chat, bulk=False, edit=True)
+        log.append((asyncio.get_running_loop().time(), chat))
+
+    budget.hold(4.0)
+    await edit(7)
+    assert log[0][0] >= 4.0
+    log.clear()
+    await asyncio.gather(*(edit(-100_2) for _ in range(25)))
+    assert most_in_any_window([at for at, _ in log], window=60.0) == GROUP_RATE
+
+
+@pytest.mark.looptime
+async def test_a_bulk_send_to_a_chat_is_spaced_after_an_edit_there() -> None:
+    budget = MessageBudget(bulk_rate=BULK_RATE)
+    await budget.acquire(9, bulk=False, edit=True)
+    log: list[tuple[float, int]] = []
+    await take(budget, 9, bulk=True, log=log)
+    assert log[0][0] >= 1.0
+
+
+async def test_the_limiter_marks_edit_endpoints_as_edits() -> None:
+    budget = MessageBudget(bulk_rate=BULK_RATE)
+    budget_limiter = BudgetRateLimiter(budget)
+
+    async def ok() -> bool:
+        return True
+
+    for endpoint in ("editMessageText", "editMessageReplyMarkup", "sendMessage", "sendPhoto"):
+        await budget_limiter.process_request(ok, (), {}, endpoint, {"chat_id": 5}, None)
+    await budget_limiter.process_request(ok, (), {}, "answerCallbackQuery", {}, None)
+    assert (budget.granted, budget.edits) == (2, 2)
+
+
 async def test_with_pacing_off_nothing_waits() -> None:
     budget = MessageBudget(total_rate=0, bulk_rate=0)
     for i in range(500):
