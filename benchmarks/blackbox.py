@@ -210,18 +210,23 @@ def status_summary(statuses: dict[int, str]) -> str:
 # -- bot processes -----------------------------------------------------------------
 
 
+# A fixed secret for the benchmark's bots (programme links are not used here).
+LINK_SECRET = "benchmark-link-secret-not-for-production-0123456789"
+
+
 def bot_environment(base_url: str, database_url: str, **extra: str) -> dict[str, str]:
     """`acubot run`'s environment: production defaults except what is given."""
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "DATABASE_", "ADMIN_", "SEND_", "DISPATCH_"))
+        if not key.startswith(("TELEGRAM_", "DATABASE_", "ADMIN_", "SEND_", "DISPATCH_", "LINK_"))
     }
     environment.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=base_url,
         DATABASE_URL=database_url,
         ADMIN_IDS=str(ADMIN_ID),
+        LINK_SECRET=LINK_SECRET,  # `acubot run` refuses to start without one
         LOG_LEVEL="WARNING",
         WEEKLY_CHECKIN_DAY="never",
         PYTHONUNBUFFERED="1",

@@ -21,9 +21,8 @@ from telegram import Chat, Update
 from telegram.ext import TypeHandler
 
 from handlers.context import AcubotApp, AcubotContext, Services
-from storage.consent import keep_first_name
+from storage.consent import record_seen
 from storage.database import is_unavailable
-from storage.users import touch_user
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +60,9 @@ async def _touch(
 ) -> None:
     try:
         async with services.sessions.begin() as session:
-            await touch_user(session=session, user_id=user_id, chat_id=chat_id, now=now)
-            await keep_first_name(session=session, user_id=user_id, first_name=first_name)
+            await record_seen(
+                session=session, user_id=user_id, chat_id=chat_id, now=now, first_name=first_name
+            )
     except Exception as error:
         if services.seen_at.get(user_id) == now:
             if last is None:

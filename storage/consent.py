@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConsentRecord as ConsentRow
@@ -102,10 +102,30 @@ async def consented_patient_ids(*, session: AsyncSession) -> list[int]:
     return list(result)
 
 
-async def keep_first_name(*, session: AsyncSession, user_id: int, first_name: str | None) -> None:
-    """Refreshes the stored first name, only for a patient who shares (else it stays empty)."""
-    if not await shares_progress(session=session, user_id=user_id):
-        return
+async def record_seen(
+    *, session: AsyncSession, user_id: int, chat_id: int, now: datetime, first_name: str | None
+) -> None:
+    """A known user's chat id and last-seen time, and their first name only while they share.
+
+    One statement (it runs with a patient's first update of every hour): the
+    latest answer is read inside the UPDATE, so the name is refreshed for a
+    patient who shares and left as it is, empty, for everyone else. It never
+    creates a user.
+    """
+    latest_shares = (
+        select(ConsentRow.shares)
+        .where(ConsentRow.user_id == User.id)
+        .order_by(ConsentRow.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    name = _fit(first_name or None)
     await session.execute(
-        update(User).where(User.id == user_id).values(first_name=_fit(first_name or None))
+        update(User)
+        .where(User.id == user_id)
+        .values(
+            chat_id=chat_id,
+            last_seen_at=now,
+            first_name=case((latest_shares.is_(true()), name), else_=User.first_name),
+        )
     )

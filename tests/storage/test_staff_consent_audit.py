@@ -16,6 +16,7 @@ from storage.staff import Permission, Role, StaffChange
 from storage.users import record_user_seen
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=2)
 OWNERS = frozenset({900})
 VERSION = "2026-12-share-v1"
 
@@ -126,11 +127,25 @@ async def test_consent_defaults_to_no_and_the_latest_answer_counts(app: AcubotAp
     ]
     assert names == {1: "Pat1", 2: None, 3: None}  # a name only while sharing
     async with sessions.begin() as session:
-        await consent.keep_first_name(session=session, user_id=1, first_name="Patricia")
-        await consent.keep_first_name(session=session, user_id=3, first_name="Sam")
+        for user_id, name in ((1, "Patricia"), (2, "Pat"), (3, "Sam")):
+            await consent.record_seen(
+                session=session, user_id=user_id, chat_id=500 + user_id, now=LATER, first_name=name
+            )
+        await consent.record_seen(  # not stored: never created
+            session=session, user_id=4, chat_id=504, now=LATER, first_name="Kim"
+        )
     async with sessions() as session:
-        names = dict((await session.execute(select(User.id, User.first_name))).tuples().all())
-    assert names == {1: "Patricia", 2: None, 3: None}
+        rows = (
+            (
+                await session.execute(
+                    select(User.id, User.first_name, User.chat_id, User.last_seen_at)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    assert {row[0]: row[1] for row in rows} == {1: "Patricia", 2: None, 3: None}
+    assert {(row[2], row[3]) for row in rows} == {(501, LATER), (502, LATER), (503, LATER)}
 
 
 async def test_export_has_the_consent_history_and_delete_keeps_only_the_audit(
