@@ -1,15 +1,22 @@
-"""Visit reminders after a crash or downtime: never twice, never a lost one that was not started."""
+"""Visit reminders after a crash or downtime: never twice, never a lost one that was not started.
+
+A long send keeps its lease, so no other instance takes the reminder meanwhile.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
+from bot.application import running
 from bot.local_api import InProcessBotAPI
 from handlers.context import AcubotApp
 from storage import users, visits
 from storage.models import VisitReminder
+from tests.conftest import RecordingSleep, make_app, make_settings
 from tests.harness import FakeClock
 from tests.reminders_support import dispatch
 
@@ -81,3 +88,54 @@ async def test_after_long_downtime_an_old_reminder_is_recorded_missed_not_sent(
     assert report.visits is not None and report.visits.sent == 1 and report.visits.missed == 1
     assert await _statuses(app) == {late: "sent", old: "missed"}
     assert [c.chat_id for c in api.sent()] == [1]
+
+
+class StalledTelegram(InProcessBotAPI):
+    """A sendMessage stalls a minute of the fake clock (a flood-control pause, say), far
+    past the lease, and answers only once the sender has renewed its lease past that."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.renewals: list[tuple[datetime, int]] = []  # (lease_until, rows renewed)
+        self.renewed = asyncio.Event()
+        self.stalled_until: datetime | None = None
+
+    async def do_request(self, url, method, request_data=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if url.endswith("/sendMessage"):
+            self.clock.advance(minutes=1)
+            self.stalled_until = self.clock()
+            while True:
+                self.renewed.clear()
+                if any(until > self.clock() and rows for until, rows in self.renewals):
+                    break
+                await asyncio.wait_for(self.renewed.wait(), timeout=10)
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_a_long_visit_send_keeps_its_lease(
+    database_url: str, clock: FakeClock, sleep: RecordingSleep, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The renewal runs on real time, every third of the lease: a short lease keeps
+    # the test quick. The stall and the leases are on the fake clock.
+    settings = make_settings(database_url, claim_lease=timedelta(milliseconds=300))
+    telegram = StalledTelegram(clock)
+    renew = visits.renew_visit_reminder_leases
+
+    async def noted_renewal(*, session, owner, lease_until):  # type: ignore[no-untyped-def]
+        rows = await renew(session=session, owner=owner, lease_until=lease_until)
+        telegram.renewals.append((lease_until, rows))
+        telegram.renewed.set()
+        return rows
+
+    monkeypatch.setattr(visits, "renew_visit_reminder_leases", noted_renewal)
+    clock.set(NOW)
+    async with running(make_app(settings, telegram, clock, sleep)) as app:
+        visit = await _visit(app, 1, due=NOW - timedelta(minutes=1))
+        report = await dispatch(app)
+        statuses = await _statuses(app)
+    assert report.visits is not None and report.visits.sent == 1
+    assert statuses == {visit: "sent"}
+    # While the send stalled, its row's lease was renewed past the stall.
+    assert telegram.stalled_until is not None
+    assert any(until > telegram.stalled_until and rows == 1 for until, rows in telegram.renewals)
