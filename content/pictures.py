@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 from content.catalogue import PICTURES_DIR, Catalogue, load_catalogue
+from content.font_subset import rename_subset
 from content.i18n import N_, Translator, translator
 from content.languages import LANGUAGES, Language
 from content.schema import (
@@ -1052,7 +1053,12 @@ def subset_font(sources: Sequence[Path], catalogue: Catalogue | None = None) -> 
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=sorted(ord(char) for char in wanted))
         subsetter.subset(font)
-        _rename(font, weight)
+        rename_subset(
+            font,
+            family=CJK_FAMILY,
+            weight=weight,
+            description="subset of Noto Sans CJK SC for Acubot",
+        )
         target = CJK_FONT_FILES[weight]
         target.parent.mkdir(parents=True, exist_ok=True)
         font.recalcTimestamp = False
@@ -1063,29 +1069,6 @@ def subset_font(sources: Sequence[Path], catalogue: Catalogue | None = None) -> 
 
 
 _SC_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC")
-
-
-def _rename(font: Any, weight: str) -> None:
-    """A subset is a Modified Version (OFL): it gets its own name, so neither it
-    nor a full Noto font installed on the machine is ever taken for the other."""
-    style = "Bold" if weight == "bold" else "Regular"
-    postscript = f"{CJK_FAMILY.replace(' ', '')}-{style}"
-    table = font["name"]
-    for record in list(table.names):
-        if record.nameID in (16, 17, 21, 22):
-            table.removeNames(nameID=record.nameID)
-    for name_id, value in {
-        1: CJK_FAMILY,
-        2: style,
-        3: f"{postscript};subset of Noto Sans CJK SC for Acubot",
-        4: f"{CJK_FAMILY} {style}",
-        6: postscript,
-    }.items():
-        table.setName(value, name_id, 3, 1, 0x409)
-        table.setName(value, name_id, 1, 0, 0)
-    if "CFF " in font:
-        cff = font["CFF "].cff
-        cff.fontNames = [postscript]
 
 
 def _orphans(language: Language, wanted: dict[Path, tuple[str, str]]) -> list[Path]:

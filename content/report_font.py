@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from content.font_subset import rename_subset
+
 FONTS_DIR = Path(__file__).with_name("fonts")
 REPORT_FAMILY = "Acubot Noto Sans SC Report"
 REPORT_FONT_FILES = {
@@ -91,7 +93,12 @@ def cut_report_font(sources: Sequence[Path]) -> list[Path]:
         subsetter.subset(font)
         if "CFF " in font:
             _to_truetype(font)
-        _rename(font, weight)
+        rename_subset(
+            font,
+            family=REPORT_FAMILY,
+            weight=weight,
+            description="subset of Noto Sans CJK SC for Acubot's report",
+        )
         target = REPORT_FONT_FILES[weight]
         target.parent.mkdir(parents=True, exist_ok=True)
         font.recalcTimestamp = False
@@ -142,25 +149,6 @@ def _to_truetype(font: Any) -> None:
     post.mapping = {}
     post.glyphOrder = order
     font.sfntVersion = "\x00\x01\x00\x00"
-
-
-def _rename(font: Any, weight: str) -> None:
-    """A subset is a Modified Version (OFL): it gets its own name."""
-    style = "Bold" if weight == "bold" else "Regular"
-    postscript = f"{REPORT_FAMILY.replace(' ', '')}-{style}"
-    table = font["name"]
-    for record in list(table.names):
-        if record.nameID in (16, 17, 21, 22):
-            table.removeNames(nameID=record.nameID)
-    for name_id, value in {
-        1: REPORT_FAMILY,
-        2: style,
-        3: f"{postscript};subset of Noto Sans CJK SC for Acubot's report",
-        4: f"{REPORT_FAMILY} {style}",
-        6: postscript,
-    }.items():
-        table.setName(value, name_id, 3, 1, 0x409)
-        table.setName(value, name_id, 1, 0, 0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,6 @@ from scheduler import callback_data as cb
 from scheduler.broadcast_sender import show_progress
 from scheduler.patient_days import clinic_days
 from storage import broadcasts
-from storage.consent import shares_progress
 from storage.database import is_unavailable
 from storage.progress import ClinicOutcomes, clinic_outcomes
 from storage.safety import count_adverse_events
@@ -40,10 +39,6 @@ from storage.stats import MIN_GROUP, enough_patients, usage_stats
 log = logging.getLogger(__name__)
 NOT_ALLOWED = N_("Sorry, that is only for clinic staff.")
 NOT_YOUR_ROLE = N_("Sorry, your staff role does not include that. An owner can change it.")
-NOT_SHARED = N_(
-    "This patient does not share their progress with the clinic (or has stopped "
-    "sharing), so I cannot show it."
-)
 
 
 async def staff_role(context: AcubotContext, user_id: int) -> Role | None:
@@ -70,28 +65,6 @@ async def require_role(
     else:
         await reply_html(update, context, message)
     return False
-
-
-async def require_consent(update: Update, context: AcubotContext, patient_id: int) -> bool:
-    """For every staff view of one patient, each time it runs: do they share right now?
-
-    Refuses (and says so) when the patient never agreed or has withdrawn;
-    the check reads the latest consent, so a withdrawal holds at once.
-    """
-    async with context.services.sessions() as session:
-        if await shares_progress(session=session, user_id=patient_id):
-            return True
-    log.info("Refused a staff view of a patient without consent (staff %s)", _user_id(update))
-    message = context.tr._(NOT_SHARED)
-    if update.callback_query:
-        await query_of(update).answer(message, show_alert=True)
-    else:
-        await reply_html(update, context, message)
-    return False
-
-
-def _user_id(update: Update) -> int | str:
-    return update.effective_user.id if update.effective_user else "unknown"
 
 
 async def stats(update: Update, context: AcubotContext) -> None:

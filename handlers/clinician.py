@@ -52,9 +52,13 @@ from storage.clinician import (
     consented_patients,
     patient_view,
     sharing_patient,
-    staff_summary,
 )
-from storage.patient_summary import REPORT_WEEKS, PatientSummary, ScorePoint
+from storage.patient_summary import (
+    REPORT_WEEKS,
+    PatientSummary,
+    ScorePoint,
+    load_patient_summary,
+)
 from storage.staff import Permission
 
 LIST_TITLE = N_("🩺 <b>Patients who share their progress with the clinic</b> ({count})")
@@ -351,8 +355,8 @@ async def _read_report(
             return None
         zone = _patient_zone(context, patient)
         today = local_date_of(now, zone)
-        summary = await staff_summary(
-            session=session, patient=patient, today=today, weeks=pressed.weeks, zone=zone
+        summary = await load_patient_summary(
+            session=session, user_id=patient.user_id, today=today, weeks=pressed.weeks, zone=zone
         )
         await record_audit(
             session=session,

@@ -1,10 +1,11 @@
 """Does the patient share their own progress with the clinic? Asked with buttons.
 
-The question appears in /privacy and right after a home programme starts;
-the answer is stored with its time and the version of the text the patient
-read (storage.consent). Default no. Staff views check the latest answer each
-time they run (handlers.admin.require_consent), so stopping takes effect at
-once.
+The question appears in /privacy and right after a home programme starts
+(unless the patient shares already); the answer is stored with its time and
+the version of the text the patient read (storage.consent). Default no.
+After /delete a button records nothing. The clinician view reads the latest
+answer with the patient's data each time it runs (storage.clinician), so
+stopping takes effect at once.
 
 CONSENT_TEXT_VERSION names the wording of CONSENT_TEXT and its buttons.
 Bump rule: give it a new value (the month and a new "-vN") whenever what the

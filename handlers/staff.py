@@ -125,19 +125,35 @@ async def _list(update: Update, context: AcubotContext) -> None:
     await reply_html(update, context, "\n".join(lines))
 
 
-async def _offer_roles(update: Update, context: AcubotContext, number: str) -> None:
+async def _changeable_staff(
+    update: Update, context: AcubotContext, number: str
+) -> tuple[int, Role | None] | None:
+    """The user id in `number` and their role now (None: not on the staff).
+
+    None, after saying why, when `number` is not a user id or names an owner
+    from the settings, who cannot be changed in the chat.
+    """
     tr, services = context.tr, context.services
     user_id = _user_id(number)
     if user_id is None:
         await reply_html(update, context, tr._(NOT_AN_ID))
-        return
+        return None
     if user_id in services.settings.admin_ids:
         await reply_html(update, context, tr._(SETTINGS_OWNER, user=user_id))
-        return
+        return None
     async with services.sessions() as session:
         current = await staff.role_of(
             session=session, user_id=user_id, owner_ids=services.settings.admin_ids
         )
+    return user_id, current
+
+
+async def _offer_roles(update: Update, context: AcubotContext, number: str) -> None:
+    tr = context.tr
+    member = await _changeable_staff(update, context, number)
+    if member is None:
+        return
+    user_id, current = member
     lines = [tr._("Which role for <b>{user}</b>?", user=user_id)]
     if current is not None:
         lines.append(tr._("Their role now: {role}.", role=role_name(tr, current)))
@@ -158,18 +174,11 @@ async def _offer_roles(update: Update, context: AcubotContext, number: str) -> N
 
 
 async def _confirm_remove(update: Update, context: AcubotContext, number: str) -> None:
-    tr, services = context.tr, context.services
-    user_id = _user_id(number)
-    if user_id is None:
-        await reply_html(update, context, tr._(NOT_AN_ID))
+    tr = context.tr
+    member = await _changeable_staff(update, context, number)
+    if member is None:
         return
-    if user_id in services.settings.admin_ids:
-        await reply_html(update, context, tr._(SETTINGS_OWNER, user=user_id))
-        return
-    async with services.sessions() as session:
-        current = await staff.role_of(
-            session=session, user_id=user_id, owner_ids=services.settings.admin_ids
-        )
+    user_id, current = member
     if current is None:
         await reply_html(update, context, tr._("{user} is not on the staff.", user=user_id))
         return

@@ -1,7 +1,8 @@
 """Visit reminders, sent by the reminder dispatcher's tick (one job for everything due).
 
 Each run claims due reminder rows (written with the visit: one per visit and
-kind, so never two) under a short lease, marks each "sending" just before its
+kind, so never two) under a short lease (renewed while the run sends, as the
+dispatcher's are: scheduler.leases), marks each "sending" just before its
 request is written, sends through the shared send policy and records the
 outcome. A run after a crash gives unstarted claims back and records started
 ones as interrupted (maybe delivered: never resent). A reminder due longer
@@ -18,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +28,7 @@ from telegram import Bot, Message
 from content.i18n import translator
 from content.languages import language_from_tag
 from scheduler import visit_message
+from scheduler.leases import renewing
 from scheduler.recipients import apply_send_outcome
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from scheduler.visit_message import Notice
@@ -126,6 +128,17 @@ class VisitReminderSender:
     def _lease_start(self, now: datetime) -> datetime:
         return now if self.clock is None else max(now, self.clock())
 
+    def _now(self) -> datetime:
+        return self.clock() if self.clock is not None else datetime.now(UTC)
+
+    async def _renew_leases(self) -> None:
+        async with self.sessions.begin() as session:
+            await visits.renew_visit_reminder_leases(
+                session=session,
+                owner=self.owner,
+                lease_until=self._now() + self.lease,
+            )
+
     async def run(self, now: datetime) -> VisitReport:
         """Everything due at `now`, in batches small enough to send within one lease."""
         report = VisitReport()
@@ -133,18 +146,20 @@ class VisitReminderSender:
             report.interrupted = await visits.release_expired_claims(
                 session=session, now=self._lease_start(now)
             )
-        while self.keep_going():
-            async with self.sessions.begin() as session:
-                batch = await visits.claim_due_visit_reminders(
-                    session=session,
-                    now=now,
-                    lease_until=self._lease_start(now) + self.lease,
-                    owner=self.owner,
-                    limit=self.batch_size,
-                )
-            if not batch:
-                break
-            await asyncio.gather(*(self._handle(due, now, report) for due in batch))
+        # A send can stall (a flood-control pause): the leases are renewed meanwhile.
+        async with renewing(self.lease, self._renew_leases):
+            while self.keep_going():
+                async with self.sessions.begin() as session:
+                    batch = await visits.claim_due_visit_reminders(
+                        session=session,
+                        now=now,
+                        lease_until=self._lease_start(now) + self.lease,
+                        owner=self.owner,
+                        limit=self.batch_size,
+                    )
+                if not batch:
+                    break
+                await asyncio.gather(*(self._handle(due, now, report) for due in batch))
         if report.sent or report.missed or report.flagged or report.blocked:
             log.info(
                 "Visit reminders: %d sent, %d blocked, %d failed, %d missed, %d flagged",

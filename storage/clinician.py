@@ -231,21 +231,12 @@ async def _score_points(
     )
 
 
-async def staff_summary(
-    *, session: AsyncSession, patient: SharingPatient, today: date, weeks: int, zone: ZoneInfo
-) -> PatientSummary:
-    """The patient's visit summary for staff: the same one /report makes, with their scores."""
-    return await load_patient_summary(
-        session=session, user_id=patient.user_id, today=today, weeks=weeks, zone=zone
-    )
-
-
 async def patient_view(
     *, session: AsyncSession, patient: SharingPatient, today: date, zone: ZoneInfo
 ) -> PatientView:
     """What /patient <n> shows, read in the caller's transaction (with its audit row)."""
-    summary = await staff_summary(
-        session=session, patient=patient, today=today, weeks=VIEW_WEEKS, zone=zone
+    summary = await load_patient_summary(
+        session=session, user_id=patient.user_id, today=today, weeks=VIEW_WEEKS, zone=zone
     )
     events = await session.execute(
         select(AdverseEvent.recorded_at, AdverseEvent.kind, AdverseEvent.routine)

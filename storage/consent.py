@@ -2,11 +2,11 @@
 
 Append-only: each answer is a new row with its time and the version of the
 text the patient saw; the latest row (highest id, as rows are only ever
-appended) is the current answer, and no row means no. Staff views call
-`shares_progress` (or `consented_patient_ids`) each time they run, so a
-withdrawal takes effect at once. While a patient shares, their first name as
-Telegram gives it is kept on their user row for the clinician view; saying
-no clears it. The caller owns the transaction.
+appended) is the current answer, and no row means no. The clinician view's
+reads (storage.clinician) check it with the patient's data each time they
+run, so a withdrawal takes effect at once. While a patient shares, their
+first name as Telegram gives it is kept on their user row for the clinician
+view; saying no clears it. The caller owns the transaction.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_affected
 from storage.models import OPEN_VISIT_REMINDER, PLANNED_VISIT_REMINDER, User, Visit, VisitReminder
 
 
@@ -250,6 +251,28 @@ async def mark_visit_reminder_sending(
         .returning(VisitReminder.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+async def renew_visit_reminder_leases(
+    *, session: AsyncSession, owner: str, lease_until: datetime
+) -> int:
+    """Extends the leases `owner` holds on open (claimed or sending) reminders.
+
+    Rows another transaction has locked are skipped (SKIP LOCKED), so the
+    background renewal never waits on, or deadlocks with, the sender
+    recording those very rows (which lets their leases go anyway).
+    """
+    held = (
+        select(VisitReminder.id)
+        .where(text(OPEN_VISIT_REMINDER), VisitReminder.lease_owner == owner)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(VisitReminder)
+        .where(VisitReminder.id.in_(held.scalar_subquery()))
+        .values(lease_until=lease_until)
+    )
+    return rows_affected(result)
 
 
 async def record_visit_reminder(

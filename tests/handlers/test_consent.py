@@ -9,18 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from telegram import Update
-from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.local_api import InProcessBotAPI
-from handlers.admin import require_consent, require_role
 from handlers.consent import CONSENT_TEXT_VERSION
-from handlers.context import AcubotApp, AcubotContext
-from handlers.reply import reply_html
+from handlers.context import AcubotApp
 from storage import consent
 from storage.models import ConsentRecord, User
-from storage.staff import Permission
-from tests.conftest import ADMIN_ID
 from tests.harness import FakeClock, Patient, only_text, texts
 from tests.programme_support import prescribe
 
@@ -167,30 +161,3 @@ async def _settle(app: AcubotApp) -> None:
     tasks = [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("seen-")]
     if tasks:
         await asyncio.gather(*tasks)
-
-
-async def peek(update: Update, context: AcubotContext) -> None:
-    """A minimal staff view of one patient, as the clinician view calls the helpers."""
-    if not await require_role(update, context, Permission.CLINICIAN_VIEW, "/peek"):
-        raise ApplicationHandlerStop
-    if not await require_consent(update, context, int((context.args or ["0"])[0])):
-        raise ApplicationHandlerStop
-    await reply_html(update, context, "shown")
-    raise ApplicationHandlerStop
-
-
-async def test_require_consent_refuses_the_next_view_after_a_withdrawal(
-    app: AcubotApp, api: InProcessBotAPI, patient: Patient
-) -> None:
-    app.add_handler(CommandHandler("peek", peek), group=-10)
-    staff = Patient(app, api, user_id=ADMIN_ID)
-    await patient.send("/start")
-    refused = only_text(await staff.send("/peek 1"))
-    assert "does not share their progress" in refused  # never asked: no
-    await patient.send("/privacy")
-    await patient.press("Share with the clinic")
-    assert only_text(await staff.send("/peek 1")) == "shown"
-    await patient.send("/privacy")
-    await patient.press("Don't share")
-    assert "does not share their progress" in only_text(await staff.send("/peek 1"))
-    assert only_text(await patient.send("/peek 1")) == "Sorry, that is only for clinic staff."

@@ -1,15 +1,22 @@
-"""Visit reminders after a crash or downtime: never twice, never a lost one that was not started."""
+"""Visit reminders after a crash or downtime: never twice, never a lost one that was not started.
+
+A long send keeps its lease, so no other instance takes the reminder meanwhile.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.application import running
 from bot.local_api import InProcessBotAPI
 from handlers.context import AcubotApp
 from storage import users, visits
 from storage.models import VisitReminder
+from tests.conftest import RecordingSleep, make_app, make_settings
 from tests.harness import FakeClock
 from tests.reminders_support import dispatch
 
@@ -81,3 +88,52 @@ async def test_after_long_downtime_an_old_reminder_is_recorded_missed_not_sent(
     assert report.visits is not None and report.visits.sent == 1 and report.visits.missed == 1
     assert await _statuses(app) == {late: "sent", old: "missed"}
     assert [c.chat_id for c in api.sent()] == [1]
+
+
+class StalledTelegram(InProcessBotAPI):
+    """A sendMessage stalls a minute of the fake clock (a flood-control pause, say), far
+    past the lease, and answers only once the reminder's lease in the database has been
+    renewed past that minute (by the sender's background renewal, on real time)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.sessions: async_sessionmaker[AsyncSession] | None = None
+        self.stalled_until: datetime | None = None
+        self.lease_seen: datetime | None = None
+
+    async def do_request(self, url, method, request_data=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if url.endswith("/sendMessage") and self.sessions is not None:
+            self.clock.advance(minutes=1)
+            self.stalled_until = self.clock()
+            loop = asyncio.get_running_loop()
+            give_up = loop.time() + 10
+            while loop.time() < give_up:
+                async with self.sessions() as session:
+                    self.lease_seen = await session.scalar(
+                        select(func.max(VisitReminder.lease_until))
+                    )
+                if self.lease_seen is not None and self.lease_seen > self.stalled_until:
+                    break
+                await asyncio.sleep(0.01)  # the renewal runs every 0.1 s of real time
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_a_long_visit_send_keeps_its_lease(
+    database_url: str, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    # The renewal runs on real time, every third of the lease: a short lease keeps
+    # the test quick. The stall and the leases are on the fake clock.
+    settings = make_settings(database_url, claim_lease=timedelta(milliseconds=300))
+    telegram = StalledTelegram(clock)
+    clock.set(NOW)
+    async with running(make_app(settings, telegram, clock, sleep)) as app:
+        visit = await _visit(app, 1, due=NOW - timedelta(minutes=1))
+        telegram.sessions = app.bot_data.sessions
+        report = await dispatch(app)
+        statuses = await _statuses(app)
+    assert report.visits is not None and report.visits.sent == 1
+    assert statuses == {visit: "sent"}
+    # While the send stalled, the reminder's lease was renewed past the stall.
+    assert telegram.stalled_until is not None and telegram.lease_seen is not None
+    assert telegram.lease_seen > telegram.stalled_until

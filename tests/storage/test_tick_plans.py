@@ -223,6 +223,9 @@ async def test_no_tick_query_scans_deliveries_or_recipients(
             await broadcasts.renew_recipient_leases(
                 session=session, broadcast_id=1, owner="d:1", lease_until=services.now()
             )
+            await visits.renew_visit_reminder_leases(
+                session=session, owner="d:1", lease_until=services.now()
+            )
     finally:
         event.remove(services.engine.sync_engine, "before_cursor_execute", record)
     # Every path had work: the check below saw their queries.
