@@ -12,6 +12,7 @@ stay; every text, name and coordinate becomes "…").
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -70,6 +71,13 @@ def _scrub_arg(arg: object) -> object:
     return scrub(arg)
 
 
+def _call_name(arg: object) -> object:
+    """`functools.partial(cursor.execute, sql, parameters)` as `execute(…)`."""
+    if isinstance(arg, functools.partial):
+        return f"{getattr(arg.func, '__name__', 'call')}(…)"
+    return arg
+
+
 def _keep_patients_out(record: logging.LogRecord) -> None:
     """python-telegram-bot's records (updates, call parameters, answers) reduced to their shape."""
     from_ptb = record.name == "telegram" or record.name.startswith("telegram.")
@@ -81,6 +89,10 @@ def _keep_patients_out(record: logging.LogRecord) -> None:
             record.args = tuple(_scrub_arg(arg) for arg in args)
         if not isinstance(record.msg, str):
             record.msg = str(scrub(record.msg))
+    elif record.name == "aiosqlite" and args:
+        # aiosqlite logs every call at DEBUG with its SQL and bound parameters
+        # (a first name, a note, a score): the call's name only.
+        record.args = tuple(_call_name(arg) for arg in args)
     elif args and any(hasattr(arg, "to_dict") for arg in args):
         record.args = tuple(scrub(arg) if hasattr(arg, "to_dict") else arg for arg in args)
 
