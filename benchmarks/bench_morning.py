@@ -470,17 +470,17 @@ def summarize(
         "refused_429": refused,
         "edits_per_s": len(edits) / (drain_end - start),
         "reminders_in_window": reminders_sent,
-        # Reminders accepted in each second of the window and the drain (from the start).
-        "reminders_per_second": [
-            n
-            for _, n in sorted(
+        # Reminders accepted in each second of the window and the drain, by second from
+        # the start (the dispatcher's first tick comes up to DISPATCH_INTERVAL in).
+        "reminders_per_second": dict(
+            sorted(
                 Counter(
                     int((c.delivered or 0) - start)
                     for c in emulator.calls
                     if c.accepted and is_reminder(c) and start <= (c.delivered or 0) <= drain_end
                 ).items()
             )
-        ],
+        ),
         "max_stall_ms": 1000 * max((s[1] for s in stalls), default=0.0),
         "stalls_over_50ms": sum(1 for s in stalls if s[1] > 0.05),
         "max_gc_ms": 1000 * max((g[2] for g in gcs), default=0.0),
