@@ -57,6 +57,7 @@ from bot.local_api import BOT_USER, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
 from content.i18n import translator
+from handlers.language import refresh_chosen_languages
 from scheduler import callback_data as cb
 from scheduler.checkin_message import score_keyboard
 from scheduler.reminder_message import DONE, reminder_keyboard
@@ -68,8 +69,9 @@ NOW = datetime(2027, 3, 1, 14, 0, 5, tzinfo=UTC)  # 08:00:05 in Chicago
 ZONE = "America/Chicago"
 TODAY = date(2027, 3, 1)
 KINDS = ("/point", "Done", "pain", "/start", "/progress")
-# --cold: the people measured have not been seen this hour, nor their language read in the
-# last 10 minutes (a patient's first update of the morning pays for both).
+# --cold: the people measured have not been seen this hour, nor their own language read in
+# the last 10 minutes (a patient's first update of the morning); everyone's languages were
+# read at once, as `acubot run` does every 5 minutes.
 COLD = False
 
 
@@ -170,7 +172,11 @@ async def seed(app: Any, first: int, count: int) -> dict[int, int]:
             ],
         )  # fmt: skip
         deliveries = dict(rows.all())
-    if not COLD:
+    if COLD:
+        # As `acubot run` does at start and every 5 minutes: everyone's /language
+        # choice read at once (handlers.language.refresh_chosen_languages).
+        await refresh_chosen_languages(services)
+    else:
         for user in users:
             services.seen_at[user] = NOW  # seen in the last hour: no last-seen write
             # Language read in the last 10 minutes (none chosen): no read of it either.

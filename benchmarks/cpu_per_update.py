@@ -36,6 +36,7 @@ from bot.application import OFFLINE_TOKEN, build_application, running
 from bot.local_api import BotCall, InProcessBotAPI
 from bot.settings import Settings
 from bot.update_factory import UpdateFactory
+from handlers.language import refresh_chosen_languages
 
 WARM_UP = 3
 
@@ -96,6 +97,7 @@ async def measure(url: str, patients: list[int], rounds: int, codes: list[str]) 
         await bare.initialize()
         await bare.start()
         services = app.bot_data
+        await refresh_chosen_languages(services)  # as `acubot run` does at start-up
         report = await services.dispatcher.run(now=services.now())
         people = {p: UpdateFactory(app.bot, user_id=p) for p in patients}
         reminded = [p for p in patients if (p, "done") in last_with]

@@ -43,8 +43,10 @@ from handlers.context import (
     Services,
     system_clock,
 )
+from handlers.language import refresh_chosen_languages
 from handlers.offload import CpuPool
 from handlers.reply import flood_notice
+from handlers.users import forget_failed
 from scheduler.broadcast_sender import BroadcastSender
 from scheduler.dispatcher import ReminderDispatcher, instance_name
 from scheduler.programme_codes import MIN_SECRET_BYTES
@@ -52,8 +54,9 @@ from scheduler.send_policy import SendPolicy, Sleep
 from scheduler.visit_reminders import VisitReminderSender
 from scheduler.visit_report import warm_up as warm_up_worker
 from storage import migrate
-from storage.database import DatabaseTimeouts, create_engine, open_database
+from storage.database import DatabaseTimeouts, create_engine, is_unavailable, open_database
 from storage.files import all_file_ids
+from storage.last_seen import LastSeenWriter
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,10 @@ CONNECTION_POOL_SIZE = 40
 # How often the broadcast sender looks for confirmed broadcasts.
 BROADCAST_INTERVAL_SECONDS = 2.0
 SENDER_JOB = "broadcast-sender"
+# `acubot run` reads everyone's /language choice at start and this often after
+# (within CHOSEN_LANGUAGE_TTL, so a patient's update rarely reads its own).
+LANGUAGES_REFRESH_SECONDS = 300.0
+LANGUAGES_JOB = "chosen-languages"
 
 
 def bot_api_request() -> LanedRequest:
@@ -231,6 +238,9 @@ async def _post_init(app: AcubotApp) -> None:
     services.engine = database.engine
     services.sessions = database.sessions
     services.gate = database.gate
+    services.last_seen = LastSeenWriter(
+        services.sessions, on_failure=partial(forget_failed, services)
+    )
     async with services.sessions() as session:
         services.file_ids.update(await all_file_ids(session=session))
     services.policy = SendPolicy(rate=settings.send_rate, sleep=services.sleep, paced_by_bot=True)
@@ -290,6 +300,16 @@ async def _post_init(app: AcubotApp) -> None:
             name=SENDER_JOB,
             job_kwargs=once,
         )
+        if services.long_running:
+            app.job_queue.run_repeating(
+                _refresh_languages,
+                interval=LANGUAGES_REFRESH_SECONDS,
+                first=LANGUAGES_REFRESH_SECONDS,
+                name=LANGUAGES_JOB,
+                job_kwargs=once,
+            )
+    if services.long_running:
+        await _read_chosen_languages(services)
     await set_bot_profile(app)
     await set_admin_commands(app)
     if services.long_running:
@@ -311,11 +331,26 @@ async def _send_broadcasts(context: AcubotContext) -> None:
     await context.services.sender.run()
 
 
+async def _refresh_languages(context: AcubotContext) -> None:
+    await _read_chosen_languages(context.services)
+
+
+async def _read_chosen_languages(services: Services) -> None:
+    try:
+        await refresh_chosen_languages(services)
+    except Exception as error:  # each update reads its own until the next refresh
+        if not is_unavailable(error):
+            log.error("Could not read the chosen languages", exc_info=error)
+
+
 async def _post_shutdown(app: AcubotApp) -> None:
     services: Services = app.bot_data
     if services.long_running:
         gc.unfreeze()
     await services.cpu.close()
+    last_seen = getattr(services, "last_seen", None)
+    if last_seen is not None:
+        await last_seen.flush()  # what was noted in the last second
     database = getattr(services, "database", None)
     if database is not None:
         await database.dispose()

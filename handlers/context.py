@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from scheduler.dispatcher import ReminderDispatcher
     from scheduler.send_policy import SendPolicy
     from storage.database import Database, DatabaseGate
+    from storage.last_seen import LastSeenWriter
 
 Clock = Callable[[], datetime]
 
@@ -40,22 +41,37 @@ CHOSEN_LANGUAGE_TTL = timedelta(minutes=10)
 
 
 class ChosenLanguages:
-    """Each user's /language choice as last read, so an update rarely waits on it."""
+    """Each user's /language choice as last read, so an update rarely waits on it.
+
+    Two sources: one person's choice read with their update (`remember`), and
+    everyone's, read together every few minutes by `acubot run`
+    (`load`, handlers.language.refresh_chosen_languages). Whichever was read
+    later answers; either is trusted for CHOSEN_LANGUAGE_TTL.
+    """
 
     def __init__(self) -> None:
         self._known: dict[int, tuple[Language | None, datetime]] = {}
         # Chosen by people who are not stored: kept in memory, never re-read.
         self._unstored: dict[int, Language] = {}
+        # Everyone's stored choice as read at `_everyone_at` (absent: none chosen).
+        self._everyone: dict[int, Language] = {}
+        self._everyone_at: datetime | None = None
 
     def get(self, user_id: int) -> Language | None:
         known = self._known.get(user_id)
-        return (known[0] if known else None) or self._unstored.get(user_id)
+        if known is not None and (self._everyone_at is None or known[1] >= self._everyone_at):
+            chosen = known[0]
+        else:
+            chosen = self._everyone.get(user_id)
+        return chosen or self._unstored.get(user_id)
 
     def unstored(self, user_id: int) -> Language | None:
         """A choice made before the person was stored, to store once they are."""
         return self._unstored.get(user_id)
 
     def is_fresh(self, user_id: int, now: datetime) -> bool:
+        if self._everyone_at is not None and now - self._everyone_at < CHOSEN_LANGUAGE_TTL:
+            return True
         known = self._known.get(user_id)
         return known is not None and now - known[1] < CHOSEN_LANGUAGE_TTL
 
@@ -70,9 +86,16 @@ class ChosenLanguages:
         else:
             self._unstored[user_id] = language
 
+    def load(self, everyone: dict[int, Language], now: datetime) -> None:
+        """Every stored choice, as read at `now`: anyone not in it chose none."""
+        self._everyone, self._everyone_at = everyone, now
+        # What was read one by one before this is older: it no longer answers.
+        self._known = {user: known for user, known in self._known.items() if known[1] > now}
+
     def forget(self, user_id: int) -> None:
         self._known.pop(user_id, None)
         self._unstored.pop(user_id, None)
+        self._everyone.pop(user_id, None)
 
 
 def system_clock() -> datetime:
@@ -95,6 +118,8 @@ class Services:
     database: Database
     # Closed while the database is unreachable: see storage/database.py.
     gate: DatabaseGate
+    # Last-seen times, written many at a time (storage/last_seen.py).
+    last_seen: LastSeenWriter
     policy: SendPolicy
     dispatcher: ReminderDispatcher
     sender: BroadcastSender

@@ -3,7 +3,9 @@
 Group -5 runs first, before the red-flag screen, so even the emergency reply
 is in the language the patient chose. The choice is read from the database at
 most once per `CHOSEN_LANGUAGE_TTL` per person (and kept in memory in
-between); while the database is away, Telegram's language tag decides.
+between); `acubot run` also reads everyone's at once every few minutes, so
+a patient's update does not wait on a read of its own. While the database is
+away, Telegram's language tag decides.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from handlers.reply import edit_or_reply, reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from storage.database import is_unavailable
-from storage.users import choose_language, chosen_language, record_user_seen
+from storage.users import choose_language, chosen_language, chosen_languages, record_user_seen
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,18 @@ async def load_chosen_language(update: Update, context: AcubotContext) -> None:
             log.error("Could not read a chosen language", exc_info=error)
         return  # Telegram's tag answers this update; the next one tries again
     services.languages.remember(user.id, stored if is_language(stored) else None, now)
+
+
+async def refresh_chosen_languages(services: Services) -> int:
+    """Read everyone's /language choice at once (`acubot run`, every few minutes):
+    while that read is fresh, no update waits on a read of its own. How many chose one."""
+    now = services.now()
+    async with services.sessions() as session:
+        stored = await chosen_languages(session=session)
+    services.languages.load(
+        {user: language for user, language in stored.items() if is_language(language)}, now
+    )
+    return len(stored)
 
 
 def _keyboard(context: AcubotContext) -> InlineKeyboardMarkup:

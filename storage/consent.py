@@ -11,10 +11,12 @@ view; saying no clears it. The caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import case, func, select, true, update
+from sqlalchemy import Table, Update, bindparam, case, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConsentRecord as ConsentRow
@@ -102,30 +104,61 @@ async def consented_patient_ids(*, session: AsyncSession) -> list[int]:
     return list(result)
 
 
-async def record_seen(
-    *, session: AsyncSession, user_id: int, chat_id: int, now: datetime, first_name: str | None
-) -> None:
-    """A known user's chat id and last-seen time, and their first name only while they share.
-
-    One statement (it runs with a patient's first update of every hour): the
-    latest answer is read inside the UPDATE, so the name is refreshed for a
-    patient who shares and left as it is, empty, for everyone else. It never
-    creates a user.
-    """
+def _seen_statement() -> Update:
+    """Sets a known user's chat id and last-seen time, and their first name only
+    while their latest answer shares (read inside the UPDATE; everyone else's
+    name stays as it is, empty). Built once, with bound parameters, so many
+    people are written by one executemany."""
+    users = cast(Table, User.__table__)
     latest_shares = (
         select(ConsentRow.shares)
-        .where(ConsentRow.user_id == User.id)
+        .where(ConsentRow.user_id == users.c.id)
         .order_by(ConsentRow.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    name = _fit(first_name or None)
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
+    return (
+        update(users)
+        .where(users.c.id == bindparam("seen_user"))
         .values(
-            chat_id=chat_id,
-            last_seen_at=now,
-            first_name=case((latest_shares.is_(true()), name), else_=User.first_name),
+            chat_id=bindparam("seen_chat"),
+            last_seen_at=bindparam("seen_at", type_=users.c.last_seen_at.type),
+            first_name=case(
+                (latest_shares.is_(true()), bindparam("seen_name", type_=users.c.first_name.type)),
+                else_=users.c.first_name,
+            ),
         )
     )
+
+
+_SEEN = _seen_statement()
+
+
+async def record_seen_many(
+    *, session: AsyncSession, seen: Sequence[tuple[int, int, str | None, datetime]]
+) -> None:
+    """(user id, chat id, first name, when) for each person, in one statement.
+
+    It never creates a user.
+    """
+    if not seen:
+        return
+    await session.execute(
+        _SEEN,
+        [
+            {
+                "seen_user": user_id,
+                "seen_chat": chat_id,
+                "seen_at": at,
+                "seen_name": _fit(first_name or None),
+            }
+            for user_id, chat_id, first_name, at in seen
+        ],
+    )
+
+
+async def record_seen(
+    *, session: AsyncSession, user_id: int, chat_id: int, now: datetime, first_name: str | None
+) -> None:
+    """A known user's chat id and last-seen time, and their first name only while they share."""
+    await record_seen_many(session=session, seen=[(user_id, chat_id, first_name, now)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,6 +106,24 @@ async def chosen_language(*, session: AsyncSession, user_id: int) -> str | None:
     """The language the user chose with /language; None if they never did."""
     result = await session.execute(select(User.language).where(User.id == user_id))
     return result.scalar_one_or_none()
+
+
+async def chosen_languages(*, session: AsyncSession, chunk: int = 2000) -> dict[int, str]:
+    """Every stored /language choice, by user id (people who chose none are left out).
+
+    Read in chunks, giving the event loop a turn between them, so a large
+    clinic's list never holds the loop for long.
+    """
+    chosen: dict[int, str] = {}
+    result = await session.stream(
+        select(User.id, User.language)
+        .where(User.language.is_not(None))
+        .execution_options(yield_per=chunk)
+    )
+    async for rows in result.partitions():
+        chosen.update((user_id, language) for user_id, language in rows if language is not None)
+        await asyncio.sleep(0)
+    return chosen
 
 
 async def language_tag_of(*, session: AsyncSession, user_id: int) -> str | None:

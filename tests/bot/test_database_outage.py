@@ -306,7 +306,7 @@ async def test_a_broadcast_across_an_outage_reaches_everyone_once(
         assert dict(statuses.all()) == {"sent": len(ids)}
 
 
-async def hold_write_lock(path: Path) -> sqlite3.Connection:
+async def hold_write_lock(path: Path, app: AcubotApp) -> sqlite3.Connection:
     """A connection of the test's own holding SQLite's write lock, taken without racing the bot.
 
     The bot writes beside its replies (when a patient was last seen, a
@@ -316,6 +316,7 @@ async def hold_write_lock(path: Path) -> sqlite3.Connection:
     timeout, in a thread, so the event loop can finish that transaction
     meanwhile (asked for on the loop, it would wait for itself).
     """
+    await app.bot_data.last_seen.flush()
     pending = [
         task for task in asyncio.all_tasks() if task.get_name().startswith(("seen-", "file-id-"))
     ]
@@ -342,7 +343,9 @@ async def test_sqlite_locked_database(
         await patient.send("/start")
         await subscribe_many(app, [2])
         clock.advance(days=1)
-        holder = await hold_write_lock(path)  # another process writing, for as long as it likes
+        holder = await hold_write_lock(
+            path, app
+        )  # another process writing, for as long as it likes
         try:
             assert services.gate.available  # the bot finds the lock by itself
             first = time.monotonic()

@@ -3,7 +3,6 @@ starts, stored with its time and text version, in /export, withdrawn with immedi
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -157,7 +156,5 @@ async def test_the_users_group_keeps_the_name_only_while_sharing(
 
 
 async def _settle(app: AcubotApp) -> None:
-    """The last-seen write runs beside the update (handlers.users): wait for it."""
-    tasks = [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("seen-")]
-    if tasks:
-        await asyncio.gather(*tasks)
+    """The last-seen write runs beside the update, in a batch (storage.last_seen): write it."""
+    await app.bot_data.last_seen.flush()

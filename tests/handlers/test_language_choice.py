@@ -4,13 +4,15 @@ and is part of /export; the menu and the bot's description are set per language.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.application import running
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
-from handlers.context import CHOSEN_LANGUAGE_TTL, AcubotApp
+from handlers.context import CHOSEN_LANGUAGE_TTL, AcubotApp, ChosenLanguages
+from handlers.language import refresh_chosen_languages
 from storage.models import User
 from tests.conftest import RecordingSleep, make_app
 from tests.harness import FakeClock, Patient
@@ -143,3 +145,42 @@ async def test_a_traditional_chinese_app_is_told_why_it_reads_simplified(
     assert "繁體中文" not in (await patient.send("/start"))[-1].text
     simplified = Patient(app, api, user_id=58, language_code="zh-CN")
     assert "繁體中文" not in (await simplified.send("/start"))[-1].text
+
+
+def test_everyones_choices_read_at_once_answer_until_the_ttl() -> None:
+    languages = ChosenLanguages()
+    now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    languages.remember(1, "zh", now - timedelta(minutes=1))  # read before the list
+    languages.load({1: "es", 2: "es"}, now)
+    assert languages.is_fresh(3, now)  # anyone: nobody waits on a read of their own
+    assert (languages.get(1), languages.get(2), languages.get(3)) == ("es", "es", None)
+    languages.remember(2, "zh", now + timedelta(seconds=5))  # chosen here afterwards: it wins
+    assert languages.get(2) == "zh"
+    languages.forget(1)  # /delete
+    assert languages.get(1) is None
+    later = now + CHOSEN_LANGUAGE_TTL
+    assert not languages.is_fresh(3, later)  # the list is old: each update reads again
+    assert languages.is_fresh(2, now + timedelta(minutes=9))
+
+
+async def test_acubot_runs_list_of_choices_spares_each_update_its_own_read(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    first_api, second_api = InProcessBotAPI(), InProcessBotAPI()
+    async with running(make_app(settings, first_api, clock, sleep)) as first:
+        chooser = Patient(first, first_api, language_code="en")
+        await chooser.send("/start")
+        await chooser.send("/language")
+        await chooser.press("Español")
+    async with running(make_app(settings, second_api, clock, sleep)) as second:
+        assert await refresh_chosen_languages(second.bot_data) == 1
+        async with second.bot_data.sessions.begin() as session:  # changed behind its back
+            await session.execute(
+                update(User).where(User.id == chooser.user_id).values(language="zh")
+            )
+        patient = Patient(second, second_api, user_id=chooser.user_id, language_code="en")
+        calls = await patient.send("/language")
+        assert [b["text"] for b in calls[-1].buttons][1] == "✅ Español"  # the list answered
+        clock.advance(seconds=CHOSEN_LANGUAGE_TTL.total_seconds())
+        calls = await patient.send("/language")
+        assert [b["text"] for b in calls[-1].buttons][2] == "✅ 简体中文"  # read again
