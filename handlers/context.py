@@ -90,7 +90,7 @@ class ChosenLanguages:
         """Every stored choice, as read at `now`: anyone not in it chose none."""
         self._everyone, self._everyone_at = everyone, now
         # What was read one by one before this is older: it no longer answers.
-        self._known = {user: known for user, known in self._known.items() if known[1] > now}
+        self._known = {user: known for user, known in self._known.items() if known[1] >= now}
 
     def forget(self, user_id: int) -> None:
         self._known.pop(user_id, None)
