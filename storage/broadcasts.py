@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, or_, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_affected
+from storage.leases import extend_held_leases
 from storage.models import OPEN_RECIPIENT, Broadcast, BroadcastRecipient, Subscription, User
 from storage.outcomes import SendRecord, record_send_outcomes
 
@@ -349,22 +350,17 @@ async def renew_recipient_leases(
     background renewal never waits on, or deadlocks with, the sender
     recording those very rows.
     """
-    held = (
-        select(BroadcastRecipient.id)
-        .where(
+    return await extend_held_leases(
+        session=session,
+        model=BroadcastRecipient,
+        owner=owner,
+        lease_until=lease_until,
+        where=and_(
             BroadcastRecipient.broadcast_id == broadcast_id,
             _open_rows(),
             BroadcastRecipient.status.in_([RecipientStatus.CLAIMED, RecipientStatus.SENDING]),
-            BroadcastRecipient.lease_owner == owner,
-        )
-        .with_for_update(skip_locked=True)
+        ),
     )
-    result = await session.execute(
-        update(BroadcastRecipient)
-        .where(BroadcastRecipient.id.in_(held.scalar_subquery()))
-        .values(lease_until=lease_until)
-    )
-    return rows_affected(result)
 
 
 async def record_outcomes(*, session: AsyncSession, outcomes: Sequence[SendRecord]) -> None:

@@ -155,10 +155,3 @@ async def record_seen_many(
             for user_id, chat_id, first_name, at in seen
         ],
     )
-
-
-async def record_seen(
-    *, session: AsyncSession, user_id: int, chat_id: int, now: datetime, first_name: str | None
-) -> None:
-    """A known user's chat id and last-seen time, and their first name only while they share."""
-    await record_seen_many(session=session, seen=[(user_id, chat_id, first_name, now)])

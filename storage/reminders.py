@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from storage.dialect import insert_for, rows_affected
+from storage.leases import extend_held_leases
 from storage.models import (
     OPEN_DELIVERY,
     Delivery,
@@ -465,17 +466,13 @@ async def renew_subscription_leases(
     LOCKED), so the background renewal never waits on, or deadlocks with, the
     sender recording those very rows (which releases their leases anyway).
     """
-    held = (
-        select(Subscription.id)
-        .where(Subscription.lease_owner.is_not(None), Subscription.lease_owner == owner)
-        .with_for_update(skip_locked=True)
+    return await extend_held_leases(
+        session=session,
+        model=Subscription,
+        owner=owner,
+        lease_until=lease_until,
+        where=Subscription.lease_owner.is_not(None),
     )
-    result = await session.execute(
-        update(Subscription)
-        .where(Subscription.id.in_(held.scalar_subquery()))
-        .values(lease_until=lease_until)
-    )
-    return rows_affected(result)
 
 
 async def prune_deliveries(*, session: AsyncSession, due_before: datetime, limit: int) -> int:

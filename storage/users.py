@@ -77,13 +77,6 @@ async def record_user_seen(
     await session.execute(statement.on_conflict_do_update(index_elements=[User.id], set_=changes))
 
 
-async def touch_user(*, session: AsyncSession, user_id: int, chat_id: int, now: datetime) -> None:
-    """Refresh a known user's chat id and last-seen time; never creates one."""
-    await session.execute(
-        update(User).where(User.id == user_id).values(chat_id=chat_id, last_seen_at=now)
-    )
-
-
 async def get_user(*, session: AsyncSession, user_id: int) -> UserRecord | None:
     """The user, or None if they never talked to the bot (or deleted their data)."""
     row = await session.get(User, user_id)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import rows_affected
+from storage.leases import extend_held_leases
 from storage.models import OPEN_VISIT_REMINDER, PLANNED_VISIT_REMINDER, User, Visit, VisitReminder
 
 
@@ -262,17 +262,13 @@ async def renew_visit_reminder_leases(
     background renewal never waits on, or deadlocks with, the sender
     recording those very rows (which lets their leases go anyway).
     """
-    held = (
-        select(VisitReminder.id)
-        .where(text(OPEN_VISIT_REMINDER), VisitReminder.lease_owner == owner)
-        .with_for_update(skip_locked=True)
+    return await extend_held_leases(
+        session=session,
+        model=VisitReminder,
+        owner=owner,
+        lease_until=lease_until,
+        where=text(OPEN_VISIT_REMINDER),
     )
-    result = await session.execute(
-        update(VisitReminder)
-        .where(VisitReminder.id.in_(held.scalar_subquery()))
-        .values(lease_until=lease_until)
-    )
-    return rows_affected(result)
 
 
 async def record_visit_reminder(

@@ -127,12 +127,14 @@ async def test_consent_defaults_to_no_and_the_latest_answer_counts(app: AcubotAp
     ]
     assert names == {1: "Pat1", 2: None, 3: None}  # a name only while sharing
     async with sessions.begin() as session:
-        for user_id, name in ((1, "Patricia"), (2, "Pat"), (3, "Sam")):
-            await consent.record_seen(
-                session=session, user_id=user_id, chat_id=500 + user_id, now=LATER, first_name=name
-            )
-        await consent.record_seen(  # not stored: never created
-            session=session, user_id=4, chat_id=504, now=LATER, first_name="Kim"
+        await consent.record_seen_many(
+            session=session,
+            seen=[
+                (1, 501, "Patricia", LATER),
+                (2, 502, "Pat", LATER),
+                (3, 503, "Sam", LATER),
+                (4, 504, "Kim", LATER),  # not stored: never created
+            ],
         )
     async with sessions() as session:
         rows = (
