@@ -18,10 +18,10 @@ from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from scheduler import patient_days
 from scheduler.checkin_message import question_text, score_keyboard
-from scheduler.checkin_rules import is_severe, may_answer
+from scheduler.checkin_rules import answer_window, is_severe
 from scheduler.schedule_rule import local_date_of
 from storage import reminders
-from storage.checkins import CheckInKind, NotKnown, record_checkin_of_known_user
+from storage.checkins import CheckInKind, NotKnown, OutsideWindow, record_checkin_of_known_user
 
 
 async def patient_zone(update: Update, context: AcubotContext) -> ZoneInfo:
@@ -45,10 +45,6 @@ async def ask_pain(update: Update, context: AcubotContext, local_date: date) -> 
     await reply_html(update, context, pain_question(context.tr), pain_keyboard(local_date))
 
 
-class _OutsideWindow(Exception):
-    """Raised inside the transaction to roll the answer back."""
-
-
 async def on_button(update: Update, context: AcubotContext) -> None:
     """A 0-10 answer: one statement, and the question's message becomes the thanks."""
     query = query_of(update)
@@ -60,20 +56,19 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     kind, score, asked_on = button.kind, button.score, button.asked_on
     services = context.services
     now = services.now()
-    today = asked_on
+    clinic_zone = services.settings.clinic_timezone
     try:
-        async with services.sessions.begin() as session:
-            zone = await record_checkin_of_known_user(
-                session=session,
-                user_id=sender_of(update).id,
-                kind=kind,
-                score=score,
-                local_date=asked_on,
-                now=now,
-            )
-            today = local_date_of(now, ZoneInfo(zone or services.settings.clinic_timezone))
-            if not may_answer(kind, asked_on, today):
-                raise _OutsideWindow  # rolls the answer back
+        # Stored only within the question's window on the patient's calendar (may_answer).
+        zone = await record_checkin_of_known_user(
+            engine=services.engine,
+            user_id=sender_of(update).id,
+            kind=kind,
+            score=score,
+            local_date=asked_on,
+            now=now,
+            window_days=answer_window(kind).days,
+            clinic_zone=clinic_zone,
+        )
     except NotKnown:  # deleted their data, or never started
         await query.answer()
         await reply_html(
@@ -84,7 +79,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
         if is_severe(score):  # stored or not, severe pain is asked about red flags
             await triage.ask_severe_pain_red_flags(update, context)
         return
-    except _OutsideWindow:
+    except OutsideWindow:
         await query.answer()
         await edit_or_reply(
             update,
@@ -99,7 +94,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
     shown = tr.number(score)
     if kind != CheckInKind.ACTIVITY:
         text = tr._("Thanks — I've noted {score}/10 for today.", score=shown)
-    elif asked_on == today:
+    elif asked_on == local_date_of(now, ZoneInfo(zone or clinic_zone)):
         text = tr._("Thanks — I've noted {score}/10 for this week.", score=shown)
     else:
         text = tr._(

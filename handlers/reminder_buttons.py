@@ -109,7 +109,7 @@ async def on_button(update: Update, context: AcubotContext) -> None:
 
 
 async def _done(update: Update, context: AcubotContext, delivery_id: int) -> None:
-    """✅ Done: one statement, then the reminder itself becomes the 0-10 question.
+    """✅ Done: one statement (its own transaction), then the reminder becomes the 0-10 question.
 
     Two Bot API calls (the button's answer and the edit, at once) and no
     slot of Telegram's ~30 messages a second, instead of two new messages.
@@ -118,10 +118,9 @@ async def _done(update: Update, context: AcubotContext, delivery_id: int) -> Non
     services = context.services
     tr = context.tr
     now = services.now()
-    async with services.sessions.begin() as session:
-        marked = await reminders.mark_delivery_done(
-            session=session, delivery_id=delivery_id, user_id=sender_of(update).id, now=now
-        )
+    marked = await reminders.mark_delivery_done(
+        engine=services.engine, delivery_id=delivery_id, user_id=sender_of(update).id, now=now
+    )
     if marked is None:  # done already, or not (or no longer) this patient's reminder
         if await _load(update, context, delivery_id) is None:
             await query.answer(tr._(GONE), show_alert=True)

@@ -18,7 +18,11 @@ def answer_window(kind: CheckInKind) -> timedelta:
 
 
 def may_answer(kind: CheckInKind, asked_on: date, today: date) -> bool:
-    """The pain question is about today; the weekly one may be answered that week."""
+    """The pain question is about today; the weekly one may be answered that week.
+
+    The check-in statement applies this rule in SQL, on the patient's local
+    calendar (storage.checkins); its tests hold it to this function.
+    """
     return timedelta(0) <= today - asked_on <= answer_window(kind)
 
 

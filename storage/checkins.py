@@ -7,11 +7,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, select
+from sqlalchemy import Date, Integer, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.dialect import insert_for
+from storage.database import execute_committed
+from storage.dialect import days_since, insert_for
 from storage.models import CheckIn, Subscription, User
 from storage.types import UTCDateTime
 
@@ -48,25 +49,41 @@ class NotKnown(Exception):
     """The person has no user row (never started, or deleted their data)."""
 
 
+class OutsideWindow(Exception):
+    """The answer's day is outside its question's window where the patient lives: not stored."""
+
+    def __init__(self, zone: str | None) -> None:
+        super().__init__(zone)
+        self.zone = zone  # their reminder's zone (None without one)
+
+
+_P_NOW = bindparam("p_now", type_=UTCDateTime())
+_P_DATE = bindparam("p_date", type_=Date())
+_ZONE = (
+    select(Subscription.timezone)
+    .where(Subscription.user_id == bindparam("p_user"))
+    .scalar_subquery()
+)
+
+
 @functools.cache
 def _record_checkin_statement(dialect: str) -> Any:
     """The check-in upsert, built once per backend, with bound parameters.
 
     Building the statement and its cache key for every answer cost as much
-    CPU as running it.
+    CPU as running it. It writes only for a known user, and only when the
+    answer's day is within the question's window on the patient's local
+    calendar (their reminder's zone, else the clinic's), so one statement
+    decides and stores.
     """
+    zone = func.coalesce(_ZONE, bindparam("p_clinic_zone", type_=String()))
     source = select(
-        User.id,
-        bindparam("p_kind", type_=String()),
-        bindparam("p_date", type_=Date()),
-        bindparam("p_score", type_=Integer()),
-        bindparam("p_now", type_=UTCDateTime()),
-    ).where(User.id == bindparam("p_user"))
-    zone = (
-        select(Subscription.timezone)
-        .where(Subscription.user_id == bindparam("p_user"))
-        .scalar_subquery()
-    )
+        User.id, bindparam("p_kind", type_=String()), _P_DATE,
+        bindparam("p_score", type_=Integer()), _P_NOW,
+    ).where(
+        User.id == bindparam("p_user"),
+        days_since(_P_NOW, zone, _P_DATE).between(0, bindparam("p_window", type_=Integer())),
+    )  # fmt: skip
     insert = postgresql.insert(CheckIn) if dialect == "postgresql" else sqlite.insert(CheckIn)
     return (
         insert.from_select(["user_id", "kind", "local_date", "score", "recorded_at"], source)
@@ -74,41 +91,49 @@ def _record_checkin_statement(dialect: str) -> Any:
             index_elements=[CheckIn.user_id, CheckIn.kind, CheckIn.local_date],
             set_={"score": bindparam("p_score"), "recorded_at": bindparam("p_now")},
         )
-        .returning(zone)
+        .returning(_ZONE)
     )
+
+
+_USER_ZONE = select(User.id, _ZONE).where(User.id == bindparam("p_user"))
 
 
 async def record_checkin_of_known_user(
     *,
-    session: AsyncSession,
+    engine: AsyncEngine,
     user_id: int,
     kind: CheckInKind,
     score: int,
     local_date: date,
     now: datetime,
+    window_days: int,
+    clinic_zone: str,
 ) -> str | None:
-    """One statement: store the answer if the user is known; returns their reminder's zone.
+    """One statement, its own transaction: the answer stored; returns their reminder's zone.
 
-    The zone (None without a subscription) lets the caller check the answer's
-    day and roll the transaction back if it is outside the question's window.
-    Raises NotKnown, writing nothing, for a person with no user row.
+    Stored only if `local_date` (the day the question was asked) is 0 to
+    `window_days` days before `now`'s local date. Raises NotKnown for a person
+    with no user row and OutsideWindow otherwise, writing nothing; only then
+    is a second statement read, to tell the two apart.
     """
     if not 0 <= score <= 10:
         raise ValueError("a check-in score is 0 to 10")
-    statement = _record_checkin_statement(session.get_bind().dialect.name)
-    connection = await session.connection()  # Core: no ORM bookkeeping for one statement
-    row = (
-        await connection.execute(
-            statement,
-            {
-                "p_user": user_id,
-                "p_kind": str(kind),
-                "p_date": local_date,
-                "p_score": score,
-                "p_now": now,
-            },
-        )
-    ).one_or_none()
-    if row is None:
+    parameters = {
+        "p_user": user_id,
+        "p_kind": str(kind),
+        "p_date": local_date,
+        "p_score": score,
+        "p_now": now,
+        "p_window": window_days,
+        "p_clinic_zone": clinic_zone,
+    }
+    statement = _record_checkin_statement(engine.dialect.name)
+    rows = await execute_committed(engine, statement, parameters)
+    if rows:
+        zone: str | None = rows[0][0]
+        return zone
+    async with engine.connect() as connection:
+        known = (await connection.execute(_USER_ZONE, {"p_user": user_id})).one_or_none()
+    if known is None:
         raise NotKnown(user_id)
-    return row[0]
+    raise OutsideWindow(known[1])

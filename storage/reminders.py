@@ -19,9 +19,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
+from storage.database import execute_committed
 from storage.dialect import insert_for, rows_affected
 from storage.leases import extend_held_leases
 from storage.models import (
@@ -692,22 +693,19 @@ class MarkedDone:
 
 
 async def mark_delivery_done(
-    *, session: AsyncSession, delivery_id: int, user_id: int, now: datetime
+    *, engine: AsyncEngine, delivery_id: int, user_id: int, now: datetime
 ) -> MarkedDone | None:
     """One statement for the ✅ Done button: that reminder of this user, marked done.
 
-    None if nothing changed: the delivery is done already, is someone else's or
-    does not exist (the caller looks closer only then).
+    A transaction of its own, committed in as few trips as the database allows
+    (storage.database.execute_committed). None if nothing changed: the delivery
+    is done already, is someone else's or does not exist (the caller looks
+    closer only then).
     """
-    # A Core statement on the session's connection: the ORM's bulk-update machinery
-    # (synchronising loaded objects) costs more CPU than the statement itself here.
-    connection = await session.connection()
-    row = (
-        await connection.execute(
-            _MARK_DONE, {"p_delivery": delivery_id, "p_user": user_id, "p_now": now}
-        )
-    ).one_or_none()
-    return MarkedDone(*row) if row else None
+    rows = await execute_committed(
+        engine, _MARK_DONE, {"p_delivery": delivery_id, "p_user": user_id, "p_now": now}
+    )
+    return MarkedDone(local_date=rows[0][0], timezone=rows[0][1]) if rows else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ is a queue put, a thread wake-up and a wake-up of the event loop: about
 0.1 ms of CPU here, more than a small statement itself costs in SQLite
 (benchmarks/README.md). This adapter does the four steps in one function on
 that thread, so a statement is one trip and a write transaction two (the
-statement, then COMMIT).
+statement, then COMMIT). A transaction of one statement can be one trip: a
+statement with the execution option `storage.database.COMMIT_IN_TRIP` is
+committed on the thread right after it ran (`execute_committed` there).
 
 Everything else is SQLAlchemy's and aiosqlite's own: the connection, its
 transactions, errors (the same sqlite3 exceptions, translated by
@@ -48,6 +50,15 @@ def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) ->
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _execute_and_commit(
+    connection: sqlite3.Connection, operation: str, parameters: Any
+) -> _Outcome:
+    """The statement, its rows read, then COMMIT: a transaction in one trip."""
+    outcome = _execute(connection, operation, parameters)
+    connection.commit()  # on failure the transaction stays open, for SQLAlchemy to roll back
+    return outcome
 
 
 def _executemany(
@@ -92,6 +103,10 @@ class OneTripCursor:
 
     def execute(self, operation: str, parameters: Any = None) -> None:
         self._run(_execute, operation, parameters)
+
+    def execute_and_commit(self, operation: str, parameters: Any = None) -> None:
+        """The statement, then COMMIT of the connection's transaction, in the same trip."""
+        self._run(_execute_and_commit, operation, parameters)
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
         self._run(_executemany, operation, seq_of_parameters)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.database import DatabaseTimeouts, create_engine, open_database
+from storage.database import DatabaseTimeouts, create_engine, execute_committed, open_database
 from storage.sqlite_driver import OneTripConnection
 
 
@@ -128,5 +128,23 @@ async def test_the_applications_database_uses_it(tmp_path: Path) -> None:
             # The pragmas of every connection went through it too.
             assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
             assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        await database.dispose()
+
+
+async def test_a_committed_statement_is_one_trip(tmp_path: Path) -> None:
+    database = open_database(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", DatabaseTimeouts())
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_Base.metadata.create_all)
+            await connection.execute(insert(Item).values(name="a", count=1))
+        async with database.engine.connect() as connection:
+            trips = await _trips(connection)  # the pool hands this connection out next
+        bump = update(Item).where(Item.name == "a").values(count=Item.count + 1)
+        rows = await execute_committed(database.engine, bump.returning(Item.count), {})
+        assert [tuple(row) for row in rows] == [(2,)]
+        assert trips.count == 1  # the statement and its COMMIT; no ROLLBACK on return
+        async with database.engine.connect() as connection:
+            assert await connection.scalar(select(Item.count)) == 2
     finally:
         await database.dispose()
