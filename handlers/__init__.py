@@ -56,6 +56,10 @@ def register_all(app: AcubotApp) -> None:
     groups.register(app)  # group -3: in groups, general content only; the rest stays private
     flows.register(app)  # group -2: a command stops a waiting question; spent buttons; /cancel
     users.register(app)  # group -1: records who is talking, never answers
+    # The 8:00 rush's buttons first: each handler of a group is tried in turn, and
+    # every button's prefix is its own (scheduler/callback_data.py), so order is free.
+    reminder_buttons.register(app)  # buttons under a daily reminder
+    checkins.register(app)  # 0-10 check-in buttons
     start.register(app)  # /start, /help, main-menu buttons
     points.register(app)  # /point, /points, point buttons
     meridians.register(app)  # /meridian, meridian buttons
@@ -63,12 +67,10 @@ def register_all(app: AcubotApp) -> None:
     pregnancy.register(app)  # /pregnancy and its buttons
     subscribe.register(app)  # /remind flow and its typed answers (via handlers.flows)
     reminder_settings.register(app)  # /settings, /pause, /resume, /stop
-    reminder_buttons.register(app)  # buttons under a daily reminder
     programme_end.register(app)  # "Keep my reminders" under a finished programme's summary
     routine.register(app)  # /routine and the guided routine's buttons and timers
     programme.register(app)  # /start <code>: starting a home programme (answers via handlers.flows)
     programme_status.register(app)  # /programme: progress, Leave, updates
-    checkins.register(app)  # 0-10 check-in buttons
     progress.register(app)  # /progress: streaks and chart
     questionnaire.register(app)  # /questionnaire, PEG and RMDQ answer buttons
     report.register(app)  # /report: the patient's visit summary (PDF)
