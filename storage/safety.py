@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_affected
@@ -19,9 +19,15 @@ async def set_pregnant(*, session: AsyncSession, user_id: int, pregnant: bool) -
     return bool(rows_affected(result))
 
 
+# Built once: a card of a point with a pregnancy caution reads this for every /point.
+_PREGNANT = select(User.pregnant).where(User.id == bindparam("p_user"))
+
+
 async def is_pregnant(*, session: AsyncSession, user_id: int) -> bool:
     """Whether the user told the bot they are pregnant (False for unknown users)."""
-    return bool(await session.scalar(select(User.pregnant).where(User.id == user_id)))
+    # Core on the session's connection: the ORM's result machinery is not needed for a flag.
+    connection = await session.connection()
+    return bool(await connection.scalar(_PREGNANT, {"p_user": user_id}))
 
 
 async def pregnant_among(*, session: AsyncSession, user_ids: list[int]) -> frozenset[int]:
