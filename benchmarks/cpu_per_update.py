@@ -6,9 +6,10 @@ no background jobs) on the given database, today's reminder sent to the
 patients by the dispatcher, then, in rounds, K updates of each type are
 processed one after another with `app.process_update` and the process CPU
 (time.process_time: all threads, aiosqlite's included) is divided by K.
-Beside it, in the same rounds, the floor: a bare python-telegram-bot
-Application with one MessageHandler that echoes the text, on its own
-InProcessBotAPI. A few updates of each type are processed first as a warm-up
+Beside it, the floor: a bare python-telegram-bot Application with one
+MessageHandler that echoes the text, on its own InProcessBotAPI, a batch of
+the same size right before each batch of the bot; `ratio` is the median of
+those paired ratios. A few updates of each type are processed first as a warm-up
 (each code's first /point uploads its picture, the first chart loads matplotlib).
 Medians over the rounds are printed as JSON on stdout.
 
@@ -24,11 +25,13 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import event
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
@@ -93,7 +96,16 @@ async def measure(url: str, patients: list[int], rounds: int, codes: list[str]) 
     )
     bare.add_handler(MessageHandler(filters.TEXT, echo))
     results: dict[str, list[float]] = {k: [] for k in ("echo", "point", "done", "pain", "progress")}
+    ratios: dict[str, list[float]] = {k: [] for k in ("point", "done", "pain", "progress")}
+    counted = dict.fromkeys(ratios, 0)  # SQL statements run, per type
+    measured = dict.fromkeys(ratios, 0)
+    statements = [0]
     async with running(app):
+
+        def count(*_: object) -> None:
+            statements[0] += 1
+
+        event.listen(app.bot_data.engine.sync_engine, "before_cursor_execute", count)
         await bare.initialize()
         await bare.start()
         services = app.bot_data
@@ -134,29 +146,40 @@ async def measure(url: str, patients: list[int], rounds: int, codes: list[str]) 
         await app.process_update(people[warm[0]].text("/progress"))
         await bare.process_update(echo_factory.text("warm"))
 
+        def echoes(count: int) -> list[Update]:
+            return [echo_factory.text("Hello, is this the clinic?") for _ in range(count)]
+
+        # Before every batch of a type, a batch of the floor of the same size: each pair
+        # sees the same load on a shared machine, so their ratio is steadier than either.
         for index in range(rounds):
             group = rest[index * per_round : (index + 1) * per_round]
-            results["echo"].append(
-                await timed(bare, [echo_factory.text("Hello, is this the clinic?") for _ in group])
-            )
-            results["point"].append(
-                await timed(
-                    app,
-                    [
-                        people[p].text(f"/point {codes[i % len(codes)]}")
-                        for i, p in enumerate(group)
-                    ],
-                )
-            )
-            results["done"].append(await timed(app, presses(group, "done", done_of)))
-            results["pain"].append(await timed(app, presses(group, "score", score_of)))
-            results["progress"].append(
-                await timed(app, [people[p].text("/progress") for p in group[:5]])
-            )
+            # Built just before each is run: the 0-10 buttons exist only once Done was pressed.
+            batches: dict[str, Callable[[], list[Update]]] = {
+                "point": lambda group=group: [
+                    people[p].text(f"/point {codes[i % len(codes)]}") for i, p in enumerate(group)
+                ],
+                "done": lambda group=group: presses(group, "done", done_of),
+                "pain": lambda group=group: presses(group, "score", score_of),
+                "progress": lambda group=group: [people[p].text("/progress") for p in group[:5]],
+            }
+            for kind, make in batches.items():
+                updates = make()
+                if not updates:
+                    raise SystemExit(f"no {kind} updates to measure in round {index}")
+                floor = await timed(bare, echoes(len(updates)))
+                results["echo"].append(floor)
+                before = statements[0]
+                results[kind].append(await timed(app, updates))
+                counted[kind] += statements[0] - before
+                measured[kind] += len(updates)
+                ratios[kind].append(results[kind][-1] / floor)
         await bare.stop()
         await bare.shutdown()
     out: dict[str, Any] = {k: statistics.median(v) for k, v in results.items() if v}
+    out["ratio"] = {k: statistics.median(v) for k, v in ratios.items() if v}
     out["rounds"] = results
+    out["ratios"] = ratios
+    out["statements"] = {k: counted[k] / measured[k] for k in counted if measured[k]}
     out["per_round"] = per_round
     return out
 
@@ -165,7 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", required=True)
     parser.add_argument("--patients", nargs=2, type=int, required=True, help="first and last id")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--codes", nargs="+", default=["BL40", "BL23", "GB30"])
     args = parser.parse_args()
     patients = list(range(args.patients[0], args.patients[1] + 1))
