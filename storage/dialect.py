@@ -5,7 +5,6 @@ Upserts, and a patient's local day in SQL (`days_since`).
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -67,17 +66,12 @@ def _days_since_sqlite(element: days_since, compiler: SQLCompiler, **kw: Any) ->
     return f"{SQLITE_DAYS_SINCE}({arguments})"
 
 
-@functools.lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def sqlite_days_since(instant: str | None, zone: str | None, day: str | None) -> int | None:
     """SQLite's `days_since`: the instant as SQLite holds it (naive UTC text), a day's text."""
     if instant is None or zone is None or day is None:
         return None
     try:
-        local = datetime.fromisoformat(instant).replace(tzinfo=UTC).astimezone(_zone(zone))
+        local = datetime.fromisoformat(instant).replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
         return (local.date() - date.fromisoformat(day)).days
     except (ValueError, KeyError):  # an unknown zone (ZoneInfoNotFoundError is a KeyError)
         return None

@@ -22,6 +22,7 @@ keep SQLAlchemy's cursor. The engine gets it as its DBAPI module
 from __future__ import annotations
 
 import collections
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
@@ -37,19 +38,21 @@ from sqlalchemy.util import await_only
 _Outcome = tuple[Any, list[Any], int, int | None]
 
 
+def _outcome(cursor: sqlite3.Cursor) -> _Outcome:
+    """What SQLAlchemy reads of a cursor that has run, its rows all fetched."""
+    description = cursor.description
+    rows = cursor.fetchall() if description else []
+    return description, rows, cursor.rowcount, cursor.lastrowid
+
+
 def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
     """On aiosqlite's thread: the whole statement, its rows read, its cursor closed."""
-    cursor = connection.cursor()
-    try:
+    with contextlib.closing(connection.cursor()) as cursor:
         if parameters is None:
             cursor.execute(operation)
         else:
             cursor.execute(operation, parameters)
-        description = cursor.description
-        rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
+        return _outcome(cursor)
 
 
 def _execute_and_commit(
@@ -64,14 +67,9 @@ def _execute_and_commit(
 def _executemany(
     connection: sqlite3.Connection, operation: str, parameters: Sequence[Any]
 ) -> _Outcome:
-    cursor = connection.cursor()
-    try:
+    with contextlib.closing(connection.cursor()) as cursor:
         cursor.executemany(operation, parameters)
-        description = cursor.description
-        rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
+        return _outcome(cursor)
 
 
 class OneTripCursor:
