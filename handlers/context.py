@@ -140,6 +140,7 @@ class Services:
         # database (handlers.pictures); keys not yet saved there are retried.
         self.file_ids: dict[str, str] = {}
         self.unsaved_file_ids: set[str] = set()
+        self.saving_file_ids: set[str] = set()  # a save is under way: no second one
         # Point cards as rendered (picture path, caption, text, keyboard), by code.
         self.cards: dict[tuple[str, Language], tuple[Any, str, str, Any]] = {}
         self.languages = ChosenLanguages()

@@ -87,7 +87,10 @@ async def send_picture(
 def _save_beside(context: AcubotContext, key: str, file_id: str) -> None:
     """Saves the id without holding up the reply; kept as unsaved if the database is away."""
     services = context.services
-    if services.gate.available:
+    # One save at a time per picture: the cards sent while it runs would
+    # otherwise each start another.
+    if services.gate.available and key not in services.saving_file_ids:
+        services.saving_file_ids.add(key)
         context.application.create_task(
             _save(services, key, file_id, services.now()), name=f"file-id-{key}"
         )
@@ -101,6 +104,8 @@ async def _save(services: Services, key: str, file_id: str, now: datetime) -> No
         if not is_unavailable(error):
             log.error("Could not save a picture's file id", exc_info=error)
         return
+    finally:
+        services.saving_file_ids.discard(key)
     if services.file_ids.get(key) == file_id:
         services.unsaved_file_ids.discard(key)
 

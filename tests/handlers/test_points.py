@@ -272,3 +272,21 @@ async def test_another_bot_on_the_same_database_keeps_its_own_file_ids(
         async with app.bot_data.sessions() as session:
             keys = list(await session.scalars(select(TelegramFile.key)))
     assert keys and all(key.startswith(f"{app.bot.id}/") for key in keys)
+
+
+async def test_cards_sent_while_a_picture_is_being_saved_start_no_second_save(
+    patient: Patient,
+    app,  # type: ignore[no-untyped-def]
+) -> None:
+    """A card sends nothing to the database, so a burst of cards can run before the
+    first upload's save does: every one of them used to start another save."""
+    await patient.send("/point BL40")  # uploads; its save is now a task
+    saving = [t for t in asyncio.all_tasks() if t.get_name().startswith("file-id-")]
+    assert len(saving) == 1
+    for _ in range(5):
+        await patient.send("/point weizhong")
+    again = [t for t in asyncio.all_tasks() if t.get_name().startswith("file-id-")]
+    assert set(again) <= set(saving)
+    await asyncio.gather(*saving)
+    services = app.bot_data
+    assert not services.unsaved_file_ids and not services.saving_file_ids
