@@ -17,6 +17,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from content.i18n import Translator, translator
 from content.languages import Language, is_traditional_chinese, language_from_tag
 from storage.pending import PendingIndex
+from storage.safety import PregnantSet
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -146,6 +147,8 @@ class Services:
         self.languages = ChosenLanguages()
         # Who may have a waiting step, so a command from anyone else reads nothing.
         self.pending = PendingIndex()
+        # Who has pregnancy on, so a point's card reads nothing (storage.safety).
+        self.pregnant = PregnantSet()
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""

@@ -17,7 +17,6 @@ from handlers.reply import reply_html
 from handlers.update_parts import query_of, sender_of
 from scheduler import callback_data as cb
 from storage.database import is_unavailable
-from storage.safety import is_pregnant
 
 
 async def send_point_card(update: Update, context: AcubotContext, point: Point) -> None:
@@ -47,14 +46,21 @@ async def send_point_card(update: Update, context: AcubotContext, point: Point) 
 
 
 async def _pregnant(update: Update, context: AcubotContext) -> bool:
-    """The patient's pregnancy flag; while the database is away, assumed on (safety first)."""
-    try:
-        async with context.services.sessions() as session:
-            return await is_pregnant(session=session, user_id=sender_of(update).id)
-    except Exception as error:
-        if not is_unavailable(error):
-            raise
-        return True  # a card must not wait for the database: lead with the caution
+    """The patient's pregnancy flag, from the process's `PregnantSet` (read at most once a
+    second for everyone); while the database is away, assumed on (safety first)."""
+    services = context.services
+    known = services.pregnant
+    if known.needs_refresh():
+        try:
+            async with known.lock:
+                if known.needs_refresh():
+                    async with services.sessions() as session:
+                        await known.refresh(session=session)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            return True  # a card must not wait for the database: lead with the caution
+    return sender_of(update).id in known
 
 
 async def send_points_menu(update: Update, context: AcubotContext) -> None:

@@ -108,6 +108,7 @@ async def set_flag(update: Update, context: AcubotContext, pregnant: bool) -> No
             # the bot assumes of anyone it does not know, so it stores nobody.
             await store_person(session, services, user, chat_of(update).id)
         await set_pregnant(session=session, user_id=user.id, pregnant=pregnant)
+    services.pregnant.note(user.id, pregnant)  # committed: this process's cards know at once
     tr = context.tr
     if pregnant:
         text = tr._(

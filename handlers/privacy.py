@@ -134,6 +134,7 @@ async def delete_button(update: Update, context: AcubotContext) -> None:
     services.seen_at.pop(user_id, None)
     services.languages.forget(user_id)
     services.pending.forget(user_id)
+    services.pregnant.note(user_id, False)
     if context.job_queue is not None:
         for job in jobs_of(context).get_jobs_by_name(f"hold:{chat_of(update).id}"):
             job.schedule_removal()

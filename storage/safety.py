@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
@@ -36,6 +39,78 @@ async def pregnant_among(*, session: AsyncSession, user_ids: list[int]) -> froze
         return frozenset()
     rows = await session.scalars(select(User.id).where(User.pregnant, User.id.in_(user_ids)))
     return frozenset(rows)
+
+
+async def pregnant_ids(*, session: AsyncSession) -> set[int]:
+    """Everyone with pregnancy on (a few people at any clinic)."""
+    return set(await session.scalars(select(User.id).where(User.pregnant)))
+
+
+class PregnantSet:
+    """Who has pregnancy on, kept in each process, so a point's card needs no read
+    of its own (a cautioned card is read by anyone, at any time).
+
+    A flag this process sets is noted at once (`note`). Flags set by another
+    instance are learnt by `refresh`, which reads everyone with pregnancy on in
+    one statement at most once per `refresh_every` seconds (monotonic clock),
+    however many cards are asked for.
+
+    What it can miss is a flag another instance set less than `refresh_every`
+    before a card is asked for here. With one instance (polling, or a single
+    webhook instance) nothing is missed: the person's updates are in order and
+    their own /pregnancy is noted before their next card. With several, one
+    person's updates are not ordered between instances anyway, so a card
+    racing the /pregnancy it follows is already a race; the window is a
+    second, and what a missed flag changes is only where the caution stands:
+    every such card still carries it in its "Take care" section. When the
+    read fails because the database is away, the caller assumes pregnancy on.
+    """
+
+    def __init__(
+        self, *, refresh_every: float = 1.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.refresh_every = refresh_every
+        self._monotonic = monotonic
+        self._ids: set[int] = set()
+        self._refreshed_at: float | None = None
+        # Flags noted while a read is under way: the read may have begun before them.
+        self._noted_during_read: dict[int, bool] | None = None
+        self.lock = asyncio.Lock()
+
+    def __contains__(self, user_id: int) -> bool:
+        return user_id in self._ids
+
+    def note(self, user_id: int, pregnant: bool) -> None:
+        """This process set (or erased) the user's flag; committed before this is called."""
+        if pregnant:
+            self._ids.add(user_id)
+        else:
+            self._ids.discard(user_id)
+        if self._noted_during_read is not None:
+            self._noted_during_read[user_id] = pregnant
+
+    def needs_refresh(self) -> bool:
+        last = self._refreshed_at
+        return last is None or self._monotonic() - last >= self.refresh_every
+
+    async def refresh(self, *, session: AsyncSession) -> None:
+        """Reads everyone with pregnancy on (other instances' flags included).
+
+        Callers hold `lock`, so concurrent cards share one read.
+        """
+        started = self._monotonic()
+        self._noted_during_read = {}
+        try:
+            ids = await pregnant_ids(session=session)
+            for user_id, pregnant in self._noted_during_read.items():
+                if pregnant:
+                    ids.add(user_id)
+                else:
+                    ids.discard(user_id)
+        finally:
+            self._noted_during_read = None
+        self._ids = ids
+        self._refreshed_at = started  # only once read: a failed read is tried again
 
 
 async def record_adverse_event(
