@@ -486,6 +486,19 @@ def summarize(
         ),
         "max_stall_ms": 1000 * max((s[1] for s in stalls), default=0.0),
         "stalls_over_50ms": sum(1 for s in stalls if s[1] > 0.05),
+        # What the loop's thread did during each long stall (instrumented_bot.py).
+        "long_stalls": [
+            {
+                "late_ms": 1000 * s[1],
+                "ran_ms": 1000 * s[2],
+                "waited_ms": 1000 * s[3],
+                "cause": stall_cause(s),
+            }
+            for s in stalls
+            if s[1] > 0.05
+        ],
+        "max_running_stall_ms": 1000
+        * max((s[1] for s in stalls if stall_cause(s) == "running"), default=0.0),
         "max_gc_ms": 1000 * max((g[2] for g in gcs), default=0.0),
         "max_gc2_ms": 1000 * max((g[2] for g in gcs if g[1] == 2), default=0.0),
         "cpu_share_window": cpu_window / window,
@@ -494,9 +507,31 @@ def summarize(
     }
 
 
+def stall_cause(stall: list[float]) -> str:
+    """Why the loop woke up late: "running" (its thread ran for at least half the delay:
+    the bot's own work, garbage collection included), "waiting" (it waited at least
+    half the delay for a CPU another process had), or "other" (neither: blocked in
+    the kernel)."""
+    if len(stall) < 4 or math.isnan(stall[2]):
+        return "unknown"
+    late, ran, waited = stall[1], stall[2], stall[3]
+    if waited >= late / 2:
+        return "waiting"
+    if ran >= late / 2:
+        return "running"
+    return "other"
+
+
 def _mean_answered(items: list[Answered], name: str) -> float:
     answered = [getattr(a, name) for a in items if not math.isinf(a.reply)]
     return statistics.mean(answered) if answered else math.nan
+
+
+def causes(result: dict[str, Any]) -> str:
+    counted = Counter(stall["cause"] for stall in result["long_stalls"])
+    return " / ".join(str(counted[c]) for c in ("running", "waiting", "other")) + (
+        f" ({counted['unknown']} unknown)" if counted["unknown"] else ""
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -516,17 +551,25 @@ def print_report(results: list[dict[str, Any]], sizes: Sizes, started: float) ->
         f"drain {sizes.drain:g} s)\n"
     )
     print(
-        "| database | offered updates/s | answered updates/s (in window) | backlog at window end | never answered | reply p50 ms | reply p99 ms | max msg accepted in 1 s | max sends attempted in 1 s | 429s | edits/s | reminders sent in window | longest loop stall ms | stalls > 50 ms | longest GC ms (gen 2) | bot CPU share in window |"
+        "| database | offered updates/s | answered updates/s (in window) | backlog at window end | never answered | reply p50 ms | reply p99 ms | max msg accepted in 1 s | max sends attempted in 1 s | 429s | edits/s | reminders sent in window | longest loop stall ms | stalls > 50 ms | of them, running / waiting for a CPU / other | longest stall while running ms | longest GC ms (gen 2) | bot CPU share in window |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['db']} | {r['offered_rate']:.1f} | {r['answered_rate']:.1f} | {r['backlog']:,} "
             f"| {r['unanswered']:,} | {ms(r['p50'])} | {ms(r['p99'])} | {r['max_accepted_1s']} "
             f"| {r['max_attempted_per_second']} | {r['refused_429']:,} | {r['edits_per_s']:.1f} "
             f"| {r['reminders_in_window']:,} | {r['max_stall_ms']:.0f} | {r['stalls_over_50ms']} "
+            f"| {causes(r)} | {r['max_running_stall_ms']:.0f} "
             f"| {r['max_gc_ms']:.0f} ({r['max_gc2_ms']:.0f}) | {r['cpu_share_window'] * 100:.0f} % |"
         )
+    for r in results:
+        for stall in r["long_stalls"]:
+            print(
+                f"\n{r['db']}: a stall of {stall['late_ms']:.0f} ms: the loop's thread ran "
+                f"{stall['ran_ms']:.0f} ms and waited {stall['waited_ms']:.0f} ms for a CPU "
+                f"({stall['cause']})"
+            )
     print(
         "\nPer update type (messages counted until the same patient's next update, averaged over the answered updates):\n"
     )
@@ -588,7 +631,8 @@ def print_report(results: list[dict[str, Any]], sizes: Sizes, started: float) ->
         ("33 updates/s sustained, no backlog", lambda r: r["answered_rate"] >= 0.97 * r["offered_rate"] and r["backlog"] <= 0.02 * r["offered"] and r["offered_rate"] >= 33),
         ("reply p99 < 1 s", lambda r: r["p99"] < 1.0),
         ("never above 30 msg/s (0 × 429)", lambda r: r["refused_429"] == 0 and r["max_accepted_1s"] <= 30),
-        ("no loop stall > 50 ms", lambda r: r["stalls_over_50ms"] == 0),
+        ("no loop stall > 50 ms (wall clock, whatever the cause)", lambda r: r["stalls_over_50ms"] == 0),
+        ("no loop stall > 50 ms while the bot's thread ran", lambda r: r["max_running_stall_ms"] <= 50),
         ("/point CPU ≤ 5× floor", lambda r: times_floor(r, "point") <= 5),
         ("✅ Done CPU ≤ 10× floor", lambda r: times_floor(r, "done") <= 10),
         ("0-10 answer CPU ≤ 10× floor", lambda r: times_floor(r, "pain") <= 10),

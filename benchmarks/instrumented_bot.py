@@ -6,7 +6,12 @@ HTTP request classes, run_polling), configured by the environment; the only
 addition is a task started in post_init that measures the event loop:
 
 * a watchdog sleeps `--tick` seconds again and again; the time it wakes up
-  late is a stall of the loop (garbage collection included);
+  late is a stall of the loop (garbage collection included). For each stall
+  it also records, from the kernel's scheduler statistics of the loop's own
+  thread (/proc/thread-self/schedstat), how long the thread ran on a CPU and
+  how long it waited for one during that interval: a stall the thread spent
+  running is the bot's own work; one it spent waiting to run is the machine
+  (another process had the CPU);
 * every 0.1 s it samples time.monotonic() and time.process_time() (all threads,
   so aiosqlite's thread counts), so the benchmark can compute CPU for any
   interval it chose (CLOCK_MONOTONIC is the same in every process);
@@ -25,6 +30,7 @@ import argparse
 import asyncio
 import gc
 import json
+import math
 import os
 import signal
 import sys
@@ -35,11 +41,29 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+class ThreadSchedule:
+    """This thread's time on a CPU and waiting for one, in seconds, from Linux's schedstat."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:  # not Linux, or no schedstats: stalls are not attributed
+            self._fd = None
+
+    def read(self) -> tuple[float, float]:
+        if self._fd is None:
+            return math.nan, math.nan
+        running, waiting, _slices = os.pread(self._fd, 128, 0).split()
+        return int(running) / 1e9, int(waiting) / 1e9
+
+
 class LoopStats:
     def __init__(self, tick: float) -> None:
         self.tick = tick
         self.samples: list[tuple[float, float]] = []  # (monotonic, process CPU s)
-        self.stalls: list[tuple[float, float]] = []  # (monotonic at wake-up, seconds late) > 10 ms
+        # (monotonic at wake-up, seconds late, s the loop's thread ran, s it waited to run)
+        # for wake-ups more than 10 ms late; the last two cover the whole interval.
+        self.stalls: list[tuple[float, float, float, float]] = []
         self.max_stall = 0.0
         self.wakeups = 0
         self.gc: list[tuple[float, int, float]] = []  # (monotonic, generation, seconds) > 2 ms
@@ -56,17 +80,23 @@ class LoopStats:
 
     async def watch(self) -> None:
         next_sample = 0.0
+        schedule = ThreadSchedule()  # the loop's thread: this task runs on it
         last = time.perf_counter()
+        ran, waited = schedule.read()
         for _ in range(10**9):  # bounded by the process's life
             await asyncio.sleep(self.tick)
             now = time.perf_counter()
+            ran_before, waited_before = ran, waited
+            ran, waited = schedule.read()
             late = now - last - self.tick
             last = now
             self.wakeups += 1
             if late > self.max_stall:
                 self.max_stall = late
             if late > 0.010:
-                self.stalls.append((time.monotonic(), late))
+                self.stalls.append(
+                    (time.monotonic(), late, ran - ran_before, waited - waited_before)
+                )
             if now >= next_sample:
                 self.samples.append((time.monotonic(), time.process_time()))
                 next_sample = now + 0.1
