@@ -102,6 +102,11 @@ class Questionnaire(_Strict):
     def worst_score(self) -> int:
         return self.scale_max if self.scoring == "mean" else len(self.items)
 
+    def validated_in(self, wording: str) -> bool:
+        """Whether answers given in `wording` (a language, or storage's "mixed" or
+        "unknown") are answers to a validated version of this questionnaire."""
+        return bool(self.validated.get(wording, False))  # type: ignore[call-overload]
+
 
 class _LanguageItem(_Strict):
     text: str = Field(min_length=2)

@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from content.i18n import N_, Translator
-from content.questionnaires import Instrument, Verdict, change, questionnaires
+from content.questionnaires import Instrument, Questionnaire, Verdict, change, questionnaires
 from handlers.admin import require_role
 from handlers.context import AcubotApp, AcubotContext
 from handlers.progress import chart_words
@@ -99,6 +99,11 @@ VERDICTS = {
     Verdict.WITHIN: N_("within the published threshold, Ostelo 2008"),
 }
 NONE_REPORTED = N_("none reported")
+NOT_VALIDATED_MARK = "*"
+NOT_VALIDATED = N_(
+    "* Not from a validated version: answered in the clinic's own Spanish or Chinese "
+    "words, or before the bot kept the language. Compare with care."
+)
 PDF_BUTTON = N_("📄 PDF, last {n} weeks")
 CHART_CAPTION = N_(
     "Patient {number}, last 30 days: the orange line is back pain, the blue diamonds the "
@@ -184,11 +189,29 @@ def _patient_zone(context: AcubotContext, patient: SharingPatient) -> ZoneInfo:
     return ZoneInfo(patient.timezone or context.services.settings.clinic_timezone)
 
 
-def _scores_line(tr: Translator, scores: tuple[ScorePoint, ...], decimals: int = 0) -> str:
+def _scores_line(
+    tr: Translator,
+    scores: tuple[ScorePoint, ...],
+    decimals: int = 0,
+    questionnaire: Questionnaire | None = None,
+) -> str:
+    """The latest scores with their days; a questionnaire's scores not from a validated
+    version of it carry NOT_VALIDATED_MARK."""
     if not scores:
         return tr._(NO_SCORES)
     shown = scores[-MAX_SCORES_SHOWN:]
-    return tr.list([f"{_score(tr, s.score, decimals)} ({tr.date(s.local_date)})" for s in shown])
+    return tr.list(
+        [
+            f"{_score(tr, s.score, decimals)}{_mark(questionnaire, s)} ({tr.date(s.local_date)})"
+            for s in shown
+        ]
+    )
+
+
+def _mark(questionnaire: Questionnaire | None, point: ScorePoint) -> str:
+    if questionnaire is None or point.wording is None or questionnaire.validated_in(point.wording):
+        return ""
+    return NOT_VALIDATED_MARK
 
 
 def _change_line(tr: Translator, instrument: Instrument, scores: tuple[ScorePoint, ...]) -> str:
@@ -250,10 +273,18 @@ def view_text(tr: Translator, view: PatientView) -> str:
         (PEG_HEADING, Instrument.PEG, view.peg),
         (RMDQ_HEADING, Instrument.RMDQ, view.rmdq),
     ):
-        decimals = questionnaires().get(instrument).decimals
-        lines += ["", f"<b>{tr._(heading)}</b>", _scores_line(tr, scores, decimals)]
+        questionnaire = questionnaires().get(instrument)
+        lines += [
+            "",
+            f"<b>{tr._(heading)}</b>",
+            _scores_line(tr, scores, questionnaire.decimals, questionnaire),
+        ]
         if len(scores) > 1:
-            lines.append(_change_line(tr, instrument, scores))
+            # Measured from the first score, which may be older than those shown.
+            ends = _mark(questionnaire, scores[0]) or _mark(questionnaire, scores[-1])
+            lines.append(_change_line(tr, instrument, scores) + ends)
+        if any(_mark(questionnaire, s) for s in (*scores[:1], *scores[-MAX_SCORES_SHOWN:])):
+            lines.append(tr._(NOT_VALIDATED))
     lines += ["", f"<b>{tr._(SORE_HEADING)}</b>"]
     if view.adverse_events:
         lines.append(tr.list([tr.date(event.local_date) for event in view.adverse_events]))

@@ -144,6 +144,7 @@ async def answer_button(update: Update, context: AcubotContext) -> None:
             item=button.item,
             answer=button.answer,
             now=services.now(),
+            language=context.language,
         )
     run = step.run
     if step.answered is Answered.NO_RUN or run is None:

@@ -121,8 +121,12 @@ async def take_answer(
     item: int,
     answer: int | None,
     now: datetime,
+    language: str,
 ) -> Step:
-    """Stores one item's answer (None: skipped) if the run waits for it; scores the last one."""
+    """Stores one item's answer (None: skipped) if the run waits for it; scores the last one.
+
+    `language`: the language of the words the patient answered (their language now).
+    """
     run = await stored.get_run(session=session, run_id=run_id, user_id=user_id)
     if run is None or run.instrument not in set(Instrument):
         return Step(Answered.NO_RUN)
@@ -132,7 +136,13 @@ async def take_answer(
     ):
         return Step(Answered.NO_RUN, run)  # a button this run never showed
     answered = await stored.answer_item(
-        session=session, run_id=run_id, user_id=user_id, item=item, answer=answer, now=now
+        session=session,
+        run_id=run_id,
+        user_id=user_id,
+        item=item,
+        answer=answer,
+        now=now,
+        language=language,
     )
     if answered is not Answered.TAKEN:
         return Step(answered, run)

@@ -32,6 +32,7 @@ from babel.numbers import format_decimal, format_percent
 
 from content.i18n import N_, Translator, translator
 from content.languages import Language
+from content.questionnaires import Instrument, Questionnaire, questionnaires
 from content.report_font import REPORT_FONT_FILES, font_characters
 from scheduler.programme_progress import Adherence, adherence, planned_days, week_of_course
 from scheduler.progress_chart import ACTIVITY_LABEL as ACTIVITY_HEADING
@@ -74,6 +75,11 @@ ONE_SCORE = N_("1 answer: {score} ({day}).")
 NO_ANSWERS = N_("No answers in this period.")
 PEG_HEADING = N_("PEG (pain, enjoyment of life, general activity; 0–10, mean of 3)")
 RMDQ_HEADING = N_("Roland-Morris disability questionnaire (0–24, higher means more limited)")
+NOT_VALIDATED_MARK = "*"
+NOT_VALIDATED = N_(
+    "* Not from a validated version of the questionnaire: answered in the clinic's own "
+    "Spanish or Chinese words, or before the bot kept the language."
+)
 SORE_HEADING = N_("Too sore or bruised after a routine")
 NO_SORE = N_("None reported.")
 SORE_DAYS = N_("Reported on: {days}")
@@ -250,18 +256,21 @@ def report_lines(
         lines.append(("text", _run_line(tr, run)))
 
     # As the chat shows them: the PEG with one decimal (6.0), the RMDQ whole (12).
-    for heading, scores, pattern in (
-        (PEG_HEADING, summary.peg, "0.0"),
-        (RMDQ_HEADING, summary.rmdq, "0"),
+    for heading, scores, pattern, instrument in (
+        (PEG_HEADING, summary.peg, "0.0", Instrument.PEG),
+        (RMDQ_HEADING, summary.rmdq, "0", Instrument.RMDQ),
     ):
         if scores:
+            questionnaire = questionnaires().get(instrument)
             lines.append(("heading", tr._(heading)))
             shown = [
-                f"{format_decimal(s.score, format=pattern, locale=tr.locale)} "
-                f"({tr.date(s.local_date)})"
+                f"{format_decimal(s.score, format=pattern, locale=tr.locale)}"
+                f"{_mark(questionnaire, s)} ({tr.date(s.local_date)})"
                 for s in scores
             ]
             lines.append(("text", tr.list(shown)))
+            if any(_mark(questionnaire, s) for s in scores):
+                lines.append(("small", tr._(NOT_VALIDATED)))
 
     lines.append(("heading", tr._(SORE_HEADING)))
     if summary.adverse_events:
@@ -270,6 +279,13 @@ def report_lines(
     else:
         lines.append(("text", tr._(NO_SORE)))
     return lines
+
+
+def _mark(questionnaire: Questionnaire, point: ScorePoint) -> str:
+    """NOT_VALIDATED_MARK for a score not from a validated version of the questionnaire."""
+    if point.wording is None or questionnaire.validated_in(point.wording):
+        return ""
+    return NOT_VALIDATED_MARK
 
 
 def _run_line(tr: Translator, run: ScoreRun | None) -> str:

@@ -226,7 +226,7 @@ async def _score_points(
 ) -> tuple[ScorePoint, ...]:
     history = await scores(session=session, user_id=user_id, instrument=instrument)
     return tuple(
-        ScorePoint(score.completed_at.astimezone(zone).date(), float(score.score))
+        ScorePoint(score.completed_at.astimezone(zone).date(), float(score.score), score.wording)
         for score in history
     )
 

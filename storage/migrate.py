@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. When the database is already there, start-up skips
 # importing Alembic at all; a test keeps this equal to Alembic's own head.
-HEAD_REVISION = "0014_visits"
+HEAD_REVISION = "0015_questionnaire_wording"
 LOCK_KEY = 0x_AC0B07  # any constant shared by every instance of the bot
 
 

@@ -466,6 +466,10 @@ class QuestionnaireRun(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_item: Mapped[int] = mapped_column(Integer, default=0)
     score: Mapped[str | None] = mapped_column(String(8))  # a decimal as text: "7.7", "12"
+    # The language of the words the answers were given in ("en", "es", "zh"), "mixed"
+    # if they changed within the run, "unknown" for runs answered before it was kept,
+    # None until the first answer. Staff see whether a score is from a validated version.
+    wording: Mapped[str | None] = mapped_column(String(8))
 
 
 class QuestionnaireAnswer(Base):

@@ -36,6 +36,7 @@ from storage.models import (
     Subscription,
 )
 from storage.programmes import EnrolmentStatus
+from storage.questionnaires import UNKNOWN
 from storage.reminders import COURSE_END_SLOT, DeliveryStatus
 
 # The instruments' ids as stored (content.questionnaires' ids).
@@ -60,6 +61,9 @@ class ScorePoint:
 
     local_date: date
     score: float
+    # A questionnaire score's wording (storage.questionnaires: a language, "mixed" or
+    # "unknown"); None for a 0-10 answer, which has no validated version to compare.
+    wording: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +192,12 @@ async def load_patient_summary(
         if recorded_at.astimezone(zone).date() <= today
     )
     runs = await session.execute(
-        select(QuestionnaireRun.instrument, QuestionnaireRun.completed_at, QuestionnaireRun.score)
+        select(
+            QuestionnaireRun.instrument,
+            QuestionnaireRun.completed_at,
+            QuestionnaireRun.score,
+            QuestionnaireRun.wording,
+        )
         .where(
             QuestionnaireRun.user_id == user_id,
             QuestionnaireRun.instrument.in_((PEG, RMDQ)),
@@ -198,12 +207,12 @@ async def load_patient_summary(
         .order_by(QuestionnaireRun.completed_at, QuestionnaireRun.id)
     )
     scored: dict[str, list[ScorePoint]] = {PEG: [], RMDQ: []}
-    for instrument, finished_at, value in runs:
+    for instrument, finished_at, value, wording in runs:
         if finished_at is None or value is None:  # as the query asks
             continue
         day = finished_at.astimezone(zone).date()
         if day <= today:
-            scored[instrument].append(ScorePoint(day, float(value)))
+            scored[instrument].append(ScorePoint(day, float(value), wording or UNKNOWN))
     return PatientSummary(
         user_id=user_id,
         weeks=weeks,

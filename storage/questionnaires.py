@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +43,11 @@ class Run:
     score: Decimal | None
 
 
+# QuestionnaireRun.wording besides a language: answers in more than one
+# language, or a run answered before the language was kept.
+MIXED, UNKNOWN = "mixed", "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class Score:
     """A finished run's score and when it was finished."""
@@ -51,6 +56,7 @@ class Score:
     score: Decimal
     completed_at: datetime
     reason: Reason
+    wording: str = UNKNOWN  # the language it was answered in, MIXED or UNKNOWN
 
 
 class Answered(StrEnum):
@@ -120,8 +126,15 @@ async def answer_item(
     item: int,
     answer: int | None,
     now: datetime,
+    language: str,
 ) -> Answered:
-    """Stores the answer (None: skipped) if the run waits for exactly this item."""
+    """Stores the answer (None: skipped) if the run waits for exactly this item.
+
+    `language` is the language of the words it was answered in: the run keeps
+    it (MIXED once two differ), so staff know whether a score is from a
+    validated version.
+    """
+    wording = QuestionnaireRun.wording
     moved = await session.execute(
         update(QuestionnaireRun)
         .where(
@@ -130,7 +143,14 @@ async def answer_item(
             QuestionnaireRun.next_item == item,
             QuestionnaireRun.completed_at.is_(None),
         )
-        .values(next_item=item + 1)
+        .values(
+            next_item=item + 1,
+            wording=case(
+                (wording.is_(None), language),
+                (wording.in_((language, UNKNOWN)), wording),
+                else_=MIXED,
+            ),
+        )
     )
     if rows_affected(moved):
         session.add(
@@ -196,6 +216,7 @@ async def scores(*, session: AsyncSession, user_id: int, instrument: str) -> lis
             QuestionnaireRun.score,
             QuestionnaireRun.completed_at,
             QuestionnaireRun.reason,
+            QuestionnaireRun.wording,
         )
         .where(
             QuestionnaireRun.user_id == user_id,
@@ -206,8 +227,8 @@ async def scores(*, session: AsyncSession, user_id: int, instrument: str) -> lis
         .order_by(QuestionnaireRun.completed_at, QuestionnaireRun.id)
     )
     return [
-        Score(run_id, Decimal(value), completed_at, Reason(reason))
-        for run_id, value, completed_at, reason in rows
+        Score(run_id, Decimal(value), completed_at, Reason(reason), wording or UNKNOWN)
+        for run_id, value, completed_at, reason, wording in rows
         if value is not None and completed_at is not None  # as the query asks
     ]
 

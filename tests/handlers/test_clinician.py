@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.local_api import BotCall, InProcessBotAPI
 from handlers.context import AcubotApp
@@ -21,7 +21,7 @@ from storage import programmes, staff
 from storage.audit import AuditAction
 from storage.checkins import CheckInKind, record_checkin
 from storage.clinician import PatientListRow
-from storage.models import AuditEntry, PatientNumber
+from storage.models import AuditEntry, PatientNumber, QuestionnaireRun
 from storage.progress import record_routine_day
 from storage.questionnaires import Reason, finish_run, start_run
 from storage.safety import record_adverse_event
@@ -107,6 +107,11 @@ async def add_history(app: AcubotApp, user_id: int) -> None:
                     session=session, run_id=run.id, score=Decimal(value),
                     now=now - timedelta(days=days_ago),
                 )  # fmt: skip
+                await session.execute(  # answered in English, the published words
+                    update(QuestionnaireRun)
+                    .where(QuestionnaireRun.id == run.id)
+                    .values(wording="en")
+                )
         await record_adverse_event(
             session=session, user_id=user_id, routine="programme", now=now - timedelta(days=3)
         )
@@ -436,3 +441,62 @@ async def test_the_view_and_the_staff_pdf_never_stall_the_event_loop(
         assert sent == ["sendMessage", "sendPhoto", "sendDocument"]
         assert watchdog.ticks > 0
         assert watchdog.longest_cpu < 0.050, (attempt, watchdog.longest_cpu)
+
+
+async def answer_peg(patient: Patient, scores: list[int]) -> None:
+    """The PEG in the chat, in the patient's language now (the buttons are its digits)."""
+    await patient.send("/questionnaire")
+    await patient.press("PEG")
+    for value in scores:
+        message = patient.latest_message()
+        [data] = [
+            b["callback_data"]
+            for row in message["reply_markup"]["inline_keyboard"]
+            for b in row
+            if b["text"] == str(value)
+        ]
+        await patient.press_data(data, message)
+
+
+async def test_scores_answered_in_unvalidated_words_are_marked_for_staff(
+    app: AcubotApp, api: InProcessBotAPI, practitioner: Patient, clock: FakeClock
+) -> None:
+    """The Spanish and Chinese words are the clinic's own: staff see which scores they gave."""
+    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
+    patient = person(app, api, PATIENT_ID)
+    await patient.send("/start")
+    await share(patient)
+    await patient.send("/language")
+    await patient.press("Español")
+    clock.advance(days=-14)
+    await answer_peg(patient, [6, 7, 5])  # in Spanish: 6.0
+    clock.advance(days=14)
+    await patient.send("/language")
+    await patient.press("English")
+    await answer_peg(patient, [4, 5, 3])  # in English, the published words: 4.0
+
+    calls = await practitioner.send("/patient 1")
+    view = next(c for c in calls if c.method == "sendMessage").text
+    assert "6.0* (May 24, 2027) and 4.0 (Jun 7, 2027)" in view
+    assert "Change since the first: -2.0*" in view  # measured from the Spanish score
+    assert "* Not from a validated version: answered in the clinic's own Spanish" in view
+    assert view.count("Not from a validated version") == 1  # the RMDQ has no scores
+
+    [document] = documents(await practitioner.press("PDF, last 4 weeks"))
+    text = " ".join(
+        PdfReader(io.BytesIO(document.contents["document"])).pages[0].extract_text().split()
+    )
+    assert "6.0*" in text and "4.0 (" in text
+    assert "Not from a validated version of the questionnaire" in text
+
+
+async def test_english_scores_carry_no_mark(
+    app: AcubotApp, api: InProcessBotAPI, practitioner: Patient
+) -> None:
+    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
+    patient = person(app, api, PATIENT_ID)
+    await patient.send("/start")
+    await share(patient)
+    await answer_peg(patient, [7, 8, 8])
+    view = next(c for c in await practitioner.send("/patient 1") if c.method == "sendMessage").text
+    assert "7.7 (Jun 7, 2027)" in view and "*" not in view
