@@ -165,7 +165,10 @@ async def answer_visit(
     """The patient's answer, if the visit is theirs and not cancelled; None changes nothing.
 
     A conditional UPDATE: a double tap or a second instance changes it once.
-    Cancelling (or asking to reschedule) skips the reminders still planned.
+    Cancelling (or asking to reschedule) skips the reminders still planned, and
+    those claimed by a sender that has not begun to send them: its
+    `mark_visit_reminder_sending` then finds them taken and sends nothing. One
+    already being sent cannot be called back.
     """
     result = await session.execute(
         update(Visit)
@@ -184,10 +187,12 @@ async def answer_visit(
         await session.execute(
             update(VisitReminder)
             .where(
-                text(PLANNED_VISIT_REMINDER),
                 VisitReminder.visit_id == visit_id,
+                VisitReminder.status.in_(
+                    (VisitReminderStatus.PLANNED.value, VisitReminderStatus.CLAIMED.value)
+                ),
             )
-            .values(status=VisitReminderStatus.SKIPPED.value)
+            .values(status=VisitReminderStatus.SKIPPED.value, lease_owner=None, lease_until=None)
         )
     return await get_visit(session=session, visit_id=visit_id)
 

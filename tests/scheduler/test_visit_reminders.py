@@ -137,3 +137,42 @@ async def test_a_long_visit_send_keeps_its_lease(
     # While the send stalled, the reminder's lease was renewed past the stall.
     assert telegram.stalled_until is not None and telegram.lease_seen is not None
     assert telegram.lease_seen > telegram.stalled_until
+
+
+async def test_a_reminder_claimed_before_the_patient_cancels_is_not_sent(
+    app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    """Another instance claimed the reminder; the patient cancels before it starts to send."""
+    clock.set(NOW)
+    cancelled = await _visit(app, 1, due=NOW - timedelta(minutes=1))
+    in_flight = await _visit(app, 2, due=NOW - timedelta(minutes=1))
+    async with app.bot_data.sessions.begin() as session:
+        claimed = {
+            due.visit.id: due
+            for due in await visits.claim_due_visit_reminders(
+                session=session, now=NOW, lease_until=NOW + timedelta(seconds=20),
+                owner="other", limit=5,
+            )
+        }  # fmt: skip
+        assert set(claimed) == {cancelled, in_flight}
+        # The other instance has begun to send the second one: too late to call it back.
+        assert await visits.mark_visit_reminder_sending(
+            session=session, reminder_id=claimed[in_flight].id, owner="other"
+        )
+    async with app.bot_data.sessions.begin() as session:
+        for visit_id, user_id in ((cancelled, 1), (in_flight, 2)):
+            answered = await visits.answer_visit(
+                session=session, visit_id=visit_id, user_id=user_id,
+                status=visits.VisitStatus.CANCELLED, patient_name="Pat", now=NOW,
+            )  # fmt: skip
+            assert answered is not None
+    async with app.bot_data.sessions.begin() as session:
+        assert not await visits.mark_visit_reminder_sending(
+            session=session, reminder_id=claimed[cancelled].id, owner="other"
+        )
+    assert await _statuses(app) == {cancelled: "skipped", in_flight: "sending"}
+    # Nobody sends it later either, when the other instance's lease has run out.
+    clock.advance(minutes=5)
+    await dispatch(app)
+    assert [c.chat_id for c in api.sent() if "A reminder" in c.text] == []
+    assert (await _statuses(app))[cancelled] == "skipped"
