@@ -27,6 +27,11 @@ class VisitStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# The reminders a patient receives (scheduler.visit_rules.ReminderKind names every kind;
+# its "no_answer" check tells the front desk, not the patient).
+PATIENT_REMINDER_KINDS = ("day_before", "lead")
+
+
 class VisitReminderStatus(StrEnum):
     PLANNED = "planned"
     CLAIMED = "claimed"
@@ -183,6 +188,19 @@ async def answer_visit(
     )
     if result.scalar_one_or_none() is None:
         return None
+    if status is VisitStatus.CONFIRMED:
+        # Back on after "I need to reschedule": the patient's reminders still ahead come
+        # back (only that answer skips one before its time; the sender skips at it).
+        await session.execute(
+            update(VisitReminder)
+            .where(
+                VisitReminder.visit_id == visit_id,
+                VisitReminder.status == VisitReminderStatus.SKIPPED.value,
+                VisitReminder.kind.in_(PATIENT_REMINDER_KINDS),
+                VisitReminder.due_at > now,
+            )
+            .values(status=VisitReminderStatus.PLANNED.value)
+        )
     if status in (VisitStatus.CANCELLED, VisitStatus.RESCHEDULE):
         await session.execute(
             update(VisitReminder)

@@ -372,3 +372,27 @@ async def test_the_export_leaves_out_which_staff_account_entered_a_visit(
     content = api.file_content(exported, "document")
     assert content is not None and b'"visits"' in content and b'"starts_at"' in content
     assert b"entered_by" not in content and str(ADMIN_ID).encode() not in content
+
+
+async def test_confirming_after_asking_to_reschedule_brings_the_reminders_back(
+    app: AcubotApp, patient: Patient, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    from scheduler.visit_rules import ReminderKind
+    from storage.visits import PATIENT_REMINDER_KINDS
+
+    assert set(PATIENT_REMINDER_KINDS) == set(ReminderKind) - {ReminderKind.NO_ANSWER}
+    await enter_visit(patient, "2027-03-15 15:00")
+    clock.set(datetime(2027, 3, 14, 23, 0, tzinfo=UTC))  # the day before, 18:00 CDT
+    await dispatch(app)
+    reminder = patient.message_with_button("I'll be there")
+    await patient.press("I need to reschedule")
+    # Then the patient finds the time works after all.
+    confirmed = await patient.press_data("vis:ok:1", reminder)
+    assert "Thanks — see you on <b>" in only_shown([c for c in confirmed if c.chat_id == 1])
+    # The lead reminder, 2 h before, comes as planned.
+    clock.set(datetime(2027, 3, 15, 18, 0, tzinfo=UTC))
+    before = len(api.calls)
+    report = await dispatch(app)
+    assert report.visits is not None and report.visits.sent == 1
+    (soon,) = to(api.calls[before:], 1)
+    assert "Soon: your visit" in soon.text
