@@ -40,7 +40,10 @@ def clinic_name(context: AcubotContext, tr: Translator) -> str:
     return tr._(context.services.settings.clinic_name)
 
 
-async def send_calendar(update: Update, context: AcubotContext, visit: VisitRecord) -> None:
+async def send_calendar(
+    update: Update, context: AcubotContext, visit: VisitRecord, *, cancelled: bool = False
+) -> None:
+    """The visit's .ics; `cancelled`: the one that removes it from a calendar it was added to."""
     settings, tr = context.services.settings, context.tr
     clinic = clinic_name(context, tr)
     data = visit_calendar(
@@ -51,11 +54,17 @@ async def send_calendar(update: Update, context: AcubotContext, visit: VisitReco
         clinic_name=clinic,
         clinic_address=settings.clinic_address,
         now=context.services.now(),
+        cancelled=cancelled,
     )
+    if cancelled:
+        name, caption = (
+            "visit-cancelled.ics",
+            tr._("📎 If you added the visit to your calendar, open this file to take it out."),
+        )
+    else:
+        name, caption = "visit.ics", tr._("📎 Open this file to add the visit to your calendar.")
     await context.bot.send_document(
-        sender_of(update).id,
-        InputFile(data, filename="visit.ics"),
-        caption=tr._("📎 Open this file to add the visit to your calendar."),
+        sender_of(update).id, InputFile(data, filename=name), caption=caption
     )
 
 
@@ -143,6 +152,7 @@ async def on_visit_button(update: Update, context: AcubotContext) -> None:
                 when=moment,
             ),
         )
+        await send_calendar(update, context, answered, cancelled=True)
         notice = Notice.CANCELLED
     await tell_front_desk(
         sessions=services.sessions,

@@ -196,16 +196,28 @@ async def test_bad_times_are_asked_again_with_a_reason(patient: Patient, app: Ac
 async def test_cancel_asks_first_and_a_double_tap_or_an_old_button_changes_nothing(
     app: AcubotApp, patient: Patient, api: InProcessBotAPI
 ) -> None:
-    await enter_visit(patient, "friday 3pm")
+    (saved,) = documents(await enter_visit(patient, "friday 3pm"))
     listed = only_shown(await patient.send("/visits"))
     assert en_moment(date(2027, 3, 12), "15:00") in listed and "not answered yet" in listed
     asked = only_shown(await patient.press("Cancel 1"))
     assert "Cancel your visit on" in asked
     question = patient.message_with_button("Yes, cancel it")
     before = len(api.calls)
-    done = only_shown(to(await patient.press("Yes, cancel it"), 1))
-    assert "is cancelled" in done
+    cancelled = to(await patient.press("Yes, cancel it"), 1)
+    assert "is cancelled" in only_shown(cancelled)
     assert len(to(api.calls[before:], ADMIN_ID)) == 1
+    # A calendar file that takes the saved visit out of a calendar (RFC 5546's CANCEL).
+    (removal,) = documents(cancelled)
+    assert "take it out" in removal.text
+    content = api.file_content(removal, "document")
+    assert content is not None
+    calendar = icalendar.Calendar.from_ical(content)
+    assert str(calendar["method"]) == "CANCEL"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["uid"]) == str(parse_ics(api, saved)["uid"])
+    assert str(event["status"]) == "CANCELLED" and int(event["sequence"]) == 1
+    assert event.decoded("dtstart") == parse_ics(api, saved).decoded("dtstart")
+    assert not event.walk("VALARM")
     # The same button pressed again (the old message, as a second tap would carry it).
     before = len(api.calls)
     await patient.press_data("vis:cancel_yes:1", question)
