@@ -52,6 +52,7 @@ from scheduler.schedule_rule import Firing, local_date_of, next_planned_fire
 from scheduler.send_policy import NotClaimed, SendOutcome, SendPolicy, SendStatus
 from scheduler.visit_reminders import VisitReminderSender, VisitReport
 from storage import programmes, reminders
+from storage import questionnaires as stored_questionnaires
 from storage.database import DatabaseGate, when_available
 from storage.programmes import EnrolmentStatus
 from storage.progress import load_progress
@@ -66,6 +67,8 @@ from storage.reminders import (
 )
 from storage.safety import pregnant_among
 
+# Outcomes after which a message surely did not reach the patient.
+_NOT_DELIVERED = frozenset({SendStatus.BLOCKED, SendStatus.FAILED, SendStatus.SKIPPED})
 _DELIVERY_STATUS = {
     SendStatus.SENT: DeliveryStatus.SENT,
     SendStatus.BLOCKED: DeliveryStatus.BLOCKED,
@@ -560,18 +563,31 @@ class ReminderDispatcher:
     async def _ask_questionnaires(
         self, plans: Sequence[_Planned], outcomes: Sequence[SendOutcome]
     ) -> None:
-        """After a sent reminder (or course summary): each questionnaire's first item."""
-        data = questionnaires()
+        """After a sent reminder (or course summary): each questionnaire's first item.
 
-        async def ask(plan: _Planned, run: Run, chat_id: int) -> SendOutcome:
+        A run whose first item surely did not reach the patient (its reminder, or
+        the item itself, refused or failed) is discarded, so the questionnaire is
+        due again with a later reminder instead of waiting unseen: a programme's
+        RMDQ would otherwise be lost (one per enrolment and reason), the week's
+        PEG skipped. Maybe delivered (undecided) is kept.
+        """
+        data = questionnaires()
+        unasked: list[int] = []
+
+        async def ask(plan: _Planned, run: Run, chat_id: int) -> None:
             text, keyboard = questionnaire_message.item_message(
                 translator(plan.language), data, Instrument(run.instrument), run.id, 0
             )
-            return await self.policy.send(
+            outcome = await self.policy.send(
                 chat_id,
                 lambda cid: self.bot.send_message(cid, text, reply_markup=keyboard),
             )
+            if outcome.status in _NOT_DELIVERED:
+                unasked.append(run.id)
 
+        for plan, outcome in zip(plans, outcomes, strict=True):
+            if outcome.status in _NOT_DELIVERED:
+                unasked.extend(run.id for run in plan.questionnaires)
         await asyncio.gather(
             *(
                 ask(plan, run, outcome.chat_id)
@@ -580,6 +596,9 @@ class ReminderDispatcher:
                 for run in plan.questionnaires
             )
         )
+        if unasked:
+            async with self.sessions.begin() as session:
+                await stored_questionnaires.discard_unasked(session=session, run_ids=unasked)
 
     def _plan(
         self, sub: DueSubscription, now: datetime, programme: EnrolledProgramme | None = None

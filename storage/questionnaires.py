@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -195,6 +195,21 @@ async def finish_run(
         .values(completed_at=now, score=str(score) if score is not None else None)
     )
     return bool(rows_affected(result))
+
+
+async def discard_unasked(*, session: AsyncSession, run_ids: list[int]) -> int:
+    """Deletes runs whose first item never reached the patient (none answered): the
+    questionnaire is then due again, rather than lost to a message that failed."""
+    if not run_ids:
+        return 0
+    result = await session.execute(
+        delete(QuestionnaireRun).where(
+            QuestionnaireRun.id.in_(run_ids),
+            QuestionnaireRun.next_item == 0,
+            QuestionnaireRun.completed_at.is_(None),
+        )
+    )
+    return int(rows_affected(result))
 
 
 async def unfinished_run(*, session: AsyncSession, user_id: int) -> Run | None:

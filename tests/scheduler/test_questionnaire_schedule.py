@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import func, select
 
-from bot.local_api import InProcessBotAPI
+from bot.local_api import ErrorRule, InProcessBotAPI
 from content.questionnaires import Instrument
 from handlers.context import AcubotApp
 from scheduler import questionnaire_flow
 from scheduler.questionnaire_flow import middle_day, middle_is_due, week_start
 from storage import users
+from storage.models import QuestionnaireRun
 from storage.questionnaires import Reason
 from tests.harness import FakeClock, Patient
 from tests.programme_support import enrolment_of, prescribe
@@ -98,3 +100,46 @@ def test_the_week_starts_on_the_weekly_day() -> None:
     assert week_start(date(2027, 3, 8), sunday) == date(2027, 3, 7)  # Monday -> Sunday
     assert week_start(date(2027, 3, 7), sunday) == date(2027, 3, 7)
     assert week_start(date(2027, 3, 13), sunday) == date(2027, 3, 7)  # Saturday
+
+
+async def peg_runs(app: AcubotApp) -> int:
+    async with app.bot_data.sessions() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(QuestionnaireRun)
+                .where(QuestionnaireRun.instrument == "peg")
+            )
+            or 0
+        )
+
+
+async def test_a_peg_whose_first_item_failed_is_asked_with_the_next_reminder(
+    app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    """Monday's reminder went out, its PEG item did not: Wednesday's brings the PEG."""
+    clock.set(SUNDAY_NOON)
+    await _enrol(app, course_weeks=4)
+    api.rules.append(
+        ErrorRule(lambda call: "PEG pain scale" in call.text, 400, "Bad Request: chat not found",
+                  None, 1)
+    )  # fmt: skip
+    peg_days = []
+    for _ in range(3):  # Monday, Wednesday, Friday
+        before = len(api.calls)
+        await _tick_at_next(app, clock)
+        new = api.calls[before:]
+        if any("PEG pain scale · 1 of 3" in c.text and c.method == "sendMessage" for c in new):
+            peg_days.append(next(c.text for c in new).split(" — ")[1].split("\n")[0])
+    assert peg_days == ["Mon, March 8", "Wed, March 10"]  # Monday's was refused
+    assert await peg_runs(app) == 1  # the one that reached the patient
+
+
+async def test_a_blocked_reminder_leaves_no_questionnaire_waiting(
+    app: AcubotApp, api: InProcessBotAPI, clock: FakeClock
+) -> None:
+    clock.set(SUNDAY_NOON)
+    await _enrol(app, course_weeks=4)
+    api.block(1)
+    await _tick_at_next(app, clock)  # Monday: the reminder with the week's PEG
+    assert await peg_runs(app) == 0
