@@ -102,10 +102,11 @@ def updates_request() -> LanedRequest:
 
 
 def database_timeouts(settings: Settings) -> DatabaseTimeouts:
-    """DATABASE_CONNECT_TIMEOUT and DATABASE_STATEMENT_TIMEOUT, in seconds."""
+    """DATABASE_CONNECT_TIMEOUT, _STATEMENT_TIMEOUT and _POOL_TIMEOUT, in seconds."""
     return DatabaseTimeouts(
         connect=settings.database_connect_timeout.total_seconds(),
         statement=settings.database_statement_timeout.total_seconds(),
+        pool=settings.database_pool_timeout.total_seconds(),
     )
 
 

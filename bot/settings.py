@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # connection, and one statement (SQLite: waiting for a lock).
     database_connect_timeout: timedelta = timedelta(seconds=3)
     database_statement_timeout: timedelta = timedelta(seconds=10)
+    # How long a task waits for a free connection of the pool before it fails.
+    database_pool_timeout: timedelta = timedelta(seconds=30)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
@@ -240,6 +242,7 @@ class Settings(BaseSettings):
         "delivery_retention",
         "database_connect_timeout",
         "database_statement_timeout",
+        "database_pool_timeout",
         "visit_reminder_lead",
         mode="before",
     )
@@ -258,6 +261,7 @@ class Settings(BaseSettings):
         "delivery_retention",
         "database_connect_timeout",
         "database_statement_timeout",
+        "database_pool_timeout",
         "visit_reminder_lead",
     )
     @classmethod

@@ -75,6 +75,8 @@ class DatabaseTimeouts:
     statement: float = 10.0
     # While the database is away, how often the gate tries to reach it.
     retry: float = 1.0
+    # How long a task waits for a free connection of the pool (SQLAlchemy's default).
+    pool: float = 30.0
 
 
 class DatabaseUnavailable(Exception):
@@ -377,7 +379,10 @@ def open_database(database_url: str, timeouts: DatabaseTimeouts) -> Database:
 
     gate = DatabaseGate(probe, retry=timeouts.retry)
     engine = create_async_engine(
-        url, poolclass=_gated_pool_class(AsyncAdaptedQueuePool, gate), **options
+        url,
+        poolclass=_gated_pool_class(AsyncAdaptedQueuePool, gate),
+        pool_timeout=timeouts.pool,
+        **options,
     )
     if sqlite:
         _add_sqlite_pragmas(engine, _busy_timeout_ms(timeouts))

@@ -370,3 +370,13 @@ async def test_sqlite_locked_database(
         f"\nlocked SQLite: first refusal {first:.2f} s, next {second:.3f} s; "
         f"gate open {back:.2f} s after the lock was released"
     )
+
+
+async def test_the_pool_waits_as_long_as_database_pool_timeout_says(
+    database_url: str, api: InProcessBotAPI, clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    """DATABASE_POOL_TIMEOUT (30 s by default) reaches the engine's pool, on both databases."""
+    assert make_settings(database_url).database_pool_timeout.total_seconds() == 30
+    settings = make_settings(database_url, database_pool_timeout="90s")
+    async with running(make_app(settings, api, clock, sleep)) as app:
+        assert app.bot_data.engine.sync_engine.pool.timeout() == 90.0  # type: ignore[attr-defined]

@@ -229,16 +229,17 @@ async def test_a_broadcast_to_10000_with_patients_asking_never_exceeds_the_budge
     tmp_path: Path, clock: FakeClock, sleep: RecordingSleep
 ) -> None:
     # SQLite only: the budget does not depend on the database, and 10,000 sends take a while.
-    paced = make_settings(tmp_path / "budget.sqlite3", send_rate=BULK_RATE)
+    # The connection pool waits on the loop's clock, which here is virtual:
+    # while aiosqlite's threads write (looptime cannot see them), the clock
+    # may jump straight to a waiter's pool timeout (CI did, under load, with
+    # 30 s). Real seconds pass meanwhile; the wait is not what this test measures.
+    paced = make_settings(
+        tmp_path / "budget.sqlite3", send_rate=BULK_RATE, database_pool_timeout="24h"
+    )
     api = InProcessBotAPI()
     recipients = range(1, 10_001)
     async with running(make_app(paced, api, clock, sleep)) as app:
         services = app.bot_data
-        # The connection pool waits on the loop's clock, which here is virtual:
-        # while aiosqlite's threads write (looptime cannot see them), the clock
-        # may jump straight to a waiter's 30 s pool timeout (CI did, under load).
-        # Real seconds pass meanwhile; the wait is not what this test measures.
-        services.sessions.kw["bind"].pool._timeout = 24 * 3600.0
         now = datetime(2027, 3, 1, tzinfo=UTC)
         async with services.sessions.begin() as session:
             await session.execute(
