@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import event
 
 from bot.application import running
 from bot.local_api import InProcessBotAPI
@@ -20,7 +19,7 @@ from storage.models import User
 from storage.safety import PregnantSet, set_pregnant
 from tests.bot.test_database_outage import TcpProxy, outage_app, proxied_postgres  # noqa: F401
 from tests.conftest import make_app
-from tests.handlers.test_flows import Ticks
+from tests.handlers.test_flows import Ticks, count_statements
 from tests.harness import FakeClock, Patient
 
 LEADS = "🤰 <b>Pregnancy: BL23"
@@ -28,16 +27,6 @@ LEADS = "🤰 <b>Pregnancy: BL23"
 
 def caption(calls) -> str:  # type: ignore[no-untyped-def]
     return next(c.text for c in calls if c.method == "sendPhoto")
-
-
-def statements_of(app: AcubotApp) -> list[str]:
-    seen: list[str] = []
-
-    def on_statement(_conn, _cursor, statement, *_: object) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(app.bot_data.engine.sync_engine, "before_cursor_execute", on_statement)
-    return seen
 
 
 async def test_cautioned_cards_read_the_flag_for_everyone_at_most_once_a_second(
@@ -48,7 +37,7 @@ async def test_cautioned_cards_read_the_flag_for_everyone_at_most_once_a_second(
     first, second = Patient(app, api, user_id=1), Patient(app, api, user_id=2)
     await first.send("/start")
     await first.send("/point BL23")  # the first cautioned card reads everyone's flag
-    seen = statements_of(app)
+    seen = count_statements(app)
     for patient in (first, second, first):
         assert not caption(await patient.send("/point BL23")).startswith(LEADS)
     assert [s for s in seen if "pregnant" in s] == []

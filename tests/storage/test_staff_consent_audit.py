@@ -120,7 +120,7 @@ async def test_consent_defaults_to_no_and_the_latest_answer_counts(app: AcubotAp
         assert await consent.shares_progress(session=session, user_id=1)
         assert not await consent.shares_progress(session=session, user_id=2)
         history = await consent.consent_history(session=session, user_id=2)
-        names = dict((await session.execute(select(User.id, User.first_name))).tuples().all())
+        names = {uid: name for uid, name in await session.execute(select(User.id, User.first_name))}
     assert [(h.shares, h.text_version, h.recorded_at) for h in history] == [
         (True, VERSION, NOW),
         (False, VERSION, NOW + timedelta(minutes=5)),
@@ -138,14 +138,8 @@ async def test_consent_defaults_to_no_and_the_latest_answer_counts(app: AcubotAp
         )
     async with sessions() as session:
         rows = (
-            (
-                await session.execute(
-                    select(User.id, User.first_name, User.chat_id, User.last_seen_at)
-                )
-            )
-            .tuples()
-            .all()
-        )
+            await session.execute(select(User.id, User.first_name, User.chat_id, User.last_seen_at))
+        ).all()
     assert {row[0]: row[1] for row in rows} == {1: "Patricia", 2: None, 3: None}
     assert {(row[2], row[3]) for row in rows} == {(501, LATER), (502, LATER), (503, LATER)}
 
