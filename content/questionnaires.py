@@ -53,6 +53,10 @@ class Threshold(_Strict):
     source: str = Field(min_length=5)
 
 
+# Follows a score staff see that is not from a validated version (ASCII: the PDF's fonts).
+NOT_VALIDATED_MARK = "*"
+
+
 class Questionnaire(_Strict):
     id: Instrument
     name: str
@@ -106,6 +110,13 @@ class Questionnaire(_Strict):
         """Whether answers given in `wording` (a language, or storage's "mixed" or
         "unknown") are answers to a validated version of this questionnaire."""
         return bool(self.validated.get(wording, False))  # type: ignore[call-overload]
+
+    def mark(self, wording: str | None) -> str:
+        """NOT_VALIDATED_MARK after a score answered in `wording` if that is not a
+        validated version ("" for a validated one, or None: not a questionnaire's)."""
+        if wording is None or self.validated_in(wording):
+            return ""
+        return NOT_VALIDATED_MARK
 
 
 class _LanguageItem(_Strict):

@@ -99,7 +99,6 @@ VERDICTS = {
     Verdict.WITHIN: N_("within the published threshold, Ostelo 2008"),
 }
 NONE_REPORTED = N_("none reported")
-NOT_VALIDATED_MARK = "*"
 NOT_VALIDATED = N_(
     "* Not from a validated version: answered in the clinic's own Spanish or Chinese "
     "words, or before the bot kept the language. Compare with care."
@@ -196,7 +195,7 @@ def _scores_line(
     questionnaire: Questionnaire | None = None,
 ) -> str:
     """The latest scores with their days; a questionnaire's scores not from a validated
-    version of it carry NOT_VALIDATED_MARK."""
+    version of it carry its mark (Questionnaire.mark)."""
     if not scores:
         return tr._(NO_SCORES)
     shown = scores[-MAX_SCORES_SHOWN:]
@@ -209,9 +208,7 @@ def _scores_line(
 
 
 def _mark(questionnaire: Questionnaire | None, point: ScorePoint) -> str:
-    if questionnaire is None or point.wording is None or questionnaire.validated_in(point.wording):
-        return ""
-    return NOT_VALIDATED_MARK
+    return questionnaire.mark(point.wording) if questionnaire is not None else ""
 
 
 def _change_line(tr: Translator, instrument: Instrument, scores: tuple[ScorePoint, ...]) -> str:
@@ -281,9 +278,9 @@ def view_text(tr: Translator, view: PatientView) -> str:
         ]
         if len(scores) > 1:
             # Measured from the first score, which may be older than those shown.
-            ends = _mark(questionnaire, scores[0]) or _mark(questionnaire, scores[-1])
+            ends = questionnaire.mark(scores[0].wording) or questionnaire.mark(scores[-1].wording)
             lines.append(_change_line(tr, instrument, scores) + ends)
-        if any(_mark(questionnaire, s) for s in (*scores[:1], *scores[-MAX_SCORES_SHOWN:])):
+        if any(questionnaire.mark(s.wording) for s in (*scores[:1], *scores[-MAX_SCORES_SHOWN:])):
             lines.append(tr._(NOT_VALIDATED))
     lines += ["", f"<b>{tr._(SORE_HEADING)}</b>"]
     if view.adverse_events:

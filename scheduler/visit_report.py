@@ -32,7 +32,7 @@ from babel.numbers import format_decimal, format_percent
 
 from content.i18n import N_, Translator, translator
 from content.languages import Language
-from content.questionnaires import Instrument, Questionnaire, questionnaires
+from content.questionnaires import Instrument, questionnaires
 from content.report_font import REPORT_FONT_FILES, font_characters
 from scheduler.programme_progress import Adherence, adherence, planned_days, week_of_course
 from scheduler.progress_chart import ACTIVITY_LABEL as ACTIVITY_HEADING
@@ -75,7 +75,6 @@ ONE_SCORE = N_("1 answer: {score} ({day}).")
 NO_ANSWERS = N_("No answers in this period.")
 PEG_HEADING = N_("PEG (pain, enjoyment of life, general activity; 0–10, mean of 3)")
 RMDQ_HEADING = N_("Roland-Morris disability questionnaire (0–24, higher means more limited)")
-NOT_VALIDATED_MARK = "*"
 NOT_VALIDATED = N_(
     "* Not from a validated version of the questionnaire: answered in the clinic's own "
     "Spanish or Chinese words, or before the bot kept the language."
@@ -265,11 +264,11 @@ def report_lines(
             lines.append(("heading", tr._(heading)))
             shown = [
                 f"{format_decimal(s.score, format=pattern, locale=tr.locale)}"
-                f"{_mark(questionnaire, s)} ({tr.date(s.local_date)})"
+                f"{questionnaire.mark(s.wording)} ({tr.date(s.local_date)})"
                 for s in scores
             ]
             lines.append(("text", tr.list(shown)))
-            if any(_mark(questionnaire, s) for s in scores):
+            if any(questionnaire.mark(s.wording) for s in scores):
                 lines.append(("small", tr._(NOT_VALIDATED)))
 
     lines.append(("heading", tr._(SORE_HEADING)))
@@ -279,13 +278,6 @@ def report_lines(
     else:
         lines.append(("text", tr._(NO_SORE)))
     return lines
-
-
-def _mark(questionnaire: Questionnaire, point: ScorePoint) -> str:
-    """NOT_VALIDATED_MARK for a score not from a validated version of the questionnaire."""
-    if point.wording is None or questionnaire.validated_in(point.wording):
-        return ""
-    return NOT_VALIDATED_MARK
 
 
 def _run_line(tr: Translator, run: ScoreRun | None) -> str:

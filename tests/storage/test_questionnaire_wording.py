@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from content.questionnaires import Instrument, questionnaires
+from content.questionnaires import NOT_VALIDATED_MARK, Instrument, questionnaires
 from storage import migrate
 from storage.database import create_engine, create_session_factory
 from storage.models import QuestionnaireRun, User
@@ -87,5 +87,7 @@ def test_only_the_published_english_words_are_validated() -> None:
     for instrument in Instrument:
         questionnaire = questionnaires().get(instrument)
         assert questionnaire.validated_in("en")
+        assert questionnaire.mark("en") == questionnaire.mark(None) == ""  # None: a 0-10 answer
         for wording in ("es", "zh", MIXED, UNKNOWN, "fr"):
             assert not questionnaire.validated_in(wording), (instrument, wording)
+            assert questionnaire.mark(wording) == NOT_VALIDATED_MARK
