@@ -102,11 +102,12 @@ async def may_have_pending(context: AcubotContext, user_id: int) -> bool:
     services = context.services
     index = services.pending
     fresh_after = services.now() - services.settings.flow_timeout
-    if index.needs_refresh():
-        async with index.lock:
-            if index.needs_refresh():
-                async with services.sessions() as session:
-                    await index.refresh(session=session, fresh_after=fresh_after)
+
+    async def read() -> None:
+        async with services.sessions() as session:
+            await index.refresh(session=session, fresh_after=fresh_after)
+
+    await index.refresh_if_due(read)
     return index.may_have(user_id, fresh_after)
 
 

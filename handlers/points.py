@@ -50,16 +50,17 @@ async def _pregnant(update: Update, context: AcubotContext) -> bool:
     second for everyone); while the database is away, assumed on (safety first)."""
     services = context.services
     known = services.pregnant
-    if known.needs_refresh():
-        try:
-            async with known.lock:
-                if known.needs_refresh():
-                    async with services.sessions() as session:
-                        await known.refresh(session=session)
-        except Exception as error:
-            if not is_unavailable(error):
-                raise
-            return True  # a card must not wait for the database: lead with the caution
+
+    async def read() -> None:
+        async with services.sessions() as session:
+            await known.refresh(session=session)
+
+    try:
+        await known.refresh_if_due(read)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        return True  # a card must not wait for the database: lead with the caution
     return sender_of(update).id in known
 
 

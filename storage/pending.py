@@ -10,7 +10,6 @@ start /remind again without being stored as a user until they confirm.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for, rows_affected
 from storage.models import PendingStep
+from storage.refreshed import RefreshedEvery
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ async def live_pending_since(
     return [(user_id, updated_at) for user_id, updated_at in rows.all()]
 
 
-class PendingIndex:
+class PendingIndex(RefreshedEvery):
     """Who may have a waiting step, kept in each process, so a command from
     anyone else needs no database read.
 
@@ -118,11 +118,8 @@ class PendingIndex:
     def __init__(
         self, *, refresh_every: float = 1.0, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
-        self.refresh_every = refresh_every
-        self._monotonic = monotonic
+        super().__init__(refresh_every=refresh_every, monotonic=monotonic)
         self._touched: dict[int, datetime] = {}
-        self._refreshed_at: float | None = None
-        self.lock = asyncio.Lock()
 
     def may_have(self, user_id: int, fresh_after: datetime) -> bool:
         """False only if the user has no step younger than `fresh_after`, as far as is known."""
@@ -144,19 +141,15 @@ class PendingIndex:
         """The user's step was cleared, or a read found none."""
         self._touched.pop(user_id, None)
 
-    def needs_refresh(self) -> bool:
-        last = self._refreshed_at
-        return last is None or self._monotonic() - last >= self.refresh_every
-
     async def refresh(self, *, session: AsyncSession, fresh_after: datetime) -> None:
         """Learns the steps saved anywhere (other instances included) that are still live.
 
-        Callers hold `lock`, so concurrent commands share one read.
+        Callers go through `refresh_if_due`, so concurrent commands share one read.
         """
-        started = self._monotonic()
+        started = self._read_started()
         live = await live_pending_since(session=session, fresh_after=fresh_after)
         # Expired entries go, so the index holds only the few people mid-flow.
         self._touched = {u: t for u, t in self._touched.items() if t > fresh_after}
         for user_id, updated_at in live:
             self.note(user_id, updated_at)
-        self._refreshed_at = started  # only once read: a failed read is tried again
+        self._read_done(started)  # only once read: a failed read is tried again

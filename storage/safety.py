@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_affected
 from storage.models import AdverseEvent, User
+from storage.refreshed import RefreshedEvery
 
 SORE = "sore"
 
@@ -46,7 +46,7 @@ async def pregnant_ids(*, session: AsyncSession) -> set[int]:
     return set(await session.scalars(select(User.id).where(User.pregnant)))
 
 
-class PregnantSet:
+class PregnantSet(RefreshedEvery):
     """Who has pregnancy on, kept in each process, so a point's card needs no read
     of its own (a cautioned card is read by anyone, at any time).
 
@@ -69,13 +69,10 @@ class PregnantSet:
     def __init__(
         self, *, refresh_every: float = 1.0, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
-        self.refresh_every = refresh_every
-        self._monotonic = monotonic
+        super().__init__(refresh_every=refresh_every, monotonic=monotonic)
         self._ids: set[int] = set()
-        self._refreshed_at: float | None = None
         # Flags noted while a read is under way: the read may have begun before them.
         self._noted_during_read: dict[int, bool] | None = None
-        self.lock = asyncio.Lock()
 
     def __contains__(self, user_id: int) -> bool:
         return user_id in self._ids
@@ -89,16 +86,12 @@ class PregnantSet:
         if self._noted_during_read is not None:
             self._noted_during_read[user_id] = pregnant
 
-    def needs_refresh(self) -> bool:
-        last = self._refreshed_at
-        return last is None or self._monotonic() - last >= self.refresh_every
-
     async def refresh(self, *, session: AsyncSession) -> None:
         """Reads everyone with pregnancy on (other instances' flags included).
 
-        Callers hold `lock`, so concurrent cards share one read.
+        Callers go through `refresh_if_due`, so concurrent cards share one read.
         """
-        started = self._monotonic()
+        started = self._read_started()
         self._noted_during_read = {}
         try:
             ids = await pregnant_ids(session=session)
@@ -110,7 +103,7 @@ class PregnantSet:
         finally:
             self._noted_during_read = None
         self._ids = ids
-        self._refreshed_at = started  # only once read: a failed read is tried again
+        self._read_done(started)  # only once read: a failed read is tried again
 
 
 async def record_adverse_event(
