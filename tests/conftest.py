@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -128,6 +129,20 @@ def make_app(
     return build_application(
         settings, request=api, clock=clock, dispatch_interval=None, sleep=sleep
     )
+
+
+@contextlib.asynccontextmanager
+async def two_instances(
+    settings: Settings, clock: FakeClock, sleep: RecordingSleep, user_id: int = 1
+) -> AsyncIterator[tuple[Patient, Patient]]:
+    """Two running Applications on one database, as two instances of the bot, and the
+    same patient as each of them sees them (each with its own Bot API)."""
+    api_a, api_b = InProcessBotAPI(), InProcessBotAPI()
+    async with (
+        running(make_app(settings, api_a, clock, sleep)) as a,
+        running(make_app(settings, api_b, clock, sleep)) as b,
+    ):
+        yield Patient(a, api_a, user_id=user_id), Patient(b, api_b, user_id=user_id)
 
 
 @pytest.fixture

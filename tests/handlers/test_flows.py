@@ -11,12 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.application import running
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
 from storage.models import Broadcast, PendingStep, Subscription
 from storage.pending import PendingIndex
-from tests.conftest import ADMIN_ID, make_app, make_settings
+from tests.conftest import ADMIN_ID, make_settings, two_instances
 from tests.harness import FakeClock, Patient, card, only_text, texts
 from tests.reminders_support import en_time
 
@@ -262,22 +261,17 @@ async def test_a_question_asked_by_another_instance_is_stopped_by_a_command_here
     settings: Settings, clock: FakeClock, sleep
 ) -> None:  # type: ignore[no-untyped-def]
     ticks = Ticks()
-    api_a, api_b = InProcessBotAPI(), InProcessBotAPI()
-    async with (
-        running(make_app(settings, api_a, clock, sleep)) as a,
-        running(make_app(settings, api_b, clock, sleep)) as b,
-    ):
-        b.bot_data.pending = PendingIndex(refresh_every=1.0, monotonic=ticks)
-        on_b = Patient(b, api_b, user_id=1)
+    async with two_instances(settings, clock, sleep) as (on_a, on_b):
+        on_b.app.bot_data.pending = PendingIndex(refresh_every=1.0, monotonic=ticks)
         await on_b.send("/point ub40")  # instance B has read the (empty) list of steps
-        await Patient(a, api_a, user_id=1).send("/remind")  # asked on instance A
+        await on_a.send("/remind")  # asked on instance A
         ticks.now += 1.0  # B's next command reads the list again
         calls = await on_b.send("/point ub40")
         assert texts(calls)[0] == REMIND_STOPPED
         assert "BL40 · Wěizhōng" in card(calls[1:])
-        assert await pending_step(a) is None
+        assert await pending_step(on_a.app) is None
         # And an answer typed on B is read as an answer there without any refresh.
-        await Patient(a, api_a, user_id=1).send("/remind")
+        await on_a.send("/remind")
         reply = only_text(await on_b.send("8:00"))
         assert f"Remind you every day at <b>{en_time('08:00')}</b>" in reply
 

@@ -11,14 +11,13 @@ import asyncio
 
 import pytest
 
-from bot.application import running
 from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
 from handlers.context import AcubotApp
 from storage.models import User
 from storage.safety import PregnantSet, set_pregnant
 from tests.bot.test_database_outage import TcpProxy, outage_app, proxied_postgres  # noqa: F401
-from tests.conftest import make_app
+from tests.conftest import two_instances
 from tests.handlers.test_flows import Ticks, count_statements
 from tests.harness import FakeClock, Patient
 
@@ -59,13 +58,8 @@ async def test_a_flag_set_on_another_instance_is_learnt_within_the_refresh(
     settings: Settings, clock: FakeClock, sleep
 ) -> None:  # type: ignore[no-untyped-def]
     ticks = Ticks()
-    api_a, api_b = InProcessBotAPI(), InProcessBotAPI()
-    async with (
-        running(make_app(settings, api_a, clock, sleep)) as a,
-        running(make_app(settings, api_b, clock, sleep)) as b,
-    ):
-        b.bot_data.pregnant = PregnantSet(refresh_every=1.0, monotonic=ticks)
-        on_a, on_b = Patient(a, api_a, user_id=1), Patient(b, api_b, user_id=1)
+    async with two_instances(settings, clock, sleep) as (on_a, on_b):
+        on_b.app.bot_data.pregnant = PregnantSet(refresh_every=1.0, monotonic=ticks)
         assert not caption(await on_b.send("/point BL23")).startswith(LEADS)
         await on_a.send("/pregnancy on")
         # Within the second, B's card still carries the caution under "Take care".
@@ -82,7 +76,7 @@ async def test_a_flag_set_on_another_instance_is_learnt_within_the_refresh(
         await on_b.send("/point BL23")
         await on_b.send("/delete")
         await on_b.press("Yes, delete everything")
-        assert 1 not in b.bot_data.pregnant
+        assert 1 not in on_b.app.bot_data.pregnant
 
 
 async def test_a_flag_noted_while_the_read_runs_is_kept(app: AcubotApp) -> None:

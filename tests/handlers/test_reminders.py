@@ -13,7 +13,7 @@ from bot.local_api import InProcessBotAPI
 from bot.settings import Settings
 from content.i18n import translator
 from storage.models import CheckIn, Delivery, PendingStep, Subscription
-from tests.conftest import RecordingSleep, make_app
+from tests.conftest import RecordingSleep, make_app, two_instances
 from tests.harness import FakeClock, Patient, _buttons, only_shown, only_text, pain_data, texts
 from tests.reminders_support import (
     delivery_of,
@@ -407,12 +407,7 @@ async def test_two_instances_answer_consecutive_steps(
     settings: Settings, clock: FakeClock, sleep: RecordingSleep
 ) -> None:
     """Any instance can take any update: the waiting step lives in the database."""
-    api_a, api_b = InProcessBotAPI(), InProcessBotAPI()
-    async with (
-        running(make_app(settings, api_a, clock, sleep)) as instance_a,
-        running(make_app(settings, api_b, clock, sleep)) as instance_b,
-    ):
-        on_a, on_b = Patient(instance_a, api_a), Patient(instance_b, api_b)
+    async with two_instances(settings, clock, sleep) as (on_a, on_b):
         await on_a.send("/remind")  # the question is asked by instance A
         confirm = only_text(await on_b.send("7:45 pm"))  # instance B takes the answer
         assert f"<b>{en_time('19:45')}</b>" in confirm
@@ -420,7 +415,7 @@ async def test_two_instances_answer_consecutive_steps(
         button = confirm_message["reply_markup"]["inline_keyboard"][0][0]
         done = only_text(await on_a.press_data(button["callback_data"], confirm_message))
         assert "You're subscribed" in done  # and A takes the Confirm again
-        sub = await subscription_of(instance_b, 1)
+        sub = await subscription_of(on_b.app, 1)
         assert sub is not None and sub.local_time == time(19, 45)
 
 
