@@ -443,6 +443,15 @@ async def test_the_view_and_the_staff_pdf_never_stall_the_event_loop(
         assert watchdog.longest_cpu < 0.050, (attempt, watchdog.longest_cpu)
 
 
+async def practitioner_and_sharing_patient(app: AcubotApp, api: InProcessBotAPI) -> Patient:
+    """PRACTITIONER has the role; the patient has started and shares their progress."""
+    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
+    patient = person(app, api, PATIENT_ID)
+    await patient.send("/start")
+    await share(patient)
+    return patient
+
+
 async def answer_peg(patient: Patient, scores: list[int]) -> None:
     """The PEG in the chat, in the patient's language now (the buttons are its digits)."""
     await patient.send("/questionnaire")
@@ -462,10 +471,7 @@ async def test_scores_answered_in_unvalidated_words_are_marked_for_staff(
     app: AcubotApp, api: InProcessBotAPI, practitioner: Patient, clock: FakeClock
 ) -> None:
     """The Spanish and Chinese words are the clinic's own: staff see which scores they gave."""
-    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
-    patient = person(app, api, PATIENT_ID)
-    await patient.send("/start")
-    await share(patient)
+    patient = await practitioner_and_sharing_patient(app, api)
     await patient.send("/language")
     await patient.press("Español")
     clock.advance(days=-14)
@@ -493,10 +499,7 @@ async def test_scores_answered_in_unvalidated_words_are_marked_for_staff(
 async def test_english_scores_carry_no_mark(
     app: AcubotApp, api: InProcessBotAPI, practitioner: Patient
 ) -> None:
-    await give_role(app, PRACTITIONER, Role.PRACTITIONER)
-    patient = person(app, api, PATIENT_ID)
-    await patient.send("/start")
-    await share(patient)
+    patient = await practitioner_and_sharing_patient(app, api)
     await answer_peg(patient, [7, 8, 8])
     view = next(c for c in await practitioner.send("/patient 1") if c.method == "sendMessage").text
     assert "7.7 (Jun 7, 2027)" in view and "*" not in view
